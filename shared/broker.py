@@ -1,0 +1,145 @@
+"""The one place that builds the FastStream Kafka broker and registers subscribers.
+
+Every subscriber states its consumer group and ack policy. The default is ``NACK_ON_ERROR``: the offset
+is committed only after the handler returned, so delivery is at least once and handlers must be
+idempotent. Errors are sorted by what the consumer must do:
+
+* a payload that does not decode, or a handler raising ``InvalidEvent``: published to ``<topic>.dlq``
+  with the reason, then acknowledged (never retried);
+* any other exception: retried with backoff, ``max_attempts`` times, then dead-lettered as well, so a
+  poison message cannot stall a partition forever.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
+from pydantic import ValidationError
+
+from shared.config import KafkaSettings
+from shared.errors import InvalidEvent
+from shared.events import REGISTRY, EventBase, Topic, decode, topic_name
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Any], Awaitable[None]]
+
+
+def build_broker(kafka: KafkaSettings, client_id: str) -> KafkaBroker:
+    # No idempotent producer: Tansu rejects InitProducerId v0 (aiokafka's only version). Handlers are
+    # idempotent instead, and acks="all" keeps acknowledged records durable on Apache Kafka too.
+    return KafkaBroker(
+        kafka.bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        linger_ms=5,
+        enable_idempotence=False,
+        allow_auto_create_topics=True,
+        logger=log,
+        log_level=logging.DEBUG,
+    )
+
+
+async def ensure_topics(kafka: KafkaSettings) -> None:
+    """Create every registered topic (and its dead-letter topic) if missing."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        wanted = []
+        for spec in REGISTRY.values():
+            name = topic_name(kafka.topic_prefix, spec.topic)
+            for topic, parts in ((name, spec.partitions), (f"{name}.dlq", 1)):
+                if topic not in existing:
+                    wanted.append(NewTopic(topic, num_partitions=parts, replication_factor=1))
+        for new in wanted:  # one by one: an "already exists" from a racing service is fine
+            try:
+                await admin.create_topics([new])
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        await admin.close()
+
+
+class Subscriptions:
+    """Registers typed event handlers on a router with explicit group, ack policy and DLQ behaviour."""
+
+    def __init__(self, kafka: KafkaSettings, *, max_attempts: int = 5, retry_backoff_s: float = 0.5) -> None:
+        self.kafka = kafka
+        self.router = KafkaRouter()
+        self.max_attempts = max_attempts
+        self.retry_backoff_s = retry_backoff_s
+
+    def add(
+        self,
+        topic: Topic,
+        group: str,
+        handler: Handler,
+        *,
+        max_workers: int = 1,
+        ack_policy: AckPolicy = AckPolicy.NACK_ON_ERROR,
+        max_poll_records: int | None = None,
+    ) -> None:
+        name = topic_name(self.kafka.topic_prefix, topic)
+        dlq = f"{name}.dlq"
+        kafka = self.kafka
+        router = self.router
+        options: dict[str, Any] = dict(
+            group_id=group,
+            ack_policy=ack_policy,
+            auto_offset_reset="earliest",
+            session_timeout_ms=kafka.session_timeout_ms,
+            heartbeat_interval_ms=kafka.heartbeat_interval_ms,
+            max_poll_interval_ms=kafka.max_poll_interval_ms,
+            max_workers=max_workers,
+        )
+        if max_poll_records:
+            options["max_poll_records"] = max_poll_records
+
+        async def _dead_letter(msg: KafkaMessage, reason: str) -> None:
+            log.error("dead-lettering message from %s: %s", name, reason)
+            headers = {k: v for k, v in (msg.headers or {}).items() if isinstance(v, str)}
+            headers["x-dlq-reason"] = reason[:1000]
+            headers["x-dlq-group"] = group
+            await router.broker.publish(msg.body, dlq, key=msg.raw_message.key, headers=headers)
+
+        @router.subscriber(name, **options)
+        async def _consume(msg: KafkaMessage) -> None:
+            try:
+                event = decode(topic, msg.body)
+            except ValidationError as exc:
+                await _dead_letter(msg, f"undecodable payload: {exc.errors()[:3]}")
+                return
+            for attempt in range(1, self.max_attempts + 1):
+                try:
+                    await handler(event)
+                    return
+                except InvalidEvent as exc:
+                    await _dead_letter(msg, exc.reason)
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # noqa: BLE001 - retried, then dead-lettered
+                    if attempt == self.max_attempts:
+                        await _dead_letter(msg, f"failed {attempt} times, last error: {exc!r}")
+                        return
+                    log.warning("handler for %s failed (attempt %d): %r", name, attempt, exc)
+                    await asyncio.sleep(self.retry_backoff_s * 2 ** (attempt - 1))
+
+
+async def publish_event(broker: KafkaBroker, prefix: str, topic: Topic, event: EventBase) -> None:
+    """Publish directly (not through the outbox): for events whose loss a retry would repair."""
+    await broker.publish(
+        event.model_dump(mode="json"),
+        topic_name(prefix, topic),
+        key=event.key().encode(),
+        headers={"event-type": event.type, "event-id": event.event_id},
+        correlation_id=event.correlation_id or event.event_id,
+    )

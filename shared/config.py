@@ -1,0 +1,66 @@
+"""Typed settings fragments shared by every service.
+
+Each service owns one ``BaseSettings`` subclass (``<svc>/config.py``) composed from these fragments.
+The fragments read the conventional variable names (``DATABASE_URL``, ``KAFKA_BOOTSTRAP_SERVERS``,
+``S3_ENDPOINT_URL``, ``AWS_*``) so the same environment drives the local stack, the tests and a real
+deployment. Settings are built once at startup and passed down; nothing reads ``os.environ`` elsewhere.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+_PLAIN = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+
+class PostgresSettings(BaseSettings):
+    model_config = _PLAIN
+
+    url: str = Field("postgresql://postgres@127.0.0.1:25432/postgres", validation_alias="DATABASE_URL")
+    pool_min_size: int = Field(1, validation_alias="DATABASE_POOL_MIN")
+    pool_max_size: int = Field(10, validation_alias="DATABASE_POOL_MAX")
+
+
+class KafkaSettings(BaseSettings):
+    model_config = _PLAIN
+
+    bootstrap_servers: str = Field("127.0.0.1:29092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
+    # Every topic name is "<topic_prefix>.<suffix>", so tests and tenants of one cluster stay apart.
+    topic_prefix: str = Field("conveyor", validation_alias="KAFKA_TOPIC_PREFIX")
+    session_timeout_ms: int = Field(10_000, validation_alias="KAFKA_SESSION_TIMEOUT_MS")
+    heartbeat_interval_ms: int = Field(3_000, validation_alias="KAFKA_HEARTBEAT_INTERVAL_MS")
+    max_poll_interval_ms: int = Field(600_000, validation_alias="KAFKA_MAX_POLL_INTERVAL_MS")
+
+
+class S3Settings(BaseSettings):
+    model_config = _PLAIN
+
+    endpoint_url: str | None = Field("http://127.0.0.1:28333", validation_alias="S3_ENDPOINT_URL")
+    access_key_id: str = Field("devkey", validation_alias="AWS_ACCESS_KEY_ID")
+    secret_access_key: str = Field("devsecret", validation_alias="AWS_SECRET_ACCESS_KEY")
+    region: str = Field("us-east-1", validation_alias="AWS_DEFAULT_REGION")
+    staging_bucket: str = Field("staging", validation_alias="S3_STAGING_BUCKET")
+    models_bucket: str = Field("models", validation_alias="S3_MODELS_BUCKET")
+    staging_expiry: timedelta = Field(timedelta(days=7), validation_alias="STAGING_EXPIRY")
+    presign_expiry: timedelta = Field(timedelta(hours=1), validation_alias="PRESIGN_EXPIRY")
+
+
+class ServiceSettings(BaseSettings):
+    """Base of every service's settings: infrastructure fragments plus the public identity."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    postgres: PostgresSettings = Field(default_factory=PostgresSettings)
+    kafka: KafkaSettings = Field(default_factory=KafkaSettings)
+    s3: S3Settings = Field(default_factory=S3Settings)
+    # Base URL clients use (the gateway); signed upload/download links point here.
+    public_url: str = Field("http://127.0.0.1:8000", validation_alias="CONVEYOR_PUBLIC_URL")
+    # HMAC secret for self-authorising links (uploads, downloads). Must be set in production.
+    signing_secret: str = Field("conveyor-dev-signing-secret", validation_alias="CONVEYOR_SIGNING_SECRET")
+    cache_dir: Path = Field(Path.home() / ".cache" / "conveyor", validation_alias="CONVEYOR_CACHE_DIR")
+    host: str = "127.0.0.1"
+    port: int = 8100

@@ -1,0 +1,32 @@
+"""PostgreSQL access: one asyncpg pool per process, created at startup, with JSON codecs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from shared.config import PostgresSettings
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for typ in ("json", "jsonb"):
+        await conn.set_type_codec(typ, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(pg: PostgresSettings) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(
+        pg.url, min_size=pg.pool_min_size, max_size=pg.pool_max_size, init=_init_connection,
+        command_timeout=60,
+    )
+    assert pool is not None
+    return pool
+
+
+@asynccontextmanager
+async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
+    """A connection inside a transaction: committed when the block exits normally, rolled back otherwise."""
+    async with pool.acquire() as conn, conn.transaction():
+        yield conn

@@ -1,0 +1,99 @@
+"""Error vocabulary shared by every service.
+
+``ServiceError`` carries its HTTP status and is rendered by one handler as
+``{"error": <ClassName>, "message": <text>}`` (Roboflow clients print the JSON body verbatim).
+Subscriber-side errors are sorted by what the consumer must do: ``InvalidEvent`` is permanent
+(dead-lettered, offset committed), ``TransientError`` is retried.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+
+class ServiceError(Exception):
+    """Base of every error raised by Conveyor code; carries the HTTP status it maps to."""
+
+    status_code = 500
+
+    def __init__(self, message: str, *, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class InvalidInput(ServiceError):
+    """The request is malformed or breaks a documented limit."""
+
+    status_code = 400
+
+
+class Unauthorized(ServiceError):
+    """No API key, or an unknown or revoked one."""
+
+    status_code = 401
+
+
+class Forbidden(ServiceError):
+    """The key is valid but does not grant access to the addressed workspace."""
+
+    status_code = 403
+
+
+class NotFound(ServiceError):
+    """The addressed resource does not exist (in this workspace)."""
+
+    status_code = 404
+
+
+class Conflict(ServiceError):
+    """The request conflicts with the current state of the resource."""
+
+    status_code = 409
+
+
+class Gone(ServiceError):
+    """The resource existed but has expired."""
+
+    status_code = 410
+
+
+class TooLarge(ServiceError):
+    """The payload exceeds a documented size limit."""
+
+    status_code = 413
+
+
+class InvalidEvent(Exception):
+    """A consumed event can never be processed: it is dead-lettered and its offset committed."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class TransientError(Exception):
+    """A consumed event failed for a reason that may pass (a dependency is down): retry it."""
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Render ``ServiceError`` and request-validation failures as JSON 4xx bodies."""
+
+    @app.exception_handler(ServiceError)
+    async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
+        return JSONResponse({"error": type(exc).__name__, "message": exc.message}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        details = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+            for e in exc.errors()
+        ]
+        summary = "; ".join(f"{'.'.join(str(p) for p in d['loc'])}: {d['msg']}" for d in details)
+        return JSONResponse(
+            {"error": "InvalidInput", "message": f"invalid request: {summary}", "details": details},
+            status_code=422,
+        )

@@ -1,0 +1,31 @@
+"""Base of every event exchanged over Kafka.
+
+Events are immutable facts. Each concrete event narrows ``type`` to a ``Literal`` that embeds its
+version (``"file.ingested@v1"``); a breaking change adds a ``V2`` class next to the old one, and new
+fields are added as optional so consumers can be rolled out first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class EventBase(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    type: str
+    event_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    occurred_at: datetime = Field(default_factory=utcnow)
+    # Carries the id of the request or job the event descends from, for log correlation.
+    correlation_id: str | None = None
+
+    def key(self) -> str:
+        """Kafka message key: events of one aggregate share a key, hence a partition and an order."""
+        raise NotImplementedError

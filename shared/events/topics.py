@@ -1,0 +1,109 @@
+"""The topic registry: every Kafka topic, its key, who produces it, who consumes it, and its payload.
+
+Topic names are ``<prefix>.<suffix>.v<schema_version>``; the prefix comes from ``KafkaSettings`` so
+that several deployments (or test runs) can share one cluster. A payload union is decoded with the
+topic's ``TypeAdapter``; unknown ``type`` values fail validation and are dead-lettered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import Discriminator, TypeAdapter
+
+from shared.events.base import EventBase
+from shared.events.ingest import FileIngestedV1, ShardReadyV1
+from shared.events.jobs import JobStateChangedV1, StageCompleteV1, TaskDoneV1, TaskReadyV1
+from shared.events.notifications import NotificationRequestedV1
+
+
+class Topic(StrEnum):
+    FILES_INGESTED = "ingest.files"
+    SHARDS_READY = "ingest.shards"
+    TASKS_CPU = "tasks.cpu"
+    TASKS_GPU = "tasks.gpu"
+    TASKS_DONE = "tasks.done"
+    STAGES = "jobs.stages"
+    JOB_STATES = "jobs.states"
+    NOTIFICATIONS = "notifications.requested"
+
+
+@dataclass(frozen=True)
+class TopicSpec:
+    topic: Topic
+    schema_version: int
+    key: str
+    producers: tuple[str, ...]
+    consumers: tuple[str, ...]
+    adapter: TypeAdapter[Any]
+    partitions: int = 3
+
+
+def _adapter(*models: type[EventBase]) -> TypeAdapter[Any]:
+    if len(models) == 1:
+        return TypeAdapter(models[0])
+    union = Annotated[models, Discriminator("type")]  # type: ignore[valid-type]
+    return TypeAdapter(union)
+
+
+REGISTRY: dict[Topic, TopicSpec] = {
+    spec.topic: spec
+    for spec in (
+        TopicSpec(Topic.FILES_INGESTED, 1, "workspace/batch", ("ingest_svc",), ("scheduler_svc",),
+                  _adapter(FileIngestedV1)),
+        TopicSpec(Topic.SHARDS_READY, 1, "workspace/batch", ("ingest_svc",), ("scheduler_svc",),
+                  _adapter(ShardReadyV1)),
+        TopicSpec(Topic.TASKS_CPU, 1, "workspace/job/task", ("scheduler_svc",), ("worker_svc",),
+                  _adapter(TaskReadyV1), partitions=6),
+        TopicSpec(Topic.TASKS_GPU, 1, "workspace/job/task", ("scheduler_svc",), ("worker_svc",),
+                  _adapter(TaskReadyV1), partitions=6),
+        TopicSpec(Topic.TASKS_DONE, 1, "workspace/job", ("worker_svc",), ("scheduler_svc",),
+                  _adapter(TaskDoneV1)),
+        TopicSpec(Topic.STAGES, 1, "workspace/job", ("scheduler_svc", "export_svc"),
+                  ("export_svc", "scheduler_svc"), _adapter(StageCompleteV1)),
+        TopicSpec(Topic.JOB_STATES, 1, "workspace/job", ("scheduler_svc",), ("worker_svc", "notifier_svc"),
+                  _adapter(JobStateChangedV1)),
+        TopicSpec(Topic.NOTIFICATIONS, 1, "workspace/subject", ("ingest_svc", "scheduler_svc"),
+                  ("notifier_svc",), _adapter(NotificationRequestedV1)),
+    )
+}
+
+
+def topic_name(prefix: str, topic: Topic) -> str:
+    return f"{prefix}.{topic.value}.v{REGISTRY[topic].schema_version}"
+
+
+def _types_of(spec: TopicSpec) -> set[str]:
+    schema = spec.adapter.json_schema()
+    found: set[str] = set()
+    for definition in [schema, *schema.get("$defs", {}).values()]:
+        const = definition.get("properties", {}).get("type", {}).get("const")
+        if const:
+            found.add(const)
+    return found
+
+
+# Task events go to the topic of the job's machine type, so they are routed explicitly, not by type.
+_TOPIC_BY_TYPE: dict[str, Topic] = {
+    event_type: spec.topic
+    for spec in REGISTRY.values()
+    if spec.topic not in (Topic.TASKS_CPU, Topic.TASKS_GPU)
+    for event_type in _types_of(spec)
+}
+
+
+def topic_for(event: EventBase) -> Topic:
+    """The topic an event belongs on, from its versioned ``type``."""
+    try:
+        return _TOPIC_BY_TYPE[event.type]
+    except KeyError:
+        raise LookupError(f"no topic carries events of type {event.type!r}") from None
+
+
+def decode(topic: Topic, data: bytes | str | dict[str, Any]) -> EventBase:
+    adapter = REGISTRY[topic].adapter
+    if isinstance(data, dict):
+        return adapter.validate_python(data)
+    return adapter.validate_json(data)

@@ -1,0 +1,43 @@
+"""Identifier rules of the public API (the same as Roboflow's)."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import string
+
+from shared.errors import InvalidInput
+
+_ID_RE = re.compile(r"^[a-z0-9_-]+$")
+BATCH_ID_MAX = 64
+JOB_ID_MAX = 20
+WORKSPACE_SLUG_MAX = 64
+
+
+def _validate(kind: str, value: str, max_len: int) -> str:
+    if not value:
+        raise InvalidInput(f"{kind} must not be empty")
+    if len(value) > max_len:
+        raise InvalidInput(f"{kind} {value[:80]!r} is longer than {max_len} characters")
+    if not _ID_RE.match(value):
+        raise InvalidInput(
+            f"{kind} {value[:80]!r} may contain only lower-case letters, digits, '-' and '_'"
+        )
+    return value
+
+
+def validate_batch_id(value: str) -> str:
+    return _validate("batch id", value, BATCH_ID_MAX)
+
+
+def validate_job_id(value: str) -> str:
+    return _validate("job id", value, JOB_ID_MAX)
+
+
+def validate_workspace_slug(value: str) -> str:
+    return _validate("workspace", value, WORKSPACE_SLUG_MAX)
+
+
+def random_suffix(n: int = 12) -> str:
+    alphabet = string.ascii_lowercase + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(n))

@@ -1,0 +1,151 @@
+"""Object detection with onnxruntime: letterbox, batched inference, per-class NMS, Roboflow-shaped output.
+
+Two output layouts are understood:
+
+* ``boxes-scores``: ``boxes`` [N, A, 4] (x1, y1, x2, y2 in input pixels) and ``scores`` [N, A, C], as
+  written by ``shared.models.darknet`` (YOLOv4-tiny, YOLOv3-tiny);
+* ``yolov8``: one output [N, 4 + C, A] (cx, cy, w, h, class scores), as exported by Ultralytics
+  YOLOv8 / YOLO11.
+
+The CUDA execution provider is used when onnxruntime-gpu offers it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+Layout = Literal["boxes-scores", "yolov8"]
+LETTERBOX_FILL = 114
+
+
+def available_providers(prefer_gpu: bool = True) -> list[str]:
+    have = ort.get_available_providers()
+    wanted = ["CUDAExecutionProvider", "CPUExecutionProvider"] if prefer_gpu else ["CPUExecutionProvider"]
+    return [p for p in wanted if p in have] or ["CPUExecutionProvider"]
+
+
+@dataclass(frozen=True)
+class Letterbox:
+    scale: float
+    pad_x: float
+    pad_y: float
+
+
+def letterbox(image_bgr: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
+    h, w = image_bgr.shape[:2]
+    scale = min(size / h, size / w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    resized = cv2.resize(image_bgr, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    canvas = np.full((size, size, 3), LETTERBOX_FILL, np.uint8)
+    px, py = (size - nw) // 2, (size - nh) // 2
+    canvas[py:py + nh, px:px + nw] = resized
+    return canvas, Letterbox(scale, px, py)
+
+
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """Greedy non-maximum suppression on x1y1x2y2 boxes; returns kept indices, best first."""
+    order = scores.argsort()[::-1]
+    areas = (boxes[:, 2] - boxes[:, 0]).clip(0) * (boxes[:, 3] - boxes[:, 1]).clip(0)
+    keep: list[int] = []
+    while order.size:
+        i = order[0]
+        keep.append(int(i))
+        rest = order[1:]
+        xx1 = np.maximum(boxes[i, 0], boxes[rest, 0])
+        yy1 = np.maximum(boxes[i, 1], boxes[rest, 1])
+        xx2 = np.minimum(boxes[i, 2], boxes[rest, 2])
+        yy2 = np.minimum(boxes[i, 3], boxes[rest, 3])
+        inter = (xx2 - xx1).clip(0) * (yy2 - yy1).clip(0)
+        iou = inter / (areas[i] + areas[rest] - inter + 1e-9)
+        order = rest[iou <= iou_threshold]
+    return np.array(keep, dtype=np.int64)
+
+
+class OnnxDetector:
+    def __init__(self, model_path: Path, class_names: list[str], *, input_size: int | None = None,
+                 layout: Layout | None = None, threads: int | None = None, prefer_gpu: bool = True) -> None:
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(model_path), opts, providers=available_providers(prefer_gpu))
+        self.class_names = class_names
+        inp = self.session.get_inputs()[0]
+        self.input_name = inp.name
+        fixed = inp.shape[2] if isinstance(inp.shape[2], int) else None
+        self.input_size = int(input_size or fixed or 640)
+        outputs = [o.name for o in self.session.get_outputs()]
+        self.layout: Layout = layout or ("boxes-scores" if {"boxes", "scores"} <= set(outputs) else "yolov8")
+
+    @property
+    def providers(self) -> list[str]:
+        return self.session.get_providers()
+
+    def preprocess(self, images_bgr: list[np.ndarray]) -> tuple[np.ndarray, list[Letterbox]]:
+        batch = np.empty((len(images_bgr), 3, self.input_size, self.input_size), np.float32)
+        boxes = []
+        for i, img in enumerate(images_bgr):
+            canvas, lb = letterbox(img, self.input_size)
+            batch[i] = canvas[:, :, ::-1].transpose(2, 0, 1) * (1.0 / 255.0)
+            boxes.append(lb)
+        return batch, boxes
+
+    def infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Raw model output as (boxes x1y1x2y2 [N, A, 4], class scores [N, A, C]) in input pixels."""
+        if self.layout == "boxes-scores":
+            boxes, scores = self.session.run(["boxes", "scores"], {self.input_name: batch})
+            return boxes, scores
+        (out,) = self.session.run(None, {self.input_name: batch})
+        out = out.transpose(0, 2, 1)  # [N, A, 4 + C]
+        cxcy, wh = out[..., :2], out[..., 2:4]
+        return np.concatenate([cxcy - wh / 2, cxcy + wh / 2], axis=-1), out[..., 4:]
+
+    def postprocess(self, boxes: np.ndarray, scores: np.ndarray, lb: Letterbox, image_shape: tuple[int, ...], *,
+                    confidence: float, iou_threshold: float, max_detections: int,
+                    class_filter: set[str] | None = None) -> list[dict[str, Any]]:
+        class_ids = scores.argmax(axis=1)
+        conf = scores[np.arange(scores.shape[0]), class_ids]
+        mask = conf >= confidence
+        if class_filter:
+            allowed = np.array([n in class_filter for n in self.class_names])
+            mask &= allowed[class_ids]
+        boxes, conf, class_ids = boxes[mask], conf[mask], class_ids[mask]
+        if not len(conf):
+            return []
+        # class-offset trick: one NMS pass that never suppresses across classes
+        offset = class_ids[:, None].astype(np.float32) * (self.input_size * 4)
+        keep = nms(boxes + offset, conf, iou_threshold)[:max_detections]
+        h, w = image_shape[:2]
+        out = []
+        for i in keep:
+            x1, y1, x2, y2 = boxes[i]
+            x1, x2 = np.clip([(x1 - lb.pad_x) / lb.scale, (x2 - lb.pad_x) / lb.scale], 0, w)
+            y1, y2 = np.clip([(y1 - lb.pad_y) / lb.scale, (y2 - lb.pad_y) / lb.scale], 0, h)
+            cid = int(class_ids[i])
+            out.append({
+                "x": round(float(x1 + x2) / 2, 1), "y": round(float(y1 + y2) / 2, 1),
+                "width": round(float(x2 - x1), 1), "height": round(float(y2 - y1), 1),
+                "confidence": round(float(conf[i]), 4),
+                "class": self.class_names[cid] if cid < len(self.class_names) else str(cid),
+                "class_id": cid, "detection_id": str(uuid.uuid4()),
+            })
+        return out
+
+    def detect(self, images_bgr: list[np.ndarray], *, confidence: float = 0.4, iou_threshold: float = 0.45,
+               max_detections: int = 300, class_filter: set[str] | None = None) -> list[list[dict[str, Any]]]:
+        if not images_bgr:
+            return []
+        batch, letterboxes = self.preprocess(images_bgr)
+        boxes, scores = self.infer(batch)
+        return [
+            self.postprocess(boxes[i], scores[i], letterboxes[i], images_bgr[i].shape, confidence=confidence,
+                             iou_threshold=iou_threshold, max_detections=max_detections, class_filter=class_filter)
+            for i in range(len(images_bgr))
+        ]

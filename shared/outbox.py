@@ -1,0 +1,128 @@
+"""Transactional outbox: events that must not be lost are written in the same transaction as the state
+they describe, and a relay publishes them to Kafka after commit (at least once, in commit order).
+
+Only one relay publishes at a time across all processes (a transaction-scoped advisory lock), so
+events keep their order; a ``pg_notify`` on insert wakes the relay without polling delay.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import asyncpg
+from faststream.kafka import KafkaBroker
+
+from shared.events import EventBase, Topic, topic_for, topic_name
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "conveyor_outbox"
+_RELAY_LOCK = 0x4F555442  # "OUTB"
+
+
+async def stage(conn: asyncpg.Connection, prefix: str, event: EventBase, topic: Topic | None = None) -> None:
+    """Write ``event`` to the outbox inside the caller's transaction."""
+    name = topic_name(prefix, topic or topic_for(event))
+    await conn.execute(
+        "INSERT INTO outbox (topic, message_key, event_type, event_id, payload) VALUES ($1, $2, $3, $4, $5)",
+        name, event.key(), event.type, event.event_id, event.model_dump(mode="json"),
+    )
+    await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
+
+
+async def stage_many(conn: asyncpg.Connection, prefix: str, events: list[EventBase],
+                     topic: Topic | None = None) -> None:
+    if not events:
+        return
+    rows = [
+        (topic_name(prefix, topic or topic_for(e)), e.key(), e.type, e.event_id, e.model_dump(mode="json"))
+        for e in events
+    ]
+    await conn.executemany(
+        "INSERT INTO outbox (topic, message_key, event_type, event_id, payload) VALUES ($1, $2, $3, $4, $5)",
+        rows,
+    )
+    await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows to Kafka, oldest first, marking each batch after Kafka acked it."""
+
+    def __init__(self, pool: asyncpg.Pool, broker: KafkaBroker, *, batch_size: int = 500,
+                 idle_poll_s: float = 1.0) -> None:
+        self._pool = pool
+        self._broker = broker
+        self._batch_size = batch_size
+        self._idle_poll_s = idle_poll_s
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self._listener: asyncpg.Connection | None = None
+
+    async def start(self) -> None:
+        self._listener = await self._pool.acquire()
+        await self._listener.add_listener(CHANNEL, self._on_notify)
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                await self._listener.remove_listener(CHANNEL, self._on_notify)
+            await self._pool.release(self._listener)
+            self._listener = None
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                published = await self.relay_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - the broker or the database is away: try again later
+                log.exception("outbox relay failed; retrying")
+                published = 0
+                await asyncio.sleep(self._idle_poll_s)
+            if published < self._batch_size:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._idle_poll_s)
+
+    async def relay_once(self) -> int:
+        """Publish one batch; returns how many rows were published (0 if another relay holds the lock)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK):
+                return 0
+            rows = await conn.fetch(
+                "SELECT id, topic, message_key, event_type, event_id, payload FROM outbox"
+                " WHERE published_at IS NULL ORDER BY id LIMIT $1",
+                self._batch_size,
+            )
+            if not rows:
+                return 0
+            pending = [
+                await self._broker.publish(
+                    r["payload"], r["topic"], key=r["message_key"].encode(),
+                    headers={"event-type": r["event_type"], "event-id": r["event_id"]},
+                    no_confirm=True,
+                )
+                for r in rows
+            ]
+            await asyncio.gather(*pending)
+            await conn.execute(
+                "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]
+            )
+            return len(rows)
+
+    @staticmethod
+    async def purge_published(pool: asyncpg.Pool, older_than_s: int = 86_400) -> int:
+        result = await pool.execute(
+            "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)", older_than_s
+        )
+        return int(result.split()[-1])

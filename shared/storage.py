@@ -1,0 +1,175 @@
+"""S3 access (aioboto3): bucket layout, presigned URLs and streaming multipart uploads.
+
+Layout of the staging bucket (every object there expires after ``staging_expiry``, by lifecycle rule):
+
+    batches/<workspace_id>/<batch_id>/<part or "_">/<file name>    staged and output files
+    uploads/<workspace_id>/<batch_id>/<upload id>                  raw uploads awaiting indexing
+
+The models bucket holds ONNX models and never expires. The client is opened at startup (``start``)
+and closed at shutdown, never at import.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aioboto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from shared.config import S3Settings
+
+MULTIPART_CHUNK = 8 * 1024 * 1024  # bytes; S3 parts must be at least 5 MiB except the last
+
+
+def batch_prefix(workspace_id: str, batch_id: str) -> str:
+    return f"batches/{workspace_id}/{batch_id}/"
+
+
+def file_key(workspace_id: str, batch_id: str, part_name: str | None, file_name: str) -> str:
+    return f"{batch_prefix(workspace_id, batch_id)}{part_name or '_'}/{file_name}"
+
+
+class ObjectStore:
+    def __init__(self, settings: S3Settings) -> None:
+        self.settings = settings
+        self._stack = contextlib.AsyncExitStack()
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            raise RuntimeError("ObjectStore.start() was not awaited")
+        return self._client
+
+    async def start(self) -> None:
+        session = aioboto3.Session(
+            aws_access_key_id=self.settings.access_key_id,
+            aws_secret_access_key=self.settings.secret_access_key,
+            region_name=self.settings.region,
+        )
+        config = Config(s3={"addressing_style": "path"}, signature_version="s3v4",
+                        retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=32)
+        self._client = await self._stack.enter_async_context(
+            session.client("s3", endpoint_url=self.settings.endpoint_url, config=config)
+        )
+
+    async def close(self) -> None:
+        await self._stack.aclose()
+        self._client = None
+
+    async def ensure_buckets(self) -> None:
+        for bucket in (self.settings.staging_bucket, self.settings.models_bucket):
+            try:
+                await self.client.create_bucket(Bucket=bucket)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    raise
+        days = max(1, int(self.settings.staging_expiry.total_seconds() // 86_400))
+        await self.client.put_bucket_lifecycle_configuration(
+            Bucket=self.settings.staging_bucket,
+            LifecycleConfiguration={"Rules": [
+                {"ID": "staging-expiry", "Status": "Enabled", "Filter": {"Prefix": ""},
+                 "Expiration": {"Days": days},
+                 "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
+            ]},
+        )
+
+    async def put_bytes(self, key: str, data: bytes, *, content_type: str = "application/octet-stream",
+                        bucket: str | None = None) -> None:
+        await self.client.put_object(Bucket=bucket or self.settings.staging_bucket, Key=key, Body=data,
+                                     ContentType=content_type)
+
+    async def get_bytes(self, key: str, *, bucket: str | None = None) -> bytes:
+        resp = await self.client.get_object(Bucket=bucket or self.settings.staging_bucket, Key=key)
+        async with resp["Body"] as body:
+            return await body.read()
+
+    async def iter_object(self, key: str, *, bucket: str | None = None,
+                          chunk: int = 1024 * 1024) -> AsyncIterator[bytes]:
+        resp = await self.client.get_object(Bucket=bucket or self.settings.staging_bucket, Key=key)
+        async with resp["Body"] as body:
+            while data := await body.read(chunk):
+                yield data
+
+    async def exists(self, key: str, *, bucket: str | None = None) -> bool:
+        try:
+            await self.client.head_object(Bucket=bucket or self.settings.staging_bucket, Key=key)
+            return True
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+
+    async def put_stream(self, key: str, chunks: AsyncIterator[bytes], *,
+                         content_type: str = "application/octet-stream", bucket: str | None = None) -> int:
+        """Upload a stream of unknown length in multipart chunks; returns the byte count."""
+        bucket = bucket or self.settings.staging_bucket
+        buffer = bytearray()
+        total = 0
+        upload_id: str | None = None
+        parts: list[dict[str, Any]] = []
+        try:
+            async for chunk in chunks:
+                buffer += chunk
+                total += len(chunk)
+                while len(buffer) >= MULTIPART_CHUNK:
+                    if upload_id is None:
+                        created = await self.client.create_multipart_upload(
+                            Bucket=bucket, Key=key, ContentType=content_type)
+                        upload_id = created["UploadId"]
+                    piece, buffer = bytes(buffer[:MULTIPART_CHUNK]), buffer[MULTIPART_CHUNK:]
+                    part = await self.client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id,
+                                                         PartNumber=len(parts) + 1, Body=piece)
+                    parts.append({"ETag": part["ETag"], "PartNumber": len(parts) + 1})
+            if upload_id is None:
+                await self.client.put_object(Bucket=bucket, Key=key, Body=bytes(buffer), ContentType=content_type)
+                return total
+            if buffer or not parts:
+                part = await self.client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id,
+                                                     PartNumber=len(parts) + 1, Body=bytes(buffer))
+                parts.append({"ETag": part["ETag"], "PartNumber": len(parts) + 1})
+            await self.client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id,
+                                                        MultipartUpload={"Parts": parts})
+            return total
+        except BaseException:
+            if upload_id is not None:
+                with contextlib.suppress(Exception):
+                    await self.client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+            raise
+
+    async def list_keys(self, prefix: str, *, bucket: str | None = None) -> AsyncIterator[str]:
+        paginator = self.client.get_paginator("list_objects_v2")
+        async for page in paginator.paginate(Bucket=bucket or self.settings.staging_bucket, Prefix=prefix):
+            for obj in page.get("Contents", []):
+                yield obj["Key"]
+
+    async def delete_prefix(self, prefix: str, *, bucket: str | None = None) -> int:
+        bucket = bucket or self.settings.staging_bucket
+        batch: list[dict[str, str]] = []
+        deleted = 0
+        async for key in self.list_keys(prefix, bucket=bucket):
+            batch.append({"Key": key})
+            if len(batch) == 1000:
+                await self.client.delete_objects(Bucket=bucket, Delete={"Objects": batch})
+                deleted, batch = deleted + len(batch), []
+        if batch:
+            await self.client.delete_objects(Bucket=bucket, Delete={"Objects": batch})
+            deleted += len(batch)
+        return deleted
+
+    async def presign_get(self, key: str, *, bucket: str | None = None, filename: str | None = None,
+                          expires_s: int | None = None) -> str:
+        params: dict[str, Any] = {"Bucket": bucket or self.settings.staging_bucket, "Key": key}
+        if filename:
+            params["ResponseContentDisposition"] = f'attachment; filename="{filename}"'
+        return await self.client.generate_presigned_url(
+            "get_object", Params=params,
+            ExpiresIn=expires_s or int(self.settings.presign_expiry.total_seconds()))
+
+    async def presign_put(self, key: str, *, bucket: str | None = None, expires_s: int | None = None) -> str:
+        return await self.client.generate_presigned_url(
+            "put_object", Params={"Bucket": bucket or self.settings.staging_bucket, "Key": key},
+            ExpiresIn=expires_s or int(self.settings.presign_expiry.total_seconds()))
