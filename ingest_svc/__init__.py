@@ -1,0 +1,1 @@
+"""Data staging: batches, uploads, references and cloud ingest, indexing, listings, expiry."""

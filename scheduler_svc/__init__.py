@@ -1,0 +1,1 @@
+"""Jobs: the batch-processing API, task planning, progress, cumulative runtime, stage transitions."""

@@ -1,0 +1,37 @@
+"""Where the local deployment keeps its state, and how the CLI finds the stack's environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from deploy.local.stack import LocalStack
+
+STACK_VARS = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "S3_ENDPOINT_URL")
+
+
+def home() -> Path:
+    return Path(os.environ.get("CONVEYOR_HOME", ".devstack")).resolve()
+
+
+def local_stack(kafka_storage: str = "s3") -> LocalStack:
+    return LocalStack(base=home(), port_base=int(os.environ.get("CONVEYOR_PORT_BASE", "20000")),
+                      kafka_storage=kafka_storage)
+
+
+def stack_from_environment() -> bool:
+    return all(os.environ.get(k) for k in STACK_VARS)
+
+
+def load_stack_env() -> bool:
+    """Export the recorded stack's variables into this process (never overriding what is set)."""
+    if stack_from_environment():
+        return True
+    env_file = home() / "env"
+    if not env_file.exists():
+        return False
+    for line in env_file.read_text().splitlines():
+        if line.startswith("export ") and "=" in line:
+            key, value = line[len("export "):].split("=", 1)
+            os.environ.setdefault(key, value)
+    return True

@@ -1,0 +1,186 @@
+"""``conveyor serve``, ``conveyor up`` and ``conveyor down``: service processes behind the gateway."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import typer
+from rich.console import Console
+
+from deploy.local.stack import StackError
+from shared.cli.home import home, load_stack_env, local_stack, stack_from_environment
+
+console = Console(stderr=True)
+
+SERVICES = {"ingest": 8101, "scheduler": 8102, "worker": 8103, "export": 8104, "notifier": 8105}
+GATEWAY_PORT = 8000
+
+
+def serve_cmd(
+    service: str = typer.Argument(..., help="ingest | scheduler | worker | export | notifier | gateway"),
+    host: str = typer.Option("127.0.0.1"),
+    port: int | None = typer.Option(None, help="default: the service's own port"),
+    log_level: str = typer.Option("warning"),
+) -> None:
+    """Run one service process in the foreground."""
+    import uvicorn
+
+    load_stack_env()
+    if service == "gateway":
+        from shared.gateway import Upstreams, create_gateway
+
+        app = create_gateway(Upstreams.local())
+        port = port or int(os.environ.get("CONVEYOR_GATEWAY_PORT", GATEWAY_PORT))
+    elif service in SERVICES:
+        module = importlib.import_module(f"{service}_svc.app")
+        app = module.create_app()
+        port = port or SERVICES[service]
+    else:
+        console.print(f"[red]unknown service {service!r}[/]; choose one of {', '.join([*SERVICES, 'gateway'])}")
+        raise typer.Exit(2)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+
+
+def _api_key_file() -> Path:
+    return home() / "api_key"
+
+
+def bootstrap_workspace(slug: str) -> str:
+    """Make sure workspace ``slug`` exists with the locally recorded key; returns the key."""
+    from shared.auth import ensure_workspace
+    from shared.config import PostgresSettings
+    from shared.db import create_pool
+    from shared.migrations import apply_migrations
+
+    key_file = _api_key_file()
+    wanted = os.environ.get("CONVEYOR_API_KEY") or (key_file.read_text().strip() if key_file.exists() else None)
+
+    async def run() -> str:
+        pool = await create_pool(PostgresSettings())
+        try:
+            await apply_migrations(pool)
+            async with pool.acquire() as conn, conn.transaction():
+                _, key = await ensure_workspace(conn, slug, wanted)
+            return key
+        finally:
+            await pool.close()
+
+    key = asyncio.run(run())
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], name: str, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited with code {proc.returncode}; see {home() / 'logs' / name}.log")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{name} not healthy after {timeout:.0f}s; see {home() / 'logs' / name}.log")
+
+
+def start_services(names: list[str]) -> dict[str, subprocess.Popen[bytes]]:
+    (home() / "logs").mkdir(parents=True, exist_ok=True)
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    for name in [*names, "gateway"]:
+        log = open(home() / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
+        procs[name] = subprocess.Popen([sys.executable, "-m", "shared.cli", "serve", name], stdout=log,
+                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    (home() / "services.json").write_text(json.dumps({k: p.pid for k, p in procs.items()}))
+    for name, proc in procs.items():
+        port = GATEWAY_PORT if name == "gateway" else SERVICES[name]
+        _wait_healthy(f"http://127.0.0.1:{port}", proc, name)
+    return procs
+
+
+def stop_services(timeout: float = 15) -> None:
+    record = home() / "services.json"
+    if not record.exists():
+        return
+    pids = json.loads(record.read_text())
+    for pid in pids.values():
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout
+    for pid in pids.values():
+        while time.monotonic() < deadline:
+            try:
+                os.kill(pid, 0)
+                if Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z":
+                    break
+            except (ProcessLookupError, FileNotFoundError):
+                break
+            time.sleep(0.05)
+        else:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    record.unlink(missing_ok=True)
+
+
+def up_cmd(
+    detach: bool = typer.Option(False, "--detach", "-d", help="return once everything is healthy"),
+    workspace: str = typer.Option("local", help="workspace created for the local API key"),
+    kafka_storage: str = typer.Option("s3", help="memory or s3 (used if the stack is started here)"),
+) -> None:
+    """Start the stack (unless given by the environment), every service and the gateway."""
+    started_stack = False
+    if not stack_from_environment():
+        stack = local_stack(kafka_storage)
+        if not (stack.recorded_pids() and all(s["alive"] for s in stack.status().values())):
+            stack.stop()
+            try:
+                stack.start()
+            except StackError as exc:
+                console.print(f"[red]stack failed to start:[/] {exc}")
+                raise typer.Exit(1) from None
+            started_stack = True
+    load_stack_env()
+    key = bootstrap_workspace(workspace)
+    try:
+        procs = start_services(list(SERVICES))
+    except RuntimeError as exc:
+        stop_services()
+        console.print(f"[red]{exc}[/]")
+        raise typer.Exit(1) from None
+    console.print(f"Conveyor is up: API_BASE_URL=http://127.0.0.1:{GATEWAY_PORT}  workspace={workspace}")
+    console.print(f"API key: {key}  (also in {_api_key_file()})")
+    if detach:
+        return
+    try:
+        while all(p.poll() is None for p in procs.values()):
+            time.sleep(0.5)
+        console.print("[red]a service exited; stopping[/]")
+    except KeyboardInterrupt:
+        pass
+    finally:
+        stop_services()
+        if started_stack:
+            local_stack().stop()
+
+
+def down_cmd(keep_stack: bool = typer.Option(False, help="stop the services but keep the stack running")) -> None:
+    """Stop the services started by 'conveyor up' and (unless --keep-stack) the local stack."""
+    stop_services()
+    if not keep_stack and not stack_from_environment():
+        local_stack().stop()
+    console.print("stopped")

@@ -1,0 +1,150 @@
+"""Wiring shared by every service process: the composition root builds a ``ServiceSpec`` and this module
+turns it into a FastAPI app whose lifespan opens (and closes) every client.
+
+Startup order: PostgreSQL pool and migrations, S3 client and buckets, Kafka topics, the service's
+subscribers, the broker, the outbox relay, then the service's background loops. ``/healthz`` checks
+all three dependencies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+
+from shared.broker import Subscriptions, build_broker, ensure_topics
+from shared.config import ServiceSettings
+from shared.db import create_pool
+from shared.errors import install_error_handlers
+from shared.migrations import apply_migrations
+from shared.outbox import OutboxRelay
+from shared.storage import ObjectStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Resources:
+    """Clients of one service process, opened at startup. Exposed as ``app.state.resources``."""
+
+    settings: ServiceSettings
+    pool: asyncpg.Pool
+    store: ObjectStore
+    broker: KafkaBroker
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ServiceSpec:
+    name: str
+    settings: ServiceSettings
+    routers: Sequence[APIRouter] = ()
+    subscriptions: Callable[[Resources], Subscriptions | None] | None = None
+    # long-running loops (sweepers, schedulers); cancelled at shutdown
+    background: Sequence[Callable[[Resources], Awaitable[None]]] = ()
+    on_startup: Sequence[Callable[[Resources], Awaitable[None]]] = ()
+    on_shutdown: Sequence[Callable[[Resources], Awaitable[None]]] = ()
+    relay_outbox: bool = True
+
+
+@contextlib.asynccontextmanager
+async def open_resources(spec: ServiceSpec) -> AsyncIterator[Resources]:
+    settings = spec.settings
+    pool = await create_pool(settings.postgres)
+    store = ObjectStore(settings.s3)
+    broker = build_broker(settings.kafka, client_id=spec.name)
+    relay: OutboxRelay | None = None
+    tasks: list[asyncio.Task[None]] = []
+    res = Resources(settings=settings, pool=pool, store=store, broker=broker)
+    try:
+        await apply_migrations(pool)
+        await store.start()
+        await store.ensure_buckets()
+        await ensure_topics(settings.kafka)
+        subs = spec.subscriptions(res) if spec.subscriptions else None
+        if subs is not None:
+            broker.include_router(subs.router)
+        await broker.start()
+        if spec.relay_outbox:
+            relay = OutboxRelay(pool, broker)
+            await relay.start()
+        for hook in spec.on_startup:
+            await hook(res)
+        tasks = [asyncio.create_task(_supervised(loop, res), name=f"{spec.name}-bg") for loop in spec.background]
+        yield res
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        for hook in spec.on_shutdown:
+            with contextlib.suppress(Exception):
+                await hook(res)
+        if relay is not None:
+            await relay.stop()
+        with contextlib.suppress(Exception):
+            await broker.stop()
+        await store.close()
+        await pool.close()
+
+
+async def _supervised(loop: Callable[[Resources], Awaitable[None]], res: Resources) -> None:
+    """Run a background loop forever, restarting it (after a pause) if it crashes."""
+    while True:
+        try:
+            await loop(res)
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001
+            log.exception("background loop %s crashed; restarting", getattr(loop, "__name__", loop))
+            await asyncio.sleep(1.0)
+
+
+def create_service_app(spec: ServiceSpec) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_resources(spec) as res:
+            app.state.resources = res
+            app.state.pool = res.pool
+            yield
+
+    app = FastAPI(title=f"Conveyor {spec.name}", lifespan=lifespan)
+    install_error_handlers(app)
+    for router in spec.routers:
+        app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz(request: Request) -> JSONResponse:
+        return await health(spec.name, request.app.state.resources)
+
+    return app
+
+
+async def health(name: str, res: Resources) -> JSONResponse:
+    checks: dict[str, str] = {}
+
+    async def check(key: str, probe: Awaitable[Any]) -> None:
+        try:
+            await asyncio.wait_for(probe, 3)
+            checks[key] = "ok"
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            checks[key] = f"error: {exc!r}"[:300]
+
+    await asyncio.gather(
+        check("postgres", res.pool.fetchval("SELECT 1")),
+        check("s3", res.store.client.head_bucket(Bucket=res.settings.s3.staging_bucket)),
+        check("kafka", res.broker.ping(timeout=3)),
+    )
+    healthy = all(v == "ok" for v in checks.values())
+    return JSONResponse({"service": name, "status": "ok" if healthy else "degraded", "checks": checks},
+                        status_code=200 if healthy else 503)
