@@ -91,6 +91,7 @@ class Subscriptions:
         dlq = f"{name}.dlq"
         kafka = self.kafka
         router = self.router
+        dlq_publisher = router.publisher(dlq, include_in_schema=False)
         options: dict[str, Any] = dict(
             group_id=group,
             ack_policy=ack_policy,
@@ -108,7 +109,7 @@ class Subscriptions:
             headers = {k: v for k, v in (msg.headers or {}).items() if isinstance(v, str)}
             headers["x-dlq-reason"] = reason[:1000]
             headers["x-dlq-group"] = group
-            await router.broker.publish(msg.body, dlq, key=msg.raw_message.key, headers=headers)
+            await dlq_publisher.publish(msg.body, key=msg.raw_message.key, headers=headers)
 
         @router.subscriber(name, **options)
         async def _consume(msg: KafkaMessage) -> None:

@@ -90,9 +90,12 @@ class ObjectStore:
     async def iter_object(self, key: str, *, bucket: str | None = None,
                           chunk: int = 1024 * 1024) -> AsyncIterator[bytes]:
         resp = await self.client.get_object(Bucket=bucket or self.settings.staging_bucket, Key=key)
-        async with resp["Body"] as body:
-            while data := await body.read(chunk):
+        body = resp["Body"]
+        try:
+            async for data in body.iter_chunks(chunk):
                 yield data
+        finally:
+            body.close()
 
     async def exists(self, key: str, *, bucket: str | None = None) -> bool:
         try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from shared.cli.demo import demo_cmd
 from shared.cli.processes import down_cmd, serve_cmd, up_cmd
 from shared.cli.stack import stack_app
 from shared.cli.workspaces import workspace_app
@@ -15,6 +16,7 @@ app.add_typer(workspace_app, name="workspace")
 app.command("serve")(serve_cmd)
 app.command("up")(up_cmd)
 app.command("down")(down_cmd)
+app.command("demo")(demo_cmd)
 
 
 def main() -> None:

@@ -137,12 +137,8 @@ def stop_services(timeout: float = 15) -> None:
     record.unlink(missing_ok=True)
 
 
-def up_cmd(
-    detach: bool = typer.Option(False, "--detach", "-d", help="return once everything is healthy"),
-    workspace: str = typer.Option("local", help="workspace created for the local API key"),
-    kafka_storage: str = typer.Option("s3", help="memory or s3 (used if the stack is started here)"),
-) -> None:
-    """Start the stack (unless given by the environment), every service and the gateway."""
+def bring_up(workspace: str, kafka_storage: str) -> tuple[bool, str, dict[str, subprocess.Popen[bytes]]]:
+    """Stack (started here unless running or given by the environment), workspace, services, gateway."""
     started_stack = False
     if not stack_from_environment():
         stack = local_stack(kafka_storage)
@@ -162,6 +158,16 @@ def up_cmd(
         stop_services()
         console.print(f"[red]{exc}[/]")
         raise typer.Exit(1) from None
+    return started_stack, key, procs
+
+
+def up_cmd(
+    detach: bool = typer.Option(False, "--detach", "-d", help="return once everything is healthy"),
+    workspace: str = typer.Option("local", help="workspace created for the local API key"),
+    kafka_storage: str = typer.Option("s3", help="memory or s3 (used if the stack is started here)"),
+) -> None:
+    """Start the stack (unless given by the environment), every service and the gateway."""
+    started_stack, key, procs = bring_up(workspace, kafka_storage)
     console.print(f"Conveyor is up: API_BASE_URL=http://127.0.0.1:{GATEWAY_PORT}  workspace={workspace}")
     console.print(f"API key: {key}  (also in {_api_key_file()})")
     if detach:

@@ -1,0 +1,41 @@
+import time
+from pathlib import Path
+
+from deploy.local.stack import port_open
+from tests.fixtures.cli import conveyor
+
+PORTS = {"CONVEYOR_PORT_BASE": "23000"}
+
+
+def test_stack_up_status_env_down(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    started = time.monotonic()
+    up = conveyor("stack", "up", home=home, env=PORTS, own_stack=True)
+    elapsed = time.monotonic() - started
+    try:
+        assert up.returncode == 0, up.stderr
+        assert elapsed < 10, f"stack up took {elapsed:.1f}s"
+        assert "export DATABASE_URL=postgresql://postgres@127.0.0.1:28432/postgres" in up.stdout
+        assert all(port_open(p) for p in (28432, 32092, 31333))
+
+        status = conveyor("stack", "status", home=home, env=PORTS, own_stack=True)
+        assert status.returncode == 0, status.stdout + status.stderr
+        assert status.stdout.count("True") == 6  # three components, each alive and listening
+
+        again = conveyor("stack", "up", home=home, env=PORTS, own_stack=True)
+        assert again.returncode == 0 and "already running" in again.stderr
+
+        env = conveyor("stack", "env", home=home, env=PORTS, own_stack=True)
+        assert env.returncode == 0 and "export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:32092" in env.stdout
+    finally:
+        down = conveyor("stack", "down", home=home, env=PORTS, own_stack=True)
+    assert down.returncode == 0
+    assert not any(port_open(p) for p in (28432, 32092, 31333))
+    after = conveyor("stack", "status", home=home, env=PORTS, own_stack=True)
+    assert after.returncode == 1
+
+
+def test_stack_up_reuses_services_named_by_the_environment(tmp_path: Path, stack_env: dict[str, str]) -> None:
+    result = conveyor("stack", "up", home=tmp_path)
+    assert result.returncode == 0 and "reusing" in result.stderr
+    assert not (tmp_path / "pids.json").exists()

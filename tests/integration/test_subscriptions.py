@@ -1,0 +1,48 @@
+import json
+
+from shared.broker import Subscriptions, build_broker, ensure_topics, publish_event
+from shared.config import ServiceSettings
+from shared.errors import InvalidEvent
+from shared.events import ShardReadyV1, Topic, topic_name
+from tests.fixtures.kafka import read_topic, wait_for
+
+
+def _shard(shard_id: str) -> ShardReadyV1:
+    return ShardReadyV1(workspace_id="ws", batch_id="b", shard_id=shard_id, ingested_files=1, failed_files=0)
+
+
+async def test_handlers_get_typed_events_and_poison_goes_to_the_dead_letter_topic(settings: ServiceSettings) -> None:
+    await ensure_topics(settings.kafka)
+    seen: list[str] = []
+    failures = {"flaky": 2}
+
+    async def handle(event: ShardReadyV1) -> None:
+        assert isinstance(event, ShardReadyV1)
+        if event.shard_id == "invalid":
+            raise InvalidEvent("shard is unknown")
+        if failures.get(event.shard_id, 0) > 0:
+            failures[event.shard_id] -= 1
+            raise ConnectionError("database away")
+        seen.append(event.shard_id)
+
+    subs = Subscriptions(settings.kafka, max_attempts=3, retry_backoff_s=0.05)
+    subs.add(Topic.SHARDS_READY, group=f"{settings.kafka.topic_prefix}-g", handler=handle)
+    broker = build_broker(settings.kafka, client_id="test-subs")
+    broker.include_router(subs.router)
+    name = topic_name(settings.kafka.topic_prefix, Topic.SHARDS_READY)
+    await broker.start()
+    try:
+        await publish_event(broker, settings.kafka.topic_prefix, Topic.SHARDS_READY, _shard("good"))
+        await broker.publish({"type": "shard.ready@v1", "shard_id": "no other fields"}, name, key=b"ws/b")
+        await publish_event(broker, settings.kafka.topic_prefix, Topic.SHARDS_READY, _shard("invalid"))
+        await publish_event(broker, settings.kafka.topic_prefix, Topic.SHARDS_READY, _shard("flaky"))
+        await publish_event(broker, settings.kafka.topic_prefix, Topic.SHARDS_READY, _shard("last"))
+        assert await wait_for(lambda: len(seen) == 3, timeout=30), seen
+    finally:
+        await broker.stop()
+    assert seen == ["good", "flaky", "last"]  # flaky retried in place, order kept
+    dead = await read_topic(settings.kafka.bootstrap_servers, f"{name}.dlq", 2)
+    reasons = sorted(dict(r.headers)["x-dlq-reason"].decode() for r in dead)
+    assert len(dead) == 2
+    assert reasons[0] == "shard is unknown" and reasons[1].startswith("undecodable payload")
+    assert json.loads(dead[0].value)["type"] == "shard.ready@v1"

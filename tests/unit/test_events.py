@@ -1,0 +1,81 @@
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from shared.events import (
+    REGISTRY,
+    FileIngestedV1,
+    JobStateChangedV1,
+    NotificationRequestedV1,
+    ShardReadyV1,
+    StageCompleteV1,
+    TaskDoneV1,
+    TaskReadyV1,
+    Topic,
+    decode,
+    topic_for,
+    topic_name,
+)
+
+EXAMPLES = Path(__file__).parent.parent / "contracts" / "examples"
+SAMPLES = [
+    FileIngestedV1(workspace_id="w", batch_id="b", file_name="a.jpg", content_type="image/jpeg", size_bytes=3,
+                   object_key="batches/w/b/_/a.jpg"),
+    ShardReadyV1(workspace_id="w", batch_id="b", shard_id="s1", ingested_files=10, failed_files=1),
+    TaskReadyV1(workspace_id="w", job_id="j", stage_id="processing", task_id="t1"),
+    TaskDoneV1(workspace_id="w", job_id="j", stage_id="processing", task_id="t1", attempt=1, status="succeeded"),
+    StageCompleteV1(workspace_id="w", job_id="j", stage_id="processing", output_batch_id="out"),
+    JobStateChangedV1(workspace_id="w", job_id="j", state="succeeded"),
+    NotificationRequestedV1(workspace_id="w", url="https://h.example/x", category="job", subject_kind="job",
+                            subject_id="j", payload={"type": "roboflow-batch-job-notification-v1"}),
+]
+
+
+def test_every_event_type_embeds_its_version() -> None:
+    for event in SAMPLES:
+        name, _, version = event.type.partition("@")
+        assert name and version.startswith("v") and version[1:].isdigit(), event.type
+
+
+@pytest.mark.parametrize("event", SAMPLES, ids=lambda e: e.type)
+def test_events_round_trip_through_their_topic(event) -> None:  # noqa: ANN001
+    topic = Topic.TASKS_CPU if isinstance(event, TaskReadyV1) else topic_for(event)
+    decoded = decode(topic, event.model_dump_json().encode())
+    assert decoded == event
+    assert decoded.key()
+
+
+def test_events_are_frozen() -> None:
+    with pytest.raises(ValidationError):
+        SAMPLES[0].batch_id = "other"  # type: ignore[misc]
+
+
+def test_a_topic_refuses_events_of_another_type() -> None:
+    with pytest.raises(ValidationError):
+        decode(Topic.TASKS_DONE, SAMPLES[0].model_dump_json())
+
+
+def test_registry_names_owners_and_versions_every_topic() -> None:
+    assert set(REGISTRY) == set(Topic)
+    for spec in REGISTRY.values():
+        assert spec.producers and spec.consumers and spec.schema_version >= 1
+        assert topic_name("conveyor", spec.topic) == f"conveyor.{spec.topic.value}.v{spec.schema_version}"
+
+
+def _examples() -> list[Path]:
+    return sorted(EXAMPLES.glob("*/v*/*.json"))
+
+
+def test_golden_examples_exist_for_every_topic() -> None:
+    assert {p.parent.parent.name for p in _examples()} == {t.value for t in Topic}
+
+
+@pytest.mark.parametrize("path", _examples(), ids=lambda p: str(p.relative_to(EXAMPLES)))
+def test_golden_examples_still_decode(path: Path) -> None:
+    """A failing example means a breaking change: add a new @vN event instead of editing the old one."""
+    topic = Topic(path.parent.parent.name)
+    assert f"v{REGISTRY[topic].schema_version}" == path.parent.name
+    event = decode(topic, json.loads(path.read_text()))
+    assert event.type.endswith("@v1")
