@@ -1,13 +1,32 @@
-"""Settings of ingest_svc (environment prefix `INGEST_`)."""
+"""Settings of ingest_svc (environment prefix ``INGEST_``)."""
 
 from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
 from shared.config import ServiceSettings
+from shared.netsafe import host_port
 
 
 class IngestSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INGEST_", extra="ignore", populate_by_name=True)
 
     port: int = 8101
+    max_tar_bytes: int = 4 * 1024**3  # a 500-image tar of large photos stays far below this
+    max_tar_images: int = 500
+    max_video_bytes: int = 20 * 1024**3
+    references_per_shard: int = 1000
+    indexer_concurrency: int = 2  # shards indexed at once by this process
+    indexer_lease_s: float = 300.0  # a crashed indexer's shard is taken over after this
+    indexer_max_attempts: int = 3
+    fetch_concurrency: int = 8  # reference downloads at once, per shard
+    fetch_timeout_s: float = 60.0
+    # host:port pairs that reference URLs may target although not public (e.g. an internal mirror)
+    allowed_fetch_hosts: list[str] = []
+    link_ttl_s: int = 6 * 3600  # validity of upload and download links
+    expiry_sweep_interval_s: float = 300.0
+
+    def fetch_allowlist(self) -> frozenset[str]:
+        """Explicitly allowed hosts plus our own S3 endpoint (presigned links to staged objects)."""
+        own = {host_port(self.s3.endpoint_url)} if self.s3.endpoint_url else set()
+        return frozenset({*self.allowed_fetch_hosts, *own})

@@ -2,7 +2,7 @@
 
 Layout of the staging bucket (every object there expires after ``staging_expiry``, by lifecycle rule):
 
-    batches/<workspace_id>/<batch_id>/<part or "_">/<file name>    staged and output files
+    batches/<workspace_id>/<batch_id>/<part or "_">/[<digest>/]<file name>   staged and output files
     uploads/<workspace_id>/<batch_id>/<upload id>                  raw uploads awaiting indexing
 
 The models bucket holds ONNX models and never expires. The client is opened at startup (``start``)
@@ -28,8 +28,10 @@ def batch_prefix(workspace_id: str, batch_id: str) -> str:
     return f"batches/{workspace_id}/{batch_id}/"
 
 
-def file_key(workspace_id: str, batch_id: str, part_name: str | None, file_name: str) -> str:
-    return f"{batch_prefix(workspace_id, batch_id)}{part_name or '_'}/{file_name}"
+def file_key(workspace_id: str, batch_id: str, part_name: str | None, file_name: str, unique: str = "") -> str:
+    """Object key of a staged file; ``unique`` (a content digest or upload id) keeps racing writers apart."""
+    middle = f"{unique}/" if unique else ""
+    return f"{batch_prefix(workspace_id, batch_id)}{part_name or '_'}/{middle}{file_name}"
 
 
 class ObjectStore:

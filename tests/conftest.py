@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.resources"]
+pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.resources", "tests.fixtures.ingest"]
 
 _TIERS = ("unit", "integration", "e2e")
 

@@ -1,0 +1,31 @@
+"""Errors of data staging."""
+
+from __future__ import annotations
+
+from shared.errors import Conflict, Gone, NotFound
+
+
+class BatchNotFound(NotFound):
+    def __init__(self, batch_id: str) -> None:
+        super().__init__(f"batch {batch_id!r} does not exist in this workspace")
+        self.batch_id = batch_id
+
+
+class BatchExpired(Gone):
+    def __init__(self, batch_id: str) -> None:
+        super().__init__(f"batch {batch_id!r} has expired (staged data is kept for 7 days)")
+        self.batch_id = batch_id
+
+
+class BatchTypeConflict(Conflict):
+    """Simple and bulk uploads, or images and videos, cannot be mixed in one batch."""
+
+    def __init__(self, batch_id: str, existing: str, requested: str) -> None:
+        super().__init__(f"batch {batch_id!r} is a {existing} batch and cannot take {requested} uploads; "
+                         "use another batch id")
+        self.batch_id = batch_id
+
+
+class DuplicateFile(Conflict):
+    def __init__(self, batch_id: str, file_name: str) -> None:
+        super().__init__(f"batch {batch_id!r} already holds a file named {file_name!r}")

@@ -1,0 +1,329 @@
+"""Background indexing of ingest shards (uploaded tars and reference lists).
+
+Indexers in any number of ingest processes claim shards with ``FOR UPDATE SKIP LOCKED`` and a lease that
+they renew while working; a crashed indexer's shard is taken over when its lease runs out. All S3 writes
+happen first (content-addressed, so a retry overwrites identical objects) and one transaction then
+records the files, the failed files, the events and the notifications: a shard is indexed exactly once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import posixpath
+import tarfile
+import tempfile
+from dataclasses import dataclass, field
+
+import asyncpg
+import httpx
+
+from ingest_svc.config import IngestSettings
+from ingest_svc.notifications import staging_notifications
+from ingest_svc.repository import NewFile, Shard, StagingRepository
+from ingest_svc.service import parse_references, stage_ingested
+from ingest_svc.validation import FileRejected, check_image, check_name, check_tar_member, sniff_video
+from shared.errors import InvalidInput
+from shared.events import ShardReadyV1
+from shared.netsafe import FetchFailed, UnsafeURL, fetch_bytes, open_safe
+from shared.outbox import stage, stage_many
+from shared.storage import ObjectStore, file_key
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "conveyor_shards"
+NOTIFICATION_CONFIG = "notification_config.json"
+MAX_REFERENCES_FILE = 64 * 1024 * 1024
+
+
+class ShardFailed(Exception):
+    """The shard as a whole cannot be indexed (unreadable archive, unsafe references URL)."""
+
+    def __init__(self, failure_type: str, reason: str) -> None:
+        super().__init__(reason)
+        self.failure_type = failure_type
+        self.reason = reason
+
+
+@dataclass
+class Outcome:
+    files: list[NewFile] = field(default_factory=list)
+    failed: list[tuple[str, str, str]] = field(default_factory=list)  # (name, type, reason)
+    ingest_id: str | None = None
+    notifications_url: str | None = None
+
+
+class Indexer:
+    def __init__(self, settings: IngestSettings, pool: asyncpg.Pool, store: ObjectStore) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.store = store
+        self._wake = asyncio.Event()
+
+    # ------------------------------------------------------------------ loop
+    async def run(self) -> None:
+        listener = await self.pool.acquire()
+        await listener.add_listener(CHANNEL, self._on_notify)
+        http = httpx.AsyncClient(timeout=self.settings.fetch_timeout_s,
+                                 limits=httpx.Limits(max_connections=self.settings.fetch_concurrency * 4))
+        try:
+            await asyncio.gather(*(self._work(http) for _ in range(self.settings.indexer_concurrency)))
+        finally:
+            await http.aclose()
+            with contextlib.suppress(Exception):
+                await listener.remove_listener(CHANNEL, self._on_notify)
+            await self.pool.release(listener)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def _work(self, http: httpx.AsyncClient) -> None:
+        while True:
+            if not await self.index_next(http):
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), 1.0)
+
+    async def index_next(self, http: httpx.AsyncClient) -> bool:
+        """Claim and index one shard; False when there was nothing to do."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            repo = StagingRepository(conn)
+            for stale in await repo.exhausted_shards(self.settings.indexer_max_attempts):
+                await self._record_failure(conn, stale, ShardFailed(
+                    "indexing-failed", f"indexing failed {stale.attempts} times; upload the data again"))
+            shard = await repo.claim_shard(self.settings.indexer_lease_s, self.settings.indexer_max_attempts)
+        if shard is None:
+            return False
+        renew = asyncio.create_task(self._renew(shard))
+        try:
+            outcome = await self._collect(shard, http)
+        except ShardFailed as exc:
+            async with self.pool.acquire() as conn, conn.transaction():
+                await self._record_failure(conn, shard, exc)
+            return True
+        except Exception:
+            # S3 or the network failed: give the shard back for another attempt (attempts are counted)
+            log.exception("indexing shard %s of %s failed; will retry", shard.shard_id, shard.batch_id)
+            async with self.pool.acquire() as conn:
+                await StagingRepository(conn).set_shard_status(shard.workspace_id, shard.batch_id, shard.shard_id,
+                                                               "uploaded", from_status="indexing")
+            await asyncio.sleep(1.0)
+            return True
+        finally:
+            renew.cancel()
+        async with self.pool.acquire() as conn, conn.transaction():
+            await self._record(conn, shard, outcome)
+        return True
+
+    async def _renew(self, shard: Shard) -> None:
+        while True:
+            await asyncio.sleep(self.settings.indexer_lease_s / 3)
+            async with self.pool.acquire() as conn:
+                await StagingRepository(conn).renew_lease(shard, self.settings.indexer_lease_s)
+
+    # ------------------------------------------------------------------ recording
+    async def _record(self, conn: asyncpg.Connection, shard: Shard, outcome: Outcome) -> None:
+        repo = StagingRepository(conn)
+        inserted = await repo.insert_files(shard.workspace_id, shard.batch_id, outcome.files)
+        stored = [f for f in outcome.files if f.file_name in inserted]
+        failed = outcome.failed + [
+            (f.file_name, "duplicated-file-name", f"the batch already holds a file named {f.file_name}")
+            for f in outcome.files if f.file_name not in inserted
+        ]
+        await repo.insert_failed(shard.workspace_id, shard.batch_id, shard.shard_id, failed)
+        await repo.finish_shard(shard, "indexed", len(stored), len(failed))
+        prefix = self.settings.kafka.topic_prefix
+        await stage_ingested(conn, prefix, shard.workspace_id, shard.batch_id, stored)
+        ingest_id = outcome.ingest_id or shard.ingest_id
+        await stage(conn, prefix, ShardReadyV1(
+            workspace_id=shard.workspace_id, batch_id=shard.batch_id, shard_id=shard.shard_id, ingest_id=ingest_id,
+            ingested_files=len(stored), failed_files=len(failed)))
+        url = outcome.notifications_url or shard.notifications_url
+        if url:
+            categories = shard.notification_categories or ["ingest-status", "files-status"]
+            await stage_many(conn, prefix, staging_notifications(
+                workspace_id=shard.workspace_id, url=url, categories=categories, ingest_id=ingest_id,
+                batch_id=shard.batch_id, shard_id=shard.shard_id, ingested=[f.file_name for f in stored],
+                failed=failed))
+        log.info("indexed shard %s of %s: %d files, %d failed", shard.shard_id, shard.batch_id, len(stored),
+                 len(failed))
+
+    async def _record_failure(self, conn: asyncpg.Connection, shard: Shard, exc: ShardFailed) -> None:
+        repo = StagingRepository(conn)
+        await repo.finish_shard(shard, "failed", 0, 0, error=f"{exc.failure_type}: {exc.reason}")
+        prefix = self.settings.kafka.topic_prefix
+        await stage(conn, prefix, ShardReadyV1(
+            workspace_id=shard.workspace_id, batch_id=shard.batch_id, shard_id=shard.shard_id,
+            ingest_id=shard.ingest_id, ingested_files=0, failed_files=0))
+        if shard.notifications_url:
+            await stage_many(conn, prefix, staging_notifications(
+                workspace_id=shard.workspace_id, url=shard.notifications_url,
+                categories=shard.notification_categories or ["ingest-status"], ingest_id=shard.ingest_id,
+                batch_id=shard.batch_id, shard_id=shard.shard_id, ingested=[], failed=[],
+                error=(exc.failure_type, exc.reason)))
+        log.warning("shard %s of %s failed: %s", shard.shard_id, shard.batch_id, exc.reason)
+
+    # ------------------------------------------------------------------ collecting
+    async def _collect(self, shard: Shard, http: httpx.AsyncClient) -> Outcome:
+        if shard.kind == "tar":
+            return await self._collect_tar(shard)
+        return await self._collect_references(shard, http)
+
+    async def _existing(self, shard: Shard, names: list[str]) -> set[str]:
+        async with self.pool.acquire() as conn:
+            return await StagingRepository(conn).existing_names(shard.workspace_id, shard.batch_id, "", names)
+
+    async def _store_image(self, shard: Shard, name: str, data: bytes, outcome: Outcome) -> None:
+        try:
+            content_type = await asyncio.to_thread(check_image, name, data)
+        except FileRejected as exc:
+            outcome.failed.append((name, exc.failure_type, exc.reason))
+            return
+        key = file_key(shard.workspace_id, shard.batch_id, None, name, unique=hashlib.sha256(data).hexdigest()[:16])
+        await self.store.put_bytes(key, data, content_type=content_type)
+        outcome.files.append(NewFile(part_name="", file_name=name, shard_id=shard.shard_id,
+                                     content_type=content_type, size_bytes=len(data), object_key=key))
+
+    async def _collect_tar(self, shard: Shard) -> Outcome:
+        outcome = Outcome()
+        with tempfile.TemporaryFile() as spool:
+            async for chunk in self.store.iter_object(shard.source_key):
+                spool.write(chunk)
+            spool.seek(0)
+            try:
+                archive = tarfile.open(fileobj=spool, mode="r:*")
+                members = archive.getmembers()
+            except (tarfile.TarError, EOFError, OSError) as exc:
+                raise ShardFailed("corrupted-archive", f"the upload is not a readable tar archive: {exc}") from None
+            accepted: list[tuple[str, tarfile.TarInfo]] = []
+            seen: set[str] = set()
+            for member in members:
+                if member.isdir():
+                    continue
+                if posixpath.normpath(member.name) == NOTIFICATION_CONFIG and member.isreg():
+                    self._read_notification_config(archive, member, outcome)
+                    continue
+                try:
+                    name = check_tar_member(member)
+                except FileRejected as exc:
+                    outcome.failed.append((member.name, exc.failure_type, exc.reason))
+                    continue
+                if name in seen:
+                    outcome.failed.append((name, "duplicated-file-name", f"{name} appears twice in the archive"))
+                    continue
+                seen.add(name)
+                if len(accepted) >= self.settings.max_tar_images:
+                    outcome.failed.append((name, "too-many-files",
+                                           f"an archive may hold at most {self.settings.max_tar_images} images"))
+                    continue
+                accepted.append((name, member))
+            existing = await self._existing(shard, [n for n, _ in accepted])
+            semaphore = asyncio.Semaphore(8)
+
+            async def one(name: str, member: tarfile.TarInfo) -> None:
+                if name in existing:
+                    outcome.failed.append((name, "duplicated-file-name", f"the batch already holds {name}"))
+                    return
+                async with semaphore:
+                    extracted = archive.extractfile(member)
+                    data = extracted.read() if extracted else b""
+                    await self._store_image(shard, name, data, outcome)
+
+            await asyncio.gather(*(one(n, m) for n, m in accepted))
+        return outcome
+
+    @staticmethod
+    def _read_notification_config(archive: tarfile.TarFile, member: tarfile.TarInfo, outcome: Outcome) -> None:
+        extracted = archive.extractfile(member)
+        try:
+            config = json.loads(extracted.read(65536) if extracted else b"{}")
+        except ValueError:
+            outcome.failed.append((NOTIFICATION_CONFIG, "invalid-notification-config", "not valid JSON"))
+            return
+        if isinstance(config, dict):
+            outcome.ingest_id = str(config.get("ingestId") or "") or None
+            outcome.notifications_url = str(config.get("notificationsURL") or "") or None
+
+    async def _collect_references(self, shard: Shard, http: httpx.AsyncClient) -> Outcome:
+        allowed = self.settings.fetch_allowlist()
+        if shard.source_key.startswith("url:"):
+            try:
+                raw = await fetch_bytes(http, shard.source_key[4:], allowed, MAX_REFERENCES_FILE)
+            except UnsafeURL as exc:
+                raise ShardFailed("unsafe-url-detected", str(exc)) from None
+            except FetchFailed as exc:
+                raise ShardFailed(exc.failure_type, f"references file: {exc.reason}") from None
+        else:
+            raw = await self.store.get_bytes(shard.source_key)
+        try:
+            refs = parse_references(raw)
+        except InvalidInput as exc:
+            raise ShardFailed("invalid-references", exc.message) from None
+        outcome = Outcome()
+        names: list[str] = []
+        valid: list[tuple[str, str]] = []
+        for ref in refs:
+            try:
+                name = check_name(ref["name"])
+            except FileRejected as exc:
+                outcome.failed.append((ref["name"][:200], exc.failure_type, exc.reason))
+                continue
+            if name in names:
+                outcome.failed.append((name, "duplicated-file-name", f"{name} is referenced twice"))
+                continue
+            names.append(name)
+            valid.append((name, ref["url"]))
+        existing = await self._existing(shard, names)
+        semaphore = asyncio.Semaphore(self.settings.fetch_concurrency)
+        videos = shard.kind == "video-references"
+
+        async def one(name: str, url: str) -> None:
+            if name in existing:
+                outcome.failed.append((name, "duplicated-file-name", f"the batch already holds {name}"))
+                return
+            async with semaphore:
+                try:
+                    if videos:
+                        await self._store_video(shard, name, url, http, allowed, outcome)
+                    else:
+                        data = await fetch_bytes(http, url, allowed, 20 * 1024 * 1024)
+                        await self._store_image(shard, name, data, outcome)
+                except UnsafeURL as exc:
+                    outcome.failed.append((name, "unsafe-url-detected", str(exc)))
+                except FetchFailed as exc:
+                    outcome.failed.append((name, exc.failure_type, exc.reason))
+
+        await asyncio.gather(*(one(n, u) for n, u in valid))
+        return outcome
+
+    async def _store_video(self, shard: Shard, name: str, url: str, http: httpx.AsyncClient,
+                           allowed: frozenset[str], outcome: Outcome) -> None:
+        resp = await open_safe(http, url, allowed)
+        limit = self.settings.max_video_bytes
+        key = file_key(shard.workspace_id, shard.batch_id, None, name, unique=shard.shard_id)
+        head = bytearray()
+
+        async def body():  # noqa: ANN202 - an async generator of chunks
+            total = 0
+            async for chunk in resp.aiter_bytes():
+                total += len(chunk)
+                if total > limit:
+                    raise FetchFailed("file-size-limit-exceeded", f"more than {limit} bytes")
+                if len(head) < 64:
+                    head.extend(chunk[:64 - len(head)])
+                yield chunk
+
+        try:
+            size = await self.store.put_stream(key, body())
+        finally:
+            await resp.aclose()
+        content_type = sniff_video(bytes(head))
+        if content_type is None or size == 0:
+            await self.store.client.delete_object(Bucket=self.settings.s3.staging_bucket, Key=key)
+            outcome.failed.append((name, "unsupported-content", f"{name} is not a video"))
+            return
+        outcome.files.append(NewFile(part_name="", file_name=name, shard_id=shard.shard_id,
+                                     content_type=content_type, size_bytes=size, object_key=key))

@@ -1,0 +1,138 @@
+"""Checks on every staged file: names, sizes, content sniffing, decodability, decompression bombs.
+
+A rejected file becomes a failed-file record with a ``failure_type`` and a human-readable reason; the rest
+of its shard is still ingested.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import struct
+import tarfile
+
+import cv2
+import numpy as np
+
+MAX_IMAGE_BYTES = 20 * 1024 * 1024
+MAX_IMAGE_PIXELS = 100_000_000  # larger headers are refused before decoding (decompression bombs)
+MAX_NAME_LENGTH = 1024
+
+
+class FileRejected(Exception):
+    """A file that cannot be staged, with a failure type clients can group on."""
+
+    def __init__(self, failure_type: str, reason: str) -> None:
+        super().__init__(reason)
+        self.failure_type = failure_type
+        self.reason = reason
+
+
+def check_name(name: str) -> str:
+    """A safe relative file name: no absolute paths, no '..', no control characters."""
+    if not name or len(name) > MAX_NAME_LENGTH:
+        raise FileRejected("invalid-file-name", f"file name must be 1 to {MAX_NAME_LENGTH} characters")
+    if any(ord(c) < 32 for c in name) or "\\" in name:
+        raise FileRejected("invalid-file-name", "file name contains control characters or backslashes")
+    if name.startswith("/"):
+        raise FileRejected("unsafe-path", "absolute paths are not allowed")
+    norm = posixpath.normpath(name)
+    if norm.startswith("..") or "/../" in f"/{name}/" or norm in (".", ""):
+        raise FileRejected("unsafe-path", "paths may not leave the batch ('..')")
+    return norm
+
+
+def sniff_image(data: bytes) -> str | None:
+    if data[:3] == b"\xff\xd8\xff":
+        return "image/jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "image/png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:2] == b"BM":
+        return "image/bmp"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data[:4] in (b"II*\x00", b"MM\x00*"):
+        return "image/tiff"
+    return None
+
+
+def sniff_video(data: bytes) -> str | None:
+    if data[4:8] == b"ftyp":
+        return "video/quicktime" if data[8:10] == b"qt" else "video/mp4"
+    if data[:4] == b"RIFF" and data[8:12] == b"AVI ":
+        return "video/x-msvideo"
+    if data[:4] == b"\x1a\x45\xdf\xa3":
+        return "video/webm" if b"webm" in data[:64] else "video/x-matroska"
+    if data[:4] in (b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3") or data[:1] == b"\x47":
+        return "video/mpeg"
+    return None
+
+
+def image_dimensions(data: bytes) -> tuple[int, int] | None:
+    """Width and height read from the header alone (PNG, JPEG, GIF, BMP), without decoding pixels."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
+        return struct.unpack(">II", data[16:24])
+    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
+        return struct.unpack("<HH", data[6:10])
+    if data[:2] == b"BM" and len(data) >= 26:
+        w, h = struct.unpack("<ii", data[18:26])
+        return abs(w), abs(h)
+    if data[:2] == b"\xff\xd8":
+        i = 2
+        while i + 9 < len(data):
+            if data[i] != 0xFF:
+                i += 1
+                continue
+            marker = data[i + 1]
+            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+                i += 2
+                continue
+            length = struct.unpack(">H", data[i + 2:i + 4])[0]
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                h, w = struct.unpack(">HH", data[i + 5:i + 9])
+                return w, h
+            i += 2 + length
+    return None
+
+
+def check_image(name: str, data: bytes) -> str:
+    """Validate one image; returns its content type or raises ``FileRejected``."""
+    if not data:
+        raise FileRejected("empty-file", f"{name} is empty")
+    if len(data) > MAX_IMAGE_BYTES:
+        raise FileRejected("file-size-limit-exceeded", f"{name} is {len(data)} bytes; images are limited to 20 MiB")
+    content_type = sniff_image(data)
+    if content_type is None:
+        raise FileRejected("unsupported-content", f"{name} is not an image (JPEG, PNG, BMP, GIF, WEBP or TIFF)")
+    dims = image_dimensions(data)
+    if dims and dims[0] * dims[1] > MAX_IMAGE_PIXELS:
+        raise FileRejected("image-too-large", f"{name} is {dims[0]}x{dims[1]} pixels; the limit is "
+                                              f"{MAX_IMAGE_PIXELS} pixels")
+    if dims and (dims[0] == 0 or dims[1] == 0):
+        raise FileRejected("corrupted-file", f"{name} declares an empty image")
+    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    if decoded is None or decoded.size == 0:
+        raise FileRejected("corrupted-file", f"{name} could not be decoded")
+    return content_type
+
+
+def check_video(name: str, head: bytes) -> str:
+    content_type = sniff_video(head)
+    if content_type is None:
+        raise FileRejected("unsupported-content", f"{name} is not a video (MP4, MOV, AVI, MKV, WEBM or MPEG)")
+    return content_type
+
+
+def check_tar_member(member: tarfile.TarInfo) -> str:
+    """A tar entry that may be staged: a regular file with a safe name and a size within limits."""
+    name = check_name(member.name)
+    if member.issym() or member.islnk():
+        raise FileRejected("unsafe-path", f"{member.name}: links are not allowed in archives")
+    if member.isdev() or member.isfifo() or member.ischr() or member.isblk():
+        raise FileRejected("unsupported-content", f"{member.name}: device and special files are not allowed")
+    if not member.isreg():
+        raise FileRejected("unsupported-content", f"{member.name}: not a regular file")
+    if member.size > MAX_IMAGE_BYTES:
+        raise FileRejected("file-size-limit-exceeded", f"{member.name} is {member.size} bytes; images are limited to 20 MiB")
+    return name

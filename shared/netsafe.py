@@ -1,0 +1,118 @@
+"""Outbound URL safety: refuse requests that could reach the service's own network (SSRF).
+
+A URL is safe when its scheme is http(s) and every address its host resolves to is public: not loopback,
+link-local (169.254.169.254 is the cloud metadata service), private, multicast, reserved or unspecified.
+Operators may allow specific ``host:port`` pairs (Conveyor's own S3 endpoint is allowed, since presigned
+links to it are how staged files are referenced).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+import httpx
+
+
+class UnsafeURL(ValueError):
+    """The URL targets a non-public address or uses a scheme other than http(s)."""
+
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
+
+
+def host_port(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{(parts.hostname or '').lower()}:{parts.port or _default_port(parts.scheme)}"
+
+
+def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    blocked = (ip.is_loopback or ip.is_link_local or ip.is_private or ip.is_multicast or ip.is_reserved
+               or ip.is_unspecified)
+    if isinstance(ip, ipaddress.IPv6Address):
+        blocked = blocked or ip.is_site_local
+    return not blocked
+
+
+async def check_url(url: str, allowed: frozenset[str] = frozenset()) -> None:
+    """Raise ``UnsafeURL`` unless ``url`` is http(s) to public addresses only (or an allowed host:port)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise UnsafeURL(f"only http(s) URLs are accepted, not {parts.scheme or 'a relative URL'!r}")
+    if not parts.hostname:
+        raise UnsafeURL("the URL has no host")
+    if host_port(url) in allowed:
+        return
+    try:
+        ip = ipaddress.ip_address(parts.hostname.strip("[]"))
+        addresses = [ip]
+    except ValueError:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                parts.hostname, parts.port or _default_port(parts.scheme), type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise UnsafeURL(f"host {parts.hostname!r} does not resolve: {exc.strerror}") from None
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    for address in addresses:
+        if not _is_public(address):
+            raise UnsafeURL(f"host {parts.hostname!r} resolves to non-public address {address}")
+
+
+class FetchFailed(Exception):
+    """A remote file could not be fetched (HTTP error, too large, timeout); carries a failure type."""
+
+    def __init__(self, failure_type: str, reason: str) -> None:
+        super().__init__(reason)
+        self.failure_type = failure_type
+        self.reason = reason
+
+
+MAX_REDIRECTS = 5
+
+
+async def open_safe(client: httpx.AsyncClient, url: str, allowed: frozenset[str]) -> httpx.Response:
+    """GET ``url`` as a stream, checking it and every redirect hop with ``check_url``.
+
+    The caller must close the returned response. Raises ``UnsafeURL`` or ``FetchFailed``.
+    """
+    for _ in range(MAX_REDIRECTS + 1):
+        await check_url(url, allowed)
+        try:
+            resp = await client.send(client.build_request("GET", url), stream=True, follow_redirects=False)
+        except httpx.TimeoutException:
+            raise FetchFailed("download-timeout", f"timed out fetching {url[:200]}") from None
+        except httpx.HTTPError as exc:
+            raise FetchFailed("download-failed", f"could not fetch {url[:200]}: {exc!r}"[:500]) from None
+        if resp.is_redirect and "location" in resp.headers:
+            await resp.aclose()
+            url = str(resp.url.join(resp.headers["location"]))
+            continue
+        if resp.status_code >= 400:
+            await resp.aclose()
+            raise FetchFailed("download-failed", f"{url[:200]} answered HTTP {resp.status_code}")
+        return resp
+    raise FetchFailed("download-failed", f"more than {MAX_REDIRECTS} redirects from {url[:200]}")
+
+
+async def fetch_bytes(client: httpx.AsyncClient, url: str, allowed: frozenset[str], max_bytes: int) -> bytes:
+    """The whole body of ``url`` (checked for SSRF), refusing bodies over ``max_bytes``."""
+    resp = await open_safe(client, url, allowed)
+    try:
+        declared = int(resp.headers.get("content-length") or 0)
+        if declared > max_bytes:
+            raise FetchFailed("file-size-limit-exceeded", f"{declared} bytes; the limit is {max_bytes} bytes")
+        body = bytearray()
+        async for chunk in resp.aiter_bytes():
+            body += chunk
+            if len(body) > max_bytes:
+                raise FetchFailed("file-size-limit-exceeded", f"more than {max_bytes} bytes")
+        return bytes(body)
+    except httpx.TimeoutException:
+        raise FetchFailed("download-timeout", f"timed out reading {url[:200]}") from None
+    finally:
+        await resp.aclose()

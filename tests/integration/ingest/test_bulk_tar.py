@@ -1,0 +1,104 @@
+import json
+
+import asyncpg
+import pytest
+
+from tests.fixtures.ingest import StagingClient
+from tests.fixtures.media import jpeg, mp4, photo, png_header_bomb, tar_of
+from tests.fixtures.staging import failures, shards_settled, upload_tar
+
+
+async def test_tar_is_indexed_in_the_background_and_bad_members_recorded(
+        ingest: StagingClient, pool: asyncpg.Pool) -> None:
+    good = {f"img-{i}.jpg": jpeg(i) for i in range(5)} | {"bus.jpg": photo("bus.jpg")}
+    bad = {"../evil.jpg": jpeg(90), "/abs.jpg": jpeg(91), "empty.jpg": b"", "note.txt": b"not an image",
+           "truncated.jpg": jpeg(92)[:100], "bomb.png": png_header_bomb(),
+           "notification_config.json": json.dumps({"ingestId": "ing-1",
+                                                   "notificationsURL": "https://hooks.example.com/x"}).encode()}
+    tar = tar_of(good | bad, symlinks={"link.jpg": "/etc/passwd"}, devices=["dev.jpg"])
+    await upload_tar(ingest, "bulk", tar)
+    (shard,) = await shards_settled(ingest, "bulk")
+    assert shard["statusName"] == "indexed-with-failures" and shard["statusType"] == "warning"
+    assert shard["shardObjectsCount"] == 6 and shard["statusMetadata"]["ingestId"] is None
+
+    found = {f["fileName"]: f for f in (await ingest.get("/batches/bulk/list")).json()["filesMetadata"]}
+    assert set(found) == set(good) and all(f["shardId"] == shard["shardId"] for f in found.values())
+    details = (await ingest.get("/batches/bulk")).json()["batch"]
+    assert details["batchType"] == "sharded-batch"
+
+    failed = await failures(ingest, "bulk", shard["shardId"])
+    assert failed["../evil.jpg"][0] == "unsafe-path" and failed["/abs.jpg"][0] == "unsafe-path"
+    assert failed["link.jpg"][0] == "unsafe-path" and "links" in failed["link.jpg"][1]
+    assert failed["dev.jpg"][0] == "unsupported-content"
+    assert failed["empty.jpg"][0] == "empty-file" and failed["note.txt"][0] == "unsupported-content"
+    assert failed["truncated.jpg"][0] == "corrupted-file" and failed["bomb.png"][0] == "image-too-large"
+    assert "notification_config.json" not in failed
+
+    # the tar's notification_config.json asked for webhooks: both categories, through the outbox
+    notes = await pool.fetch("SELECT payload FROM outbox WHERE event_type = 'notification.requested@v1'"
+                             " AND payload->>'subject_id' = 'bulk' AND payload->>'workspace_id' = $1",
+                             ingest.workspace.id)
+    bodies = {n["payload"]["category"]: n["payload"]["payload"] for n in notes}
+    assert bodies["ingest-status"]["notification"]["success"] is True
+    assert bodies["ingest-status"]["ingest_id"] == "ing-1"
+    files_status = bodies["files-status"]
+    assert files_status["type"] == "roboflow-data-staging-notification-v1"
+    assert files_status["notification"]["type"] == "ingest-files-status-notification-v1"
+    assert sorted(files_status["notification"]["ingested_files"]) == sorted(good)
+    assert {f["file_name"] for f in files_status["notification"]["failed_files"]} == set(failed)
+    assert all(n["payload"]["url"] == "https://hooks.example.com/x" for n in notes)
+
+
+async def test_upload_links_are_single_use_and_batches_do_not_mix(ingest: StagingClient) -> None:
+    path = await upload_tar(ingest, "mix", tar_of({"a.jpg": jpeg(1)}))
+    again = await ingest.http.put(path, content=tar_of({"b.jpg": jpeg(2)}))
+    assert again.status_code == 409
+    await shards_settled(ingest, "mix")
+    simple = await ingest.post("/batches/mix/upload/image", files={"c.jpg": ("c.jpg", jpeg(3))}, fileName="c.jpg")
+    assert simple.status_code == 409 and "cannot take simple images uploads" in simple.json()["message"]
+    video = await ingest.post("/batches/mix/upload/video", fileName="v.mp4")
+    assert video.status_code == 409
+    # a name already in the batch is refused in a later tar, the rest is ingested
+    await upload_tar(ingest, "mix", tar_of({"a.jpg": jpeg(9), "d.jpg": jpeg(4)}))
+    shards = await shards_settled(ingest, "mix")
+    second = next(s for s in shards if s["shardObjectsCount"] == 1 and s["statusType"] == "warning")
+    assert (await failures(ingest, "mix", second["shardId"]))["a.jpg"][0] == "duplicated-file-name"
+    assert (await ingest.get("/batches/mix/count")).json() == {"count": 2}
+
+
+async def test_unreadable_archive_fails_the_shard_with_a_reason(ingest: StagingClient) -> None:
+    await upload_tar(ingest, "junk", b"this is not a tar archive at all" * 100)
+    (shard,) = await shards_settled(ingest, "junk")
+    assert shard["statusType"] == "error" and "corrupted-archive" in shard["statusMetadata"]["error"]
+
+
+@pytest.mark.parametrize("ingest", [{"max_tar_images": 3}], indirect=True)
+async def test_archives_beyond_the_file_limit_keep_the_first_files(ingest: StagingClient) -> None:
+    await upload_tar(ingest, "many", tar_of({f"{i}.jpg": jpeg(i) for i in range(5)}))
+    (shard,) = await shards_settled(ingest, "many")
+    assert shard["shardObjectsCount"] == 3
+    failed = await failures(ingest, "many", shard["shardId"])
+    assert {t for t, _ in failed.values()} == {"too-many-files"} and len(failed) == 2
+
+
+async def test_video_upload_through_a_signed_url(ingest: StagingClient) -> None:
+    resp = await ingest.post("/batches/clips/upload/video", fileName="clip.mp4", displayName="Clips")
+    assert resp.status_code == 200, resp.text
+    details = resp.json()["signedURLDetails"]
+    assert set(details) >= {"uploadURL", "extensionHeaders"}
+    video = mp4()
+    put = await ingest.http.put(details["uploadURL"].removeprefix(ingest.settings.public_url), content=video,
+                                headers=details["extensionHeaders"])
+    assert put.status_code == 200, put.text
+    batch = (await ingest.get("/batches/clips")).json()["batch"]
+    assert batch["batchContentType"] == "videos"
+    (meta,) = (await ingest.get("/batches/clips/list")).json()["filesMetadata"]
+    assert meta["fileName"] == "clip.mp4" and meta["contentType"] == "video/mp4"
+    got = await ingest.http.get(meta["downloadURL"].removeprefix(ingest.settings.public_url))
+    assert got.content == video
+    assert (await ingest.post("/batches/clips/upload/video", fileName="clip.mp4")).status_code == 409
+
+    other = (await ingest.post("/batches/clips/upload/video", fileName="fake.mp4")).json()["signedURLDetails"]
+    refused = await ingest.http.put(other["uploadURL"].removeprefix(ingest.settings.public_url), content=jpeg(1))
+    assert refused.status_code == 400 and "not a video" in refused.json()["message"]
+    assert (await ingest.get("/batches/clips/count")).json() == {"count": 1}
