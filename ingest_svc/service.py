@@ -25,7 +25,7 @@ from ingest_svc.validation import FileRejected, check_image, check_name, check_v
 from shared.errors import Conflict, InvalidInput, TooLarge
 from shared.events import FileIngestedV1
 from shared.ids import validate_batch_id
-from shared.netsafe import UnsafeURL, check_url
+from shared.netsafe import UnsafeURL, check_url_static
 from shared.outbox import stage, stage_many
 from shared.signing import sign
 from shared.storage import ObjectStore, file_key
@@ -211,14 +211,14 @@ class StagingService:
                                             duplicated=True)
         if request.notifications_url:
             try:
-                await check_url(request.notifications_url)
+                check_url_static(request.notifications_url)
             except UnsafeURL as exc:
                 raise InvalidInput(f"unsafe-url-detected: notificationsURL: {exc}") from None
         categories = list(request.notification_categories or
                           (["ingest-status", "files-status"] if request.notifications_url else []))
         if request.references_url is not None:
             try:
-                await check_url(request.references_url, self.settings.fetch_allowlist())
+                check_url_static(request.references_url, self.settings.fetch_allowlist())
             except UnsafeURL as exc:
                 raise InvalidInput(f"unsafe-url-detected: {exc}") from None
             chunks: list[tuple[str, bytes | None]] = [(f"url:{request.references_url}", None)]

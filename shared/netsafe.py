@@ -39,8 +39,12 @@ def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return not blocked
 
 
-async def check_url(url: str, allowed: frozenset[str] = frozenset()) -> None:
-    """Raise ``UnsafeURL`` unless ``url`` is http(s) to public addresses only (or an allowed host:port)."""
+def check_url_static(url: str, allowed: frozenset[str] = frozenset()) -> None:
+    """The checks that need no DNS: http(s) scheme, a host, and no literal non-public address.
+
+    Used when a URL is accepted (a request may name a host that only resolves where it is fetched);
+    ``check_url`` repeats everything with resolution right before each request.
+    """
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise UnsafeURL(f"only http(s) URLs are accepted, not {parts.scheme or 'a relative URL'!r}")
@@ -50,7 +54,23 @@ async def check_url(url: str, allowed: frozenset[str] = frozenset()) -> None:
         return
     try:
         ip = ipaddress.ip_address(parts.hostname.strip("[]"))
-        addresses = [ip]
+    except ValueError:
+        if parts.hostname.lower() in ("localhost", "localhost.localdomain") or parts.hostname.endswith(".localhost"):
+            raise UnsafeURL(f"host {parts.hostname!r} is the local machine") from None
+        return
+    if not _is_public(ip):
+        raise UnsafeURL(f"host {parts.hostname!r} is a non-public address")
+
+
+async def check_url(url: str, allowed: frozenset[str] = frozenset()) -> None:
+    """Raise ``UnsafeURL`` unless ``url`` is http(s) to public addresses only (or an allowed host:port)."""
+    check_url_static(url, allowed)
+    parts = urlsplit(url)
+    if host_port(url) in allowed:
+        return
+    assert parts.hostname is not None
+    try:
+        addresses = [ipaddress.ip_address(parts.hostname.strip("[]"))]
     except ValueError:
         try:
             infos = await asyncio.get_running_loop().getaddrinfo(
