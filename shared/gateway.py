@@ -41,9 +41,9 @@ class Upstreams:
                 "notifier": self.notifier, "worker": self.worker}
 
     @classmethod
-    def local(cls, host: str = "127.0.0.1") -> Upstreams:
-        return cls(ingest=f"http://{host}:8101", scheduler=f"http://{host}:8102", worker=f"http://{host}:8103",
-                   export=f"http://{host}:8104", notifier=f"http://{host}:8105")
+    def local(cls, port_base: int = 8100, host: str = "127.0.0.1") -> Upstreams:
+        names = ("ingest", "scheduler", "worker", "export", "notifier")
+        return cls(**{name: f"http://{host}:{port_base + 1 + i}" for i, name in enumerate(names)})
 
 
 _WORKSPACE_SCOPED = re.compile(r"^/[a-z0-9_-]+/(workflows|models)(/|$)")

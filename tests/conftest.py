@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.resources", "tests.fixtures.ingest"]
+pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.resources", "tests.fixtures.ingest",
+                  "tests.fixtures.deployment"]
 
 _TIERS = ("unit", "integration", "e2e")
 

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from shared.cli.processes import GATEWAY_PORT, bring_up, stop_services
+from shared.cli.processes import bring_up, public_url, stop_services
 from shared.cli.home import local_stack
 
 console = Console()
@@ -22,7 +22,7 @@ def demo_cmd(
     """Start the local stack and every service, then check the whole deployment end to end."""
     started = time.monotonic()
     started_stack, key, _ = bring_up(workspace, "s3")
-    base = f"http://127.0.0.1:{GATEWAY_PORT}"
+    base = public_url()
     try:
         health = httpx.get(f"{base}/healthz", timeout=10).json()
         who = httpx.get(base, params={"api_key": key}, timeout=10).json()

@@ -21,8 +21,22 @@ from shared.cli.home import home, load_stack_env, local_stack, stack_from_enviro
 
 console = Console(stderr=True)
 
-SERVICES = {"ingest": 8101, "scheduler": 8102, "worker": 8103, "export": 8104, "notifier": 8105}
-GATEWAY_PORT = 8000
+SERVICES = ("ingest", "scheduler", "worker", "export", "notifier")
+
+
+def service_port(name: str) -> int:
+    """Service ports are CONVEYOR_SERVICE_PORT_BASE (8100) + 1..5; the gateway's is CONVEYOR_GATEWAY_PORT (8000)."""
+    if name == "gateway":
+        return gateway_port()
+    return int(os.environ.get("CONVEYOR_SERVICE_PORT_BASE", "8100")) + 1 + SERVICES.index(name)
+
+
+def gateway_port() -> int:
+    return int(os.environ.get("CONVEYOR_GATEWAY_PORT", "8000"))
+
+
+def public_url() -> str:
+    return os.environ.get("CONVEYOR_PUBLIC_URL") or f"http://127.0.0.1:{gateway_port()}"
 
 
 def serve_cmd(
@@ -35,19 +49,18 @@ def serve_cmd(
     import uvicorn
 
     load_stack_env()
+    os.environ.setdefault("CONVEYOR_PUBLIC_URL", public_url())
     if service == "gateway":
         from shared.gateway import Upstreams, create_gateway
 
-        app = create_gateway(Upstreams.local())
-        port = port or int(os.environ.get("CONVEYOR_GATEWAY_PORT", GATEWAY_PORT))
+        app = create_gateway(Upstreams(**{name: f"http://127.0.0.1:{service_port(name)}" for name in SERVICES}))
     elif service in SERVICES:
         module = importlib.import_module(f"{service}_svc.app")
         app = module.create_app()
-        port = port or SERVICES[service]
     else:
         console.print(f"[red]unknown service {service!r}[/]; choose one of {', '.join([*SERVICES, 'gateway'])}")
         raise typer.Exit(2)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+    uvicorn.run(app, host=host, port=port or service_port(service), log_level=log_level, access_log=False)
 
 
 def _api_key_file() -> Path:
@@ -104,8 +117,7 @@ def start_services(names: list[str]) -> dict[str, subprocess.Popen[bytes]]:
                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     (home() / "services.json").write_text(json.dumps({k: p.pid for k, p in procs.items()}))
     for name, proc in procs.items():
-        port = GATEWAY_PORT if name == "gateway" else SERVICES[name]
-        _wait_healthy(f"http://127.0.0.1:{port}", proc, name)
+        _wait_healthy(f"http://127.0.0.1:{service_port(name)}", proc, name)
     return procs
 
 
@@ -168,7 +180,7 @@ def up_cmd(
 ) -> None:
     """Start the stack (unless given by the environment), every service and the gateway."""
     started_stack, key, procs = bring_up(workspace, kafka_storage)
-    console.print(f"Conveyor is up: API_BASE_URL=http://127.0.0.1:{GATEWAY_PORT}  workspace={workspace}")
+    console.print(f"Conveyor is up: API_BASE_URL={public_url()}  workspace={workspace}")
     console.print(f"API key: {key}  (also in {_api_key_file()})")
     if detach:
         return
