@@ -1,0 +1,50 @@
+"""Image classification with onnxruntime: input [N, 3, S, S] RGB in 0..1, output [N, C] scores or logits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+from shared.models.detector import available_providers
+
+
+class OnnxClassifier:
+    def __init__(self, model_path: Path, class_names: list[str], *, input_size: int | None = None,
+                 threads: int | None = None, prefer_gpu: bool = True) -> None:
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        self.session = ort.InferenceSession(str(model_path), opts, providers=available_providers(prefer_gpu))
+        inp = self.session.get_inputs()[0]
+        self.input_name = inp.name
+        fixed = inp.shape[2] if isinstance(inp.shape[2], int) else None
+        self.input_size = int(input_size or fixed or 224)
+        self.class_names = class_names
+
+    def classify(self, images_bgr: list[np.ndarray], *, confidence: float = 0.0) -> list[dict[str, Any]]:
+        if not images_bgr:
+            return []
+        s = self.input_size
+        batch = np.stack([cv2.resize(img, (s, s))[:, :, ::-1].transpose(2, 0, 1) for img in images_bgr])
+        (scores,) = self.session.run(None, {self.input_name: batch.astype(np.float32) / 255.0})
+        scores = np.asarray(scores, np.float64).reshape(len(images_bgr), -1)
+        out = []
+        for img, row in zip(images_bgr, scores, strict=True):
+            if not (np.all(row >= 0) and abs(row.sum() - 1.0) < 1e-3):
+                row = np.exp(row - row.max())
+                row = row / row.sum()
+            order = np.argsort(row)[::-1]
+            preds = [{"class": self._name(i), "class_id": int(i), "confidence": round(float(row[i]), 4)}
+                     for i in order if row[i] >= confidence]
+            top = int(order[0])
+            out.append({"image": {"width": int(img.shape[1]), "height": int(img.shape[0])}, "predictions": preds,
+                        "top": self._name(top), "confidence": round(float(row[top]), 4),
+                        "prediction_type": "classification"})
+        return out
+
+    def _name(self, i: int) -> str:
+        return self.class_names[i] if i < len(self.class_names) else str(i)

@@ -1,0 +1,1 @@
+"""Roboflow Workflow definitions: compile (validate) and run with Conveyor's built-in core blocks."""

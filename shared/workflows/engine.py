@@ -1,0 +1,183 @@
+"""Compile a Roboflow Workflow definition and run it on images, with the built-in core blocks.
+
+A definition is ``{"version", "inputs", "steps", "outputs"}``: exactly one image input
+(``WorkflowImage``), any number of parameters (``WorkflowParameter`` with ``default_value``), steps that
+reference inputs and other steps through selectors (``$inputs.name``, ``$steps.step.output``), and
+outputs (``JsonField`` with a ``selector``). Compilation checks everything a run would trip over, so a
+bad workflow is a 4xx when it is saved, never a failure halfway through a job.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
+from typing import Any
+
+import numpy as np
+
+from shared.workflows.blocks import BLOCKED, BY_TYPE, Block, ModelProvider, check_block_params, run_block
+from shared.workflows.errors import WorkflowInvalid
+from shared.workflows.values import Image
+
+__all__ = ["CompiledWorkflow", "WorkflowInvalid", "WorkflowRunner", "compile_workflow"]
+
+_SELECTOR = re.compile(r"^\$(inputs|steps)\.([A-Za-z0-9_\-]+)(?:\.([A-Za-z0-9_\-*]+))?$")
+IMAGE_INPUTS = {"WorkflowImage", "InferenceImage", "WorkflowVideoMetadata"}
+PARAMETER_INPUTS = {"WorkflowParameter", "InferenceParameter", "WorkflowBatchInput"}
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    block: Block
+    raw: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class CompiledWorkflow:
+    image_input: str
+    parameters: dict[str, Any]
+    steps: list[Step]
+    outputs: list[tuple[str, str]]  # (name, selector)
+
+    def model_ids(self, runtime: dict[str, Any]) -> set[str]:
+        found = set()
+        for step in self.steps:
+            value = step.raw.get("model_id")
+            if isinstance(value, str) and value.startswith("$inputs."):
+                value = {**self.parameters, **runtime}.get(value.split(".", 1)[1])
+            if isinstance(value, str) and "model_id" in step.block.params:
+                found.add(value)
+        return found
+
+    def image_outputs(self) -> list[str]:
+        """Outputs that carry images (visualisations, crops)."""
+        produces_images = {s.name for s in self.steps if "image" in s.block.outputs or "crops" in s.block.outputs}
+        out = []
+        for name, selector in self.outputs:
+            m = _SELECTOR.match(selector)
+            if m and ((m.group(1) == "steps" and m.group(2) in produces_images and m.group(3) in ("image", "crops"))
+                      or (m.group(1) == "inputs" and m.group(2) == self.image_input)):
+                out.append(name)
+        return out
+
+
+def compile_workflow(definition: Any) -> CompiledWorkflow:
+    if isinstance(definition, dict) and "specification" in definition:
+        definition = definition["specification"]
+    if not isinstance(definition, dict):
+        raise WorkflowInvalid("a workflow definition must be a JSON object with inputs, steps and outputs")
+    if definition.get("dynamic_blocks_definitions"):
+        raise WorkflowInvalid("dynamic (custom Python) blocks are not allowed")
+    inputs = definition.get("inputs") or []
+    images = [i.get("name") for i in inputs if isinstance(i, dict) and i.get("type") in IMAGE_INPUTS
+              and i.get("type") != "WorkflowVideoMetadata"]
+    if len(images) != 1:
+        raise WorkflowInvalid(f"a batch workflow needs exactly one image input, this one has {len(images)}")
+    parameters = {}
+    for i in inputs:
+        if not isinstance(i, dict) or not i.get("name"):
+            raise WorkflowInvalid("every input needs a name")
+        if i.get("type") in PARAMETER_INPUTS:
+            parameters[i["name"]] = i.get("default_value")
+        elif i.get("type") not in IMAGE_INPUTS:
+            raise WorkflowInvalid(f"input {i['name']!r} has unsupported type {i.get('type')!r}")
+    raw_steps = definition.get("steps") or []
+    steps: dict[str, Step] = {}
+    for raw in raw_steps:
+        if not isinstance(raw, dict) or not raw.get("name") or not raw.get("type"):
+            raise WorkflowInvalid("every step needs a name and a type")
+        kind, name = raw["type"], raw["name"]
+        if kind in BLOCKED:
+            raise WorkflowInvalid(f"step {name!r}: block {kind} is blocked: {BLOCKED[kind]}")
+        block = BY_TYPE.get(kind)
+        if block is None:
+            raise WorkflowInvalid(f"step {name!r}: unknown block {kind!r}; supported blocks: "
+                                  + ", ".join(sorted(t for t in BY_TYPE if "/" in t)))
+        if name in steps:
+            raise WorkflowInvalid(f"two steps are named {name!r}")
+        check_block_params(raw, block)
+        steps[name] = Step(name, block, raw)
+    graph: dict[str, set[str]] = {}
+    for step in steps.values():
+        deps = set()
+        for key, value in step.raw.items():
+            for selector in _selectors(value):
+                deps |= _check_selector(selector, f"step {step.name!r} parameter {key!r}", images[0], parameters, steps)
+        graph[step.name] = deps
+    try:
+        order = list(TopologicalSorter(graph).static_order())
+    except CycleError as exc:
+        raise WorkflowInvalid(f"steps reference each other in a cycle: {exc.args[1]}") from None
+    outputs = []
+    for out in definition.get("outputs") or []:
+        if not isinstance(out, dict) or not out.get("name") or not isinstance(out.get("selector"), str):
+            raise WorkflowInvalid("every output needs a name and a selector")
+        _check_selector(out["selector"], f"output {out['name']!r}", images[0], parameters, steps)
+        outputs.append((out["name"], out["selector"]))
+    if not outputs:
+        raise WorkflowInvalid("the workflow declares no outputs")
+    return CompiledWorkflow(images[0], parameters, [steps[n] for n in order], outputs)
+
+
+def _selectors(value: Any) -> list[str]:
+    if isinstance(value, str) and value.startswith("$"):
+        return [value]
+    if isinstance(value, list):
+        return [s for v in value for s in _selectors(v)]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _selectors(v)]
+    return []
+
+
+def _check_selector(selector: str, where: str, image: str, parameters: dict[str, Any],
+                    steps: dict[str, Step]) -> set[str]:
+    m = _SELECTOR.match(selector)
+    if not m:
+        raise WorkflowInvalid(f"{where}: malformed selector {selector!r}")
+    scope, name, prop = m.groups()
+    if scope == "inputs":
+        if name != image and name not in parameters:
+            raise WorkflowInvalid(f"{where}: no input named {name!r}")
+        return set()
+    if name not in steps:
+        raise WorkflowInvalid(f"{where}: no step named {name!r}")
+    if prop not in (*steps[name].block.outputs, "*"):
+        raise WorkflowInvalid(f"{where}: step {name!r} has no output {prop!r} (it has {steps[name].block.outputs})")
+    return {name}
+
+
+class WorkflowRunner:
+    """Runs a compiled workflow on one image at a time (model calls release the GIL)."""
+
+    def __init__(self, workflow: CompiledWorkflow, models: ModelProvider, parameters: dict[str, Any]) -> None:
+        self.workflow = workflow
+        self.models = models
+        unknown = set(parameters) - set(workflow.parameters) - {workflow.image_input}
+        if unknown:
+            raise WorkflowInvalid(f"unknown workflow parameters: {sorted(unknown)}")
+        self.parameters = {**workflow.parameters, **parameters}
+
+    def run(self, image_bgr: np.ndarray, parent_id: str = "image") -> dict[str, Any]:
+        image = Image(image_bgr, parent_id=parent_id)
+        results: dict[str, dict[str, Any]] = {}
+        for step in self.workflow.steps:
+            params = dict(step.block.defaults)
+            for key, value in step.raw.items():
+                if key not in ("type", "name"):
+                    params[key] = self._resolve(value, image, results)
+            results[step.name] = run_block(step.block, self.models, params)
+        return {name: self._resolve(sel, image, results) for name, sel in self.workflow.outputs}
+
+    def _resolve(self, value: Any, image: Image, results: dict[str, dict[str, Any]]) -> Any:
+        if isinstance(value, list):
+            return [self._resolve(v, image, results) for v in value]
+        if isinstance(value, dict):
+            return {k: self._resolve(v, image, results) for k, v in value.items()}
+        if not (isinstance(value, str) and value.startswith("$")):
+            return value
+        scope, name, prop = _SELECTOR.match(value).groups()  # type: ignore[union-attr]
+        if scope == "inputs":
+            return image if name == self.workflow.image_input else self.parameters.get(name)
+        return results[name] if prop == "*" else results[name][prop]

@@ -1,0 +1,7 @@
+"""Errors of workflow definitions."""
+
+from shared.errors import InvalidInput
+
+
+class WorkflowInvalid(InvalidInput):
+    """The workflow definition cannot be run (unknown or blocked block, bad selector, cycle...)."""

@@ -1,0 +1,77 @@
+"""Values flowing between Workflow steps, and their Roboflow-shaped serialisation."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+
+@dataclass
+class Image:
+    """An image inside a workflow run; crops remember their parent and offset."""
+
+    array: np.ndarray  # BGR, HxWx3
+    parent_id: str
+    offset: tuple[int, int] = (0, 0)
+
+    @property
+    def width(self) -> int:
+        return int(self.array.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.array.shape[0])
+
+
+@dataclass
+class Detections:
+    width: int
+    height: int
+    items: list[dict[str, Any]] = field(default_factory=list)
+    parent_id: str = "image"
+
+    def serialize(self) -> dict[str, Any]:
+        return {"image": {"width": self.width, "height": self.height},
+                "predictions": [{**d, "parent_id": self.parent_id} for d in self.items]}
+
+
+@dataclass
+class Classification:
+    payload: dict[str, Any]
+
+    def serialize(self) -> dict[str, Any]:
+        return self.payload
+
+
+class Batch(list):  # noqa: FURB189 - a marker type: one value per crop (a nested dimension)
+    """Values of a nested dimension (one per crop); steps fed a Batch run once per element."""
+
+
+def new_detection_id() -> str:
+    return str(uuid.uuid4())
+
+
+def serialize(value: Any, *, on_image: Any = None) -> Any:
+    """JSON-ready form of an output; images go through ``on_image(image) -> reference or None``."""
+    if isinstance(value, Batch | list | tuple):
+        return [serialize(v, on_image=on_image) for v in value]
+    if isinstance(value, Detections | Classification):
+        return value.serialize()
+    if isinstance(value, Image):
+        return on_image(value) if on_image else None
+    if isinstance(value, dict):
+        return {k: serialize(v, on_image=on_image) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def encode_jpeg(image: Image, quality: int = 90) -> bytes:
+    ok, buf = cv2.imencode(".jpg", image.array, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError("could not encode image")
+    return buf.tobytes()

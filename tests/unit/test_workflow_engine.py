@@ -1,0 +1,109 @@
+from typing import Any
+
+import cv2
+import pytest
+
+from shared.models.default import ensure_default_model, sample_photos
+from shared.models.detector import OnnxDetector
+from shared.workflows.engine import WorkflowInvalid, WorkflowRunner, compile_workflow
+from shared.workflows.values import serialize
+from tests.fixtures.workflows import DETECTOR, detect_workflow, person_filter
+
+
+class Models:
+    def __init__(self, detector: OnnxDetector) -> None:
+        self._detector = detector
+
+    def detector(self, model_id: str) -> OnnxDetector:
+        assert model_id == DETECTOR
+        return self._detector
+
+    def classifier(self, model_id: str) -> Any:
+        raise KeyError(model_id)
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Models:
+    m = ensure_default_model(tmp_path_factory.mktemp("cache"))
+    return Models(OnnxDetector(m.onnx_path, m.class_names, input_size=m.input_size, threads=2))
+
+
+def _bus() -> Any:
+    return cv2.imread(str(next(p for p in sample_photos() if p.name == "bus.jpg")))
+
+
+def test_detect_filter_crop_and_second_stage(models: Models) -> None:
+    wf = detect_workflow(visualise=True)
+    wf["steps"] += [
+        {"type": "roboflow_core/detections_filter@v1", "name": "people", "predictions": "$steps.model.predictions",
+         "operations": person_filter(["person"])},
+        {"type": "roboflow_core/dynamic_crop@v1", "name": "crop", "images": "$inputs.image",
+         "predictions": "$steps.people.predictions"},
+        {"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "second", "images": "$steps.crop.crops",
+         "model_id": DETECTOR},
+    ]
+    wf["outputs"] += [{"type": "JsonField", "name": "people", "selector": "$steps.people.predictions"},
+                      {"type": "JsonField", "name": "in_crops", "selector": "$steps.second.predictions"}]
+    compiled = compile_workflow({"specification": wf})
+    assert compiled.image_outputs() == ["visualization"] and compiled.model_ids({}) == {DETECTOR}
+    result = WorkflowRunner(compiled, models, {"confidence": 0.3}).run(_bus())
+    images: list[tuple[int, int]] = []
+    out = serialize(result, on_image=lambda im: images.append((im.width, im.height)) or "vis.jpg")
+    classes = [p["class"] for p in out["predictions"]["predictions"]]
+    assert "bus" in classes and classes.count("person") >= 2
+    assert out["predictions"]["image"] == {"width": 810, "height": 1080}
+    assert out["count"] == len(classes)
+    assert {p["class"] for p in out["people"]["predictions"]} == {"person"}
+    assert len(out["in_crops"]) == len(out["people"]["predictions"])  # one result per crop
+    assert out["in_crops"][0]["predictions"][0]["parent_id"] == out["people"]["predictions"][0]["detection_id"]
+    assert out["visualization"] == "vis.jpg" and images == [(810, 1080)]
+
+
+def test_parameters_override_defaults(models: Models) -> None:
+    compiled = compile_workflow(detect_workflow())
+    strict = serialize(WorkflowRunner(compiled, models, {"confidence": 0.97}).run(_bus()))
+    assert [p["class"] for p in strict["predictions"]["predictions"]] == ["person"]
+    with pytest.raises(WorkflowInvalid, match="unknown workflow parameters"):
+        WorkflowRunner(compiled, models, {"confidense": 0.5})
+
+
+def _with(**changes: Any) -> dict[str, Any]:
+    wf = detect_workflow()
+    wf.update(changes)
+    return wf
+
+
+@pytest.mark.parametrize(
+    ("definition", "fragment"),
+    [
+        ("not a dict", "JSON object"),
+        (_with(inputs=[{"type": "WorkflowImage", "name": "a"}, {"type": "WorkflowImage", "name": "b"}]),
+         "exactly one image input"),
+        (_with(inputs=[]), "exactly one image input"),
+        (_with(steps=[{"type": "roboflow_core/local_file_sink@v1", "name": "sink"}]), "blocked"),
+        (_with(steps=[{"type": "roboflow_core/environment_secrets_store@v1", "name": "s"}]), "blocked"),
+        (_with(dynamic_blocks_definitions=[{"manifest": {}}]), "custom Python"),
+        (_with(steps=[{"type": "roboflow_core/made_up@v7", "name": "x"}]), "unknown block"),
+        (_with(outputs=[{"type": "JsonField", "name": "o", "selector": "$steps.nope.predictions"}]), "no step named"),
+        (_with(outputs=[{"type": "JsonField", "name": "o", "selector": "$steps.model.bogus"}]), "has no output"),
+        (_with(outputs=[{"type": "JsonField", "name": "o", "selector": "steps.model"}]), "malformed selector"),
+        (_with(outputs=[]), "no outputs"),
+        (_with(steps=[{"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "m",
+                       "images": "$inputs.image"}]), "missing 'model_id'"),
+        (_with(steps=[{"type": "roboflow_core/detections_filter@v1", "name": "f", "predictions": "$steps.f.predictions",
+                       "operations": []}]), "cycle"),
+        (_with(steps=[{"type": "roboflow_core/property_definition@v1", "name": "p", "data": "$inputs.image",
+                       "operations": [{"type": "Magic"}]}]), "unsupported operation"),
+    ],
+)
+def test_invalid_workflows_are_refused_with_a_reason(definition: Any, fragment: str) -> None:
+    with pytest.raises(WorkflowInvalid, match=fragment) as info:
+        compile_workflow(definition)
+    assert info.value.status_code == 400
+
+
+def test_model_ids_follow_parameter_selectors() -> None:
+    wf = detect_workflow(model_id="$inputs.model")
+    wf["inputs"].append({"type": "WorkflowParameter", "name": "model", "default_value": "a"})
+    compiled = compile_workflow(wf)
+    assert compiled.model_ids({}) == {"a"} and compiled.model_ids({"model": "b"}) == {"b"}
