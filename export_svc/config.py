@@ -1,4 +1,4 @@
-"""Settings of export_svc (environment prefix `EXPORT_`)."""
+"""Settings of export_svc (environment prefix ``EXPORT_``)."""
 
 from __future__ import annotations
 
@@ -11,3 +11,5 @@ class ExportSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="EXPORT_", extra="ignore", populate_by_name=True)
 
     port: int = 8104
+    # an archive is closed once its inputs pass this size; results are never split across archives
+    max_archive_bytes: int = 512 * 1024 * 1024

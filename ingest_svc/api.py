@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from ingest_svc.repository import Batch, Shard, StagingRepository
+from shared.staging import Batch, Shard, StagingRepository
 from ingest_svc.schemas import (
     BatchMetadata,
     BatchPart,

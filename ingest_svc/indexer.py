@@ -23,7 +23,7 @@ import httpx
 
 from ingest_svc.config import IngestSettings
 from ingest_svc.notifications import staging_notifications
-from ingest_svc.repository import NewFile, Shard, StagingRepository
+from shared.staging import NewFile, Shard, StagingRepository
 from ingest_svc.service import parse_references, stage_ingested
 from ingest_svc.validation import FileRejected, check_image, check_name, check_tar_member, sniff_video
 from shared.errors import InvalidInput

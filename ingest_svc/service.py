@@ -19,7 +19,7 @@ import asyncpg
 
 from ingest_svc.config import IngestSettings
 from ingest_svc.errors import BatchExpired, BatchNotFound, BatchTypeConflict, DuplicateFile
-from ingest_svc.repository import Batch, NewFile, Shard, StagingRepository
+from shared.staging import Batch, NewFile, Shard, StagingRepository
 from ingest_svc.schemas import ImageReferencesIngest, ReferencesIngestResponse, SignedURLDetails, VideoReferencesIngest
 from ingest_svc.validation import FileRejected, check_image, check_name, check_video
 from shared.errors import Conflict, InvalidInput, TooLarge

@@ -12,7 +12,7 @@ import logging
 
 import asyncpg
 
-from ingest_svc.repository import StagingRepository
+from shared.staging import StagingRepository
 from shared.storage import ObjectStore, batch_prefix
 
 log = logging.getLogger(__name__)

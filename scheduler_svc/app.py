@@ -2,12 +2,40 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import FastAPI
 
+from scheduler_svc import subscribers
+from scheduler_svc.api import jobs, registry
 from scheduler_svc.config import SchedulerSettings
-from shared.runtime import ServiceSpec, create_service_app
+from scheduler_svc.registry import register_default_model
+from scheduler_svc.repository import SchedulerRepository
+from scheduler_svc.service import JobService
+from shared.db import transaction
+from shared.runtime import Resources, ServiceSpec, create_service_app
 
 
 def create_app(settings: SchedulerSettings | None = None) -> FastAPI:
     settings = settings or SchedulerSettings()
-    return create_service_app(ServiceSpec(name="scheduler", settings=settings))
+    service = JobService(settings)
+
+    async def wire(res: Resources) -> None:
+        res.extras["jobs"] = service
+        if settings.register_default_model:
+            await register_default_model(res.pool, res.store, settings.cache_dir)
+
+    async def enforce_timeouts(res: Resources) -> None:
+        """Cumulative runtime includes tasks still running: a job is stopped as soon as it passes its limit."""
+        while True:
+            async with res.pool.acquire() as conn:
+                active = await SchedulerRepository(conn).active_jobs()
+            for ws_id, job_id in active:
+                async with transaction(res.pool) as conn:
+                    await service.check_timeout(conn, ws_id, job_id)
+            await asyncio.sleep(settings.timeout_check_interval_s)
+
+    return create_service_app(ServiceSpec(
+        name="scheduler", settings=settings, routers=[jobs, registry], on_startup=[wire],
+        subscriptions=lambda res: subscribers.build(res, service), background=[enforce_timeouts],
+    ))

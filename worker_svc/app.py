@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
+from shared.runtime import Resources, ServiceSpec, create_service_app
+from worker_svc import subscribers
 from worker_svc.config import WorkerSettings
-from shared.runtime import ServiceSpec, create_service_app
+from worker_svc.models import ModelCache
+from worker_svc.service import TaskRunner
 
 
 def create_app(settings: WorkerSettings | None = None) -> FastAPI:
     settings = settings or WorkerSettings()
-    return create_service_app(ServiceSpec(name="worker", settings=settings))
+
+    def subscriptions(res: Resources) -> subscribers.Subscriptions:
+        models = ModelCache(res.pool, res.store, settings.cache_dir, threads=settings.ort_threads,
+                            size=settings.model_cache_size, prefer_gpu=settings.machine_type == "gpu")
+        runner = TaskRunner(settings, res.pool, res.store, models)
+        res.extras["runner"] = runner
+        return subscribers.build(res, settings, runner)
+
+    return create_service_app(ServiceSpec(name="worker", settings=settings, subscriptions=subscriptions))

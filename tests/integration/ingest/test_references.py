@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from ingest_svc.repository import StagingRepository
+from shared.staging import StagingRepository
 from shared.storage import ObjectStore
 from tests.fixtures.ingest import StagingClient
 from tests.fixtures.media import jpeg, mp4

@@ -1,4 +1,6 @@
-"""All SQL of data staging. Repositories hold a connection; transactions are opened by the caller."""
+"""Staged data (batches, parts, shards, files, failed files): all its SQL. Written by ingest_svc for input
+batches and by scheduler_svc, worker_svc and export_svc for job output batches; transactions are opened by
+the caller."""
 
 from __future__ import annotations
 

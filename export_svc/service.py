@@ -1,0 +1,145 @@
+"""Packing a finished processing stage into archives.
+
+Each archive (``results-NNNN.tar.gz``) holds the aggregated results of a run of consecutive tasks
+(``results.jsonl`` or ``results.csv``) and the image outputs persisted for them (``images/...``). Archives
+are written to deterministic keys of the export stage's output batch (part ``archives``), recorded with
+their export tasks and ``stage.complete`` in one transaction: a redelivered event rewrites the same
+archives and changes nothing else.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import tarfile
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import IO
+
+import asyncpg
+
+from export_svc.config import ExportSettings
+from export_svc.repository import ExportRepository
+from shared.events import StageCompleteV1
+from shared.outbox import stage
+from shared.staging import NewFile, StagingRepository
+from shared.storage import ObjectStore, file_key
+
+log = logging.getLogger(__name__)
+
+EXPORT = "export"
+
+
+@dataclass
+class Archive:
+    results: list[asyncpg.Record] = field(default_factory=list)
+    images: list[asyncpg.Record] = field(default_factory=list)
+    size: int = 0
+
+
+class Exporter:
+    def __init__(self, settings: ExportSettings, pool: asyncpg.Pool, store: ObjectStore) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.store = store
+
+    async def on_stage_complete(self, event: StageCompleteV1) -> None:
+        if event.stage_id != "processing":
+            return
+        async with self.pool.acquire() as conn:
+            found = await ExportRepository(conn).job_state_and_format(event.workspace_id, event.job_id)
+        if found is None or found[0] != "exporting":
+            return  # aborted meanwhile, or already exported (a redelivery)
+        fmt = found[1]
+        archives = await self._plan(event)
+        out_batch = f"{event.job_id}-{EXPORT}"
+        new_files = []
+        for number, archive in enumerate(archives):
+            name = f"results-{number:04d}.tar.gz"
+            key = file_key(event.workspace_id, out_batch, "archives", name)
+            size = await self._write_archive(archive, fmt, key)
+            new_files.append(NewFile(part_name="archives", file_name=name, shard_id=None,
+                                     content_type="application/gzip", size_bytes=size, object_key=key,
+                                     nested_content_type="metadata"))
+        async with self.pool.acquire() as conn, conn.transaction():
+            staging = StagingRepository(conn)
+            await staging.upsert_part(event.workspace_id, out_batch, "archives", "file-part", "archives", "metadata",
+                                      "results and image outputs, as tar.gz archives")
+            await staging.insert_files(event.workspace_id, out_batch, new_files)
+            repo = ExportRepository(conn)
+            for number, archive in enumerate(archives):
+                await repo.record_archive_task(event.workspace_id, event.job_id, f"archive-{number:04d}",
+                                               len(archive.results) + len(archive.images))
+            await stage(conn, self.settings.kafka.topic_prefix, StageCompleteV1(
+                workspace_id=event.workspace_id, job_id=event.job_id, stage_id=EXPORT, output_batch_id=out_batch,
+                correlation_id=event.job_id))
+        log.info("exported job %s into %d archives", event.job_id, len(archives))
+
+    async def _plan(self, event: StageCompleteV1) -> list[Archive]:
+        async def all_files(part: str) -> list[asyncpg.Record]:
+            rows: list[asyncpg.Record] = []
+            after = 0
+            async with self.pool.acquire() as conn:
+                repo = StagingRepository(conn)
+                while page := await repo.list_files(event.workspace_id, event.output_batch_id, part, 5000, after):
+                    rows += page
+                    after = page[-1]["seq"]
+            return rows
+
+        results = sorted(await all_files("results"), key=lambda r: r["file_name"])
+        images_by_task: dict[str | None, list[asyncpg.Record]] = {}
+        for image in await all_files("images"):
+            images_by_task.setdefault(image["shard_id"], []).append(image)
+        archives = [Archive()]
+        for result in results:
+            images = images_by_task.get(result["shard_id"], [])
+            size = result["size_bytes"] + sum(i["size_bytes"] for i in images)
+            if archives[-1].results and archives[-1].size + size > self.settings.max_archive_bytes:
+                archives.append(Archive())
+            archives[-1].results.append(result)
+            archives[-1].images += images
+            archives[-1].size += size
+        return archives
+
+    async def _write_archive(self, archive: Archive, fmt: str, key: str) -> int:
+        with tempfile.TemporaryFile() as spool:
+            with tarfile.open(fileobj=spool, mode="w:gz", compresslevel=6) as tar:
+                aggregated = await self._aggregate(archive.results, fmt)
+                _add(tar, f"results.{fmt}", aggregated)
+                for image in archive.images:
+                    _add(tar, f"images/{image['file_name']}", await self.store.get_bytes(image["object_key"]))
+            spool.seek(0)
+            return await self.store.put_stream(key, _chunks(spool), content_type="application/gzip")
+
+    async def _aggregate(self, results: list[asyncpg.Record], fmt: str) -> bytes:
+        parts = [await self.store.get_bytes(r["object_key"]) for r in results]
+        if fmt != "csv":
+            return b"".join(parts)
+        rows: list[dict[str, str]] = []
+        columns: list[str] = []
+        for part in parts:
+            for row in csv.DictReader(io.StringIO(part.decode())):
+                rows.append(row)
+                columns += [c for c in row if c not in columns]
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+        return out.getvalue().encode()
+
+
+def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size = len(data)
+    info.mode = 0o644
+    tar.addfile(info, io.BytesIO(data))
+
+
+async def _chunks(f: IO[bytes], size: int = 8 * 1024 * 1024) -> AsyncIterator[bytes]:
+    while data := f.read(size):
+        yield data
+
+
+__all__ = ["Exporter"]

@@ -1,0 +1,137 @@
+"""Workflow and model registries. Workflows are validated when saved; models when registered (they must
+load in onnxruntime and their outputs must match the declared class names)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import numpy as np
+import onnxruntime as ort
+
+from scheduler_svc.errors import WorkflowNotFound
+from scheduler_svc.repository import SchedulerRepository
+from scheduler_svc.schemas import WorkflowSave
+from shared.errors import InvalidInput
+from shared.models.default import DEFAULT_MODEL_ID, ensure_default_model
+from shared.storage import ObjectStore
+from shared.workflows.engine import compile_workflow
+
+MAX_MODEL_BYTES = 1024**3
+
+
+def workflow_body(definition: WorkflowSave | dict[str, Any]) -> dict[str, Any]:
+    """The specification from any of the accepted shapes: {specification}, {config: "<json>"}, or bare."""
+    if isinstance(definition, WorkflowSave):
+        if definition.specification is not None:
+            return definition.specification
+        config = definition.config
+        if isinstance(config, str):
+            try:
+                config = json.loads(config)
+            except ValueError:
+                raise InvalidInput("config is not valid JSON") from None
+        if isinstance(config, dict):
+            return config.get("specification", config)
+        raise InvalidInput("send {'specification': {...}} with inputs, steps and outputs")
+    return definition.get("specification", definition)
+
+
+async def save_workflow(conn: asyncpg.Connection, ws_id: str, workflow_id: str, spec: dict[str, Any]) -> None:
+    if not workflow_id or len(workflow_id) > 128 or "/" in workflow_id:
+        raise InvalidInput("workflow ids are 1 to 128 characters, without '/'")
+    compile_workflow(spec)  # refuses unknown or blocked blocks, bad selectors, several image inputs...
+    await SchedulerRepository(conn).upsert_workflow(ws_id, workflow_id, spec)
+
+
+def workflow_document(workspace: str, row: asyncpg.Record) -> dict[str, Any]:
+    """The shape inference's ``get_workflow_specification`` expects."""
+    return {"workflow": {"id": row["workflow_id"], "name": row["workflow_id"], "workspace": workspace,
+                         "config": json.dumps({"specification": row["specification"]}),
+                         "createdAt": row["created_at"].isoformat(), "updatedAt": row["updated_at"].isoformat()}}
+
+
+async def get_workflow(conn: asyncpg.Connection, ws_id: str, workflow_id: str) -> asyncpg.Record:
+    row = await SchedulerRepository(conn).get_workflow(ws_id, workflow_id)
+    if row is None:
+        raise WorkflowNotFound(workflow_id)
+    return row
+
+
+def inspect_model(path: Path, task: str, class_names: list[str]) -> tuple[str, int]:
+    """Check an ONNX model loads and fits its declaration; returns (layout, input size)."""
+    try:
+        session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    except Exception as exc:  # noqa: BLE001 - any load failure is the client's model
+        raise InvalidInput(f"the model does not load in onnxruntime: {str(exc)[:300]}") from None
+    inputs = session.get_inputs()
+    if len(inputs) != 1 or len(inputs[0].shape) != 4:
+        raise InvalidInput("the model must take one image input of shape [N, 3, H, W]")
+    size = inputs[0].shape[2] if isinstance(inputs[0].shape[2], int) else 640
+    outputs = {o.name: o.shape for o in session.get_outputs()}
+    probe = np.zeros((1, 3, size, size), np.float32)
+    results = dict(zip(outputs, session.run(None, {inputs[0].name: probe}), strict=True))
+    if task == "classification":
+        (scores,) = results.values()
+        if scores.reshape(1, -1).shape[1] != len(class_names):
+            raise InvalidInput(f"the model scores {scores.reshape(1, -1).shape[1]} classes, "
+                               f"classNames lists {len(class_names)}")
+        return "classification", int(size)
+    if {"boxes", "scores"} <= set(results):
+        classes = results["scores"].shape[-1]
+        layout = "boxes-scores"
+    elif len(results) == 1:
+        (out,) = results.values()
+        if out.ndim != 3:
+            raise InvalidInput("a detection model must output [N, 4 + C, A] (YOLOv8 layout) or boxes and scores")
+        classes = out.shape[1] - 4
+        layout = "yolov8"
+    else:
+        raise InvalidInput("a detection model must output [N, 4 + C, A] (YOLOv8 layout) or boxes and scores")
+    if classes != len(class_names):
+        raise InvalidInput(f"the model detects {classes} classes, classNames lists {len(class_names)}")
+    return layout, int(size)
+
+
+async def register_model(conn: asyncpg.Connection, store: ObjectStore, ws_id: str | None, model_id: str,
+                         data: bytes, task: str, class_names: list[str]) -> dict[str, Any]:
+    if not model_id or len(model_id) > 128 or not all(c.isalnum() or c in "-_./" for c in model_id):
+        raise InvalidInput("model ids are 1 to 128 letters, digits, '-', '_', '.' or '/'")
+    if task not in ("object-detection", "classification"):
+        raise InvalidInput("task must be object-detection or classification")
+    if not class_names:
+        raise InvalidInput("classNames must list the model's classes in output order")
+    if len(data) > MAX_MODEL_BYTES:
+        raise InvalidInput("models are limited to 1 GiB")
+    with tempfile.NamedTemporaryFile(suffix=".onnx") as tmp:
+        tmp.write(data)
+        tmp.flush()
+        layout, size = inspect_model(Path(tmp.name), task, class_names)
+    digest = hashlib.sha256(data).hexdigest()
+    key = f"{ws_id or 'shared'}/{model_id}/{digest}.onnx"
+    await store.put_bytes(key, data, bucket=store.settings.models_bucket)
+    await SchedulerRepository(conn).upsert_model(ws_id, model_id, task=task, layout=layout, class_names=class_names,
+                                                 input_size=size, object_key=key, sha256=digest)
+    return {"modelId": model_id, "task": task, "layout": layout, "inputSize": size, "sha256": digest}
+
+
+async def register_default_model(pool: asyncpg.Pool, store: ObjectStore, cache_dir: Path) -> None:
+    """Pre-register the converted YOLOv4-tiny COCO detector for every workspace (idempotent)."""
+    model = ensure_default_model(cache_dir)
+    data = model.onnx_path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    async with pool.acquire() as conn:
+        existing = await conn.fetchval(
+            "SELECT sha256 FROM models WHERE workspace_id IS NULL AND model_id = $1", DEFAULT_MODEL_ID)
+    if existing == digest:
+        return
+    key = f"shared/{DEFAULT_MODEL_ID}/{digest}.onnx"
+    await store.put_bytes(key, data, bucket=store.settings.models_bucket)
+    async with pool.acquire() as conn:
+        await SchedulerRepository(conn).upsert_model(
+            None, DEFAULT_MODEL_ID, task="object-detection", layout="boxes-scores", class_names=model.class_names,
+            input_size=model.input_size, object_key=key, sha256=digest)

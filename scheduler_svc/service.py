@@ -1,0 +1,291 @@
+"""The job state machine. Callers own the transaction; every event goes out through the outbox.
+
+    processing --(all processing tasks succeeded)--> exporting --(export stage complete)--> succeeded
+        \\--(task failed N times | failure rate | cumulative runtime > timeout)--> failed
+        \\--(abort)--> aborted;   failed | aborted --(restart)--> processing (finished tasks kept)
+
+Tasks go pending -> queued (dispatched, at most ``max_parallel_tasks`` at once) -> running -> succeeded |
+failed | aborted. ``task.done`` events are applied once per (task, attempt): redeliveries change nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import asyncpg
+
+from scheduler_svc.config import SchedulerSettings
+from scheduler_svc.errors import JobExists, JobNotFound, JobNotRestartable, ModelNotFound, WorkflowNotFound
+from scheduler_svc.repository import Job, SchedulerRepository
+from scheduler_svc.schemas import JobCreate, RestartOverride
+from shared.auth import Workspace
+from shared.errors import Forbidden, InvalidInput
+from shared.events import JobStateChangedV1, NotificationRequestedV1, StageCompleteV1, TaskDoneV1, TaskReadyV1, Topic
+from shared.ids import validate_job_id
+from shared.netsafe import UnsafeURL, check_url_static
+from shared.outbox import stage, stage_many
+from shared.staging import StagingRepository
+from shared.workflows.engine import WorkflowInvalid, compile_workflow
+
+log = logging.getLogger(__name__)
+
+PROCESSING, EXPORT = "processing", "export"
+PLANNED_STAGES = [PROCESSING, EXPORT]
+
+
+def output_batch(job_id: str, stage_id: str) -> str:
+    return f"{job_id}-{stage_id}"
+
+
+class JobService:
+    def __init__(self, settings: SchedulerSettings) -> None:
+        self.settings = settings
+        self.prefix = settings.kafka.topic_prefix
+
+    # ------------------------------------------------------------------ creation
+    async def create_job(self, conn: asyncpg.Connection, ws: Workspace, job_id: str, body: JobCreate,
+                         name: str | None) -> Job:
+        validate_job_id(job_id)
+        repo = SchedulerRepository(conn)
+        spec = body.processing_specification
+        if spec.workspace != ws.slug:
+            raise Forbidden(f"processingSpecification.workspace {spec.workspace!r} is not this workspace")
+        kind = "videos" if body.type == "simple-video-processing-v1" else "images"
+        batch = await StagingRepository(conn).get_batch(ws.id, body.job_input.batch_id)
+        if batch is None:
+            raise InvalidInput(f"input batch {body.job_input.batch_id!r} does not exist (stage data first)")
+        if batch.content_type != kind:
+            raise InvalidInput(f"input batch {batch.batch_id!r} holds {batch.content_type}; a {body.type} job "
+                               f"needs {kind}")
+        workflow = await repo.get_workflow(ws.id, spec.workflow_id)
+        if workflow is None:
+            raise WorkflowNotFound(spec.workflow_id)
+        compiled = compile_workflow(workflow["specification"])
+        if spec.image_input_name and spec.image_input_name != compiled.image_input:
+            raise InvalidInput(f"imageInputName {spec.image_input_name!r} is not the workflow's image input "
+                               f"({compiled.image_input!r})")
+        params = spec.workflow_parameters or {}
+        unknown = set(params) - set(compiled.parameters)
+        if unknown:
+            raise WorkflowInvalid(f"workflowParameters names unknown workflow inputs: {sorted(unknown)}")
+        for model_id in compiled.model_ids(params):
+            if await repo.get_model(ws.id, model_id) is None:
+                raise ModelNotFound(model_id)
+        for output in spec.images_outputs_to_be_persisted or []:
+            if output not in compiled.image_outputs():
+                raise InvalidInput(f"imagesOutputsToBePersisted: {output!r} is not an image output of the workflow "
+                                   f"(image outputs: {compiled.image_outputs()})")
+        if body.notifications_url:
+            try:
+                check_url_static(body.notifications_url)
+            except UnsafeURL as exc:
+                raise InvalidInput(f"unsafe-url-detected: notificationsURL: {exc}") from None
+        compute = body.compute_configuration
+        inserted = await repo.insert_job(
+            ws.id, job_id, name=name or job_id, kind=kind, definition=body.model_dump(by_alias=True, mode="json"),
+            workflow=workflow["specification"], input_batch_id=batch.batch_id,
+            input_part_name=body.job_input.part_name, state="processing", machine_type=compute.machine_type or "cpu",
+            workers_per_machine=compute.workers_per_machine or self.settings.default_workers_per_machine,
+            timeout_s=body.processing_timeout_seconds or self.settings.default_timeout_s,
+            max_parallel_tasks=body.max_parallel_tasks or self.settings.default_max_parallel_tasks,
+            max_failure_rate=body.max_image_failure_rate, notifications_url=body.notifications_url)
+        if not inserted:
+            raise JobExists(job_id)
+        job = await repo.get_job(ws.id, job_id, lock=True)
+        assert job is not None
+        staging = StagingRepository(conn)
+        for position, stage_id in enumerate(PLANNED_STAGES):
+            batch_id = output_batch(job_id, stage_id)
+            await staging.insert_batch(ws.id, batch_id, f"{job.name} ({stage_id})", "multipart-batch",
+                                       "metadata" if stage_id == PROCESSING else "archives",
+                                       batch.expires_at, produced_by_job=job_id)
+            await repo.insert_stage(job, stage_id, stage_id, position, batch_id,
+                                    "running" if stage_id == PROCESSING else "pending")
+        per_task = 1 if kind == "videos" else self.settings.images_per_task
+        planned = await repo.plan_tasks(job, PROCESSING, per_task)
+        if planned == 0:
+            raise InvalidInput(f"input batch {batch.batch_id!r} has no files"
+                               + (f" in part {job.input_part_name!r}" if job.input_part_name else ""))
+        await repo.log(job, "info", "job-created", {"tasks": planned, "inputBatch": batch.batch_id,
+                                                    "workflowId": spec.workflow_id}, stage_id=PROCESSING)
+        await stage(conn, self.prefix, JobStateChangedV1(workspace_id=ws.id, job_id=job_id, state="processing"))
+        await self._dispatch(conn, repo, job)
+        return job
+
+    async def _dispatch(self, conn: asyncpg.Connection, repo: SchedulerRepository, job: Job) -> int:
+        counts = await repo.count_tasks(job, PROCESSING)
+        free = job.max_parallel_tasks - counts.get("queued", 0) - counts.get("running", 0)
+        if free <= 0:
+            return 0
+        claimed = await repo.claim_for_dispatch(job, PROCESSING, free)
+        topic = Topic.TASKS_GPU if job.machine_type == "gpu" else Topic.TASKS_CPU
+        await stage_many(conn, self.prefix, [
+            TaskReadyV1(workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING, task_id=task_id,
+                        attempt=attempt, correlation_id=job.job_id)
+            for task_id, attempt in claimed], topic=topic)
+        return len(claimed)
+
+    # ------------------------------------------------------------------ progress
+    async def on_task_done(self, conn: asyncpg.Connection, event: TaskDoneV1) -> None:
+        repo = SchedulerRepository(conn)
+        job = await repo.get_job(event.workspace_id, event.job_id, lock=True)
+        if job is None:
+            return
+        task = await repo.get_task(job, event.stage_id, event.task_id, lock=True)
+        if task is None or task.attempt != event.attempt or task.state not in ("queued", "running"):
+            return  # a redelivery, or an attempt superseded by a restart: already applied
+        if await repo.record_usage(job, event.task_id, event.attempt, event.machine_type, event.runtime_seconds):
+            runtime = await repo.add_runtime(job, event.runtime_seconds)
+        else:
+            runtime = job.runtime_s
+        if job.terminal:
+            await repo.finish_task(job, event.stage_id, event.task_id, "aborted", processed=event.files_processed,
+                                   failed=event.files_failed, runtime_s=event.runtime_seconds,
+                                   machine_type=event.machine_type, error=event.error)
+            return
+        if event.status == "succeeded":
+            await repo.finish_task(job, event.stage_id, event.task_id, "succeeded", processed=event.files_processed,
+                                   failed=event.files_failed, runtime_s=event.runtime_seconds,
+                                   machine_type=event.machine_type, error=None)
+        elif event.status == "failed" and task.attempt < self.settings.max_task_attempts:
+            await repo.finish_task(job, event.stage_id, event.task_id, "pending", processed=0, failed=0,
+                                   runtime_s=event.runtime_seconds, machine_type=event.machine_type, error=event.error)
+            await repo.log(job, "warning", "task-retried", {"attempt": task.attempt, "error": event.error},
+                           stage_id=event.stage_id, task_id=event.task_id)
+        else:
+            await repo.finish_task(job, event.stage_id, event.task_id, "failed" if event.status == "failed"
+                                   else "aborted", processed=event.files_processed, failed=event.files_failed,
+                                   runtime_s=event.runtime_seconds, machine_type=event.machine_type, error=event.error)
+            if event.status == "failed":
+                await self._finish(conn, repo, job, "failed",
+                                   f"task {event.task_id} failed {task.attempt} times: {event.error}")
+                return
+        if runtime > job.timeout_s:
+            await self._finish(conn, repo, job, "failed", self._timeout_reason(job))
+            return
+        total, processed, failed = await repo.file_totals(job, PROCESSING)
+        # failed / total only grows: once above the limit, the job can no longer succeed
+        if job.max_failure_rate is not None and total and failed / total > job.max_failure_rate:
+            await self._finish(conn, repo, job, "failed",
+                               f"{failed} of {processed + failed} files failed, above maxImageFailureRate "
+                               f"{job.max_failure_rate}")
+            return
+        counts = await repo.count_tasks(job, PROCESSING)
+        if counts.get("succeeded", 0) == sum(counts.values()):
+            await self._start_export(conn, repo, job)
+        else:
+            await self._dispatch(conn, repo, job)
+
+    def _timeout_reason(self, job: Job) -> str:
+        return (f"processing timeout exceeded: the cumulative runtime of all workers passed "
+                f"processingTimeoutSeconds={job.timeout_s}")
+
+    async def _start_export(self, conn: asyncpg.Connection, repo: SchedulerRepository, job: Job) -> None:
+        await repo.set_stage_state(job, PROCESSING, "succeeded", {"type": "stage-status", "message": "all tasks done"})
+        await repo.set_stage_state(job, EXPORT, "running", {"type": "stage-status", "message": "packing results"})
+        await repo.set_job_state(job, "exporting")
+        await repo.log(job, "info", "stage-complete", {"stage": PROCESSING}, stage_id=PROCESSING)
+        await stage(conn, self.prefix, StageCompleteV1(
+            workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING,
+            output_batch_id=output_batch(job.job_id, PROCESSING), correlation_id=job.job_id))
+        await stage(conn, self.prefix, JobStateChangedV1(workspace_id=job.workspace_id, job_id=job.job_id,
+                                                         state="exporting"))
+
+    async def on_stage_complete(self, conn: asyncpg.Connection, event: StageCompleteV1) -> None:
+        if event.stage_id != EXPORT:
+            return
+        repo = SchedulerRepository(conn)
+        job = await repo.get_job(event.workspace_id, event.job_id, lock=True)
+        if job is None or job.state != "exporting":
+            return  # redelivered, or the job was aborted meanwhile
+        if not event.succeeded:
+            await self._finish(conn, repo, job, "failed", "export failed")
+            return
+        await repo.set_stage_state(job, EXPORT, "succeeded", {"type": "stage-status", "message": "archives ready"})
+        await self._finish(conn, repo, job, "succeeded", None)
+
+    # ------------------------------------------------------------------ terminal states
+    async def _finish(self, conn: asyncpg.Connection, repo: SchedulerRepository, job: Job, state: str,
+                      reason: str | None) -> None:
+        await repo.set_job_state(job, state, reason)
+        if state != "succeeded":
+            await repo.stop_open_tasks(job, "aborted")
+            for stage_row in await repo.stages(job):
+                if stage_row["state"] in ("running", "pending"):
+                    await repo.set_stage_state(job, stage_row["stage_id"], "aborted" if state == "aborted" else
+                                               "failed", {"type": "stage-status", "message": reason or state})
+        await repo.log(job, "error" if state == "failed" else "info", f"job-{state}", {"reason": reason})
+        notification = {"type": "job-state-notification", "state": state, "reason": reason}
+        await repo.set_last_notification(job, notification)
+        await stage(conn, self.prefix, JobStateChangedV1(workspace_id=job.workspace_id, job_id=job.job_id,
+                                                         state=state, reason=reason))  # type: ignore[arg-type]
+        if job.notifications_url:
+            payload = {"type": "roboflow-batch-job-notification-v1", "event_id": str(uuid.uuid4()),
+                       "job_id": job.job_id, "job_state": "success" if state == "succeeded" else "fail"}
+            await stage(conn, self.prefix, NotificationRequestedV1(
+                workspace_id=job.workspace_id, url=job.notifications_url, category="job-status", subject_kind="job",
+                subject_id=job.job_id, payload=payload, correlation_id=job.job_id))
+        log.info("job %s %s%s", job.job_id, state, f": {reason}" if reason else "")
+
+    async def abort(self, conn: asyncpg.Connection, ws: Workspace, job_id: str) -> dict[str, Any]:
+        repo = SchedulerRepository(conn)
+        job = await self._job(repo, ws, job_id)
+        if job.terminal:
+            return {"status": "ok", "message": f"job already {job.state}", "jobId": job_id}
+        await self._finish(conn, repo, job, "aborted", "aborted by request")
+        return {"status": "ok", "message": "job aborted", "jobId": job_id}
+
+    async def restart(self, conn: asyncpg.Connection, ws: Workspace, job_id: str,
+                      override: RestartOverride | None) -> dict[str, Any]:
+        repo = SchedulerRepository(conn)
+        job = await self._job(repo, ws, job_id, lock=True)
+        if job.state not in ("failed", "aborted"):
+            raise JobNotRestartable(job_id, job.state)
+        fields: dict[str, Any] = {}
+        if override:
+            compute = override.compute_configuration
+            if compute and compute.machine_type:
+                fields["machine_type"] = compute.machine_type
+            if compute and compute.workers_per_machine:
+                fields["workers_per_machine"] = compute.workers_per_machine
+            if override.max_parallel_tasks:
+                fields["max_parallel_tasks"] = override.max_parallel_tasks
+            if override.processing_timeout_seconds:
+                fields["timeout_s"] = override.processing_timeout_seconds
+            if override.max_image_failure_rate is not None:
+                fields["max_failure_rate"] = override.max_image_failure_rate
+        await repo.apply_overrides(job, override.model_dump(by_alias=True, exclude_none=True) if override else
+                                   {"type": "parameters-override-v1"}, **fields)
+        reopened = await repo.reopen_unfinished_tasks(job)
+        job = await self._job(repo, ws, job_id, lock=True)
+        await repo.log(job, "info", "job-restarted", {"tasksToRun": reopened, "overrides": fields})
+        if reopened == 0:
+            await repo.set_stage_state(job, PROCESSING, "running", {"type": "stage-status", "message": "restarted"})
+            await self._start_export(conn, repo, job)
+        else:
+            await repo.set_job_state(job, "processing")
+            await repo.set_stage_state(job, PROCESSING, "running", {"type": "stage-status", "message": "restarted"})
+            await repo.set_stage_state(job, EXPORT, "pending", {})
+            await stage(conn, self.prefix, JobStateChangedV1(workspace_id=job.workspace_id, job_id=job_id,
+                                                             state="processing"))
+            await self._dispatch(conn, repo, job)
+        return {"status": "ok", "message": f"job restarted; {reopened} unfinished tasks will run", "jobId": job_id}
+
+    async def check_timeout(self, conn: asyncpg.Connection, ws_id: str, job_id: str) -> bool:
+        """Fail a processing job whose finished plus running work exceeds its timeout."""
+        repo = SchedulerRepository(conn)
+        job = await repo.get_job(ws_id, job_id, lock=True)
+        if job is None or job.state != "processing":
+            return False
+        if job.runtime_s + await repo.running_elapsed_s(job) > job.timeout_s:
+            await self._finish(conn, repo, job, "failed", self._timeout_reason(job))
+            return True
+        return False
+
+    async def _job(self, repo: SchedulerRepository, ws: Workspace, job_id: str, *, lock: bool = False) -> Job:
+        job = await repo.get_job(ws.id, job_id, lock=lock)
+        if job is None:
+            raise JobNotFound(job_id)
+        return job

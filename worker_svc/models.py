@@ -1,0 +1,78 @@
+"""The worker's model registry client: resolves ``model_id``s to loaded onnxruntime sessions.
+
+Models are fetched from S3 once (by content hash) into the cache folder and kept loaded, least recently
+used first out. Loading is async (database + S3); running the workflow then finds them in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+
+from shared.errors import InvalidEvent
+from shared.models.classifier import OnnxClassifier
+from shared.models.detector import OnnxDetector
+from shared.storage import ObjectStore
+
+
+class ModelCache:
+    def __init__(self, pool: asyncpg.Pool, store: ObjectStore, cache_dir: Path, *, threads: int = 0,
+                 size: int = 4, prefer_gpu: bool = True) -> None:
+        self.pool = pool
+        self.store = store
+        self.cache_dir = cache_dir / "registry"
+        self.threads = threads or None
+        self.size = size
+        self.prefer_gpu = prefer_gpu
+        self._loaded: OrderedDict[tuple[str, str], Any] = OrderedDict()
+        self._lock = asyncio.Lock()
+
+    async def load(self, workspace_id: str, model_id: str) -> Any:
+        async with self._lock:
+            async with self.pool.acquire() as conn:
+                row = await conn.fetchrow(
+                    "SELECT task, layout, class_names, input_size, object_key, sha256 FROM models WHERE model_id = $2"
+                    " AND (workspace_id = $1::uuid OR workspace_id IS NULL) ORDER BY workspace_id NULLS LAST LIMIT 1",
+                    workspace_id, model_id)
+            if row is None:
+                raise InvalidEvent(f"model {model_id!r} is not registered")
+            key = (model_id, row["sha256"])
+            if key in self._loaded:
+                self._loaded.move_to_end(key)
+                return self._loaded[key]
+            path = self.cache_dir / f"{row['sha256']}.onnx"
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                data = await self.store.get_bytes(row["object_key"], bucket=self.store.settings.models_bucket)
+                tmp = path.with_suffix(".tmp")
+                tmp.write_bytes(data)
+                tmp.replace(path)
+            model = await asyncio.to_thread(self._build, path, row)
+            self._loaded[key] = model
+            while len(self._loaded) > self.size:
+                self._loaded.popitem(last=False)
+            return model
+
+    def _build(self, path: Path, row: asyncpg.Record) -> Any:
+        if row["task"] == "classification":
+            return OnnxClassifier(path, list(row["class_names"]), input_size=row["input_size"], threads=self.threads,
+                                  prefer_gpu=self.prefer_gpu)
+        return OnnxDetector(path, list(row["class_names"]), input_size=row["input_size"], layout=row["layout"],
+                            threads=self.threads, prefer_gpu=self.prefer_gpu)
+
+
+class LoadedModels:
+    """The ``ModelProvider`` handed to a workflow run: the models its task preloaded."""
+
+    def __init__(self, models: dict[str, Any]) -> None:
+        self._models = models
+
+    def detector(self, model_id: str) -> Any:
+        return self._models[model_id]
+
+    def classifier(self, model_id: str) -> Any:
+        return self._models[model_id]

@@ -1,0 +1,78 @@
+"""All SQL of worker_svc: the task and job it runs (read), live progress, and the task's input files."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class JobView:
+    state: str
+    kind: str
+    definition: dict[str, Any]
+    workflow: dict[str, Any]
+    input_batch_id: str
+    input_part_name: str | None
+
+
+@dataclass(frozen=True)
+class TaskView:
+    state: str
+    attempt: int
+    seq_from: int
+    seq_to: int
+
+
+class WorkerRepository:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def job(self, ws: str, job_id: str) -> JobView | None:
+        row = await self.conn.fetchrow(
+            "SELECT state, kind, definition, workflow, input_batch_id, input_part_name FROM jobs"
+            " WHERE workspace_id = $1 AND job_id = $2", uuid.UUID(ws), job_id)
+        return JobView(**dict(row)) if row else None
+
+    async def job_state(self, ws: str, job_id: str) -> str | None:
+        return await self.conn.fetchval("SELECT state FROM jobs WHERE workspace_id = $1 AND job_id = $2",
+                                        uuid.UUID(ws), job_id)
+
+    async def task(self, ws: str, job_id: str, stage_id: str, task_id: str) -> TaskView | None:
+        row = await self.conn.fetchrow(
+            "SELECT state, attempt, seq_from, seq_to FROM tasks WHERE workspace_id = $1 AND job_id = $2"
+            " AND stage_id = $3 AND task_id = $4", uuid.UUID(ws), job_id, stage_id, task_id)
+        return TaskView(**dict(row)) if row else None
+
+    async def mark_running(self, ws: str, job_id: str, stage_id: str, task_id: str, attempt: int,
+                           machine_type: str) -> bool:
+        result = await self.conn.execute(
+            "UPDATE tasks SET state = 'running', started_at = now(), progress = 0, machine_type = $6,"
+            " updated_at = now() WHERE workspace_id = $1 AND job_id = $2 AND stage_id = $3 AND task_id = $4"
+            " AND attempt = $5 AND state IN ('queued', 'running')",
+            uuid.UUID(ws), job_id, stage_id, task_id, attempt, machine_type)
+        return result.endswith(" 1")
+
+    async def set_progress(self, ws: str, job_id: str, stage_id: str, task_id: str, attempt: int,
+                           progress: float) -> None:
+        await self.conn.execute(
+            "UPDATE tasks SET progress = $6, updated_at = now() WHERE workspace_id = $1 AND job_id = $2"
+            " AND stage_id = $3 AND task_id = $4 AND attempt = $5 AND state = 'running'",
+            uuid.UUID(ws), job_id, stage_id, task_id, attempt, progress)
+
+    async def input_files(self, ws: str, batch_id: str, part_name: str | None, seq_from: int,
+                          seq_to: int) -> list[asyncpg.Record]:
+        return await self.conn.fetch(
+            "SELECT file_name, object_key, content_type FROM files WHERE workspace_id = $1 AND batch_id = $2"
+            " AND ($3::text IS NULL OR part_name = $3) AND seq BETWEEN $4 AND $5 ORDER BY seq",
+            uuid.UUID(ws), batch_id, part_name, seq_from, seq_to)
+
+    async def log(self, ws: str, job_id: str, stage_id: str, task_id: str, severity: str, log_type: str,
+                  payload: dict[str, Any]) -> None:
+        await self.conn.execute(
+            "INSERT INTO job_logs (workspace_id, job_id, stage_id, task_id, severity, reporting_module, log_type,"
+            " payload) VALUES ($1, $2, $3, $4, $5, 'worker', $6, $7)",
+            uuid.UUID(ws), job_id, stage_id, task_id, severity, log_type, payload)

@@ -1,0 +1,273 @@
+"""Running one task: the workflow over each of its files, results written durably, then ``task.done``.
+
+Downloads and decodes run ahead of inference (``prefetch`` files), in threads, so the model is never
+idle waiting for I/O. The job's state is polled while the task runs: an abort stops it within about a
+second. Results go to deterministic object keys and ``ON CONFLICT DO NOTHING`` rows, and ``task.done`` is
+written to the outbox in the same transaction, so a redelivered task overwrites instead of duplicating,
+and the offset is committed only once all of this is durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import posixpath
+import tempfile
+import time
+from collections import deque
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import asyncpg
+import cv2
+import numpy as np
+
+from shared.events import TaskDoneV1, TaskReadyV1
+from shared.outbox import stage
+from shared.staging import NewFile, StagingRepository
+from shared.storage import ObjectStore, file_key
+from shared.workflows.engine import CompiledWorkflow, WorkflowRunner, compile_workflow
+from shared.workflows.values import Image, encode_jpeg, serialize
+from worker_svc.config import WorkerSettings
+from worker_svc.errors import FileFailed, TaskAborted
+from worker_svc.models import LoadedModels, ModelCache
+from worker_svc.repository import JobView, WorkerRepository
+from worker_svc.results import encode
+from worker_svc.video import sampled_frames
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TaskOutput:
+    records: list[dict[str, Any]] = field(default_factory=list)
+    images: list[tuple[str, bytes]] = field(default_factory=list)  # (name in the "images" part, JPEG)
+    processed: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
+
+
+def decode_image(data: bytes) -> np.ndarray:
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if image is None:
+        raise FileFailed("the image could not be decoded")
+    return image
+
+
+class TaskRunner:
+    def __init__(self, settings: WorkerSettings, pool: asyncpg.Pool, store: ObjectStore, models: ModelCache) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.store = store
+        self.models = models
+
+    async def handle(self, event: TaskReadyV1) -> None:
+        async with self.pool.acquire() as conn:
+            repo = WorkerRepository(conn)
+            job = await repo.job(event.workspace_id, event.job_id)
+            task = await repo.task(event.workspace_id, event.job_id, event.stage_id, event.task_id)
+        if job is None or task is None or task.attempt != event.attempt or task.state not in ("queued", "running"):
+            return  # superseded (a restart), already done (a redelivery), or deleted
+        if job.state != "processing":
+            await self._report(event, "aborted", TaskOutput(), 0.0, f"job is {job.state}")
+            return
+        async with self.pool.acquire() as conn:
+            await WorkerRepository(conn).mark_running(event.workspace_id, event.job_id, event.stage_id,
+                                                      event.task_id, event.attempt, self.settings.machine_type)
+        started = time.monotonic()
+        aborted = asyncio.Event()
+        watcher = asyncio.create_task(self._watch(event, aborted))
+        try:
+            output = await self._run(event, job, task.seq_from, task.seq_to, aborted)
+        except TaskAborted:
+            await self._report(event, "aborted", TaskOutput(), time.monotonic() - started, "job stopped")
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the task fails; the scheduler retries it
+            log.exception("task %s/%s failed", event.job_id, event.task_id)
+            await self._report(event, "failed", TaskOutput(), time.monotonic() - started, f"{exc!r}"[:1000])
+            return
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+        await self._report(event, "succeeded", output, time.monotonic() - started, None, job=job)
+
+    async def _watch(self, event: TaskReadyV1, aborted: asyncio.Event) -> None:
+        while True:
+            await asyncio.sleep(self.settings.abort_check_interval_s)
+            async with self.pool.acquire() as conn:
+                state = await WorkerRepository(conn).job_state(event.workspace_id, event.job_id)
+            if state != "processing":
+                aborted.set()
+                return
+
+    async def _run(self, event: TaskReadyV1, job: JobView, seq_from: int, seq_to: int,
+                   aborted: asyncio.Event) -> TaskOutput:
+        spec = job.definition["processingSpecification"]
+        compiled = compile_workflow(job.workflow)
+        params = spec.get("workflowParameters") or {}
+        loaded = {m: await self.models.load(event.workspace_id, m) for m in compiled.model_ids(params)}
+        runner = WorkflowRunner(compiled, LoadedModels(loaded), params)
+        persist = self._persisted_outputs(compiled, spec)
+        async with self.pool.acquire() as conn:
+            files = await WorkerRepository(conn).input_files(event.workspace_id, job.input_batch_id,
+                                                             job.input_part_name, seq_from, seq_to)
+        progress = _Progress(self, event, len(files))
+        output = TaskOutput()
+        if job.kind == "videos":
+            for f in files:
+                await self._video(runner, f, spec.get("maxVideoFPS"), persist, output, aborted)
+                await progress.step()
+        else:
+            async for name, image in self._prefetched(files):
+                if aborted.is_set():
+                    raise TaskAborted
+                if isinstance(image, FileFailed):
+                    output.failed.append((name, image.reason))
+                else:
+                    result = await asyncio.to_thread(runner.run, image, name)
+                    output.records.append({"image": name, **self._serialize(result, name, persist, output)})
+                    output.processed += 1
+                await progress.step()
+        if aborted.is_set():
+            raise TaskAborted
+        return output
+
+    def _persisted_outputs(self, compiled: CompiledWorkflow, spec: dict[str, Any]) -> set[str]:
+        if not spec.get("persistImagesOutputs"):
+            return set()
+        wanted = spec.get("imagesOutputsToBePersisted") or compiled.image_outputs()
+        return set(wanted)
+
+    def _serialize(self, result: dict[str, Any], stem_source: str, persist: set[str],
+                   output: TaskOutput) -> dict[str, Any]:
+        stem = posixpath.splitext(stem_source)[0]
+        record: dict[str, Any] = {}
+        for name, value in result.items():
+            counter = iter(range(1_000_000))
+
+            def keep(image: Image, name: str = name, counter: Any = counter) -> str | None:
+                if name not in persist:
+                    return None
+                index = next(counter)
+                file_name = f"{name}/{stem}{f'-{index}' if index else ''}.jpg"
+                output.images.append((file_name, encode_jpeg(image)))
+                return file_name
+
+            serialized = serialize(value, on_image=keep)
+            if serialized is not None or name in persist:
+                record[name] = serialized
+        return record
+
+    async def _prefetched(self, files: list[asyncpg.Record]) -> AsyncIterator[tuple[str, np.ndarray | FileFailed]]:
+        """Files downloaded and decoded ``prefetch`` ahead, in order."""
+
+        async def load(f: asyncpg.Record) -> tuple[str, np.ndarray | FileFailed]:
+            try:
+                data = await self.store.get_bytes(f["object_key"])
+                return f["file_name"], await asyncio.to_thread(decode_image, data)
+            except FileFailed as exc:
+                return f["file_name"], exc
+
+        pending = iter(files)
+        window: deque[asyncio.Task[tuple[str, np.ndarray | FileFailed]]] = deque(
+            asyncio.create_task(load(f)) for f, _ in zip(pending, range(self.settings.prefetch), strict=False))
+        try:
+            while window:
+                item = await window.popleft()
+                following = next(pending, None)
+                if following is not None:
+                    window.append(asyncio.create_task(load(following)))
+                yield item
+        finally:
+            for t in window:
+                t.cancel()
+
+    async def _video(self, runner: WorkflowRunner, f: asyncpg.Record, max_fps: float | None, persist: set[str],
+                     output: TaskOutput, aborted: asyncio.Event) -> None:
+        name = f["file_name"]
+        stem = posixpath.splitext(name)[0]
+        with tempfile.NamedTemporaryFile(suffix=posixpath.splitext(name)[1] or ".mp4") as tmp:
+            async for chunk in self.store.iter_object(f["object_key"]):
+                tmp.write(chunk)
+            tmp.flush()
+            frames = 0
+            async for number, timestamp, frame in sampled_frames(tmp.name, max_fps):
+                if aborted.is_set():
+                    raise TaskAborted
+                result = await asyncio.to_thread(runner.run, frame, f"{name}#{number}")
+                output.records.append({"video": name, "frame_number": number, "frame_timestamp": timestamp,
+                                       **self._serialize(result, f"{stem}/{number:06d}", persist, output)})
+                frames += 1
+        if frames == 0:
+            output.failed.append((name, "no frame could be decoded"))
+        else:
+            output.processed += 1
+
+    async def _report(self, event: TaskReadyV1, status: str, output: TaskOutput, runtime: float,
+                      error: str | None, job: JobView | None = None) -> None:
+        done = TaskDoneV1(workspace_id=event.workspace_id, job_id=event.job_id, stage_id=event.stage_id,
+                          task_id=event.task_id, attempt=event.attempt, status=status,  # type: ignore[arg-type]
+                          files_processed=output.processed, files_failed=len(output.failed), runtime_seconds=runtime,
+                          machine_type=self.settings.machine_type, error=error, correlation_id=event.job_id)
+        new_files = await self._store_outputs(event, job, output) if job is not None else []
+        async with self.pool.acquire() as conn, conn.transaction():
+            if new_files:
+                staging = StagingRepository(conn)
+                batch_id = f"{event.job_id}-{event.stage_id}"
+                for part, content in {(f.part_name, f.nested_content_type or "metadata") for f in new_files}:
+                    await staging.upsert_part(event.workspace_id, batch_id, part, "file-part", content, None,
+                                              "workflow results" if part == "results" else "image outputs")
+                await staging.insert_files(event.workspace_id, batch_id, new_files)
+            if output.failed:
+                await WorkerRepository(conn).log(
+                    event.workspace_id, event.job_id, event.stage_id, event.task_id, "warning", "files-failed",
+                    {"failedFiles": [{"fileName": n, "reason": r} for n, r in output.failed[:100]]})
+            await stage(conn, self.settings.kafka.topic_prefix, done)
+
+    async def _store_outputs(self, event: TaskReadyV1, job: JobView, output: TaskOutput) -> list[NewFile]:
+        """Write results (and persisted images) to deterministic keys: a redelivery overwrites them."""
+        fmt = job.definition["processingSpecification"].get("aggregationFormat") or "jsonl"
+        body, content_type = encode(output.records, fmt)
+        batch_id = f"{event.job_id}-{event.stage_id}"
+        name = f"{event.task_id}.{'csv' if fmt == 'csv' else 'jsonl'}"
+        key = file_key(event.workspace_id, batch_id, "results", name)
+        await self.store.put_bytes(key, body, content_type=content_type)
+        files = [NewFile(part_name="results", file_name=name, shard_id=event.task_id, content_type=content_type,
+                         size_bytes=len(body), object_key=key, nested_content_type="metadata")]
+        semaphore = asyncio.Semaphore(8)
+
+        async def put(image_name: str, data: bytes) -> NewFile:
+            image_key = file_key(event.workspace_id, batch_id, "images", image_name)
+            async with semaphore:
+                await self.store.put_bytes(image_key, data, content_type="image/jpeg")
+            return NewFile(part_name="images", file_name=image_name, shard_id=event.task_id,
+                           content_type="image/jpeg", size_bytes=len(data), object_key=image_key,
+                           nested_content_type="images")
+
+        files += await asyncio.gather(*(put(n, d) for n, d in output.images))
+        return files
+
+
+class _Progress:
+    """Writes the task's progress at most every ``progress_interval_s``."""
+
+    def __init__(self, runner: TaskRunner, event: TaskReadyV1, total: int) -> None:
+        self.runner, self.event, self.total = runner, event, max(total, 1)
+        self.done = 0
+        self.last = time.monotonic()
+
+    async def step(self) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if now - self.last < self.runner.settings.progress_interval_s:
+            return
+        self.last = now
+        e = self.event
+        async with self.runner.pool.acquire() as conn:
+            await WorkerRepository(conn).set_progress(e.workspace_id, e.job_id, e.stage_id, e.task_id, e.attempt,
+                                                      round(self.done / self.total, 4))
+
