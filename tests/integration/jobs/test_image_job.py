@@ -1,0 +1,47 @@
+import json
+
+from tests.fixtures.media import jpeg, photo
+from tests.fixtures.pipeline import Pipeline, job_body
+from tests.fixtures.workflows import detect_workflow
+
+
+async def _stage_photos(p: Pipeline, batch: str) -> dict[str, bytes]:
+    images = {"bus.jpg": photo("bus.jpg"), "zidane.jpg": photo("zidane.jpg")} | {f"n{i}.jpg": jpeg(i) for i in range(3)}
+    for name, data in images.items():
+        resp = await p.staging.post(f"/batches/{batch}/upload/image", files={name: (name, data)}, fileName=name)
+        assert resp.status_code == 200, resp.text
+    return images
+
+
+async def test_image_job_runs_through_every_stage_and_exports_one_record_per_image(pipeline: Pipeline) -> None:
+    p = pipeline
+    images = await _stage_photos(p, "photos")
+    assert (await p.put_workflow("detect", detect_workflow(visualise=True))).status_code == 200
+    body = job_body(p.staging.workspace.slug, "photos", "detect", workflowParameters={"confidence": 0.3},
+                    persistImagesOutputs=True, imagesOutputsToBePersisted=["visualization"])
+    resp = await p.jobs_post("/jobs/job-one", json=body)
+    assert resp.status_code == 200, resp.text
+    job = await p.wait_job("job-one")
+    assert job["state"] == "succeeded", job
+    assert job["isTerminal"] and not job["error"] and job["progress"] == 1.0
+    assert job["runtimeSeconds"] > 0 and job["billedMachineHours"]["cpu"] > 0
+
+    stages = (await p.jobs_get("/jobs/job-one/stages")).json()["stages"]
+    assert [s["processingStageId"] for s in stages] == ["processing", "export"]
+    assert all(s["statusType"] == "success" and s["tasksNumber"] >= 1 for s in stages)
+    assert stages[0]["tasksNumber"] == 3  # 5 images, 2 per task
+    tasks = (await p.jobs_get("/jobs/job-one/stages/processing/tasks")).json()
+    assert tasks["nextPageToken"] is None and {t["statusType"] for t in tasks["tasks"]} == {"success"}
+
+    members = await p.export_files("job-one")
+    (results_name,) = [n for n in members if n.endswith("results.jsonl")]
+    records = [json.loads(line) for line in members[results_name].decode().splitlines()]
+    assert sorted(r["image"] for r in records) == sorted(images)
+    by_image = {r["image"]: r for r in records}
+    bus_classes = [d["class"] for d in by_image["bus.jpg"]["predictions"]["predictions"]]
+    assert "bus" in bus_classes and bus_classes.count("person") >= 2
+    assert by_image["bus.jpg"]["count"] == len(bus_classes)
+    assert "person" in [d["class"] for d in by_image["zidane.jpg"]["predictions"]["predictions"]]
+    assert by_image["bus.jpg"]["visualization"] == "visualization/bus.jpg"
+    assert any(n.endswith("images/visualization/bus.jpg") for n in members)
+    assert members[next(n for n in members if n.endswith("images/visualization/bus.jpg"))][:3] == b"\xff\xd8\xff"
