@@ -89,6 +89,7 @@ class Subscriptions:
     ) -> None:
         name = topic_name(self.kafka.topic_prefix, topic)
         dlq = f"{name}.dlq"
+        group = f"{self.kafka.topic_prefix}.{group}"  # deployments sharing a cluster never share a group
         kafka = self.kafka
         router = self.router
         dlq_publisher = router.publisher(dlq, include_in_schema=False)
