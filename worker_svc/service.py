@@ -23,6 +23,7 @@ from typing import Any
 import asyncpg
 import cv2
 import numpy as np
+from botocore.exceptions import ClientError
 
 from shared.events import TaskDoneV1, TaskReadyV1
 from shared.outbox import stage
@@ -167,7 +168,7 @@ class TaskRunner:
 
         async def load(f: asyncpg.Record) -> tuple[str, np.ndarray | FileFailed]:
             try:
-                data = await self.store.get_bytes(f["object_key"])
+                data = await self._fetch(f)
                 return f["file_name"], await asyncio.to_thread(decode_image, data)
             except FileFailed as exc:
                 return f["file_name"], exc
@@ -186,13 +187,27 @@ class TaskRunner:
             for t in window:
                 t.cancel()
 
+    async def _fetch(self, f: asyncpg.Record) -> bytes:
+        try:
+            return await self.store.get_bytes(f["object_key"])
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                raise FileFailed("the staged file no longer exists (expired or deleted)") from None
+            raise
+
     async def _video(self, runner: WorkflowRunner, f: asyncpg.Record, max_fps: float | None, persist: set[str],
                      output: TaskOutput, aborted: asyncio.Event) -> None:
         name = f["file_name"]
         stem = posixpath.splitext(name)[0]
         with tempfile.NamedTemporaryFile(suffix=posixpath.splitext(name)[1] or ".mp4") as tmp:
-            async for chunk in self.store.iter_object(f["object_key"]):
-                tmp.write(chunk)
+            try:
+                async for chunk in self.store.iter_object(f["object_key"]):
+                    tmp.write(chunk)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] not in ("NoSuchKey", "404"):
+                    raise
+                output.failed.append((name, "the staged file no longer exists (expired or deleted)"))
+                return
             tmp.flush()
             frames = 0
             async for number, timestamp, frame in sampled_frames(tmp.name, max_fps):
