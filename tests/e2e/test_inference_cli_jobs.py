@@ -1,0 +1,123 @@
+"""The real inference-cli (``inference rf-cloud batch-processing ...``) against Conveyor, unchanged."""
+
+import json
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fixtures.deployment import Deployment
+from tests.fixtures.media import jpeg, mp4, photo
+from tests.fixtures.rfcli import api_get, rf, wait_count
+from tests.fixtures.workflows import detect_workflow
+
+
+def _job(dep: Deployment, job_id: str) -> dict:
+    return api_get(dep, f"/batch-processing/v1/external/{dep.workspace}/jobs/{job_id}").json()["job"]
+
+
+def _wait_job(dep: Deployment, job_id: str, states: tuple[str, ...] = ("succeeded", "failed", "aborted"),
+              timeout: float = 180) -> dict:
+    deadline = time.monotonic() + timeout
+    job = _job(dep, job_id)
+    while job["state"] not in states and time.monotonic() < deadline:
+        time.sleep(0.5)
+        job = _job(dep, job_id)
+    return job
+
+
+@pytest.fixture(scope="module")
+def staged(inference_cli: Path, deployment: Deployment, tmp_path_factory: pytest.TempPathFactory) -> dict[str, int]:
+    photos = tmp_path_factory.mktemp("photos")
+    (photos / "bus.jpg").write_bytes(photo("bus.jpg"))
+    (photos / "zidane.jpg").write_bytes(photo("zidane.jpg"))
+    for i in range(6):
+        (photos / f"noise-{i}.jpg").write_bytes(jpeg(i))
+    many = tmp_path_factory.mktemp("many")
+    for i in range(40):
+        (many / f"m-{i:03d}.jpg").write_bytes(jpeg(200 + i, size=(320, 320)))
+    videos = tmp_path_factory.mktemp("videos")
+    (videos / "clip.mp4").write_bytes(mp4(frames=20))
+    for args in (("create-batch-of-images", "--images-dir", str(photos), "--batch-id", "photos"),
+                 ("create-batch-of-images", "--images-dir", str(many), "--batch-id", "many"),
+                 ("create-batch-of-videos", "--videos-dir", str(videos), "--batch-id", "clips")):
+        result = rf(inference_cli, deployment, "data-staging", *args)
+        assert result.returncode == 0, result.stdout + result.stderr
+    counts = {"photos": wait_count(deployment, "photos", 8), "many": wait_count(deployment, "many", 40),
+              "clips": wait_count(deployment, "clips", 1)}
+    workflow = httpx.put(f"{deployment.base_url}/{deployment.workspace}/workflows/detect",
+                         params={"api_key": deployment.api_key}, json={"specification": detect_workflow()})
+    assert workflow.status_code == 200, workflow.text
+    return counts
+
+
+def test_process_images_show_list_and_export(inference_cli: Path, deployment: Deployment, staged: dict[str, int],
+                                             tmp_path: Path) -> None:
+    assert staged["photos"] == 8
+    started = rf(inference_cli, deployment, "batch-processing", "process-images-with-workflow", "--batch-id",
+                 "photos", "--workflow-id", "detect", "--job-id", "cli-images", "--aggregation-format", "jsonl",
+                 "--machine-type", "cpu", "--max-runtime-seconds", "600", "--job-name", "CLI images")
+    assert started.returncode == 0, started.stdout + started.stderr
+    job = _wait_job(deployment, "cli-images")
+    assert job["state"] == "succeeded", job
+    assert job["name"] == "CLI images"
+
+    details = rf(inference_cli, deployment, "batch-processing", "show-job-details", "--job-id", "cli-images")
+    assert details.returncode == 0, details.stdout + details.stderr
+    assert "cli-images" in details.stdout and "processing" in details.stdout and "export" in details.stdout
+
+    listed = rf(inference_cli, deployment, "batch-processing", "list-jobs")
+    assert listed.returncode == 0 and "cli-images" in listed.stdout
+
+    target = tmp_path / "out"
+    exported = rf(inference_cli, deployment, "data-staging", "export-batch", "--batch-id", "cli-images-export",
+                  "--target-dir", str(target))
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    (results,) = list(target.rglob("results.jsonl"))  # the CLI extracted the tar.gz archive
+    records = [json.loads(line) for line in results.read_text().splitlines()]
+    assert len(records) == 8 and len({r["image"] for r in records}) == 8
+    bus = next(r for r in records if r["image"] == "bus.jpg")
+    assert "bus" in [d["class"] for d in bus["predictions"]["predictions"]]
+
+    logs = tmp_path / "logs.jsonl"
+    fetched = rf(inference_cli, deployment, "batch-processing", "fetch-logs", "--job-id", "cli-images",
+                 "--output-file", str(logs))
+    assert fetched.returncode == 0, fetched.stdout + fetched.stderr
+    assert "job-created" in logs.read_text()
+
+
+def test_process_videos_with_fps_subsampling(inference_cli: Path, deployment: Deployment, staged: dict[str, int],
+                                             tmp_path: Path) -> None:
+    started = rf(inference_cli, deployment, "batch-processing", "process-videos-with-workflow", "--batch-id", "clips",
+                 "--workflow-id", "detect", "--job-id", "cli-videos", "--max-video-fps", "5",
+                 "--aggregation-format", "csv")
+    assert started.returncode == 0, started.stdout + started.stderr
+    job = _wait_job(deployment, "cli-videos")
+    assert job["state"] == "succeeded", job
+    target = tmp_path / "out"
+    exported = rf(inference_cli, deployment, "data-staging", "export-batch", "--batch-id", "cli-videos-export",
+                  "--target-dir", str(target))
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    (results,) = list(target.rglob("results.csv"))
+    lines = results.read_text().strip().splitlines()
+    assert lines[0].startswith("video,frame_number,frame_timestamp") and len(lines) == 1 + 10  # 20 frames @10fps -> 5fps
+
+
+def test_abort_and_restart_job(inference_cli: Path, deployment: Deployment, staged: dict[str, int]) -> None:
+    started = rf(inference_cli, deployment, "batch-processing", "process-images-with-workflow", "--batch-id", "many",
+                 "--workflow-id", "detect", "--job-id", "cli-abort", "--max-parallel-tasks", "1")
+    assert started.returncode == 0, started.stdout + started.stderr
+    aborted = rf(inference_cli, deployment, "batch-processing", "abort-job", "--job-id", "cli-abort")
+    assert aborted.returncode == 0, aborted.stdout + aborted.stderr
+    job = _wait_job(deployment, "cli-abort", ("aborted",), timeout=10)
+    assert job["state"] == "aborted" and job["isTerminal"]
+    details = rf(inference_cli, deployment, "batch-processing", "show-job-details", "--job-id", "cli-abort")
+    assert details.returncode == 0, details.stdout + details.stderr
+
+    restarted = rf(inference_cli, deployment, "batch-processing", "restart-job", "--job-id", "cli-abort",
+                   "--max-parallel-tasks", "4", "--max-runtime-seconds", "900")
+    assert restarted.returncode == 0, restarted.stdout + restarted.stderr
+    job = _wait_job(deployment, "cli-abort")
+    assert job["state"] == "succeeded", job
+    assert job["restartParametersOverride"][0]["maxParallelTasks"] == 4
