@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import httpx
 from fastapi import FastAPI
 
+from notifier_svc import subscribers
+from notifier_svc.api import deliveries
 from notifier_svc.config import NotifierSettings
-from shared.runtime import ServiceSpec, create_service_app
+from notifier_svc.service import Dispatcher
+from shared.runtime import Resources, ServiceSpec, create_service_app
 
 
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     settings = settings or NotifierSettings()
-    return create_service_app(ServiceSpec(name="notifier", settings=settings))
+
+    async def wire(res: Resources) -> None:
+        res.extras["max_attempts"] = settings.max_attempts
+
+    async def deliver(res: Resources) -> None:
+        limits = httpx.Limits(max_connections=settings.max_in_flight)
+        async with httpx.AsyncClient(limits=limits, trust_env=False) as http:
+            await Dispatcher(settings, res.pool, http).run()
+
+    return create_service_app(ServiceSpec(
+        name="notifier", settings=settings, routers=[deliveries], on_startup=[wire],
+        subscriptions=lambda res: subscribers.build(res, settings), background=[deliver],
+    ))

@@ -1,0 +1,70 @@
+"""The delivery log API: ``/notifications/v1/{workspace}/deliveries`` (list, details, redeliver)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Request
+
+from notifier_svc.repository import Delivery, NotifierRepository
+from notifier_svc.schemas import DeliveryAttempt, DeliveryInfo, ListDeliveriesResponse
+from shared.auth import Workspace, workspace_from_path
+from shared.db import transaction
+from shared.errors import InvalidInput, NotFound
+from shared.pagination import decode_token, encode_token, page_size
+
+deliveries = APIRouter(prefix="/notifications/v1/{workspace}", tags=["webhooks"])
+STATUSES = ("pending", "delivering", "delivered", "failed", "dead")
+
+
+def _info(d: Delivery, attempts: list | None = None) -> DeliveryInfo:  # type: ignore[type-arg]
+    return DeliveryInfo(
+        delivery_id=d.id, event_id=d.event_id, url=d.url, category=d.category, subject_kind=d.subject_kind,
+        subject_id=d.subject_id, status=d.status, attempts=d.attempts, max_attempts=d.max_attempts,
+        last_status_code=d.last_status_code, last_error=d.last_error, next_attempt_at=d.next_attempt_at,
+        delivered_at=d.delivered_at, created_at=d.created_at, payload=d.payload,
+        attempt_log=None if attempts is None else [DeliveryAttempt(**dict(a)) for a in attempts])
+
+
+@deliveries.get("/deliveries", response_model=ListDeliveriesResponse)
+async def list_deliveries(request: Request, ws: Workspace = Depends(workspace_from_path), jobId: str | None = None,
+                          batchId: str | None = None, status: str | None = None, pageSize: int | None = None,
+                          nextPageToken: str | None = None) -> ListDeliveriesResponse:
+    if jobId and batchId:
+        raise InvalidInput("filter by jobId or batchId, not both")
+    if status is not None and status not in STATUSES:
+        raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
+    kind, subject = ("job", jobId) if jobId else ("batch", batchId) if batchId else (None, None)
+    limit = page_size(pageSize, 100)
+    cursor = decode_token(nextPageToken)
+    after = (datetime.fromisoformat(cursor["c"]), cursor["i"]) if cursor else None
+    async with request.app.state.pool.acquire() as conn:
+        found = await NotifierRepository(conn).list(ws.id, kind, subject, status, limit + 1, after)
+    token = encode_token({"c": found[limit - 1].created_at.isoformat(), "i": found[limit - 1].id}) \
+        if len(found) > limit else None
+    return ListDeliveriesResponse(deliveries=[_info(d) for d in found[:limit]], next_page_token=token)
+
+
+async def _delivery(conn, ws: Workspace, delivery_id: str) -> Delivery:  # noqa: ANN001
+    d = await NotifierRepository(conn).get(ws.id, delivery_id)
+    if d is None:
+        raise NotFound(f"delivery {delivery_id!r} does not exist in this workspace")
+    return d
+
+
+@deliveries.get("/deliveries/{delivery_id}")
+async def delivery_details(request: Request, delivery_id: str,
+                           ws: Workspace = Depends(workspace_from_path)) -> dict[str, object]:
+    async with request.app.state.pool.acquire() as conn:
+        d = await _delivery(conn, ws, delivery_id)
+        attempts = await NotifierRepository(conn).attempts(d.id)
+    return {"delivery": _info(d, attempts).model_dump(mode="json")}
+
+
+@deliveries.post("/deliveries/{delivery_id}/redeliver")
+async def redeliver(request: Request, delivery_id: str, ws: Workspace = Depends(workspace_from_path)) -> dict:
+    """Send a delivery again (whatever its status), with a fresh allowance of attempts."""
+    async with transaction(request.app.state.pool) as conn:
+        d = await _delivery(conn, ws, delivery_id)
+        await NotifierRepository(conn).redeliver(d, request.app.state.resources.extras["max_attempts"])
+    return {"status": "ok", "deliveryId": delivery_id}

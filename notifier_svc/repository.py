@@ -1,0 +1,119 @@
+"""All SQL of notifier_svc: deliveries, their attempts, and the signing material of workspaces."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: str
+    workspace_id: str
+    event_id: str
+    url: str
+    category: str
+    subject_kind: str
+    subject_id: str
+    payload: dict[str, Any]
+    status: str
+    attempts: int
+    max_attempts: int
+    next_attempt_at: datetime
+    last_status_code: int | None
+    last_error: str | None
+    delivered_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+_COLS = ("id, workspace_id, event_id, url, category, subject_kind, subject_id, payload, status, attempts,"
+         " max_attempts, next_attempt_at, last_status_code, last_error, delivered_at, created_at, updated_at")
+
+
+def _delivery(row: asyncpg.Record) -> Delivery:
+    return Delivery(**{**dict(row), "id": str(row["id"]), "workspace_id": str(row["workspace_id"])})
+
+
+class NotifierRepository:
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self.conn = conn
+
+    async def enqueue(self, ws: str, event_id: str, url: str, category: str, subject_kind: str, subject_id: str,
+                      payload: dict[str, Any], max_attempts: int) -> bool:
+        result = await self.conn.execute(
+            "INSERT INTO deliveries (id, workspace_id, event_id, url, category, subject_kind, subject_id, payload,"
+            " max_attempts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
+            uuid.uuid4(), uuid.UUID(ws), event_id, url, category, subject_kind, subject_id, payload, max_attempts)
+        return result.endswith(" 1")
+
+    async def claim_due(self, limit: int, lease_s: float) -> list[Delivery]:
+        """Due deliveries (or ones whose deliverer died: lease expired), leased to this process."""
+        rows = await self.conn.fetch(
+            f"UPDATE deliveries SET status = 'delivering', claimed_until = now() + make_interval(secs => $2),"
+            f" updated_at = now() WHERE id IN (SELECT id FROM deliveries WHERE"
+            f"  (status = 'pending' AND next_attempt_at <= now())"
+            f"  OR (status = 'delivering' AND claimed_until < now())"
+            f"  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING {_COLS}", limit, lease_s)
+        return [_delivery(r) for r in rows]
+
+    async def signing_material(self, ws: str) -> tuple[str, str] | None:
+        row = await self.conn.fetchrow("SELECT webhook_secret, publishable_key FROM workspaces WHERE id = $1",
+                                       uuid.UUID(ws))
+        return (row["webhook_secret"], row["publishable_key"]) if row else None
+
+    async def record_attempt(self, d: Delivery, attempt: int, status_code: int | None, error: str | None,
+                             duration_ms: int) -> None:
+        await self.conn.execute(
+            "INSERT INTO delivery_attempts (delivery_id, attempt, status_code, error, duration_ms)"
+            " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+            uuid.UUID(d.id), attempt, status_code, error, duration_ms)
+
+    async def settle(self, d: Delivery, *, attempt: int, status: str, status_code: int | None, error: str | None,
+                     retry_in_s: float | None) -> None:
+        await self.conn.execute(
+            "UPDATE deliveries SET status = $2, attempts = $3, last_status_code = $4, last_error = $5,"
+            " next_attempt_at = CASE WHEN $6::float8 IS NULL THEN next_attempt_at"
+            "   ELSE now() + make_interval(secs => $6::float8) END,"
+            " delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END,"
+            " claimed_until = NULL, updated_at = now() WHERE id = $1",
+            uuid.UUID(d.id), status, attempt, status_code, error, retry_in_s)
+
+    async def list(self, ws: str, subject_kind: str | None, subject_id: str | None, status: str | None, limit: int,
+                   after: tuple[datetime, str] | None) -> list[Delivery]:
+        rows = await self.conn.fetch(
+            f"SELECT {_COLS} FROM deliveries WHERE workspace_id = $1 AND ($2::text IS NULL OR subject_kind = $2)"
+            " AND ($3::text IS NULL OR subject_id = $3) AND ($4::text IS NULL OR status = $4)"
+            " AND ($5::timestamptz IS NULL OR (created_at, id::text) < ($5, $6))"
+            " ORDER BY created_at DESC, id::text DESC LIMIT $7",
+            uuid.UUID(ws), subject_kind, subject_id, status, after[0] if after else None,
+            after[1] if after else "", limit)
+        return [_delivery(r) for r in rows]
+
+    async def get(self, ws: str, delivery_id: str) -> Delivery | None:
+        try:
+            key = uuid.UUID(delivery_id)
+        except ValueError:
+            return None
+        row = await self.conn.fetchrow(f"SELECT {_COLS} FROM deliveries WHERE workspace_id = $1 AND id = $2",
+                                       uuid.UUID(ws), key)
+        return _delivery(row) if row else None
+
+    async def attempts(self, delivery_id: str) -> list[asyncpg.Record]:
+        return await self.conn.fetch(
+            "SELECT attempt, status_code, error, duration_ms, attempted_at FROM delivery_attempts"
+            " WHERE delivery_id = $1 ORDER BY attempt", uuid.UUID(delivery_id))
+
+    async def release_leases(self, delivery_ids: list[str]) -> None:
+        await self.conn.execute(
+            "UPDATE deliveries SET status = 'pending', claimed_until = NULL, updated_at = now()"
+            " WHERE id = ANY($1::uuid[]) AND status = 'delivering'", [uuid.UUID(i) for i in delivery_ids])
+
+    async def redeliver(self, d: Delivery, extra_attempts: int) -> None:
+        await self.conn.execute(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = now(), max_attempts = attempts + $2,"
+            " claimed_until = NULL, updated_at = now() WHERE id = $1", uuid.UUID(d.id), extra_attempts)

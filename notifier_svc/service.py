@@ -1,0 +1,154 @@
+"""Webhook delivery: signed POSTs, retried with exponential backoff and jitter, then dead-lettered.
+
+Deliveries live in PostgreSQL, so scheduled retries survive restarts; a process leases the deliveries it
+works on, and a crashed process's leases expire. Each receiver (host:port) gets at most
+``per_endpoint_concurrency`` requests at once: a slow receiver's deliveries go back to the queue instead
+of holding slots that other receivers need.
+
+Outcomes: 2xx delivered; 408/425/429/5xx, timeouts and connection errors retried; other 4xx (and 3xx:
+redirects are not followed) failed for good; an unsafe target URL failed for good.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+import time
+from collections import defaultdict
+
+import asyncpg
+import httpx
+
+from notifier_svc.config import NotifierSettings
+from notifier_svc.repository import Delivery, NotifierRepository
+from shared import webhooks
+from shared.events import NotificationRequestedV1
+from shared.netsafe import UnsafeURL, check_url, host_port
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = {408, 425, 429}
+
+
+def backoff_s(attempt: int, base: float, cap: float, retry_after: str | None = None) -> float:
+    """Delay before the next attempt: honours Retry-After, else base * 2**(attempt-1) with equal jitter."""
+    if retry_after:
+        with contextlib.suppress(ValueError):
+            return min(cap, max(0.0, float(retry_after)))
+    delay = min(cap, base * 2 ** (attempt - 1))
+    return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - jitter, not cryptography
+
+
+async def enqueue(conn: asyncpg.Connection, event: NotificationRequestedV1, max_attempts: int) -> bool:
+    event_id = str(event.payload.get("event_id") or event.event_id)
+    return await NotifierRepository(conn).enqueue(event.workspace_id, event_id, event.url, event.category,
+                                                  event.subject_kind, event.subject_id, event.payload, max_attempts)
+
+
+class Dispatcher:
+    def __init__(self, settings: NotifierSettings, pool: asyncpg.Pool, http: httpx.AsyncClient) -> None:
+        self.settings = settings
+        self.pool = pool
+        self.http = http
+        self.allowed = frozenset(settings.allowed_hosts)
+        self._per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(settings.per_endpoint_concurrency))
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._claimed: dict[asyncio.Task[None], Delivery] = {}
+
+    async def run(self) -> None:
+        try:
+            while True:
+                free = self.settings.max_in_flight - len(self._in_flight)
+                claimed: list[Delivery] = []
+                if free > 0:
+                    async with self.pool.acquire() as conn:
+                        claimed = await NotifierRepository(conn).claim_due(free, self.settings.lease_s)
+                for delivery in claimed:
+                    task = asyncio.create_task(self._deliver(delivery))
+                    self._in_flight.add(task)
+                    self._claimed[task] = delivery
+                    task.add_done_callback(self._forget)
+                if len(claimed) < max(free, 1):
+                    await asyncio.sleep(self.settings.poll_interval_s)
+        finally:
+            await self._drain()
+
+    async def _drain(self) -> None:
+        """On shutdown, let in-flight attempts finish (and be recorded); release the leases of the rest."""
+        pending = set(self._in_flight)
+        if pending:
+            _, pending = await asyncio.wait(pending, timeout=self.settings.request_timeout_s + 1)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+        if pending:
+            async with self.pool.acquire() as conn:
+                await NotifierRepository(conn).release_leases([d.id for d in self._claimed.values()])
+
+
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._claimed.pop(task, None)
+
+    async def _deliver(self, d: Delivery) -> None:
+        gate = self._per_host[host_port(d.url)]
+        if gate.locked():  # this receiver is saturated: let the delivery wait in the queue, not in a slot
+            async with self.pool.acquire() as conn:
+                await NotifierRepository(conn).settle(d, attempt=d.attempts, status="pending",
+                                                      status_code=d.last_status_code, error=d.last_error,
+                                                      retry_in_s=0.2)
+            return
+        async with gate:
+            await self.attempt(d)
+
+    async def attempt(self, d: Delivery) -> str:
+        """One delivery attempt; returns the delivery's new status."""
+        attempt = d.attempts + 1
+        async with self.pool.acquire() as conn:
+            material = await NotifierRepository(conn).signing_material(d.workspace_id)
+        if material is None:
+            return await self._settle(d, attempt, "failed", None, "workspace no longer exists", 0, None)
+        secret, publishable_key = material
+        body = json.dumps({**d.payload, "delivery_attempt": attempt}, separators=(",", ":")).encode()
+        headers = {"Content-Type": "application/json", "Authorization": f"Bearer {publishable_key}",
+                   "User-Agent": "Conveyor-Webhooks/1", **webhooks.headers(secret, d.event_id, body)}
+        started = time.monotonic()
+        try:
+            await check_url(d.url, self.allowed)
+            resp = await self.http.post(d.url, content=body, headers=headers,
+                                        timeout=self.settings.request_timeout_s, follow_redirects=False)
+        except UnsafeURL as exc:
+            return await self._settle(d, attempt, "failed", None, f"unsafe-url-detected: {exc}", started, None)
+        except httpx.HTTPError as exc:
+            return await self._settle(d, attempt, "retry", None, f"{type(exc).__name__}: {exc}"[:500], started, None)
+        code = resp.status_code
+        if 200 <= code < 300:
+            return await self._settle(d, attempt, "delivered", code, None, started, None)
+        outcome = "retry" if code in RETRYABLE or code >= 500 else "failed"
+        reason = f"receiver answered HTTP {code}" + (": redirects are not followed" if 300 <= code < 400 else "")
+        return await self._settle(d, attempt, outcome, code, reason, started, resp.headers.get("retry-after"))
+
+    async def _settle(self, d: Delivery, attempt: int, outcome: str, code: int | None, error: str | None,
+                      started: float, retry_after: str | None) -> str:
+        duration_ms = int((time.monotonic() - started) * 1000) if started else 0
+        retry_in: float | None = None
+        status = outcome
+        if outcome == "retry":
+            if attempt >= d.max_attempts:
+                status = "dead"
+                error = f"gave up after {attempt} attempts; last error: {error}"
+            else:
+                status = "pending"
+                retry_in = backoff_s(attempt, self.settings.backoff_base_s, self.settings.backoff_max_s, retry_after)
+        async with self.pool.acquire() as conn, conn.transaction():
+            repo = NotifierRepository(conn)
+            await repo.record_attempt(d, attempt, code, error, duration_ms)
+            await repo.settle(d, attempt=attempt, status=status, status_code=code, error=error, retry_in_s=retry_in)
+        if status in ("dead", "failed"):
+            log.warning("webhook %s to %s %s: %s", d.event_id, d.url, status, error)
+        return status

@@ -1,0 +1,21 @@
+"""Kafka subscriber of notifier_svc: webhook requests become stored deliveries (idempotent)."""
+
+from __future__ import annotations
+
+from notifier_svc.config import NotifierSettings
+from notifier_svc.service import enqueue
+from shared.broker import Subscriptions
+from shared.db import transaction
+from shared.events import NotificationRequestedV1, Topic
+from shared.runtime import Resources
+
+
+def build(res: Resources, settings: NotifierSettings) -> Subscriptions:
+    subs = Subscriptions(res.settings.kafka)
+
+    async def requested(event: NotificationRequestedV1) -> None:
+        async with transaction(res.pool) as conn:
+            await enqueue(conn, event, settings.max_attempts)
+
+    subs.add(Topic.NOTIFICATIONS, group="notifier", handler=requested)
+    return subs
