@@ -211,7 +211,7 @@ class StagingService:
                                             duplicated=True)
         if request.notifications_url:
             try:
-                check_url_static(request.notifications_url)
+                check_url_static(request.notifications_url, frozenset(self.settings.webhook_allowed_hosts))
             except UnsafeURL as exc:
                 raise InvalidInput(f"unsafe-url-detected: notificationsURL: {exc}") from None
         categories = list(request.notification_categories or

@@ -19,5 +19,3 @@ class NotifierSettings(ServiceSettings):
     max_in_flight: int = 64
     lease_s: float = 30.0  # a crashed notifier's deliveries are taken over after this
     poll_interval_s: float = 0.5
-    # host:port pairs webhooks may target although not public (e.g. a receiver on the same host)
-    allowed_hosts: list[str] = []

@@ -53,7 +53,7 @@ class Dispatcher:
         self.settings = settings
         self.pool = pool
         self.http = http
-        self.allowed = frozenset(settings.allowed_hosts)
+        self.allowed = frozenset(settings.webhook_allowed_hosts)
         self._per_host: defaultdict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(settings.per_endpoint_concurrency))
         self._in_flight: set[asyncio.Task[None]] = set()

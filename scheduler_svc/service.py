@@ -79,7 +79,7 @@ class JobService:
                                    f"(image outputs: {compiled.image_outputs()})")
         if body.notifications_url:
             try:
-                check_url_static(body.notifications_url)
+                check_url_static(body.notifications_url, frozenset(self.settings.webhook_allowed_hosts))
             except UnsafeURL as exc:
                 raise InvalidInput(f"unsafe-url-detected: notificationsURL: {exc}") from None
         compute = body.compute_configuration

@@ -62,5 +62,8 @@ class ServiceSettings(BaseSettings):
     # HMAC secret for self-authorising links (uploads, downloads). Must be set in production.
     signing_secret: str = Field("conveyor-dev-signing-secret", validation_alias="CONVEYOR_SIGNING_SECRET")
     cache_dir: Path = Field(Path.home() / ".cache" / "conveyor", validation_alias="CONVEYOR_CACHE_DIR")
+    # host:port pairs webhooks may target although not public (a receiver on the same host or network);
+    # every other non-public address is refused (SSRF protection)
+    webhook_allowed_hosts: list[str] = Field(default_factory=list, validation_alias="CONVEYOR_WEBHOOK_ALLOWED_HOSTS")
     host: str = "127.0.0.1"
     port: int = 8100

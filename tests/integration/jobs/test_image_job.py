@@ -18,7 +18,8 @@ async def test_image_job_runs_through_every_stage_and_exports_one_record_per_ima
     images = await _stage_photos(p, "photos")
     assert (await p.put_workflow("detect", detect_workflow(visualise=True))).status_code == 200
     body = job_body(p.staging.workspace.slug, "photos", "detect", workflowParameters={"confidence": 0.3},
-                    persistImagesOutputs=True, imagesOutputsToBePersisted=["visualization"])
+                    persistImagesOutputs=True, imagesOutputsToBePersisted=["visualization"],
+                    notificationsURL=f"{p.hook.url}/jobs")
     resp = await p.jobs_post("/jobs/job-one", json=body)
     assert resp.status_code == 200, resp.text
     job = await p.wait_job("job-one")
@@ -45,3 +46,7 @@ async def test_image_job_runs_through_every_stage_and_exports_one_record_per_ima
     assert by_image["bus.jpg"]["visualization"] == "visualization/bus.jpg"
     assert any(n.endswith("images/visualization/bus.jpg") for n in members)
     assert members[next(n for n in members if n.endswith("images/visualization/bus.jpg"))][:3] == b"\xff\xd8\xff"
+
+    (hook,) = await p.wait_hooks(1)  # the job webhook, through the notifier
+    assert hook["type"] == "roboflow-batch-job-notification-v1" and hook["job_id"] == "job-one"
+    assert hook["job_state"] == "success" and hook["delivery_attempt"] == 1 and hook["event_id"]
