@@ -1,0 +1,106 @@
+"""A small synchronous client of Conveyor's public API, used by the CLI and the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+class ApiError(RuntimeError):
+    """The API answered with an error; carries its status and message."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"HTTP {status}: {message}")
+        self.status = status
+        self.message = message
+
+
+class ConveyorClient:
+    def __init__(self, base_url: str, api_key: str, *, timeout: float = 120) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.http = httpx.Client(base_url=self.base_url, timeout=timeout)
+        self._workspace: str | None = None
+
+    def close(self) -> None:
+        self.http.close()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        params = {"api_key": self.api_key, **kwargs.pop("params", {})}
+        resp = self.http.request(method, path, params=params, **kwargs)
+        if resp.status_code >= 400:
+            try:
+                message = resp.json().get("message") or resp.text
+            except ValueError:
+                message = resp.text
+            raise ApiError(resp.status_code, message)
+        return resp.json() if resp.content else {}
+
+    @property
+    def workspace(self) -> str:
+        if self._workspace is None:
+            self._workspace = self._call("GET", "/")["workspace"]
+        return self._workspace
+
+    def staging(self, suffix: str) -> str:
+        return f"/data-staging/v1/external/{self.workspace}{suffix}"
+
+    def jobs(self, suffix: str) -> str:
+        return f"/batch-processing/v1/external/{self.workspace}{suffix}"
+
+    # ------------------------------------------------------------------ staging
+    def upload_image(self, batch_id: str, path: Path, display_name: str | None = None) -> None:
+        params = {"fileName": path.name, **({"displayName": display_name} if display_name else {})}
+        self._call("POST", self.staging(f"/batches/{batch_id}/upload/image"), params=params,
+                   files={path.name: (path.name, path.read_bytes())})
+
+    def upload_video(self, batch_id: str, path: Path) -> None:
+        details = self._call("POST", self.staging(f"/batches/{batch_id}/upload/video"),
+                             params={"fileName": path.name})["signedURLDetails"]
+        with path.open("rb") as f:
+            resp = httpx.put(details["uploadURL"], content=f.read(), headers=details["extensionHeaders"],
+                             timeout=600)
+        if resp.status_code >= 400:
+            raise ApiError(resp.status_code, resp.text)
+
+    def batch(self, batch_id: str) -> dict[str, Any]:
+        return self._call("GET", self.staging(f"/batches/{batch_id}"))["batch"]
+
+    def count(self, batch_id: str, part: str | None = None) -> int:
+        return self._call("GET", self.staging(f"/batches/{batch_id}/count"),
+                          params={"partName": part} if part else {})["count"]
+
+    def files(self, batch_id: str, part: str | None = None) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        token = None
+        while True:
+            params = {k: v for k, v in {"partName": part, "nextPageToken": token}.items() if v}
+            page = self._call("GET", self.staging(f"/batches/{batch_id}/list"), params=params)
+            found += page["filesMetadata"]
+            token = page.get("nextPageToken")
+            if not token:
+                return found
+
+    def download(self, url: str, target: Path) -> Path:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with httpx.stream("GET", url, timeout=600) as resp, target.open("wb") as f:
+            if resp.status_code >= 400:
+                raise ApiError(resp.status_code, resp.read().decode(errors="replace"))
+            for chunk in resp.iter_bytes():
+                f.write(chunk)
+        return target
+
+    # ------------------------------------------------------------------ jobs and workflows
+    def put_workflow(self, workflow_id: str, specification: dict[str, Any]) -> None:
+        self._call("PUT", f"/{self.workspace}/workflows/{workflow_id}", json={"specification": specification})
+
+    def create_job(self, job_id: str, body: dict[str, Any], name: str | None = None) -> None:
+        self._call("POST", self.jobs(f"/jobs/{job_id}"), json=body, params={"name": name} if name else {})
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        return self._call("GET", self.jobs(f"/jobs/{job_id}"))["job"]
+
+    def stages(self, job_id: str) -> list[dict[str, Any]]:
+        return self._call("GET", self.jobs(f"/jobs/{job_id}/stages"))["stages"]
