@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,41 @@ class ConveyorClient:
                 f.write(chunk)
         return target
 
+    def batches(self, page_size: int = 50, pages: int = 1) -> list[dict[str, Any]]:
+        return self._pages(self.staging("/batches"), "batches", page_size, pages)
+
+    def shards(self, batch_id: str) -> list[dict[str, Any]]:
+        return self._pages(self.staging(f"/batches/{batch_id}/shards"), "shards", 100, 10_000)
+
+    def parts(self, batch_id: str) -> list[dict[str, Any]]:
+        return self._call("GET", self.staging(f"/batches/{batch_id}/parts"))["batchParts"]
+
+    def tar_upload(self, batch_id: str, tar_bytes: bytes, display_name: str | None = None) -> None:
+        params = {"displayName": display_name} if display_name else {}
+        details = self._call("POST", self.staging(f"/batches/{batch_id}/bulk-upload/image-files"),
+                             params=params)["signedURLDetails"]
+        resp = httpx.put(details["uploadURL"], content=tar_bytes, headers=details["extensionHeaders"], timeout=600)
+        if resp.status_code >= 400:
+            raise ApiError(resp.status_code, resp.text)
+
+    def ingest_references(self, batch_id: str, kind: str, body: dict[str, Any],
+                          display_name: str | None = None) -> dict[str, Any]:
+        params = {"displayName": display_name} if display_name else {}
+        return self._call("POST", self.staging(f"/batches/{batch_id}/bulk-upload/{kind}-references"), json=body,
+                          params=params)
+
+    def _pages(self, path: str, key: str, page_size: int, pages: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        token = None
+        for _ in range(pages):
+            params = {"pageSize": page_size, **({"nextPageToken": token} if token else {})}
+            page = self._call("GET", path, params=params)
+            found += page[key]
+            token = page.get("nextPageToken")
+            if not token:
+                break
+        return found
+
     # ------------------------------------------------------------------ jobs and workflows
     def put_workflow(self, workflow_id: str, specification: dict[str, Any]) -> None:
         self._call("PUT", f"/{self.workspace}/workflows/{workflow_id}", json={"specification": specification})
@@ -104,3 +140,43 @@ class ConveyorClient:
 
     def stages(self, job_id: str) -> list[dict[str, Any]]:
         return self._call("GET", self.jobs(f"/jobs/{job_id}/stages"))["stages"]
+
+    def list_jobs(self, pages: int = 1, page_size: int = 10) -> list[dict[str, Any]]:
+        return self._pages(self.jobs("/jobs"), "jobs", page_size, pages)
+
+    def tasks(self, job_id: str, stage_id: str) -> list[dict[str, Any]]:
+        return self._pages(self.jobs(f"/jobs/{job_id}/stages/{stage_id}/tasks"), "tasks", 500, 10_000)
+
+    def abort(self, job_id: str) -> dict[str, Any]:
+        return self._call("POST", self.jobs(f"/jobs/{job_id}/abort"))
+
+    def restart(self, job_id: str, override: dict[str, Any] | None) -> dict[str, Any]:
+        return self._call("POST", self.jobs(f"/jobs/{job_id}/restart"), json=override)
+
+    def logs(self, job_id: str, severity: str | None = None) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        token = None
+        while True:
+            params = {k: v for k, v in {"severity": severity, "nextPageToken": token}.items() if v}
+            page = self._call("GET", self.jobs(f"/jobs/{job_id}/logs"), params=params)
+            found += page["logs"]
+            token = page.get("nextPageToken")
+            if not token:
+                return found
+
+    def workflows(self) -> list[dict[str, Any]]:
+        return self._call("GET", f"/{self.workspace}/workflows")["workflows"]
+
+    def workflow(self, workflow_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/{self.workspace}/workflows/{workflow_id}")["workflow"]
+
+    def models(self) -> list[dict[str, Any]]:
+        return self._call("GET", f"/{self.workspace}/models")["models"]
+
+    def model(self, model_id: str) -> dict[str, Any]:
+        return self._call("GET", f"/{self.workspace}/models/{model_id}")["model"]
+
+    def put_model(self, model_id: str, path: Path, task: str, class_names: list[str]) -> dict[str, Any]:
+        return self._call("PUT", f"/{self.workspace}/models/{model_id}",
+                          data={"task": task, "classNames": json.dumps(class_names)},
+                          files={"file": (path.name, path.read_bytes())})

@@ -1,0 +1,64 @@
+"""Shared plumbing of the API commands: the API address and key, output as tables or ``--json``, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import httpx
+import typer
+from rich.console import Console
+
+from shared.cli.client import ApiError, ConveyorClient
+from shared.cli.home import home
+
+console = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+ApiKey = typer.Option(None, "--api-key", "-a", help="API key (default: CONVEYOR_API_KEY, ROBOFLOW_API_KEY, or the "
+                                                     "local deployment's key)")
+ApiUrl = typer.Option(None, "--api-url", help="API base URL (default: API_BASE_URL or the local gateway)")
+JsonOut = typer.Option(False, "--json", help="print machine-readable JSON")
+
+
+def resolve_key(api_key: str | None) -> str:
+    key = api_key or os.environ.get("CONVEYOR_API_KEY") or os.environ.get("ROBOFLOW_API_KEY")
+    if not key and (home() / "api_key").exists():
+        key = (home() / "api_key").read_text().strip()
+    if not key:
+        err.print("[red]no API key[/]: pass --api-key, set CONVEYOR_API_KEY, or run 'conveyor up' first")
+        raise typer.Exit(2)
+    return key
+
+
+def resolve_url(api_url: str | None) -> str:
+    from shared.cli.processes import public_url
+
+    return (api_url or os.environ.get("API_BASE_URL") or public_url()).rstrip("/")
+
+
+@contextmanager
+def api(api_key: str | None, api_url: str | None) -> Iterator[ConveyorClient]:
+    """A client; API errors and unreachable servers become one clear line and exit code 1."""
+    client = ConveyorClient(resolve_url(api_url), resolve_key(api_key))
+    try:
+        yield client
+    except ApiError as exc:
+        err.print(f"[red]Command failed[/]: {exc.message} (HTTP {exc.status})")
+        raise typer.Exit(1) from None
+    except httpx.TransportError as exc:
+        err.print(f"[red]Command failed[/]: cannot reach {client.base_url}: {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        client.close()
+
+
+def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, default=str))
+    else:
+        render(data)

@@ -1,0 +1,86 @@
+"""``conveyor workflows ...`` and ``conveyor models ...``: the workflow and model registries."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from shared.cli.common import ApiKey, ApiUrl, JsonOut, api, console, emit, err
+
+workflows_app = typer.Typer(help="Workflow definitions (Roboflow Workflows JSON).", no_args_is_help=True)
+models_app = typer.Typer(help="ONNX models the workflows can use.", no_args_is_help=True)
+
+
+@workflows_app.command("put")
+def put_workflow(workflow_id: str = typer.Argument(...), file: Path = typer.Option(..., "--file", "-f",
+                 help="JSON with the definition, or {'specification': ...}"),
+                 api_key: str | None = ApiKey, api_url: str | None = ApiUrl) -> None:
+    """Create or replace a workflow (validated: unknown or blocked blocks are refused)."""
+    try:
+        definition = json.loads(file.read_text())
+    except (OSError, ValueError) as exc:
+        err.print(f"[red]cannot read {file}: {exc}[/]")
+        raise typer.Exit(2) from None
+    with api(api_key, api_url) as client:
+        client.put_workflow(workflow_id, definition.get("specification", definition))
+    console.print(f"workflow {workflow_id} saved")
+
+
+@workflows_app.command("list")
+def list_workflows(api_key: str | None = ApiKey, api_url: str | None = ApiUrl, as_json: bool = JsonOut) -> None:
+    with api(api_key, api_url) as client:
+        found = client.workflows()
+
+    def render(items: list[dict[str, str]]) -> None:
+        table = Table("workflow id", "steps", "updated")
+        for w in items:
+            spec = json.loads(w["config"])["specification"]
+            table.add_row(w["id"], ", ".join(s["type"].split("/")[-1] for s in spec.get("steps", [])),
+                          w["updatedAt"][:19])
+        console.print(table)
+
+    emit(found, as_json, render)
+
+
+@workflows_app.command("show")
+def show_workflow(workflow_id: str = typer.Argument(...), api_key: str | None = ApiKey,
+                  api_url: str | None = ApiUrl) -> None:
+    with api(api_key, api_url) as client:
+        found = client.workflow(workflow_id)
+    typer.echo(json.dumps(json.loads(found["config"])["specification"], indent=2))
+
+
+@models_app.command("put")
+def put_model(model_id: str = typer.Argument(...), file: Path = typer.Option(..., "--file", "-f"),
+              task: str = typer.Option("object-detection", help="object-detection or classification"),
+              class_names: str = typer.Option(..., "--class-names", help="comma-separated, in output order"),
+              api_key: str | None = ApiKey, api_url: str | None = ApiUrl) -> None:
+    """Register an ONNX model (YOLOv8/YOLO11 [N,4+C,A] or boxes/scores detectors; [N,C] classifiers)."""
+    names = [n.strip() for n in class_names.split(",") if n.strip()]
+    with api(api_key, api_url) as client:
+        info = client.put_model(model_id, file, task, names)
+    console.print(f"model {info['modelId']} registered ({info['layout']}, input {info['inputSize']})")
+
+
+@models_app.command("list")
+def list_models(api_key: str | None = ApiKey, api_url: str | None = ApiUrl, as_json: bool = JsonOut) -> None:
+    with api(api_key, api_url) as client:
+        found = client.models()
+
+    def render(items: list[dict[str, object]]) -> None:
+        table = Table("model id", "task", "layout", "classes", "input", "shared")
+        for m in items:
+            table.add_row(str(m["modelId"]), str(m["task"]), str(m["layout"]), str(len(m["classNames"])),  # type: ignore[arg-type]
+                          str(m["inputSize"]), "yes" if m["shared"] else "")
+        console.print(table)
+
+    emit(found, as_json, render)
+
+
+@models_app.command("show")
+def show_model(model_id: str = typer.Argument(...), api_key: str | None = ApiKey, api_url: str | None = ApiUrl) -> None:
+    with api(api_key, api_url) as client:
+        typer.echo(json.dumps(client.model(model_id), indent=2))

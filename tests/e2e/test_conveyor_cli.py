@@ -1,0 +1,72 @@
+"""The ``conveyor`` CLI's API commands against a running deployment, as a user would type them."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures.cli import conveyor
+from tests.fixtures.deployment import Deployment
+from tests.fixtures.media import jpeg, photo
+from tests.fixtures.workflows import detect_workflow
+
+
+@pytest.fixture(scope="module")
+def cli_env(deployment: Deployment) -> dict[str, str]:
+    return {**deployment.env, "API_BASE_URL": deployment.base_url, "CONVEYOR_API_KEY": deployment.api_key}
+
+
+def run(env: dict[str, str], home: Path, *args: str) -> str:
+    result = conveyor(*args, home=home, env=env)
+    assert result.returncode == 0, f"conveyor {' '.join(args)}:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def test_stage_process_follow_and_export_from_the_terminal(cli_env: dict[str, str], tmp_path: Path) -> None:
+    few, many = tmp_path / "few", tmp_path / "many"
+    few.mkdir()
+    many.mkdir()
+    (few / "bus.jpg").write_bytes(photo("bus.jpg"))
+    (few / "zidane.jpg").write_bytes(photo("zidane.jpg"))
+    for i in range(40):
+        (many / f"m{i:02d}.jpg").write_bytes(jpeg(i))
+    run(cli_env, tmp_path, "data-staging", "create-batch-of-images", "-b", "cli-few", "--images-dir", str(few))
+    run(cli_env, tmp_path, "data-staging", "create-batch-of-images", "-b", "cli-many", "--images-dir", str(many))
+    details = json.loads(run(cli_env, tmp_path, "data-staging", "show-batch-details", "-b", "cli-few", "--json"))
+    assert details["count"] == 2 and details["batchType"] == "simple-batch"
+    shards = json.loads(run(cli_env, tmp_path, "data-staging", "list-ingest-details", "-b", "cli-many", "--json"))
+    assert len(shards) == 1  # 40 images travelled as one tar
+    assert "cli-few" in run(cli_env, tmp_path, "data-staging", "list-batches")
+
+    spec = tmp_path / "wf.json"
+    spec.write_text(json.dumps({"specification": detect_workflow()}))
+    run(cli_env, tmp_path, "workflows", "put", "detect", "--file", str(spec))
+    assert "detect" in run(cli_env, tmp_path, "workflows", "list")
+    models = json.loads(run(cli_env, tmp_path, "models", "list", "--json"))
+    assert any(m["modelId"] == "yolov4-tiny-coco" for m in models)
+
+    out = run(cli_env, tmp_path, "batch-processing", "process-images-with-workflow", "-b", "cli-few", "-w", "detect",
+              "-j", "cli-job", "--aggregation-format", "csv", "--watch")
+    assert "job cli-job succeeded" in out
+    shown = json.loads(run(cli_env, tmp_path, "batch-processing", "show-job-details", "-j", "cli-job", "--json"))
+    assert shown["job"]["state"] == "succeeded" and [s["processingStageId"] for s in shown["stages"]] == [
+        "processing", "export"]
+    assert "cli-job" in run(cli_env, tmp_path, "batch-processing", "list-jobs")
+    target = tmp_path / "export"
+    run(cli_env, tmp_path, "data-staging", "export-batch", "-b", "cli-job-export", "-t", str(target))
+    (results,) = list(target.rglob("results.csv"))
+    assert len(results.read_text().strip().splitlines()) == 3  # header + 2 images
+    logs = tmp_path / "logs.jsonl"
+    run(cli_env, tmp_path, "batch-processing", "fetch-logs", "-j", "cli-job", "-o", str(logs))
+    assert "job-created" in logs.read_text()
+
+
+def test_errors_are_one_clear_line(cli_env: dict[str, str], tmp_path: Path) -> None:
+    missing = conveyor("batch-processing", "abort-job", "-j", "nope", home=tmp_path, env=cli_env)
+    assert missing.returncode == 1 and "job 'nope' does not exist" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    bad_key = conveyor("data-staging", "list-batches", home=tmp_path, env={**cli_env, "CONVEYOR_API_KEY": "cvr_x"})
+    assert bad_key.returncode == 1 and "invalid or revoked API key" in bad_key.stderr
+    down = conveyor("data-staging", "list-batches", home=tmp_path,
+                    env={**cli_env, "API_BASE_URL": "http://127.0.0.1:9"})
+    assert down.returncode == 1 and "cannot reach" in down.stderr
