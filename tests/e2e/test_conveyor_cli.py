@@ -30,13 +30,13 @@ def test_stage_process_follow_and_export_from_the_terminal(cli_env: dict[str, st
     (few / "zidane.jpg").write_bytes(photo("zidane.jpg"))
     for i in range(40):
         (many / f"m{i:02d}.jpg").write_bytes(jpeg(i))
-    run(cli_env, tmp_path, "data-staging", "create-batch-of-images", "-b", "cli-few", "--images-dir", str(few))
-    run(cli_env, tmp_path, "data-staging", "create-batch-of-images", "-b", "cli-many", "--images-dir", str(many))
-    details = json.loads(run(cli_env, tmp_path, "data-staging", "show-batch-details", "-b", "cli-few", "--json"))
+    run(cli_env, tmp_path, "data-staging", "create-batch-of-images", "-b", "term-few", "--images-dir", str(few))
+    run(cli_env, tmp_path, "data-staging", "create-batch-of-images", "-b", "term-many", "--images-dir", str(many))
+    details = json.loads(run(cli_env, tmp_path, "data-staging", "show-batch-details", "-b", "term-few", "--json"))
     assert details["count"] == 2 and details["batchType"] == "simple-batch"
-    shards = json.loads(run(cli_env, tmp_path, "data-staging", "list-ingest-details", "-b", "cli-many", "--json"))
+    shards = json.loads(run(cli_env, tmp_path, "data-staging", "list-ingest-details", "-b", "term-many", "--json"))
     assert len(shards) == 1  # 40 images travelled as one tar
-    assert "cli-few" in run(cli_env, tmp_path, "data-staging", "list-batches")
+    assert "term-few" in run(cli_env, tmp_path, "data-staging", "list-batches")
 
     spec = tmp_path / "wf.json"
     spec.write_text(json.dumps({"specification": detect_workflow()}))
@@ -45,19 +45,19 @@ def test_stage_process_follow_and_export_from_the_terminal(cli_env: dict[str, st
     models = json.loads(run(cli_env, tmp_path, "models", "list", "--json"))
     assert any(m["modelId"] == "yolov4-tiny-coco" for m in models)
 
-    out = run(cli_env, tmp_path, "batch-processing", "process-images-with-workflow", "-b", "cli-few", "-w", "detect",
-              "-j", "cli-job", "--aggregation-format", "csv", "--watch")
-    assert "job cli-job succeeded" in out
-    shown = json.loads(run(cli_env, tmp_path, "batch-processing", "show-job-details", "-j", "cli-job", "--json"))
+    out = run(cli_env, tmp_path, "batch-processing", "process-images-with-workflow", "-b", "term-few", "-w", "detect",
+              "-j", "term-job", "--aggregation-format", "csv", "--watch")
+    assert "job term-job succeeded" in out
+    shown = json.loads(run(cli_env, tmp_path, "batch-processing", "show-job-details", "-j", "term-job", "--json"))
     assert shown["job"]["state"] == "succeeded" and [s["processingStageId"] for s in shown["stages"]] == [
         "processing", "export"]
-    assert "cli-job" in run(cli_env, tmp_path, "batch-processing", "list-jobs")
+    assert "term-job" in run(cli_env, tmp_path, "batch-processing", "list-jobs")
     target = tmp_path / "export"
-    run(cli_env, tmp_path, "data-staging", "export-batch", "-b", "cli-job-export", "-t", str(target))
+    run(cli_env, tmp_path, "data-staging", "export-batch", "-b", "term-job-export", "-t", str(target))
     (results,) = list(target.rglob("results.csv"))
     assert len(results.read_text().strip().splitlines()) == 3  # header + 2 images
     logs = tmp_path / "logs.jsonl"
-    run(cli_env, tmp_path, "batch-processing", "fetch-logs", "-j", "cli-job", "-o", str(logs))
+    run(cli_env, tmp_path, "batch-processing", "fetch-logs", "-j", "term-job", "-o", str(logs))
     assert "job-created" in logs.read_text()
 
 
