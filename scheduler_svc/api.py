@@ -9,7 +9,14 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request, UploadFile
 
-from scheduler_svc.registry import get_workflow, register_model, save_workflow, workflow_body, workflow_document
+from scheduler_svc.registry import (
+    check_workflow_definition,
+    get_workflow,
+    register_model,
+    save_workflow,
+    workflow_body,
+    workflow_document,
+)
 from scheduler_svc.repository import TERMINAL, Job, SchedulerRepository, Task
 from scheduler_svc.schemas import (
     JobCreate,
@@ -190,6 +197,7 @@ async def read_workflow(request: Request, workflow_id: str, ws: Workspace = Depe
 async def write_workflow(request: Request, workflow_id: str, body: dict[str, Any] = Body(...),
                          ws: Workspace = Depends(workspace_from_path)) -> dict[str, Any]:
     spec = workflow_body(WorkflowSave.model_validate(body) if {"specification", "config"} & set(body) else body)
+    await check_workflow_definition(workflow_id, spec, request.app.state.resources.extras["jobs"].settings)
     async with transaction(request.app.state.pool) as conn:
         await save_workflow(conn, ws.id, workflow_id, spec)
         return workflow_document(ws.slug, await get_workflow(conn, ws.id, workflow_id))

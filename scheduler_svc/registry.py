@@ -3,6 +3,7 @@ load in onnxruntime and their outputs must match the declared class names)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import tempfile
@@ -16,10 +17,11 @@ import onnxruntime as ort
 from scheduler_svc.errors import WorkflowNotFound
 from scheduler_svc.repository import SchedulerRepository
 from scheduler_svc.schemas import WorkflowSave
+from shared.config import ServiceSettings
 from shared.errors import InvalidInput
 from shared.models.default import DEFAULT_MODEL_ID, ensure_default_model
 from shared.storage import ObjectStore
-from shared.workflows.engine import compile_workflow
+from shared.workflows.plans import check_workflow
 
 MAX_MODEL_BYTES = 1024**3
 
@@ -41,10 +43,15 @@ def workflow_body(definition: WorkflowSave | dict[str, Any]) -> dict[str, Any]:
     return definition.get("specification", definition)
 
 
-async def save_workflow(conn: asyncpg.Connection, ws_id: str, workflow_id: str, spec: dict[str, Any]) -> None:
+async def check_workflow_definition(workflow_id: str, spec: dict[str, Any], settings: ServiceSettings) -> None:
+    """Refuses bad ids, unknown or blocked blocks, bad selectors, several image inputs... before anything is
+    stored; with the engine backend the engine compiles the definition (seconds: in a thread)."""
     if not workflow_id or len(workflow_id) > 128 or "/" in workflow_id:
         raise InvalidInput("workflow ids are 1 to 128 characters, without '/'")
-    compile_workflow(spec)  # refuses unknown or blocked blocks, bad selectors, several image inputs...
+    await asyncio.to_thread(check_workflow, spec, settings.workflow_backend, settings.inference_python)
+
+
+async def save_workflow(conn: asyncpg.Connection, ws_id: str, workflow_id: str, spec: dict[str, Any]) -> None:
     await SchedulerRepository(conn).upsert_workflow(ws_id, workflow_id, spec)
 
 

@@ -27,7 +27,8 @@ from shared.ids import validate_job_id
 from shared.netsafe import UnsafeURL, check_url_static
 from shared.outbox import stage, stage_many
 from shared.staging import StagingRepository
-from shared.workflows.engine import WorkflowInvalid, compile_workflow
+from shared.workflows.errors import WorkflowInvalid
+from shared.workflows.plans import plan_workflow
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ class JobService:
         workflow = await repo.get_workflow(ws.id, spec.workflow_id)
         if workflow is None:
             raise WorkflowNotFound(spec.workflow_id)
-        compiled = compile_workflow(workflow["specification"])
+        compiled = plan_workflow(workflow["specification"], self.settings.workflow_backend)
         if spec.image_input_name and spec.image_input_name != compiled.image_input:
             raise InvalidInput(f"imageInputName {spec.image_input_name!r} is not the workflow's image input "
                                f"({compiled.image_input!r})")

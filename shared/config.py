@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
 _PLAIN = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
 
@@ -65,5 +67,10 @@ class ServiceSettings(BaseSettings):
     # host:port pairs webhooks may target although not public (a receiver on the same host or network);
     # every other non-public address is refused (SSRF protection)
     webhook_allowed_hosts: list[str] = Field(default_factory=list, validation_alias="CONVEYOR_WEBHOOK_ALLOWED_HOSTS")
+    # who runs workflows: the built-in core blocks, or Roboflow's Workflows Execution Engine (every block of
+    # the ``inference`` package) in the interpreter of its own virtual environment
+    workflow_backend: Literal["builtin", "inference"] = Field("builtin", validation_alias="CONVEYOR_WORKFLOW_BACKEND")
+    inference_python: Path = Field(REPO_ROOT / ".venv-inference" / "bin" / "python",
+                                   validation_alias="CONVEYOR_INFERENCE_PYTHON")
     host: str = "127.0.0.1"
     port: int = 8100

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.resources", "tests.fixtures.ingest",
-                  "tests.fixtures.deployment", "tests.fixtures.pipeline"]
+                  "tests.fixtures.deployment", "tests.fixtures.pipeline", "tests.fixtures.engine"]
 
 _TIERS = ("unit", "integration", "e2e")
 

@@ -7,7 +7,9 @@ used first out. Loading is async (database + S3); running the workflow then find
 from __future__ import annotations
 
 import asyncio
+import uuid
 from collections import OrderedDict
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,17 @@ from shared.errors import InvalidEvent
 from shared.models.classifier import OnnxClassifier
 from shared.models.detector import OnnxDetector
 from shared.storage import ObjectStore
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    model_id: str
+    path: str
+    sha256: str
+    task: str
+    layout: str | None
+    class_names: list[str]
+    input_size: int | None
 
 
 class ModelCache:
@@ -31,37 +44,43 @@ class ModelCache:
         self._loaded: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._lock = asyncio.Lock()
 
+    async def fetch(self, workspace_id: str, model_id: str) -> ModelFile:
+        """The model's registry entry with its ONNX file in the local cache (downloaded once, by hash)."""
+        async with self.pool.acquire() as conn:
+            row = await conn.fetchrow(
+                "SELECT task, layout, class_names, input_size, object_key, sha256 FROM models WHERE model_id = $2"
+                " AND (workspace_id = $1::uuid OR workspace_id IS NULL) ORDER BY workspace_id NULLS LAST LIMIT 1",
+                workspace_id, model_id)
+        if row is None:
+            raise InvalidEvent(f"model {model_id!r} is not registered")
+        path = self.cache_dir / f"{row['sha256']}.onnx"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            data = await self.store.get_bytes(row["object_key"], bucket=self.store.settings.models_bucket)
+            tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        return ModelFile(model_id, str(path), row["sha256"], row["task"], row["layout"], list(row["class_names"]),
+                         row["input_size"])
+
     async def load(self, workspace_id: str, model_id: str) -> Any:
         async with self._lock:
-            async with self.pool.acquire() as conn:
-                row = await conn.fetchrow(
-                    "SELECT task, layout, class_names, input_size, object_key, sha256 FROM models WHERE model_id = $2"
-                    " AND (workspace_id = $1::uuid OR workspace_id IS NULL) ORDER BY workspace_id NULLS LAST LIMIT 1",
-                    workspace_id, model_id)
-            if row is None:
-                raise InvalidEvent(f"model {model_id!r} is not registered")
-            key = (model_id, row["sha256"])
+            file = await self.fetch(workspace_id, model_id)
+            key = (model_id, file.sha256)
             if key in self._loaded:
                 self._loaded.move_to_end(key)
                 return self._loaded[key]
-            path = self.cache_dir / f"{row['sha256']}.onnx"
-            if not path.exists():
-                path.parent.mkdir(parents=True, exist_ok=True)
-                data = await self.store.get_bytes(row["object_key"], bucket=self.store.settings.models_bucket)
-                tmp = path.with_suffix(".tmp")
-                tmp.write_bytes(data)
-                tmp.replace(path)
-            model = await asyncio.to_thread(self._build, path, row)
+            model = await asyncio.to_thread(self._build, file)
             self._loaded[key] = model
             while len(self._loaded) > self.size:
                 self._loaded.popitem(last=False)
             return model
 
-    def _build(self, path: Path, row: asyncpg.Record) -> Any:
-        if row["task"] == "classification":
-            return OnnxClassifier(path, list(row["class_names"]), input_size=row["input_size"], threads=self.threads,
+    def _build(self, f: ModelFile) -> Any:
+        if f.task == "classification":
+            return OnnxClassifier(Path(f.path), f.class_names, input_size=f.input_size, threads=self.threads,
                                   prefer_gpu=self.prefer_gpu)
-        return OnnxDetector(path, list(row["class_names"]), input_size=row["input_size"], layout=row["layout"],
+        return OnnxDetector(Path(f.path), f.class_names, input_size=f.input_size, layout=f.layout,
                             threads=self.threads, prefer_gpu=self.prefer_gpu)
 
 

@@ -29,11 +29,12 @@ from shared.events import TaskDoneV1, TaskReadyV1
 from shared.outbox import stage
 from shared.staging import NewFile, StagingRepository
 from shared.storage import ObjectStore, file_key
-from shared.workflows.engine import CompiledWorkflow, WorkflowRunner, compile_workflow
+from shared.workflows.errors import WorkflowRunFailed
+from shared.workflows.plans import WorkflowPlan
 from shared.workflows.values import Image, encode_jpeg, serialize
+from worker_svc.backends import BuiltinBackend, EngineBackend, PreparedWorkflow
 from worker_svc.config import WorkerSettings
 from worker_svc.errors import FileFailed, TaskAborted
-from worker_svc.models import LoadedModels, ModelCache
 from worker_svc.repository import JobView, WorkerRepository
 from worker_svc.results import encode
 from worker_svc.video import sampled_frames
@@ -57,11 +58,12 @@ def decode_image(data: bytes) -> np.ndarray:
 
 
 class TaskRunner:
-    def __init__(self, settings: WorkerSettings, pool: asyncpg.Pool, store: ObjectStore, models: ModelCache) -> None:
+    def __init__(self, settings: WorkerSettings, pool: asyncpg.Pool, store: ObjectStore,
+                 backend: BuiltinBackend | EngineBackend) -> None:
         self.settings = settings
         self.pool = pool
         self.store = store
-        self.models = models
+        self.backend = backend
 
     async def handle(self, event: TaskReadyV1) -> None:
         async with self.pool.acquire() as conn:
@@ -108,11 +110,8 @@ class TaskRunner:
     async def _run(self, event: TaskReadyV1, job: JobView, seq_from: int, seq_to: int,
                    aborted: asyncio.Event) -> TaskOutput:
         spec = job.definition["processingSpecification"]
-        compiled = compile_workflow(job.workflow)
-        params = spec.get("workflowParameters") or {}
-        loaded = {m: await self.models.load(event.workspace_id, m) for m in compiled.model_ids(params)}
-        runner = WorkflowRunner(compiled, LoadedModels(loaded), params)
-        persist = self._persisted_outputs(compiled, spec)
+        workflow = await self.backend.prepare(event.workspace_id, job.workflow, spec.get("workflowParameters") or {})
+        persist = self._persisted_outputs(workflow.plan, spec)
         async with self.pool.acquire() as conn:
             files = await WorkerRepository(conn).input_files(event.workspace_id, job.input_batch_id,
                                                              job.input_part_name, seq_from, seq_to)
@@ -120,7 +119,7 @@ class TaskRunner:
         output = TaskOutput()
         if job.kind == "videos":
             for f in files:
-                await self._video(runner, f, spec.get("maxVideoFPS"), persist, output, aborted)
+                await self._video(workflow, f, spec.get("maxVideoFPS"), persist, output, aborted)
                 await progress.step()
         else:
             async for name, image in self._prefetched(files):
@@ -129,18 +128,22 @@ class TaskRunner:
                 if isinstance(image, FileFailed):
                     output.failed.append((name, image.reason))
                 else:
-                    result = await asyncio.to_thread(runner.run, image, name)
-                    output.records.append({"image": name, **self._serialize(result, name, persist, output)})
-                    output.processed += 1
+                    try:
+                        result = await asyncio.to_thread(workflow.run, image, name)
+                    except WorkflowRunFailed as exc:
+                        output.failed.append((name, f"the workflow failed on this image: {exc}"))
+                    else:
+                        output.records.append({"image": name, **self._serialize(result, name, persist, output)})
+                        output.processed += 1
                 await progress.step()
         if aborted.is_set():
             raise TaskAborted
         return output
 
-    def _persisted_outputs(self, compiled: CompiledWorkflow, spec: dict[str, Any]) -> set[str]:
+    def _persisted_outputs(self, plan: WorkflowPlan, spec: dict[str, Any]) -> set[str]:
         if not spec.get("persistImagesOutputs"):
             return set()
-        wanted = spec.get("imagesOutputsToBePersisted") or compiled.image_outputs()
+        wanted = spec.get("imagesOutputsToBePersisted") or plan.image_outputs()
         return set(wanted)
 
     def _serialize(self, result: dict[str, Any], stem_source: str, persist: set[str],
@@ -195,7 +198,7 @@ class TaskRunner:
                 raise FileFailed("the staged file no longer exists (expired or deleted)") from None
             raise
 
-    async def _video(self, runner: WorkflowRunner, f: asyncpg.Record, max_fps: float | None, persist: set[str],
+    async def _video(self, workflow: PreparedWorkflow, f: asyncpg.Record, max_fps: float | None, persist: set[str],
                      output: TaskOutput, aborted: asyncio.Event) -> None:
         name = f["file_name"]
         stem = posixpath.splitext(name)[0]
@@ -213,7 +216,11 @@ class TaskRunner:
             async for number, timestamp, frame in sampled_frames(tmp.name, max_fps):
                 if aborted.is_set():
                     raise TaskAborted
-                result = await asyncio.to_thread(runner.run, frame, f"{name}#{number}")
+                try:
+                    result = await asyncio.to_thread(workflow.run, frame, f"{name}#{number}")
+                except WorkflowRunFailed as exc:
+                    output.failed.append((f"{name}#{number}", f"the workflow failed on this frame: {exc}"))
+                    continue
                 output.records.append({"video": name, "frame_number": number, "frame_timestamp": timestamp,
                                        **self._serialize(result, f"{stem}/{number:06d}", persist, output)})
                 frames += 1

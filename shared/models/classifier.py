@@ -7,18 +7,14 @@ from typing import Any
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
-from shared.models.detector import available_providers
+from shared.models.detector import open_session
 
 
 class OnnxClassifier:
     def __init__(self, model_path: Path, class_names: list[str], *, input_size: int | None = None,
                  threads: int | None = None, prefer_gpu: bool = True) -> None:
-        opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads = threads
-        self.session = ort.InferenceSession(str(model_path), opts, providers=available_providers(prefer_gpu))
+        self.session = open_session(model_path, threads, prefer_gpu)
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         fixed = inp.shape[2] if isinstance(inp.shape[2], int) else None

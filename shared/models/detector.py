@@ -31,6 +31,22 @@ def available_providers(prefer_gpu: bool = True) -> list[str]:
     return [p for p in wanted if p in have] or ["CPUExecutionProvider"]
 
 
+def open_session(model_path: Path, threads: int | None, prefer_gpu: bool) -> ort.InferenceSession:
+    """An onnxruntime session with every graph optimisation; older onnxruntime releases (the one the
+    Workflows Execution Engine pins, say) break some graphs in their fusions, so fall back to basic ones."""
+    for level in (ort.GraphOptimizationLevel.ORT_ENABLE_ALL, ort.GraphOptimizationLevel.ORT_ENABLE_BASIC):
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+        opts.graph_optimization_level = level
+        try:
+            return ort.InferenceSession(str(model_path), opts, providers=available_providers(prefer_gpu))
+        except Exception:
+            if level == ort.GraphOptimizationLevel.ORT_ENABLE_BASIC:
+                raise
+    raise AssertionError("unreachable")
+
+
 @dataclass(frozen=True)
 class Letterbox:
     scale: float
@@ -71,11 +87,7 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarr
 class OnnxDetector:
     def __init__(self, model_path: Path, class_names: list[str], *, input_size: int | None = None,
                  layout: Layout | None = None, threads: int | None = None, prefer_gpu: bool = True) -> None:
-        opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads = threads
-        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        self.session = ort.InferenceSession(str(model_path), opts, providers=available_providers(prefer_gpu))
+        self.session = open_session(model_path, threads, prefer_gpu)
         self.class_names = class_names
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name

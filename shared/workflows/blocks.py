@@ -150,11 +150,6 @@ BLOCKS: list[Block] = [
 BY_TYPE: dict[str, Block] = {t: b for b in BLOCKS for t in b.types}
 
 # Blocks refused for security: they would let a workflow reach the worker's disk or environment.
-BLOCKED: dict[str, str] = {
-    "roboflow_core/local_file_sink@v1": "it writes to the worker's file system",
-    "roboflow_core/environment_secrets_store@v1": "it reads the worker's environment secrets",
-    "roboflow_core/custom_python@v1": "custom Python code is not allowed",
-}
 
 
 def run_block(block: Block, models: ModelProvider, params: dict[str, Any]) -> dict[str, Any]:

@@ -16,15 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from shared.workflows.blocks import BLOCKED, BY_TYPE, Block, ModelProvider, check_block_params, run_block
+from shared.workflows.blocks import BY_TYPE, Block, ModelProvider, check_block_params, run_block
 from shared.workflows.errors import WorkflowInvalid
+from shared.workflows.outline import BLOCKED, parse_io
 from shared.workflows.values import Image
 
 __all__ = ["CompiledWorkflow", "WorkflowInvalid", "WorkflowRunner", "compile_workflow"]
 
 _SELECTOR = re.compile(r"^\$(inputs|steps)\.([A-Za-z0-9_\-]+)(?:\.([A-Za-z0-9_\-*]+))?$")
-IMAGE_INPUTS = {"WorkflowImage", "InferenceImage", "WorkflowVideoMetadata"}
-PARAMETER_INPUTS = {"WorkflowParameter", "InferenceParameter", "WorkflowBatchInput"}
 
 
 @dataclass(frozen=True)
@@ -64,25 +63,8 @@ class CompiledWorkflow:
 
 
 def compile_workflow(definition: Any) -> CompiledWorkflow:
-    if isinstance(definition, dict) and "specification" in definition:
-        definition = definition["specification"]
-    if not isinstance(definition, dict):
-        raise WorkflowInvalid("a workflow definition must be a JSON object with inputs, steps and outputs")
-    if definition.get("dynamic_blocks_definitions"):
-        raise WorkflowInvalid("dynamic (custom Python) blocks are not allowed")
-    inputs = definition.get("inputs") or []
-    images = [i.get("name") for i in inputs if isinstance(i, dict) and i.get("type") in IMAGE_INPUTS
-              and i.get("type") != "WorkflowVideoMetadata"]
-    if len(images) != 1:
-        raise WorkflowInvalid(f"a batch workflow needs exactly one image input, this one has {len(images)}")
-    parameters = {}
-    for i in inputs:
-        if not isinstance(i, dict) or not i.get("name"):
-            raise WorkflowInvalid("every input needs a name")
-        if i.get("type") in PARAMETER_INPUTS:
-            parameters[i["name"]] = i.get("default_value")
-        elif i.get("type") not in IMAGE_INPUTS:
-            raise WorkflowInvalid(f"input {i['name']!r} has unsupported type {i.get('type')!r}")
+    io = parse_io(definition)
+    definition, images, parameters = io.definition, [io.image_input], io.parameters
     raw_steps = definition.get("steps") or []
     steps: dict[str, Step] = {}
     for raw in raw_steps:

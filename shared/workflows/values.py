@@ -27,6 +27,13 @@ class Image:
         return int(self.array.shape[0])
 
 
+@dataclass(frozen=True)
+class EncodedImage:
+    """An image output that arrives already encoded as JPEG (from the Workflows Execution Engine)."""
+
+    data: bytes
+
+
 @dataclass
 class Detections:
     width: int
@@ -61,7 +68,7 @@ def serialize(value: Any, *, on_image: Any = None) -> Any:
         return [serialize(v, on_image=on_image) for v in value]
     if isinstance(value, Detections | Classification):
         return value.serialize()
-    if isinstance(value, Image):
+    if isinstance(value, Image | EncodedImage):
         return on_image(value) if on_image else None
     if isinstance(value, dict):
         return {k: serialize(v, on_image=on_image) for k, v in value.items()}
@@ -70,7 +77,9 @@ def serialize(value: Any, *, on_image: Any = None) -> Any:
     return value
 
 
-def encode_jpeg(image: Image, quality: int = 90) -> bytes:
+def encode_jpeg(image: Image | EncodedImage, quality: int = 90) -> bytes:
+    if isinstance(image, EncodedImage):
+        return image.data
     ok, buf = cv2.imencode(".jpg", image.array, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
         raise ValueError("could not encode image")

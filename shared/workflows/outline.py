@@ -1,0 +1,99 @@
+"""What Conveyor needs to know of a workflow, whichever backend runs it: its image input, parameters, the
+models its steps name, its outputs. The built-in compiler (``engine.compile_workflow``) adds full block
+checks; for the Workflows Execution Engine backend the engine itself compiles the steps."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from shared.workflows.errors import WorkflowInvalid
+
+IMAGE_INPUTS = {"WorkflowImage", "InferenceImage", "WorkflowVideoMetadata"}
+PARAMETER_INPUTS = {"WorkflowParameter", "InferenceParameter", "WorkflowBatchInput"}
+IMAGE_PROPERTIES = {"image", "crops", "visualization"}
+BLOCKED: dict[str, str] = {
+    "roboflow_core/local_file_sink@v1": "it writes to the worker's file system",
+    "roboflow_core/environment_secrets_store@v1": "it reads the worker's environment secrets",
+    "roboflow_core/custom_python@v1": "custom Python code is not allowed",
+}
+_OUTPUT = re.compile(r"^\$(inputs|steps)\.([A-Za-z0-9_\-]+)(?:\.([A-Za-z0-9_\-*]+))?$")
+
+
+@dataclass(frozen=True)
+class WorkflowIO:
+    definition: dict[str, Any]
+    image_input: str
+    parameters: dict[str, Any]
+
+
+def parse_io(definition: Any) -> WorkflowIO:
+    """The definition's inputs: exactly one image input and named parameters with their defaults."""
+    if isinstance(definition, dict) and "specification" in definition:
+        definition = definition["specification"]
+    if not isinstance(definition, dict):
+        raise WorkflowInvalid("a workflow definition must be a JSON object with inputs, steps and outputs")
+    if definition.get("dynamic_blocks_definitions"):
+        raise WorkflowInvalid("dynamic (custom Python) blocks are not allowed")
+    inputs = definition.get("inputs") or []
+    images = [i.get("name") for i in inputs if isinstance(i, dict) and i.get("type") in IMAGE_INPUTS
+              and i.get("type") != "WorkflowVideoMetadata"]
+    if len(images) != 1:
+        raise WorkflowInvalid(f"a batch workflow needs exactly one image input, this one has {len(images)}")
+    parameters = {}
+    for i in inputs:
+        if not isinstance(i, dict) or not i.get("name"):
+            raise WorkflowInvalid("every input needs a name")
+        if i.get("type") in PARAMETER_INPUTS:
+            parameters[i["name"]] = i.get("default_value")
+        elif i.get("type") not in IMAGE_INPUTS:
+            raise WorkflowInvalid(f"input {i['name']!r} has unsupported type {i.get('type')!r}")
+    return WorkflowIO(definition, images[0], parameters)
+
+
+@dataclass(frozen=True)
+class WorkflowOutline:
+    image_input: str
+    parameters: dict[str, Any]
+    steps: list[dict[str, Any]]
+    outputs: list[tuple[str, str]]
+
+    def model_ids(self, runtime: dict[str, Any]) -> set[str]:
+        values = {**self.parameters, **runtime}
+        found = set()
+        for step in self.steps:
+            value = step.get("model_id")
+            if isinstance(value, str) and value.startswith("$inputs."):
+                value = values.get(value.split(".", 1)[1])
+            if isinstance(value, str):
+                found.add(value)
+        return found
+
+    def image_outputs(self) -> list[str]:
+        out = []
+        for name, selector in self.outputs:
+            m = _OUTPUT.match(selector)
+            if m and ((m.group(1) == "inputs" and m.group(2) == self.image_input)
+                      or (m.group(1) == "steps" and m.group(3) in IMAGE_PROPERTIES)):
+                out.append(name)
+        return out
+
+
+def outline_workflow(definition: Any) -> WorkflowOutline:
+    """Checks every backend needs (inputs, blocked blocks, named steps, outputs) without knowing the blocks."""
+    io = parse_io(definition)
+    steps = io.definition.get("steps") or []
+    for raw in steps:
+        if not isinstance(raw, dict) or not raw.get("name") or not raw.get("type"):
+            raise WorkflowInvalid("every step needs a name and a type")
+        if raw["type"] in BLOCKED:
+            raise WorkflowInvalid(f"step {raw['name']!r}: block {raw['type']} is blocked: {BLOCKED[raw['type']]}")
+    outputs = []
+    for out in io.definition.get("outputs") or []:
+        if not isinstance(out, dict) or not out.get("name") or not isinstance(out.get("selector"), str):
+            raise WorkflowInvalid("every output needs a name and a selector")
+        outputs.append((out["name"], out["selector"]))
+    if not outputs:
+        raise WorkflowInvalid("the workflow declares no outputs")
+    return WorkflowOutline(io.image_input, io.parameters, steps, outputs)

@@ -1,0 +1,38 @@
+"""The workflow plan a deployment's backend works from: the built-in compiler's, or an outline that leaves the
+blocks to Roboflow's Workflows Execution Engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+from shared.workflows.engine import compile_workflow
+from shared.workflows.outline import outline_workflow
+
+
+class WorkflowPlan(Protocol):
+    image_input: str
+    parameters: dict[str, Any]
+
+    def model_ids(self, runtime: dict[str, Any]) -> set[str]: ...
+
+    def image_outputs(self) -> list[str]: ...
+
+
+def plan_workflow(definition: Any, backend: str) -> WorkflowPlan:
+    """Raises WorkflowInvalid with the reason when the backend could not run the definition."""
+    if backend == "inference":
+        return outline_workflow(definition)
+    return compile_workflow(definition)
+
+
+def check_workflow(definition: Any, backend: str, inference_python: Path) -> WorkflowPlan:
+    """``plan_workflow`` plus, for the engine backend, a compilation by the engine itself (every block's
+    manifest and every selector): blocking, so call it in a thread."""
+    plan = plan_workflow(definition, backend)
+    if backend == "inference":
+        from shared.workflows.engine_client import check_with_engine
+
+        spec = definition.get("specification", definition) if isinstance(definition, dict) else definition
+        check_with_engine(inference_python, spec)
+    return plan

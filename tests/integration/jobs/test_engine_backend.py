@@ -1,0 +1,87 @@
+"""The second workflow backend: Roboflow's Workflows Execution Engine, with Conveyor's models plugged in."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from shared.models.default import ensure_default_model
+from shared.workflows.engine import WorkflowRunner, compile_workflow
+from shared.workflows.engine_client import EngineProcess
+from shared.workflows.values import EncodedImage, serialize
+from tests.fixtures.media import photo
+from tests.fixtures.pipeline import Pipeline, job_body
+from tests.fixtures.workflows import DETECTOR, detect_workflow
+
+ENGINE = {name: {"workflow_backend": "inference"} for name in ("scheduler", "worker")}
+
+
+def blur_people_workflow() -> dict[str, Any]:
+    """Uses a block the built-in executor does not have (blur), so only the engine can run it."""
+    spec = detect_workflow()
+    spec["steps"].append({"type": "roboflow_core/blur_visualization@v1", "name": "blur", "image": "$inputs.image",
+                          "predictions": "$steps.model.predictions", "kernel_size": 31})
+    spec["outputs"].append({"type": "JsonField", "name": "blurred", "selector": "$steps.blur.image"})
+    return spec
+
+
+def test_both_backends_detect_the_same_objects(engine_python: Path, tmp_path: Path) -> None:
+    model = ensure_default_model(tmp_path)
+    image = cv2.imdecode(np.frombuffer(photo("bus.jpg"), np.uint8), cv2.IMREAD_COLOR)
+    from shared.models.detector import OnnxDetector
+    from worker_svc.models import LoadedModels
+
+    builtin = WorkflowRunner(compile_workflow(detect_workflow()),
+                             LoadedModels({DETECTOR: OnnxDetector(model.onnx_path, model.class_names)}), {})
+    expected = serialize(builtin.run(image))
+    files = {DETECTOR: {"path": str(model.onnx_path), "task": "object-detection", "layout": "boxes-scores",
+                        "class_names": model.class_names, "input_size": model.input_size}}
+    engine = EngineProcess(engine_python, blur_people_workflow(), files)
+    try:
+        got = engine.run(image, {"confidence": 0.3})
+    finally:
+        engine.close()
+    assert got["count"] == expected["count"] >= 3
+    assert got["predictions"]["image"] == {"width": 810, "height": 1080}
+    key = lambda d: (d["class"], round(d["x"]), round(d["y"]))  # noqa: E731
+    ours, theirs = sorted(expected["predictions"]["predictions"], key=key), sorted(got["predictions"]["predictions"],
+                                                                                   key=key)
+    assert [d["class"] for d in theirs] == [d["class"] for d in ours]
+    for a, b in zip(ours, theirs, strict=True):
+        assert abs(a["x"] - b["x"]) < 1 and abs(a["width"] - b["width"]) < 1 and abs(a["confidence"] - b["confidence"]) < 1e-3
+    blurred = got["blurred"]
+    assert isinstance(blurred, EncodedImage)
+    decoded = cv2.imdecode(np.frombuffer(blurred.data, np.uint8), cv2.IMREAD_COLOR)
+    assert decoded.shape == image.shape and float(np.abs(decoded.astype(int) - image).mean()) > 1  # really blurred
+
+
+@pytest.mark.parametrize("pipeline", [ENGINE], indirect=True)
+async def test_an_engine_job_runs_blocks_the_builtin_executor_lacks(engine_python: Path, pipeline: Pipeline) -> None:
+    p = pipeline
+    for name in ("bus.jpg", "zidane.jpg"):
+        resp = await p.staging.post("/batches/eng/upload/image", files={name: (name, photo(name))}, fileName=name)
+        assert resp.status_code == 200, resp.text
+    refused = await p.put_workflow("broken", {**blur_people_workflow(), "outputs": [
+        {"type": "JsonField", "name": "x", "selector": "$steps.nowhere.image"}]})
+    assert refused.status_code == 400 and "Execution Engine" in refused.json()["message"]
+    blocked = detect_workflow()
+    blocked["steps"].append({"type": "roboflow_core/custom_python@v1", "name": "py"})
+    assert (await p.put_workflow("py", blocked)).status_code == 400
+    assert (await p.put_workflow("blur", blur_people_workflow())).status_code == 200, "engine compiles it"
+
+    body = job_body(p.staging.workspace.slug, "eng", "blur", persistImagesOutputs=True,
+                    imagesOutputsToBePersisted=["blurred"])
+    assert (await p.jobs_post("/jobs/eng-job", json=body)).status_code == 200
+    job = await p.wait_job("eng-job", timeout=180)
+    assert job["state"] == "succeeded", job
+    members = await p.export_files("eng-job")
+    (results,) = [n for n in members if n.endswith("results.jsonl")]
+    records = {r["image"]: r for r in map(json.loads, members[results].decode().splitlines())}
+    assert set(records) == {"bus.jpg", "zidane.jpg"}
+    assert "bus" in [d["class"] for d in records["bus.jpg"]["predictions"]["predictions"]]
+    assert records["zidane.jpg"]["blurred"] == "blurred/zidane.jpg"
+    (blurred,) = [n for n in members if n.endswith("images/blurred/zidane.jpg")]
+    assert members[blurred][:3] == b"\xff\xd8\xff"

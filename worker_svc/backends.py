@@ -1,0 +1,92 @@
+"""The two workflow executors behind one interface: ``prepare`` a job's workflow once per task, then run it on
+each image or frame. Both return Roboflow-shaped outputs the worker serialises the same way.
+
+* ``builtin``: Conveyor's own core blocks in this process (``shared.workflows.engine``), light to install.
+* ``inference``: Roboflow's Workflows Execution Engine in a long-lived process of its own environment
+  (``shared.workflows.engine_host``), with Conveyor's model registry as its model manager.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import json
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from shared.workflows.engine import WorkflowRunner, compile_workflow
+from shared.workflows.engine_client import EngineProcess
+from shared.workflows.outline import outline_workflow
+from shared.workflows.plans import WorkflowPlan
+from worker_svc.config import WorkerSettings
+from worker_svc.models import LoadedModels, ModelCache
+
+
+@dataclass(frozen=True)
+class PreparedWorkflow:
+    plan: WorkflowPlan
+    run: Callable[[np.ndarray, str], dict[str, Any]]  # (image BGR, parent id) -> outputs; blocking
+
+
+class BuiltinBackend:
+    def __init__(self, models: ModelCache) -> None:
+        self.models = models
+
+    async def prepare(self, workspace_id: str, workflow: dict[str, Any], params: dict[str, Any]) -> PreparedWorkflow:
+        compiled = compile_workflow(workflow)
+        loaded = {m: await self.models.load(workspace_id, m) for m in compiled.model_ids(params)}
+        runner = WorkflowRunner(compiled, LoadedModels(loaded), params)
+        return PreparedWorkflow(compiled, runner.run)
+
+    async def close(self) -> None:
+        return None
+
+
+class EngineBackend:
+    """Keeps a few engine processes warm, one per (workflow, model files); parameters travel per image."""
+
+    def __init__(self, settings: WorkerSettings, models: ModelCache, *, keep: int = 2) -> None:
+        self.settings = settings
+        self.models = models
+        self.keep = keep
+        self._processes: OrderedDict[str, EngineProcess] = OrderedDict()
+        self._lock = asyncio.Lock()
+
+    async def prepare(self, workspace_id: str, workflow: dict[str, Any], params: dict[str, Any]) -> PreparedWorkflow:
+        outline = outline_workflow(workflow)
+        files = {m: dataclasses.asdict(await self.models.fetch(workspace_id, m)) for m in outline.model_ids(params)}
+        process = await self._process(workflow.get("specification", workflow), files)
+        values = {**outline.parameters, **params}
+        return PreparedWorkflow(outline, lambda image, _parent: process.run(image, values))
+
+    async def _process(self, spec: dict[str, Any], files: dict[str, dict[str, Any]]) -> EngineProcess:
+        key = hashlib.sha256(json.dumps([spec, files], sort_keys=True).encode()).hexdigest()
+        async with self._lock:
+            process = self._processes.get(key)
+            if process is not None and process.alive:
+                self._processes.move_to_end(key)
+                return process
+            process = await asyncio.to_thread(EngineProcess, self.settings.inference_python, spec, files,
+                                              threads=self.settings.ort_threads or None)
+            self._processes[key] = process
+            while len(self._processes) > self.keep:
+                _, old = self._processes.popitem(last=False)
+                await asyncio.to_thread(old.close)
+            return process
+
+    async def close(self) -> None:
+        async with self._lock:
+            for process in self._processes.values():
+                await asyncio.to_thread(process.close)
+            self._processes.clear()
+
+
+def build_backend(settings: WorkerSettings, models: ModelCache) -> BuiltinBackend | EngineBackend:
+    if settings.workflow_backend == "inference":
+        return EngineBackend(settings, models)
+    return BuiltinBackend(models)
