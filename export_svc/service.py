@@ -23,6 +23,7 @@ import asyncpg
 from export_svc.config import ExportSettings
 from export_svc.repository import ExportRepository
 from shared.events import StageCompleteV1
+from shared.metrics import ARCHIVES
 from shared.outbox import stage
 from shared.staging import NewFile, StagingRepository
 from shared.storage import ObjectStore, file_key
@@ -75,6 +76,7 @@ class Exporter:
             await stage(conn, self.settings.kafka.topic_prefix, StageCompleteV1(
                 workspace_id=event.workspace_id, job_id=event.job_id, stage_id=EXPORT, output_batch_id=out_batch,
                 correlation_id=event.job_id))
+        ARCHIVES.inc(len(archives))
         log.info("exported job %s into %d archives", event.job_id, len(archives))
 
     async def _plan(self, event: StageCompleteV1) -> list[Archive]:

@@ -9,7 +9,6 @@ from botocore.exceptions import ClientError
 from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from shared.staging import Batch, Shard, StagingRepository
 from ingest_svc.schemas import (
     BatchMetadata,
     BatchPart,
@@ -33,6 +32,7 @@ from shared.errors import InvalidInput, NotFound, TooLarge
 from shared.ids import validate_batch_id
 from shared.pagination import decode_token, encode_token, page_size
 from shared.signing import verify
+from shared.staging import Batch, Shard, StagingRepository
 
 discovery = APIRouter()
 staging = APIRouter(prefix="/data-staging/v1/external/{workspace}", tags=["data-staging"])

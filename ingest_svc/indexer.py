@@ -23,13 +23,14 @@ import httpx
 
 from ingest_svc.config import IngestSettings
 from ingest_svc.notifications import staging_notifications
-from shared.staging import NewFile, Shard, StagingRepository
 from ingest_svc.service import parse_references, stage_ingested
 from ingest_svc.validation import FileRejected, check_image, check_name, check_tar_member, sniff_video
 from shared.errors import InvalidInput
 from shared.events import ShardReadyV1
+from shared.metrics import FILES_INGESTED, SHARDS_INDEXED
 from shared.netsafe import FetchFailed, UnsafeURL, fetch_bytes, open_safe
 from shared.outbox import stage, stage_many
+from shared.staging import NewFile, Shard, StagingRepository
 from shared.storage import ObjectStore, file_key
 
 log = logging.getLogger(__name__)
@@ -148,6 +149,9 @@ class Indexer:
                 workspace_id=shard.workspace_id, url=url, categories=categories, ingest_id=ingest_id,
                 batch_id=shard.batch_id, shard_id=shard.shard_id, ingested=[f.file_name for f in stored],
                 failed=failed))
+        FILES_INGESTED.labels("indexed").inc(len(stored))
+        FILES_INGESTED.labels("failed").inc(len(failed))
+        SHARDS_INDEXED.labels("indexed").inc()
         log.info("indexed shard %s of %s: %d files, %d failed", shard.shard_id, shard.batch_id, len(stored),
                  len(failed))
 
@@ -164,6 +168,7 @@ class Indexer:
                 categories=shard.notification_categories or ["ingest-status"], ingest_id=shard.ingest_id,
                 batch_id=shard.batch_id, shard_id=shard.shard_id, ingested=[], failed=[],
                 error=(exc.failure_type, exc.reason)))
+        SHARDS_INDEXED.labels("failed").inc()
         log.warning("shard %s of %s failed: %s", shard.shard_id, shard.batch_id, exc.reason)
 
     # ------------------------------------------------------------------ collecting
@@ -306,7 +311,7 @@ class Indexer:
         key = file_key(shard.workspace_id, shard.batch_id, None, name, unique=shard.shard_id)
         head = bytearray()
 
-        async def body():  # noqa: ANN202 - an async generator of chunks
+        async def body():
             total = 0
             async for chunk in resp.aiter_bytes():
                 total += len(chunk)

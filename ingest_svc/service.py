@@ -19,7 +19,6 @@ import asyncpg
 
 from ingest_svc.config import IngestSettings
 from ingest_svc.errors import BatchExpired, BatchNotFound, BatchTypeConflict, DuplicateFile
-from shared.staging import Batch, NewFile, Shard, StagingRepository
 from ingest_svc.schemas import ImageReferencesIngest, ReferencesIngestResponse, SignedURLDetails, VideoReferencesIngest
 from ingest_svc.validation import FileRejected, check_image, check_name, check_video
 from shared.errors import Conflict, InvalidInput, TooLarge
@@ -28,6 +27,7 @@ from shared.ids import validate_batch_id
 from shared.netsafe import UnsafeURL, check_url_static
 from shared.outbox import stage, stage_many
 from shared.signing import sign
+from shared.staging import Batch, NewFile, Shard, StagingRepository
 from shared.storage import ObjectStore, file_key
 
 UPLOAD = "upload"

@@ -45,7 +45,7 @@ async def list_deliveries(request: Request, ws: Workspace = Depends(workspace_fr
     return ListDeliveriesResponse(deliveries=[_info(d) for d in found[:limit]], next_page_token=token)
 
 
-async def _delivery(conn, ws: Workspace, delivery_id: str) -> Delivery:  # noqa: ANN001
+async def _delivery(conn, ws: Workspace, delivery_id: str) -> Delivery:
     d = await NotifierRepository(conn).get(ws.id, delivery_id)
     if d is None:
         raise NotFound(f"delivery {delivery_id!r} does not exist in this workspace")

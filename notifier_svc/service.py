@@ -26,6 +26,7 @@ from notifier_svc.config import NotifierSettings
 from notifier_svc.repository import Delivery, NotifierRepository
 from shared import webhooks
 from shared.events import NotificationRequestedV1
+from shared.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_LATENCY
 from shared.netsafe import UnsafeURL, check_url, host_port
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def backoff_s(attempt: int, base: float, cap: float, retry_after: str | None = N
         with contextlib.suppress(ValueError):
             return min(cap, max(0.0, float(retry_after)))
     delay = min(cap, base * 2 ** (attempt - 1))
-    return delay / 2 + random.uniform(0, delay / 2)  # noqa: S311 - jitter, not cryptography
+    return delay / 2 + random.uniform(0, delay / 2)
 
 
 async def enqueue(conn: asyncpg.Connection, event: NotificationRequestedV1, max_attempts: int) -> bool:
@@ -135,6 +136,9 @@ class Dispatcher:
 
     async def _settle(self, d: Delivery, attempt: int, outcome: str, code: int | None, error: str | None,
                       started: float, retry_after: str | None) -> str:
+        WEBHOOK_ATTEMPTS.labels(outcome).inc()
+        if started:
+            WEBHOOK_LATENCY.observe(time.monotonic() - started)
         duration_ms = int((time.monotonic() - started) * 1000) if started else 0
         retry_in: float | None = None
         status = outcome

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request, UploadFile
 
+from scheduler_svc.errors import JobNotFound, ModelNotFound
 from scheduler_svc.registry import (
     check_workflow_definition,
     get_workflow,
@@ -34,7 +35,6 @@ from scheduler_svc.schemas import (
     WorkflowSave,
 )
 from scheduler_svc.service import PLANNED_STAGES, JobService
-from scheduler_svc.errors import JobNotFound, ModelNotFound
 from shared.auth import Workspace, workspace_from_path
 from shared.db import transaction
 from shared.errors import InvalidInput

@@ -13,6 +13,7 @@ from scheduler_svc.registry import register_default_model
 from scheduler_svc.repository import SchedulerRepository
 from scheduler_svc.service import JobService
 from shared.db import transaction
+from shared.metrics import JOBS, QUEUE_AGE, QUEUE_DEPTH
 from shared.runtime import Resources, ServiceSpec, create_service_app
 
 
@@ -35,7 +36,21 @@ def create_app(settings: SchedulerSettings | None = None) -> FastAPI:
                     await service.check_timeout(conn, ws_id, job_id)
             await asyncio.sleep(settings.timeout_check_interval_s)
 
+    async def sample_queues(res: Resources) -> None:
+        """Queue depth and lag per machine type, jobs per state: gauges for /metrics."""
+        while True:
+            async with res.pool.acquire() as conn:
+                repo = SchedulerRepository(conn)
+                queues, jobs = await repo.queue_stats(), await repo.jobs_by_state()
+            for machine in ("cpu", "gpu"):
+                depth, age = next(((d, a) for m, d, a in queues if m == machine), (0, 0.0))
+                QUEUE_DEPTH.labels(machine).set(depth)
+                QUEUE_AGE.labels(machine).set(age)
+            for state in ("processing", "exporting", "succeeded", "failed", "aborted"):
+                JOBS.labels(state).set(jobs.get(state, 0))
+            await asyncio.sleep(settings.metrics_interval_s)
+
     return create_service_app(ServiceSpec(
         name="scheduler", settings=settings, routers=[jobs, registry], on_startup=[wire],
-        subscriptions=lambda res: subscribers.build(res, service), background=[enforce_timeouts],
+        subscriptions=lambda res: subscribers.build(res, service), background=[enforce_timeouts, sample_queues],
     ))

@@ -19,3 +19,5 @@ class SchedulerSettings(ServiceSettings):
     default_workers_per_machine: int = 4
     timeout_check_interval_s: float = 1.0
     register_default_model: bool = True
+    # how often queue depth/lag and job counts are sampled for /metrics
+    metrics_interval_s: float = 5.0

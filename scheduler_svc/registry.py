@@ -73,7 +73,7 @@ def inspect_model(path: Path, task: str, class_names: list[str]) -> tuple[str, i
     """Check an ONNX model loads and fits its declaration; returns (layout, input size)."""
     try:
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    except Exception as exc:  # noqa: BLE001 - any load failure is the client's model
+    except Exception as exc:
         raise InvalidInput(f"the model does not load in onnxruntime: {str(exc)[:300]}") from None
     inputs = session.get_inputs()
     if len(inputs) != 1 or len(inputs[0].shape) != 4:

@@ -151,6 +151,17 @@ class SchedulerRepository:
         rows = await self.conn.fetch("SELECT workspace_id, job_id FROM jobs WHERE state = 'processing'")
         return [(str(r["workspace_id"]), r["job_id"]) for r in rows]
 
+    async def queue_stats(self) -> list[tuple[str, int, float]]:
+        """(machine type, queued tasks, age in seconds of the oldest) - the task queues' lag."""
+        rows = await self.conn.fetch(
+            "SELECT j.machine_type, count(*) AS depth, EXTRACT(EPOCH FROM now() - min(t.updated_at)) AS age"
+            " FROM tasks t JOIN jobs j USING (workspace_id, job_id) WHERE t.state = 'queued' GROUP BY j.machine_type")
+        return [(r["machine_type"], r["depth"], float(r["age"] or 0)) for r in rows]
+
+    async def jobs_by_state(self) -> dict[str, int]:
+        rows = await self.conn.fetch("SELECT state, count(*) AS n FROM jobs GROUP BY state")
+        return {r["state"]: r["n"] for r in rows}
+
     async def set_job_state(self, job: Job, state: str, reason: str | None = None) -> None:
         await self.conn.execute(
             "UPDATE jobs SET state = $3, reason = $4, updated_at = now() WHERE workspace_id = $1 AND job_id = $2",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from scheduler_svc.service import JobService
 from shared.broker import Subscriptions
 from shared.db import transaction
 from shared.events import StageCompleteV1, TaskDoneV1, Topic
 from shared.runtime import Resources
-from scheduler_svc.service import JobService
 
 GROUP = "scheduler"
 

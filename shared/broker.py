@@ -26,6 +26,7 @@ from pydantic import ValidationError
 from shared.config import KafkaSettings
 from shared.errors import InvalidEvent
 from shared.events import REGISTRY, EventBase, Topic, decode, topic_name
+from shared.logs import bound
 
 log = logging.getLogger(__name__)
 
@@ -119,16 +120,18 @@ class Subscriptions:
             except ValidationError as exc:
                 await _dead_letter(msg, f"undecodable payload: {exc.errors()[:3]}")
                 return
+            ids = {k: getattr(event, k, None) for k in ("workspace_id", "job_id", "batch_id", "task_id")}
             for attempt in range(1, self.max_attempts + 1):
                 try:
-                    await handler(event)
+                    with bound(event_type=event.type, event_id=event.event_id, **ids):
+                        await handler(event)
                     return
                 except InvalidEvent as exc:
                     await _dead_letter(msg, exc.reason)
                     return
                 except asyncio.CancelledError:
                     raise
-                except Exception as exc:  # noqa: BLE001 - retried, then dead-lettered
+                except Exception as exc:
                     if attempt == self.max_attempts:
                         await _dead_letter(msg, f"failed {attempt} times, last error: {exc!r}")
                         return

@@ -24,6 +24,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 
+from shared.metrics import instrument
+
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
                "transfer-encoding", "upgrade", "host", "content-length"}
 
@@ -77,7 +79,7 @@ def create_gateway(upstreams: Upstreams, *, timeout_s: float = 300.0) -> FastAPI
             try:
                 resp = await client.get(f"{url}/healthz", timeout=5)
                 return resp.json()
-            except Exception as exc:  # noqa: BLE001 - reported
+            except Exception as exc:
                 return {"status": "down", "error": repr(exc)[:200]}
 
         names, urls = zip(*upstreams.all().items(), strict=True)
@@ -85,6 +87,8 @@ def create_gateway(upstreams: Upstreams, *, timeout_s: float = 300.0) -> FastAPI
         healthy = all(r.get("status") == "ok" for r in results.values())
         return JSONResponse({"status": "ok" if healthy else "degraded", "services": results},
                             status_code=200 if healthy else 503)
+
+    instrument(app, "gateway")
 
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"], response_model=None)
     async def proxy(request: Request, path: str) -> StreamingResponse | JSONResponse:

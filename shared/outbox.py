@@ -85,7 +85,7 @@ class OutboxRelay:
                 published = await self.relay_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - the broker or the database is away: try again later
+            except Exception:
                 log.exception("outbox relay failed; retrying")
                 published = 0
                 await asyncio.sleep(self._idle_poll_s)

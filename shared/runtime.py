@@ -24,6 +24,7 @@ from shared.broker import Subscriptions, build_broker, ensure_topics
 from shared.config import ServiceSettings
 from shared.db import create_pool
 from shared.errors import install_error_handlers
+from shared.metrics import instrument
 from shared.migrations import apply_migrations
 from shared.outbox import OutboxRelay
 from shared.storage import ObjectStore
@@ -105,7 +106,7 @@ async def _supervised(loop: Callable[[Resources], Awaitable[None]], res: Resourc
             return
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("background loop %s crashed; restarting", getattr(loop, "__name__", loop))
             await asyncio.sleep(1.0)
 
@@ -127,6 +128,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     async def healthz(request: Request) -> JSONResponse:
         return await health(spec.name, request.app.state.resources)
 
+    instrument(app, spec.name)
     return app
 
 
@@ -137,7 +139,7 @@ async def health(name: str, res: Resources) -> JSONResponse:
         try:
             await asyncio.wait_for(probe, 3)
             checks[key] = "ok"
-        except Exception as exc:  # noqa: BLE001 - reported, not raised
+        except Exception as exc:
             checks[key] = f"error: {exc!r}"[:300]
 
     await asyncio.gather(

@@ -26,6 +26,8 @@ import numpy as np
 from botocore.exceptions import ClientError
 
 from shared.events import TaskDoneV1, TaskReadyV1
+from shared.logs import bound
+from shared.metrics import FILE_LATENCY, FILES_PROCESSED, TASK_DURATION, TASKS
 from shared.outbox import stage
 from shared.staging import NewFile, StagingRepository
 from shared.storage import ObjectStore, file_key
@@ -66,6 +68,11 @@ class TaskRunner:
         self.backend = backend
 
     async def handle(self, event: TaskReadyV1) -> None:
+        with bound(workspace_id=event.workspace_id, job_id=event.job_id, task_id=event.task_id,
+                   attempt=event.attempt):
+            await self._handle(event)
+
+    async def _handle(self, event: TaskReadyV1) -> None:
         async with self.pool.acquire() as conn:
             repo = WorkerRepository(conn)
             job = await repo.job(event.workspace_id, event.job_id)
@@ -88,7 +95,7 @@ class TaskRunner:
             return
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the task fails; the scheduler retries it
+        except Exception as exc:
             log.exception("task %s/%s failed", event.job_id, event.task_id)
             await self._report(event, "failed", TaskOutput(), time.monotonic() - started, f"{exc!r}"[:1000])
             return
@@ -129,7 +136,7 @@ class TaskRunner:
                     output.failed.append((name, image.reason))
                 else:
                     try:
-                        result = await asyncio.to_thread(workflow.run, image, name)
+                        result = await self._timed(workflow, image, name)
                     except WorkflowRunFailed as exc:
                         output.failed.append((name, f"the workflow failed on this image: {exc}"))
                     else:
@@ -139,6 +146,13 @@ class TaskRunner:
         if aborted.is_set():
             raise TaskAborted
         return output
+
+    async def _timed(self, workflow: PreparedWorkflow, image: np.ndarray, name: str) -> dict[str, Any]:
+        started = time.perf_counter()
+        try:
+            return await asyncio.to_thread(workflow.run, image, name)
+        finally:
+            FILE_LATENCY.labels(self.settings.machine_type).observe(time.perf_counter() - started)
 
     def _persisted_outputs(self, plan: WorkflowPlan, spec: dict[str, Any]) -> set[str]:
         if not spec.get("persistImagesOutputs"):
@@ -217,7 +231,7 @@ class TaskRunner:
                 if aborted.is_set():
                     raise TaskAborted
                 try:
-                    result = await asyncio.to_thread(workflow.run, frame, f"{name}#{number}")
+                    result = await self._timed(workflow, frame, f"{name}#{number}")
                 except WorkflowRunFailed as exc:
                     output.failed.append((f"{name}#{number}", f"the workflow failed on this frame: {exc}"))
                     continue
@@ -249,6 +263,12 @@ class TaskRunner:
                     event.workspace_id, event.job_id, event.stage_id, event.task_id, "warning", "files-failed",
                     {"failedFiles": [{"fileName": n, "reason": r} for n, r in output.failed[:100]]})
             await stage(conn, self.settings.kafka.topic_prefix, done)
+        machine = self.settings.machine_type
+        TASKS.labels(machine, status).inc()
+        TASK_DURATION.labels(machine).observe(runtime)
+        FILES_PROCESSED.labels(machine, "processed").inc(output.processed)
+        FILES_PROCESSED.labels(machine, "failed").inc(len(output.failed))
+        log.info("task %s: %d processed, %d failed in %.2f s", status, output.processed, len(output.failed), runtime)
 
     async def _store_outputs(self, event: TaskReadyV1, job: JobView, output: TaskOutput) -> list[NewFile]:
         """Write results (and persisted images) to deterministic keys: a redelivery overwrites them."""

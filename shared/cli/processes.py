@@ -43,24 +43,31 @@ def serve_cmd(
     service: str = typer.Argument(..., help="ingest | scheduler | worker | export | notifier | gateway"),
     host: str = typer.Option("127.0.0.1"),
     port: int | None = typer.Option(None, help="default: the service's own port"),
-    log_level: str = typer.Option("warning"),
+    log_level: str = typer.Option("info", help="JSON lines on stderr (CONVEYOR_LOG_FORMAT=text for plain lines)"),
 ) -> None:
     """Run one service process in the foreground."""
     import uvicorn
 
+    from shared.logs import configure_logging
+
+    configure_logging(service, log_level)
     load_stack_env()
     os.environ.setdefault("CONVEYOR_PUBLIC_URL", public_url())
     if service == "gateway":
         from shared.gateway import Upstreams, create_gateway
 
-        app = create_gateway(Upstreams(**{name: f"http://127.0.0.1:{service_port(name)}" for name in SERVICES}))
+        # CONVEYOR_UPSTREAM_<SERVICE> points the gateway at services on other hosts (compose, Kubernetes)
+        app = create_gateway(Upstreams(**{
+            name: os.environ.get(f"CONVEYOR_UPSTREAM_{name.upper()}", f"http://127.0.0.1:{service_port(name)}")
+            for name in SERVICES}))
     elif service in SERVICES:
         module = importlib.import_module(f"{service}_svc.app")
         app = module.create_app()
     else:
         console.print(f"[red]unknown service {service!r}[/]; choose one of {', '.join([*SERVICES, 'gateway'])}")
         raise typer.Exit(2)
-    uvicorn.run(app, host=host, port=port or service_port(service), log_level=log_level, access_log=False)
+    uvicorn.run(app, host=host, port=port or service_port(service), log_level=log_level, access_log=False,
+                log_config=None)
 
 
 def _api_key_file() -> Path:

@@ -63,7 +63,7 @@ def _read_references(source: str) -> dict[str, object]:
     return {"refs": [json.loads(line) for line in lines if line.strip()]}
 
 
-def _ingest_references(client, batch_id: str, kind: str, refs: list, url: str | None,  # noqa: ANN001
+def _ingest_references(client, batch_id: str, kind: str, refs: list, url: str | None,
                        batch_name: str | None, ingest_id: str | None, notifications_url: str | None,
                        categories: list[str]) -> list[dict[str, object]]:
     extra: dict[str, object] = {}

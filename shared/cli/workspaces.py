@@ -18,10 +18,10 @@ workspace_app = typer.Typer(help="Workspaces and API keys.", no_args_is_help=Tru
 console = Console(stderr=True)
 
 
-def _run(action):  # noqa: ANN001, ANN202 - a coroutine function taking a repository
+def _run(action):
     load_stack_env()
 
-    async def go():  # noqa: ANN202
+    async def go():
         pool = await create_pool(PostgresSettings())
         try:
             await apply_migrations(pool)

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 import cv2
 
-from shared.workflows.errors import WorkflowInvalid
 from shared.workflows import uql
+from shared.workflows.errors import WorkflowInvalid
 from shared.workflows.values import Batch, Classification, Detections, Image
 
 

@@ -75,12 +75,14 @@ class RegistryModelManager:
                 image=InferenceResponseImage(**r["image"]), top=r["top"], confidence=r["confidence"],
                 predictions=[ClassificationPrediction(**p) for p in r["predictions"]])
                 for r in model.classify(images, confidence=getattr(request, "confidence", None) or 0.0)]
-        found = model.detect(images, confidence=_or(request.confidence, 0.4), iou_threshold=_or(request.iou_threshold, 0.45),
+        found = model.detect(images, confidence=_or(request.confidence, 0.4),
+                             iou_threshold=_or(request.iou_threshold, 0.45),
                              max_detections=_or(request.max_detections, 300),
                              class_filter=set(request.class_filter) if request.class_filter else None)
         return [ObjectDetectionInferenceResponse(
             image=InferenceResponseImage(width=img.shape[1], height=img.shape[0]),
-            predictions=[ObjectDetectionPrediction(**d) for d in dets]) for img, dets in zip(images, found, strict=True)]
+            predictions=[ObjectDetectionPrediction(**d) for d in dets])
+            for img, dets in zip(images, found, strict=True)]
 
     def _model(self, model_id: str) -> Any:
         if model_id not in self.specs:
@@ -135,7 +137,7 @@ def main() -> None:
             workflow_definition=workflow, prevent_local_images_loading=True,
             init_parameters={"workflows_core.model_manager": manager, "workflows_core.api_key": None,
                              "workflows_core.step_execution_mode": _local_mode()})
-    except Exception as exc:  # noqa: BLE001 - reported to the worker as the workflow's error
+    except Exception as exc:
         write_frame(proto_out, json.dumps({"error": _message(exc)}).encode())
         return
     write_frame(proto_out, b'{"ok": true}')
@@ -149,7 +151,7 @@ def main() -> None:
             (result,) = engine.run(runtime_parameters={**request.get("parameters", {}), image_input: image},
                                    serialize_results=True)
             reply = {"outputs": result}
-        except Exception as exc:  # noqa: BLE001 - one image's failure, reported per file
+        except Exception as exc:
             reply = {"error": _message(exc)}
         write_frame(proto_out, json.dumps(reply, default=str).encode())
 

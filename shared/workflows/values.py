@@ -54,7 +54,7 @@ class Classification:
         return self.payload
 
 
-class Batch(list):  # noqa: FURB189 - a marker type: one value per crop (a nested dimension)
+class Batch(list):
     """Values of a nested dimension (one per crop); steps fed a Batch run once per element."""
 
 

@@ -40,7 +40,7 @@ def test_every_event_type_embeds_its_version() -> None:
 
 
 @pytest.mark.parametrize("event", SAMPLES, ids=lambda e: e.type)
-def test_events_round_trip_through_their_topic(event) -> None:  # noqa: ANN001
+def test_events_round_trip_through_their_topic(event) -> None:
     topic = Topic.TASKS_CPU if isinstance(event, TaskReadyV1) else topic_for(event)
     decoded = decode(topic, event.model_dump_json().encode())
     assert decoded == event

@@ -8,7 +8,7 @@ from tests.fixtures.ingest import StagingClient
 from tests.fixtures.media import jpeg, photo, png_header_bomb
 
 
-async def _upload(ingest: StagingClient, batch: str, name: str, data: bytes, **params: object):  # noqa: ANN202
+async def _upload(ingest: StagingClient, batch: str, name: str, data: bytes, **params: object):
     return await ingest.post(f"/batches/{batch}/upload/image", files={name: (name, data)}, fileName=name, **params)
 
 
