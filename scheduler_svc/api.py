@@ -48,7 +48,7 @@ def service(request: Request) -> JobService:
     return request.app.state.resources.extras["jobs"]
 
 
-async def _metadata(repo: SchedulerRepository, job: Job) -> JobMetadata:
+async def job_metadata(repo: SchedulerRepository, job: Job) -> JobMetadata:
     stages = await repo.stages(job)
     current = next((s["stage_id"] for s in reversed(stages) if s["state"] != "pending"), None)
     return JobMetadata(
@@ -79,7 +79,7 @@ async def list_jobs(request: Request, ws: Workspace = Depends(workspace_from_pat
     async with request.app.state.pool.acquire() as conn:
         repo = SchedulerRepository(conn)
         found = await repo.list_jobs(ws.id, limit + 1, after)
-        items = [await _metadata(repo, j) for j in found[:limit]]
+        items = [await job_metadata(repo, j) for j in found[:limit]]
     token = encode_token({"c": found[limit - 1].created_at.isoformat(), "j": found[limit - 1].job_id}) \
         if len(found) > limit else None
     return ListJobsResponse(jobs=items, next_page_token=token)
@@ -97,7 +97,7 @@ async def create_job(request: Request, job_id: str, body: JobCreate, ws: Workspa
 async def job_details(request: Request, job_id: str, ws: Workspace = Depends(workspace_from_path)) -> JobResponse:
     repo, job, conn = await _job(request, ws, job_id)
     try:
-        return JobResponse(job=await _metadata(repo, job))
+        return JobResponse(job=await job_metadata(repo, job))
     finally:
         await request.app.state.pool.release(conn)
 

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from scheduler_svc import subscribers
 from scheduler_svc.api import jobs, registry
 from scheduler_svc.config import SchedulerSettings
+from scheduler_svc.live import live
 from scheduler_svc.registry import register_default_model
 from scheduler_svc.repository import SchedulerRepository
 from scheduler_svc.service import JobService
@@ -51,6 +52,6 @@ def create_app(settings: SchedulerSettings | None = None) -> FastAPI:
             await asyncio.sleep(settings.metrics_interval_s)
 
     return create_service_app(ServiceSpec(
-        name="scheduler", settings=settings, routers=[jobs, registry], on_startup=[wire],
+        name="scheduler", settings=settings, routers=[jobs, live, registry], on_startup=[wire],
         subscriptions=lambda res: subscribers.build(res, service), background=[enforce_timeouts, sample_queues],
     ))

@@ -18,13 +18,17 @@ import contextlib
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
+from starlette.staticfiles import StaticFiles
 
 from shared.metrics import instrument
+
+UI_DIR = Path(__file__).resolve().parent / "ui"  # the web UI, served at /ui/
 
 _HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
                "transfer-encoding", "upgrade", "host", "content-length"}
@@ -89,6 +93,7 @@ def create_gateway(upstreams: Upstreams, *, timeout_s: float = 300.0) -> FastAPI
                             status_code=200 if healthy else 503)
 
     instrument(app, "gateway")
+    app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
 
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"], response_model=None)
     async def proxy(request: Request, path: str) -> StreamingResponse | JSONResponse:

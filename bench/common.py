@@ -1,0 +1,120 @@
+"""Shared pieces of the benchmarks: the image set, a running Conveyor, and the report."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import platform
+import tarfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from shared.config import REPO_ROOT, ServiceSettings
+from shared.samples import ensure_samples
+
+DATA = REPO_ROOT / "bench" / ".data"
+RESULTS = REPO_ROOT / "bench" / "results"
+# its own ports and home, so a benchmark never touches a developer's `conveyor up`
+BENCH_ENV = {"CONVEYOR_HOME": str(REPO_ROOT / "bench" / ".home"), "CONVEYOR_PORT_BASE": "23000",
+             "CONVEYOR_GATEWAY_PORT": "23800", "CONVEYOR_SERVICE_PORT_BASE": "23900",
+             "CONVEYOR_PUBLIC_URL": "http://127.0.0.1:23800", "CONVEYOR_LOG_FORMAT": "json"}
+
+
+def real_images(count: int) -> list[Path]:
+    """``count`` real photos of varied sizes (320 to 1600 px wide) made from the sample photos and frames of
+    the sample street videos; written once under bench/.data."""
+    target = DATA / f"images-{count}"
+    files = sorted(target.glob("*.jpg"))
+    if len(files) == count:
+        return files
+    target.mkdir(parents=True, exist_ok=True)
+    samples = ensure_samples(ServiceSettings().cache_dir)
+    sources = [img for p in samples.photos if (img := cv2.imread(str(p))) is not None]
+    for video in samples.videos:
+        cap = cv2.VideoCapture(str(video))
+        ok, frame = cap.read()
+        while ok:
+            sources.append(frame)
+            for _ in range(10):
+                ok, frame = cap.read()
+        cap.release()
+    rng = np.random.default_rng(0)
+    widths = (320, 480, 640, 800, 1024, 1280, 1600)
+    for i in range(count):
+        src = sources[i % len(sources)]
+        width = widths[int(rng.integers(len(widths)))]
+        image = cv2.resize(src, (width, max(32, int(src.shape[0] * width / src.shape[1]))))
+        if rng.random() < 0.5:
+            image = image[:, ::-1]
+        cv2.imwrite(str(target / f"img-{i:05d}.jpg"), image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    return sorted(target.glob("*.jpg"))
+
+
+def tiny_images(count: int) -> bytes:
+    """A tar of ``count`` small distinct JPEGs: orchestration cost dominates, not decoding."""
+    buf = io.BytesIO()
+    rng = np.random.default_rng(1)
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for i in range(count):
+            _, data = cv2.imencode(".jpg", rng.integers(0, 255, (24, 32, 3), dtype=np.uint8))
+            info = tarfile.TarInfo(f"t{i:07d}.jpg")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data.tobytes()))
+    return buf.getvalue()
+
+
+def tar_of(files: list[Path]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for f in files:
+            tar.add(str(f), arcname=f.name)
+    return buf.getvalue()
+
+
+@contextlib.contextmanager
+def running_conveyor(**settings: str) -> Iterator[tuple[str, str]]:
+    """Stack + every service process + gateway, as ``conveyor up`` starts them; yields (base URL, API key)."""
+    os.environ.update({**BENCH_ENV, **settings})
+    from shared.cli.home import local_stack
+    from shared.cli.processes import bring_up, public_url, stop_services
+
+    started_stack, key, _ = bring_up("bench", "memory")
+    try:
+        yield public_url(), key
+    finally:
+        stop_services()
+        if started_stack:
+            local_stack().stop()
+
+
+def wait_job(client: Any, job_id: str, timeout: float = 3600) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.job(job_id)
+        if job["isTerminal"]:
+            return job
+        time.sleep(0.2)
+    raise TimeoutError(f"job {job_id} not finished after {timeout}s")
+
+
+def machine() -> dict[str, Any]:
+    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+
+
+def report(name: str, rows: list[tuple[str, str]], data: dict[str, Any]) -> Path:
+    width = max(len(k) for k, _ in rows)
+    print(f"\n{name}\n" + "-" * (width + 30))
+    for key, value in rows:
+        print(f"{key:<{width}}  {value}")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({"benchmark": name, "machine": machine(), **data}, indent=2))
+    print(f"(written to {path.relative_to(REPO_ROOT)})")
+    return path
