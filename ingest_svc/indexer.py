@@ -149,7 +149,7 @@ class Indexer:
                 workspace_id=shard.workspace_id, url=url, categories=categories, ingest_id=ingest_id,
                 batch_id=shard.batch_id, shard_id=shard.shard_id, ingested=[f.file_name for f in stored],
                 failed=failed))
-        FILES_INGESTED.labels("indexed").inc(len(stored))
+        FILES_INGESTED.labels("stored").inc(len(stored))
         FILES_INGESTED.labels("failed").inc(len(failed))
         SHARDS_INDEXED.labels("indexed").inc()
         log.info("indexed shard %s of %s: %d files, %d failed", shard.shard_id, shard.batch_id, len(stored),

@@ -24,6 +24,7 @@ from ingest_svc.validation import FileRejected, check_image, check_name, check_v
 from shared.errors import Conflict, InvalidInput, TooLarge
 from shared.events import FileIngestedV1
 from shared.ids import validate_batch_id
+from shared.metrics import FILES_INGESTED
 from shared.netsafe import UnsafeURL, check_url_static
 from shared.outbox import stage, stage_many
 from shared.signing import sign
@@ -117,6 +118,7 @@ class StagingService:
         if not await repo.insert_files(ws, batch_id, [new]):
             raise DuplicateFile(batch_id, name)
         await stage(conn, self.settings.kafka.topic_prefix, ingested_event(ws, batch_id, new))
+        FILES_INGESTED.labels("stored").inc()
         return True
 
     # ------------------------------------------------------------------ signed-URL uploads

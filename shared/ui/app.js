@@ -159,7 +159,7 @@ async function batchView(batchId) {
   const [{ batch }, { count }, shards, files] = await Promise.all([api(staging(`/batches/${batchId}`)),
     api(staging(`/batches/${batchId}/count`)), pages(staging(`/batches/${batchId}/shards`), "shards"),
     api(staging(`/batches/${batchId}/list`), { params: { pageSize: 100 } })]);
-  const failed = await Promise.all(shards.filter((s) => (s.statusMetadata || {}).failedFiles).map((s) =>
+  const failed = await Promise.all(shards.filter((s) => (s.statusMetadata || {}).failedObjectsCount).map((s) =>
     api(staging(`/batches/${batchId}/shards/${s.shardId}/failed-files`)).then((r) => r.failedFiles)));
   $view.innerHTML = `<h1>Batch ${esc(batchId)}</h1><p class="muted">${esc(batch.batchContentType)} · ${count} files ·
     expires ${when(batch.expiryDate)}</p><h2>Ingest shards</h2>` +

@@ -45,7 +45,7 @@ def test_metrics_are_scraped_from_every_service_and_logs_carry_job_ids(deploymen
         assert state == "succeeded"
 
     ingest, worker, export = scrape(9101), scrape(9103), scrape(9104)
-    assert value(ingest, "conveyor_files_ingested_total", outcome="indexed") >= 2
+    assert value(ingest, "conveyor_files_ingested_total", outcome="stored") >= 2
     assert value(ingest, "conveyor_http_request_duration_seconds_count", route=(
         "/data-staging/v1/external/{workspace}/batches/{batch_id}/upload/image"), status="200") >= 2
     assert value(worker, "conveyor_tasks_total", machine_type="cpu", outcome="succeeded") >= 1

@@ -4,12 +4,14 @@ failed files, workflows, models and the webhook log. Every page is screenshotted
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
 import subprocess
+import tarfile
+import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import cv2
 import httpx
@@ -18,7 +20,6 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from shared.config import REPO_ROOT
-from tests.fixtures.cli import conveyor
 from tests.fixtures.deployment import Deployment
 from tests.fixtures.media import jpeg, photo
 from tests.fixtures.workflows import detect_workflow
@@ -48,17 +49,22 @@ def shot(page: Page, name: str) -> None:
     assert float(np.std(image)) > 10, f"{name} looks blank"  # text, tables and colours, not an empty page
 
 
-def test_the_web_ui_drives_a_job_end_to_end(deployment: Deployment, browser: Browser, tmp_path: Path) -> None:
+def test_the_web_ui_drives_a_job_end_to_end(deployment: Deployment, browser: Browser) -> None:
     ws, key, base = deployment.workspace, deployment.api_key, deployment.base_url
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    for name in ("bus.jpg", "zidane.jpg"):
-        (photos / name).write_bytes(photo(name))
-    (photos / "extra.jpg").write_bytes(jpeg(7))
-    (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not a jpeg")
-    staged = conveyor("data-staging", "create-batch-of-images", "-b", "ui-photos", "--images-dir", str(photos),
-                      home=tmp_path, env={**deployment.env, "API_BASE_URL": base, "CONVEYOR_API_KEY": key})
-    assert staged.returncode == 0, staged.stderr
+    members = {"bus.jpg": photo("bus.jpg"), "zidane.jpg": photo("zidane.jpg"), "extra.jpg": jpeg(7),
+               "broken.jpg": b"\xff\xd8\xff\xe0 this is not a jpeg"}  # refused while indexing: a failed file
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    staging = f"{base}/data-staging/v1/external/{ws}/batches/ui-photos"
+    signed = httpx.post(f"{staging}/bulk-upload/image-files", params={"api_key": key}).json()["signedURLDetails"]
+    assert httpx.put(signed["uploadURL"], content=buf.getvalue(), headers=signed["extensionHeaders"]).status_code < 300
+    deadline = time.monotonic() + 60
+    while httpx.get(f"{staging}/count", params={"api_key": key}).json()["count"] < 3 and time.monotonic() < deadline:
+        time.sleep(0.3)
     assert httpx.put(f"{base}/{ws}/workflows/ui-detect", params={"api_key": key},
                      json={"specification": detect_workflow(visualise=True)}).status_code == 200
 
