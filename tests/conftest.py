@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.resources", "tests.fixtures.ingest",
-                  "tests.fixtures.deployment", "tests.fixtures.pipeline", "tests.fixtures.engine"]
+                  "tests.fixtures.deployment", "tests.fixtures.pipeline", "tests.fixtures.engine",
+                  "tests.fixtures.chaos"]
 
-_TIERS = ("unit", "integration", "e2e")
+_TIERS = ("unit", "integration", "e2e", "chaos")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import posixpath
 import tempfile
@@ -191,8 +192,9 @@ class TaskRunner:
                 return f["file_name"], exc
 
         pending = iter(files)
+        # islice, not zip(pending, range(n)): zip would pull (and drop) one file more than the window holds
         window: deque[asyncio.Task[tuple[str, np.ndarray | FileFailed]]] = deque(
-            asyncio.create_task(load(f)) for f, _ in zip(pending, range(self.settings.prefetch), strict=False))
+            asyncio.create_task(load(f)) for f in itertools.islice(pending, self.settings.prefetch))
         try:
             while window:
                 item = await window.popleft()

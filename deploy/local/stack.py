@@ -8,6 +8,7 @@ Kafka 29092, S3 28333). ``PG_BIN`` selects the system's PostgreSQL instead of em
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -128,6 +129,28 @@ class LocalStack:
                 _terminate(pids[name], name, timeout, self.procs.get(name))
         (self.base / "pids.json").unlink(missing_ok=True)
         self.procs.clear()
+
+    def restart(self, component: str, *, kill: bool = True, down_s: float = 0.0) -> None:
+        """Stop one component (SIGKILL, or its clean shutdown), wait ``down_s``, start it again on the same
+        port and data: how the chaos tests take the broker or the database away from running services."""
+        starters = {"tansu": (self._start_tansu, None), "postgres": (self._start_postgres, self._wait_postgres),
+                    "weed": (self._start_weed, self._wait_s3)}
+        start, wait = starters[component]
+        pid = self.procs[component].pid if component in self.procs else self.recorded_pids()[component]
+        if kill:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)  # the whole session: postgres's backends die with it
+            if component in self.procs:
+                self.procs[component].wait(timeout=10)
+        else:
+            _terminate(pid, component, 30, self.procs.get(component))
+        if component == "postgres":
+            (self.base / "pg" / "data" / "postmaster.pid").unlink(missing_ok=True)
+        time.sleep(down_s)
+        start()
+        if wait is not None:
+            wait()
+        (self.base / "pids.json").write_text(json.dumps({k: p.pid for k, p in self.procs.items()}))
 
     def recorded_pids(self) -> dict[str, int]:
         path = self.base / "pids.json"

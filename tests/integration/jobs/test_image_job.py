@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from tests.fixtures.media import jpeg, photo
 from tests.fixtures.pipeline import Pipeline, job_body
 from tests.fixtures.workflows import detect_workflow
@@ -50,3 +52,23 @@ async def test_image_job_runs_through_every_stage_and_exports_one_record_per_ima
     (hook,) = await p.wait_hooks(1)  # the job webhook, through the notifier
     assert hook["type"] == "roboflow-batch-job-notification-v1" and hook["job_id"] == "job-one"
     assert hook["job_state"] == "success" and hook["delivery_attempt"] == 1 and hook["event_id"]
+
+
+@pytest.mark.parametrize("pipeline", [{"scheduler": {"images_per_task": 25}, "worker": {"prefetch": 4}}],
+                         indirect=True)
+async def test_tasks_larger_than_the_prefetch_window_process_every_file(pipeline: Pipeline) -> None:
+    """Regression: the prefetch window once dropped one file per task beyond its size (found by the chaos suite)."""
+    p = pipeline
+    names = [f"w{i:02d}.jpg" for i in range(25)]
+    for i, name in enumerate(names):
+        resp = await p.staging.post("/batches/wide/upload/image", files={name: (name, jpeg(i))}, fileName=name)
+        assert resp.status_code == 200, resp.text
+    assert (await p.put_workflow("detect", detect_workflow())).status_code == 200
+    assert (await p.jobs_post("/jobs/wide-job", json=job_body(p.staging.workspace.slug, "wide", "detect"))
+            ).status_code == 200
+    job = await p.wait_job("wide-job")
+    assert job["state"] == "succeeded", job
+    members = await p.export_files("wide-job")
+    (results,) = [n for n in members if n.endswith("results.jsonl")]
+    exported = [json.loads(line)["image"] for line in members[results].decode().splitlines()]
+    assert sorted(exported) == names

@@ -1,0 +1,140 @@
+"""Crash safety: one image job of CHAOS_FILES files (2,000 by default) while, in turn, the ingest service is
+``kill -9``-ed mid-indexing, a worker mid-task, the scheduler, the Kafka broker (Tansu, log on S3), PostgreSQL,
+the notifier, and the export service mid-export. The job must succeed, the export must hold every file
+exactly once with its own content, and the job webhook must arrive.
+
+Each source file is a flat colour unique to it; the workflow passes the image through as a persisted image
+output, so every exported record carries a copy whose colour proves which source it came from.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tarfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import cv2
+import httpx
+import numpy as np
+import pytest
+
+from tests.fixtures.chaos import Chaos
+
+FILES = int(os.environ.get("CHAOS_FILES", "2000"))
+COPY_WORKFLOW = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}], "steps": [],
+                 "outputs": [{"type": "JsonField", "name": "copy", "selector": "$inputs.image"}]}
+
+
+def colour(i: int) -> tuple[int, int, int]:
+    return (i % 13) * 19 + 10, (i // 13 % 13) * 19 + 10, (i // 169 % 13) * 19 + 10  # BGR, 13**3 >= 2,000
+
+
+def source_tars(per_tar: int = 500) -> list[bytes]:
+    """The sources as bulk-upload archives (at most 500 images each, as Roboflow's bulk upload takes them)."""
+    tars = []
+    for start in range(0, FILES, per_tar):
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            for i in range(start, min(FILES, start + per_tar)):
+                _, data = cv2.imencode(".jpg", np.full((24, 32, 3), colour(i), np.uint8),
+                                       [cv2.IMWRITE_JPEG_QUALITY, 95])
+                info = tarfile.TarInfo(f"f{i:05d}.jpg")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data.tobytes()))
+        tars.append(buf.getvalue())
+    return tars
+
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float = 180, every: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+        except httpx.HTTPError:
+            result = None  # a service (or the gateway's upstream) is down for a moment: that is the point
+        if result:
+            return result
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.timeout(1200)
+def test_a_job_survives_every_component_crashing_and_loses_nothing(chaos: Chaos) -> None:
+    api = httpx.Client(base_url=chaos.base_url, params={"api_key": chaos.api_key}, timeout=30)
+    ws = "chaos"
+    staging, jobs = f"/data-staging/v1/external/{ws}/batches/src", f"/batch-processing/v1/external/{ws}/jobs"
+
+    def count() -> int:
+        resp = api.get(f"{staging}/count")
+        return resp.json()["count"] if resp.status_code == 200 else 0
+
+    for tar in source_tars():
+        signed = api.post(f"{staging}/bulk-upload/image-files").json()["signedURLDetails"]
+        assert httpx.put(signed["uploadURL"], content=tar, headers=signed["extensionHeaders"]).status_code < 300
+    wait_for("indexing to start", lambda: count() > 0)
+    if count() < FILES:
+        chaos.crash("ingest")  # mid-indexing: the shard's lease expires and it is indexed again, idempotently
+    wait_for("every file indexed", lambda: count() == FILES, timeout=300, every=0.5)
+
+    assert api.put(f"/{ws}/workflows/copy", json={"specification": COPY_WORKFLOW}).status_code == 200
+    body = {"type": "simple-image-processing-v1", "jobInput": {"type": "staging-batch-input-v1", "batchId": "src"},
+            "computeConfiguration": {"type": "compute-configuration-v2", "machineType": "cpu"},
+            "notificationsURL": chaos.hook_url,
+            "processingSpecification": {"type": "workflows-processing-specification-v1", "workspace": ws,
+                                        "workflowId": "copy", "persistImagesOutputs": True}}
+    assert api.post(f"{jobs}/crash", json=body).status_code == 200
+
+    def job() -> dict[str, Any]:
+        return api.get(f"{jobs}/crash").json()["job"]
+
+    def task_running() -> bool:
+        tasks = api.get(f"{jobs}/crash/stages/processing/tasks").json()["tasks"]
+        return any(t["notification"]["state"] == "running" for t in tasks)
+
+    wait_for("a task running", task_running, every=0.01)
+    chaos.crash("worker")  # mid-task: its results were not acknowledged; the task is redelivered
+    wait_for("progress past 25%", lambda: job()["progress"] > 0.25)
+    chaos.crash("scheduler")
+    chaos.restart_component("tansu")  # the broker: its log lives in SeaweedFS and survives
+    wait_for("progress past 50%", lambda: job()["progress"] > 0.5, timeout=300)
+    chaos.restart_component("postgres")  # every service loses its connections at once
+    chaos.crash("notifier")
+    wait_for("the export stage", lambda: job()["state"] in ("exporting", "succeeded"), timeout=300, every=0.02)
+    if job()["state"] == "exporting":
+        chaos.crash("export")
+    final = wait_for("the job to finish", lambda: (j := job())["isTerminal"] and j, timeout=300, every=0.5)
+    assert final["state"] == "succeeded", final
+
+    records: list[dict[str, Any]] = []
+    copies: dict[str, bytes] = {}
+    listing = api.get(f"{staging.replace('/src', '/crash-export')}/list", params={"partName": "archives"}).json()
+    for meta in listing["filesMetadata"]:
+        archive = httpx.get(meta["downloadURL"], timeout=60).content
+        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+            for member in tar.getmembers():
+                data = tar.extractfile(member).read()  # type: ignore[union-attr]
+                if member.name.endswith("results.jsonl"):
+                    records += [json.loads(line) for line in data.decode().splitlines()]
+                elif member.name.endswith(".jpg"):
+                    assert member.name.split("/")[-1] not in copies, f"{member.name} exported twice"
+                    copies[member.name.split("/")[-1]] = data
+    names = Counter(r["image"] for r in records)
+    missing = sorted({f"f{i:05d}.jpg" for i in range(FILES)} - set(names))
+    failures = [entry["payload"] for entry in api.get(f"{jobs}/crash/logs", params={"severity": "warning"}).json()["logs"]]
+    assert not missing and len(records) == FILES, f"lost {len(missing)} files: {missing[:10]}; failures: {failures}"
+    assert max(names.values()) == 1, f"exported twice: {[n for n, c in names.items() if c > 1][:5]}"
+    for record in records:
+        i = int(record["image"][1:6])
+        copy = cv2.imdecode(np.frombuffer(copies[record["copy"].split("/")[-1]], np.uint8), cv2.IMREAD_COLOR)
+        assert np.abs(copy.reshape(-1, 3).mean(axis=0) - colour(i)).max() < 8, f"{record['image']}: wrong content"
+
+    hook = wait_for("the job webhook", lambda: [h for h in chaos.hooks.received if h.get("job_id") == "crash"],
+                    timeout=120, every=0.5)
+    assert hook[0]["job_state"] == "success"
+    assert sorted(set(chaos.kills)) == sorted({"ingest", "worker", "scheduler", "tansu", "postgres", "notifier"}
+                                              | ({"export"} if "export" in chaos.kills else set()))
