@@ -8,7 +8,8 @@ from shared.db import transaction
 from shared.events import StageCompleteV1, TaskDoneV1, Topic
 from shared.runtime import Resources
 
-GROUP = "scheduler"
+# one consumer group per subscription: consumers sharing a group rebalance (and stall) each other on restart
+TASKS_GROUP, STAGES_GROUP = "scheduler-tasks", "scheduler-stages"
 
 
 def build(res: Resources, jobs: JobService) -> Subscriptions:
@@ -22,6 +23,6 @@ def build(res: Resources, jobs: JobService) -> Subscriptions:
         async with transaction(res.pool) as conn:
             await jobs.on_stage_complete(conn, event)
 
-    subs.add(Topic.TASKS_DONE, group=GROUP, handler=task_done)
-    subs.add(Topic.STAGES, group=GROUP, handler=stage_complete)
+    subs.add(Topic.TASKS_DONE, group=TASKS_GROUP, handler=task_done)
+    subs.add(Topic.STAGES, group=STAGES_GROUP, handler=stage_complete)
     return subs

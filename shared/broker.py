@@ -77,6 +77,7 @@ class Subscriptions:
         self.router = KafkaRouter()
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
+        self._groups: set[str] = set()
 
     def add(
         self,
@@ -91,6 +92,10 @@ class Subscriptions:
         name = topic_name(self.kafka.topic_prefix, topic)
         dlq = f"{name}.dlq"
         group = f"{self.kafka.topic_prefix}.{group}"  # deployments sharing a cluster never share a group
+        if group in self._groups:
+            # two consumers of one process in one group rebalance each other at every (re)start
+            raise ValueError(f"consumer group {group!r} already has a subscription here; give each its own")
+        self._groups.add(group)
         kafka = self.kafka
         router = self.router
         dlq_publisher = router.publisher(dlq, include_in_schema=False)
