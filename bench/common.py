@@ -57,17 +57,20 @@ def real_images(count: int) -> list[Path]:
     return sorted(target.glob("*.jpg"))
 
 
-def tiny_images(count: int) -> bytes:
+def tiny_images(count: int, start: int = 0) -> bytes:
     """A tar of ``count`` small distinct JPEGs: orchestration cost dominates, not decoding."""
     buf = io.BytesIO()
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(start)
     with tarfile.open(fileobj=buf, mode="w") as tar:
-        for i in range(count):
+        for i in range(start, start + count):
             _, data = cv2.imencode(".jpg", rng.integers(0, 255, (24, 32, 3), dtype=np.uint8))
             info = tarfile.TarInfo(f"t{i:07d}.jpg")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data.tobytes()))
     return buf.getvalue()
+
+
+TAR_LIMIT = 500  # images per bulk-upload archive, as Roboflow's bulk upload takes them
 
 
 def tar_of(files: list[Path]) -> bytes:

@@ -14,7 +14,7 @@ import argparse
 import statistics
 import time
 
-from bench.common import report, running_conveyor, tiny_images, wait_job
+from bench.common import TAR_LIMIT, report, running_conveyor, tiny_images, wait_job
 from shared.cli.client import ConveyorClient
 
 NOOP = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}], "steps": [],
@@ -29,8 +29,10 @@ def job_body(workspace: str, batch: str) -> dict:
 
 
 def staged(client: ConveyorClient, batch: str, count: int) -> float:
+    archives = [tiny_images(min(TAR_LIMIT, count - i), i) for i in range(0, count, TAR_LIMIT)]
     started = time.perf_counter()
-    client.tar_upload(batch, tiny_images(count))
+    for archive in archives:
+        client.tar_upload(batch, archive)
     while client.count(batch) < count:
         time.sleep(0.05)
     return time.perf_counter() - started

@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from bench.common import real_images, report, running_conveyor, tar_of, wait_job
+from bench.common import TAR_LIMIT, real_images, report, running_conveyor, tar_of, wait_job
 from shared.cli.client import ConveyorClient
 from shared.cli.demo import detector_workflow
 from shared.config import ServiceSettings
@@ -49,7 +49,8 @@ def conveyor_job(files: list[Path], threads: int | None) -> dict[str, float]:
             client.put_workflow("bench-detect", workflow)
             batch = f"bench-{int(time.time())}"
             staged = time.perf_counter()
-            client.tar_upload(batch, tar_of(files))
+            for i in range(0, len(files), TAR_LIMIT):
+                client.tar_upload(batch, tar_of(files[i:i + TAR_LIMIT]))
             while client.count(batch) < len(files):
                 time.sleep(0.1)
             stage_s = time.perf_counter() - staged
