@@ -35,6 +35,8 @@ def create_app(settings: SchedulerSettings | None = None) -> FastAPI:
             for ws_id, job_id in active:
                 async with transaction(res.pool) as conn:
                     await service.check_timeout(conn, ws_id, job_id)
+                async with transaction(res.pool) as conn:
+                    await service.requeue_stalled(conn, ws_id, job_id)
             await asyncio.sleep(settings.timeout_check_interval_s)
 
     async def sample_queues(res: Resources) -> None:

@@ -21,3 +21,5 @@ class SchedulerSettings(ServiceSettings):
     register_default_model: bool = True
     # how often queue depth/lag and job counts are sampled for /metrics
     metrics_interval_s: float = 5.0
+    # a running task without a worker heartbeat for this long is dispatched again (workers beat every few s)
+    task_stall_s: float = 120.0

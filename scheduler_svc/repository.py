@@ -226,6 +226,14 @@ class SchedulerRepository:
             " progress) VALUES ($1, $2, $3, $4, 0, 0, $5, $6, 1.0) ON CONFLICT DO NOTHING",
             _uuid(job.workspace_id), job.job_id, stage_id, task_id, files_count, state)
 
+    async def requeue_stalled(self, job: Job, stage_id: str, stall_s: float) -> list[tuple[str, int]]:
+        rows = await self.conn.fetch(
+            "UPDATE tasks SET state = 'queued', attempt = attempt + 1, updated_at = now(), progress = 0"
+            " WHERE workspace_id = $1 AND job_id = $2 AND stage_id = $3 AND state = 'running'"
+            " AND updated_at < now() - make_interval(secs => $4) RETURNING task_id, attempt",
+            _uuid(job.workspace_id), job.job_id, stage_id, stall_s)
+        return sorted((r["task_id"], r["attempt"]) for r in rows)
+
     async def claim_for_dispatch(self, job: Job, stage_id: str, limit: int) -> list[tuple[str, int]]:
         rows = await self.conn.fetch(
             "UPDATE tasks SET state = 'queued', attempt = attempt + 1, updated_at = now(), progress = 0"

@@ -274,6 +274,26 @@ class JobService:
             await self._dispatch(conn, repo, job)
         return {"status": "ok", "message": f"job restarted; {reopened} unfinished tasks will run", "jobId": job_id}
 
+    async def requeue_stalled(self, conn: asyncpg.Connection, ws_id: str, job_id: str) -> int:
+        """A running task whose worker stopped heartbeating (it died, or its task.done was lost with a broker)
+        is dispatched again as a new attempt: the old attempt's late events are ignored, its results overwritten."""
+        repo = SchedulerRepository(conn)
+        job = await repo.get_job(ws_id, job_id, lock=True)
+        if job is None or job.state != "processing":
+            return 0
+        stalled = await repo.requeue_stalled(job, PROCESSING, self.settings.task_stall_s)
+        if not stalled:
+            return 0
+        topic = Topic.TASKS_GPU if job.machine_type == "gpu" else Topic.TASKS_CPU
+        await stage_many(conn, self.prefix, [
+            TaskReadyV1(workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING, task_id=task_id,
+                        attempt=attempt, correlation_id=job.job_id)
+            for task_id, attempt in stalled], topic=topic)
+        await repo.log(job, "warning", "tasks-requeued", {
+            "tasks": [t for t, _ in stalled], "reason": f"no heartbeat for {self.settings.task_stall_s:.0f}s"},
+            stage_id=PROCESSING)
+        return len(stalled)
+
     async def check_timeout(self, conn: asyncpg.Connection, ws_id: str, job_id: str) -> bool:
         """Fail a processing job whose finished plus running work exceeds its timeout."""
         repo = SchedulerRepository(conn)

@@ -24,7 +24,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
 from pydantic import ValidationError
 
 from shared.config import KafkaSettings
-from shared.errors import InvalidEvent
+from shared.errors import InvalidEvent, is_transient
 from shared.events import REGISTRY, EventBase, Topic, decode, topic_name
 from shared.logs import bound
 
@@ -72,8 +72,10 @@ async def ensure_topics(kafka: KafkaSettings) -> None:
 class Subscriptions:
     """Registers typed event handlers on a router with explicit group, ack policy and DLQ behaviour."""
 
-    def __init__(self, kafka: KafkaSettings, *, max_attempts: int = 5, retry_backoff_s: float = 0.5) -> None:
+    def __init__(self, kafka: KafkaSettings, *, max_attempts: int = 5, retry_backoff_s: float = 0.5,
+                 max_backoff_s: float = 10.0) -> None:
         self.kafka = kafka
+        self.max_backoff_s = max_backoff_s
         self.router = KafkaRouter()
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
@@ -126,7 +128,9 @@ class Subscriptions:
                 await _dead_letter(msg, f"undecodable payload: {exc.errors()[:3]}")
                 return
             ids = {k: getattr(event, k, None) for k in ("workspace_id", "job_id", "batch_id", "task_id")}
-            for attempt in range(1, self.max_attempts + 1):
+            attempt = 0
+            while True:
+                attempt += 1
                 try:
                     with bound(event_type=event.type, event_id=event.event_id, **ids):
                         await handler(event)
@@ -137,7 +141,14 @@ class Subscriptions:
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
-                    if attempt == self.max_attempts:
+                    if is_transient(exc):
+                        # the database, the broker or S3 is away (restarting): wait for it, never drop the event
+                        delay = min(self.max_backoff_s, self.retry_backoff_s * 2 ** min(attempt - 1, 8))
+                        log.warning("handler for %s waits for the infrastructure (attempt %d): %r", name, attempt,
+                                    exc)
+                        await asyncio.sleep(delay)
+                        continue
+                    if attempt >= self.max_attempts:
                         await _dead_letter(msg, f"failed {attempt} times, last error: {exc!r}")
                         return
                     log.warning("handler for %s failed (attempt %d): %r", name, attempt, exc)

@@ -11,6 +11,9 @@ import asyncpg
 from shared.config import PostgresSettings
 
 
+ACQUIRE_TIMEOUT_S = 30.0
+
+
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for typ in ("json", "jsonb"):
         await conn.set_type_codec(typ, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
@@ -28,5 +31,6 @@ async def create_pool(pg: PostgresSettings) -> asyncpg.Pool:
 @asynccontextmanager
 async def transaction(pool: asyncpg.Pool) -> AsyncIterator[asyncpg.Connection]:
     """A connection inside a transaction: committed when the block exits normally, rolled back otherwise."""
-    async with pool.acquire() as conn, conn.transaction():
+    # a bounded wait: after a database restart a stuck acquire becomes a (retried) transient error
+    async with pool.acquire(timeout=ACQUIRE_TIMEOUT_S) as conn, conn.transaction():
         yield conn

@@ -79,6 +79,18 @@ class TransientError(Exception):
     """A consumed event failed for a reason that may pass (a dependency is down): retry it."""
 
 
+def is_transient(exc: BaseException) -> bool:
+    """Errors that mean "the infrastructure is away for a moment" (a restarting database, broker or S3), not
+    "this event cannot be handled": consumers wait them out instead of dead-lettering the event."""
+    import asyncpg
+    from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
+
+    transient = (TransientError, OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
+                 asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError, asyncpg.AdminShutdownError,
+                 EndpointConnectionError, ConnectionClosedError)
+    return isinstance(exc, transient) or (exc.__cause__ is not None and is_transient(exc.__cause__))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render ``ServiceError`` and request-validation failures as JSON 4xx bodies."""
 

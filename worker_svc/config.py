@@ -22,5 +22,7 @@ class WorkerSettings(ServiceSettings):
     # files downloaded and decoded ahead of inference
     prefetch: int = 8
     abort_check_interval_s: float = 1.0
+    # a running task's heartbeat (the scheduler re-dispatches a task silent for SCHEDULER_TASK_STALL_S)
+    heartbeat_interval_s: float = 5.0
     progress_interval_s: float = 1.0
     model_cache_size: int = 4

@@ -47,6 +47,12 @@ class WorkerRepository:
             " AND stage_id = $3 AND task_id = $4", uuid.UUID(ws), job_id, stage_id, task_id)
         return TaskView(**dict(row)) if row else None
 
+    async def heartbeat(self, ws: str, job_id: str, stage_id: str, task_id: str, attempt: int) -> None:
+        await self.conn.execute(
+            "UPDATE tasks SET updated_at = now() WHERE workspace_id = $1 AND job_id = $2 AND stage_id = $3"
+            " AND task_id = $4 AND attempt = $5 AND state = 'running'",
+            uuid.UUID(ws), job_id, stage_id, task_id, attempt)
+
     async def mark_running(self, ws: str, job_id: str, stage_id: str, task_id: str, attempt: int,
                            machine_type: str) -> bool:
         result = await self.conn.execute(

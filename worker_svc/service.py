@@ -107,10 +107,17 @@ class TaskRunner:
         await self._report(event, "succeeded", output, time.monotonic() - started, None, job=job)
 
     async def _watch(self, event: TaskReadyV1, aborted: asyncio.Event) -> None:
+        """Abort within seconds of the job stopping; heartbeat the task so the scheduler knows it is alive."""
+        last_beat = time.monotonic()
         while True:
             await asyncio.sleep(self.settings.abort_check_interval_s)
             async with self.pool.acquire() as conn:
-                state = await WorkerRepository(conn).job_state(event.workspace_id, event.job_id)
+                repo = WorkerRepository(conn)
+                state = await repo.job_state(event.workspace_id, event.job_id)
+                if time.monotonic() - last_beat >= self.settings.heartbeat_interval_s:
+                    await repo.heartbeat(event.workspace_id, event.job_id, event.stage_id, event.task_id,
+                                         event.attempt)
+                    last_beat = time.monotonic()
             if state != "processing":
                 aborted.set()
                 return

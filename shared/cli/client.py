@@ -74,15 +74,8 @@ class ConveyorClient:
                           params={"partName": part} if part else {})["count"]
 
     def files(self, batch_id: str, part: str | None = None) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        token = None
-        while True:
-            params = {k: v for k, v in {"partName": part, "nextPageToken": token}.items() if v}
-            page = self._call("GET", self.staging(f"/batches/{batch_id}/list"), params=params)
-            found += page["filesMetadata"]
-            token = page.get("nextPageToken")
-            if not token:
-                return found
+        return self._pages(self.staging(f"/batches/{batch_id}/list"), "filesMetadata", 1000, 1_000_000,
+                           partName=part)
 
     def download(self, url: str, target: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -116,11 +109,12 @@ class ConveyorClient:
         return self._call("POST", self.staging(f"/batches/{batch_id}/bulk-upload/{kind}-references"), json=body,
                           params=params)
 
-    def _pages(self, path: str, key: str, page_size: int, pages: int) -> list[dict[str, Any]]:
+    def _pages(self, path: str, key: str, page_size: int, pages: int, **filters: str | None) -> list[dict[str, Any]]:
+        """Up to ``pages`` pages of a listing, following ``nextPageToken``."""
         found: list[dict[str, Any]] = []
         token = None
         for _ in range(pages):
-            params = {"pageSize": page_size, **({"nextPageToken": token} if token else {})}
+            params = {k: v for k, v in {**filters, "pageSize": page_size, "nextPageToken": token}.items() if v}
             page = self._call("GET", path, params=params)
             found += page[key]
             token = page.get("nextPageToken")
@@ -154,15 +148,7 @@ class ConveyorClient:
         return self._call("POST", self.jobs(f"/jobs/{job_id}/restart"), json=override)
 
     def logs(self, job_id: str, severity: str | None = None) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        token = None
-        while True:
-            params = {k: v for k, v in {"severity": severity, "nextPageToken": token}.items() if v}
-            page = self._call("GET", self.jobs(f"/jobs/{job_id}/logs"), params=params)
-            found += page["logs"]
-            token = page.get("nextPageToken")
-            if not token:
-                return found
+        return self._pages(self.jobs(f"/jobs/{job_id}/logs"), "logs", 500, 1_000_000, severity=severity)
 
     def workflows(self) -> list[dict[str, Any]]:
         return self._call("GET", f"/{self.workspace}/workflows")["workflows"]

@@ -101,7 +101,7 @@ def bootstrap_workspace(slug: str) -> str:
     return key
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], name: str, timeout: float = 90) -> None:
+def wait_healthy(url: str, proc: subprocess.Popen[bytes], name: str, timeout: float = 90) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -124,7 +124,7 @@ def start_services(names: list[str]) -> dict[str, subprocess.Popen[bytes]]:
                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
     (home() / "services.json").write_text(json.dumps({k: p.pid for k, p in procs.items()}))
     for name, proc in procs.items():
-        _wait_healthy(f"http://127.0.0.1:{service_port(name)}", proc, name)
+        wait_healthy(f"http://127.0.0.1:{service_port(name)}", proc, name)
     return procs
 
 

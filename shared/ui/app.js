@@ -105,6 +105,7 @@ async function jobView(jobId) {
   document.getElementById("abort").onclick = () => api(jobsApi(`/jobs/${jobId}/abort`), { method: "POST" }).then(() => toast("abort requested"), (e) => toast(e.message));
   document.getElementById("restart").onclick = () => api(jobsApi(`/jobs/${jobId}/restart`), { method: "POST" }).then(() => { toast("restarted"); jobView(jobId); }, (e) => toast(e.message));
   const samples = [];
+  if (state.source) state.source.close();  // a restart re-renders this view: one stream at a time
   const src = new EventSource(`${jobsApi(`/jobs/${jobId}/events`)}?api_key=${encodeURIComponent(state.key)}`);
   state.source = src;
   src.addEventListener("job", async (ev) => {
@@ -124,7 +125,7 @@ async function jobView(jobId) {
     await jobDetails(jobId, job);
     if (job.isTerminal) src.close();
   });
-  src.onerror = () => { if (src.readyState === EventSource.CLOSED) return; };
+  src.onerror = () => { if (src.readyState === EventSource.CLOSED) toast("live updates stopped; reload to resume"); };
 }
 
 async function jobDetails(jobId, job) {

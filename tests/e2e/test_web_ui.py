@@ -4,12 +4,10 @@ failed files, workflows, models and the webhook log. Every page is screenshotted
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import shutil
 import subprocess
-import tarfile
 import time
 from collections.abc import Iterator
 
@@ -21,7 +19,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from shared.config import REPO_ROOT
 from tests.fixtures.deployment import Deployment
-from tests.fixtures.media import jpeg, photo
+from tests.fixtures.media import jpeg, photo, tar_of
 from tests.fixtures.workflows import detect_workflow
 
 SHOTS = REPO_ROOT / ".artifacts" / "ui"
@@ -53,15 +51,9 @@ def test_the_web_ui_drives_a_job_end_to_end(deployment: Deployment, browser: Bro
     ws, key, base = deployment.workspace, deployment.api_key, deployment.base_url
     members = {"bus.jpg": photo("bus.jpg"), "zidane.jpg": photo("zidane.jpg"), "extra.jpg": jpeg(7),
                "broken.jpg": b"\xff\xd8\xff\xe0 this is not a jpeg"}  # refused while indexing: a failed file
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
     staging = f"{base}/data-staging/v1/external/{ws}/batches/ui-photos"
     signed = httpx.post(f"{staging}/bulk-upload/image-files", params={"api_key": key}).json()["signedURLDetails"]
-    assert httpx.put(signed["uploadURL"], content=buf.getvalue(), headers=signed["extensionHeaders"]).status_code < 300
+    assert httpx.put(signed["uploadURL"], content=tar_of(members), headers=signed["extensionHeaders"]).status_code < 300
     deadline = time.monotonic() + 60
     while httpx.get(f"{staging}/count", params={"api_key": key}).json()["count"] < 3 and time.monotonic() < deadline:
         time.sleep(0.3)

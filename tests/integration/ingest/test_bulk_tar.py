@@ -15,7 +15,8 @@ async def test_tar_is_indexed_in_the_background_and_bad_members_recorded(
            "truncated.jpg": jpeg(92)[:100], "bomb.png": png_header_bomb(),
            "notification_config.json": json.dumps({"ingestId": "ing-1",
                                                    "notificationsURL": "https://hooks.example.com/x"}).encode()}
-    tar = tar_of(good | bad, symlinks={"link.jpg": "/etc/passwd"}, devices=["dev.jpg"])
+    tar = tar_of(good | bad, symlinks={"link.jpg": "/etc/passwd"}, hardlinks={"hard.jpg": "img-0.jpg"},
+                 devices=["dev.jpg"])
     await upload_tar(ingest, "bulk", tar)
     (shard,) = await shards_settled(ingest, "bulk")
     assert shard["statusName"] == "indexed-with-failures" and shard["statusType"] == "warning"
@@ -29,6 +30,7 @@ async def test_tar_is_indexed_in_the_background_and_bad_members_recorded(
     failed = await failures(ingest, "bulk", shard["shardId"])
     assert failed["../evil.jpg"][0] == "unsafe-path" and failed["/abs.jpg"][0] == "unsafe-path"
     assert failed["link.jpg"][0] == "unsafe-path" and "links" in failed["link.jpg"][1]
+    assert failed["hard.jpg"][0] == "unsafe-path" and "links" in failed["hard.jpg"][1]
     assert failed["dev.jpg"][0] == "unsupported-content"
     assert failed["empty.jpg"][0] == "empty-file" and failed["note.txt"][0] == "unsupported-content"
     assert failed["truncated.jpg"][0] == "corrupted-file" and failed["bomb.png"][0] == "image-too-large"

@@ -2,6 +2,7 @@ import asyncio
 import time
 
 import asyncpg
+import pytest
 
 from tests.fixtures.media import jpeg
 from tests.fixtures.pipeline import Pipeline, job_body
@@ -76,3 +77,27 @@ async def test_cumulative_runtime_beyond_the_timeout_fails_the_job(pipeline: Pip
     assert states.get("aborted", 0) > 0 and states.get("succeeded", 0) < 15
     logs = (await p.jobs_get("/jobs/timeout/logs", severity="error")).json()["logs"]
     assert logs and "processing timeout" in logs[-1]["payload"]["reason"]
+
+
+@pytest.mark.parametrize("pipeline", [{"scheduler": {"task_stall_s": 2.0}}], indirect=True)
+async def test_a_running_task_without_heartbeat_is_dispatched_again(pipeline: Pipeline, pool: asyncpg.Pool) -> None:
+    """A worker that dies (or a task.done lost with a broker) must not leave a task running forever."""
+    p = pipeline
+    ws = p.staging.workspace
+    await _stage(p, "stall", 2)
+    await p.put_workflow("detect", detect_workflow())
+    body = job_body(ws.slug, "stall", "detect")
+    body["computeConfiguration"]["machineType"] = "gpu"  # no GPU worker here: the task waits, then "dies"
+    assert (await p.jobs_post("/jobs/stall-job", json=body)).status_code == 200
+    await pool.execute("UPDATE tasks SET state = 'running', updated_at = now() - interval '1 hour'"
+                       " WHERE workspace_id = $1::uuid AND job_id = 'stall-job'", ws.id)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        (task,) = (await p.jobs_get("/jobs/stall-job/stages/processing/tasks")).json()["tasks"]
+        if task["notification"]["attempt"] == 2:
+            break
+        await asyncio.sleep(0.2)
+    assert task["notification"] == {**task["notification"], "state": "queued", "attempt": 2}
+    logs = (await p.jobs_get("/jobs/stall-job/logs")).json()["logs"]
+    assert any(entry["logType"] == "tasks-requeued" for entry in logs)
+    assert (await p.jobs_post("/jobs/stall-job/abort")).status_code == 200
