@@ -97,13 +97,13 @@ def running_conveyor(**settings: str) -> Iterator[tuple[str, str]]:
             local_stack().stop()
 
 
-def wait_job(client: Any, job_id: str, timeout: float = 3600) -> dict[str, Any]:
+def wait_job(client: Any, job_id: str, timeout: float = 3600, poll_s: float = 0.5) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = client.job(job_id)
         if job["isTerminal"]:
             return job
-        time.sleep(0.2)
+        time.sleep(poll_s)  # as a client would; polling faster takes CPU from the job it measures
     raise TimeoutError(f"job {job_id} not finished after {timeout}s")
 
 

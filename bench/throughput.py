@@ -38,8 +38,8 @@ def bare_loop(files: list[Path], threads: int | None, batch: int) -> tuple[float
     return len(files) / (time.perf_counter() - started), found
 
 
-def conveyor_job(files: list[Path], threads: int | None) -> dict[str, float]:
-    env = {"WORKER_ORT_THREADS": str(threads or 0)}
+def conveyor_job(files: list[Path], threads: int | None, worker_env: dict[str, str]) -> dict[str, float]:
+    env = {"WORKER_ORT_THREADS": str(threads or 0), **worker_env}
     with running_conveyor(**env) as (base, key):
         client = ConveyorClient(base, key)
         try:
@@ -74,12 +74,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--images", type=int, default=500)
     parser.add_argument("--threads", type=int, default=0, help="onnxruntime threads (0: one per core)")
+    parser.add_argument("--worker", action="append", default=[], metavar="KEY=VALUE",
+                        help="worker setting for the Conveyor run, e.g. WORKER_BATCH_SIZE=1 (repeatable)")
+    parser.add_argument("--conveyor-only", action="store_true", help="only the Conveyor run (tuning)")
     args = parser.parse_args()
     files = real_images(args.images)
     threads = args.threads or None
+    worker_env = dict(kv.split("=", 1) for kv in args.worker)
+    if args.conveyor_only:
+        print(conveyor_job(files, threads, worker_env))
+        return
     bare_1, detections = bare_loop(files, threads, batch=1)
     bare_8, _ = bare_loop(files, threads, batch=8)
-    conveyor = conveyor_job(files, threads)
+    conveyor = conveyor_job(files, threads, worker_env)
     ratio = conveyor["images_per_s"] / bare_1
     rows = [("images", f"{len(files)} real photos/frames, 320-1600 px wide"),
             ("bare loop (batch 1)", f"{bare_1:.1f} images/s ({detections} detections)"),

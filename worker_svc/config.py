@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Literal
 
 from pydantic_settings import SettingsConfigDict
@@ -17,8 +18,17 @@ class WorkerSettings(ServiceSettings):
     machine_type: Literal["cpu", "gpu"] = "cpu"
     # tasks run at once by this process (each uses onnxruntime's own thread pool)
     concurrency: int = 1
-    # onnxruntime intra-op threads (0: onnxruntime's default, one per core)
+    # onnxruntime sessions serving each model at once (0: one per CPU core on cpu machines, one on gpu)
+    inference_lanes: int = 0
+    # onnxruntime intra-op threads of each session (0: the cores divided among the lanes)
     ort_threads: int = 0
+    # let idle onnxruntime threads busy-wait for work (helps a dedicated inference box; on shared cores it
+    # takes cycles from downloads and decodes)
+    ort_spinning: bool = False
+    # images per onnxruntime run, gathered from concurrent workflow runs (0: 1 on cpu, 8 on gpu)
+    batch_size: int = 0
+    # how long a model waits for more images before running a partial batch
+    batch_wait_ms: float = 5.0
     # files downloaded and decoded ahead of inference
     prefetch: int = 8
     abort_check_interval_s: float = 1.0
@@ -26,3 +36,21 @@ class WorkerSettings(ServiceSettings):
     heartbeat_interval_s: float = 5.0
     progress_interval_s: float = 1.0
     model_cache_size: int = 4
+
+    @property
+    def lanes(self) -> int:
+        return self.inference_lanes or (1 if self.machine_type == "gpu" else os.cpu_count() or 1)
+
+    @property
+    def batch(self) -> int:
+        return self.batch_size or (8 if self.machine_type == "gpu" else 1)
+
+    @property
+    def session_threads(self) -> int:
+        return self.ort_threads or max(1, (os.cpu_count() or 1) // self.lanes)
+
+    @property
+    def in_flight(self) -> int:
+        """Images a task keeps in its workflow at once: every lane's batch, and as many again being
+        pre-processed (letterbox) and post-processed (NMS, serialisation) while the lanes run."""
+        return 2 * self.lanes * self.batch

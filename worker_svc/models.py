@@ -34,13 +34,18 @@ class ModelFile:
 
 class ModelCache:
     def __init__(self, pool: asyncpg.Pool, store: ObjectStore, cache_dir: Path, *, threads: int = 0,
-                 size: int = 4, prefer_gpu: bool = True) -> None:
+                 size: int = 4, prefer_gpu: bool = True, batch_size: int = 1, lanes: int = 1, batch_wait_s: float = 0.005,
+                 spin: bool = True) -> None:
         self.pool = pool
         self.store = store
         self.cache_dir = cache_dir / "registry"
         self.threads = threads or None
         self.size = size
         self.prefer_gpu = prefer_gpu
+        self.batch_size = batch_size
+        self.lanes = lanes
+        self.batch_wait_s = batch_wait_s
+        self.spin = spin
         self._loaded: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._lock = asyncio.Lock()
 
@@ -73,15 +78,20 @@ class ModelCache:
             model = await asyncio.to_thread(self._build, file)
             self._loaded[key] = model
             while len(self._loaded) > self.size:
-                self._loaded.popitem(last=False)
+                _, evicted = self._loaded.popitem(last=False)
+                evicted.close()  # a run still holding it finishes its batch first
             return model
 
-    def _build(self, f: ModelFile) -> Any:
+    def _build(self, f: ModelFile) -> OnnxClassifier | OnnxDetector:
+        model: OnnxClassifier | OnnxDetector
         if f.task == "classification":
-            return OnnxClassifier(Path(f.path), f.class_names, input_size=f.input_size, threads=self.threads,
-                                  prefer_gpu=self.prefer_gpu)
-        return OnnxDetector(Path(f.path), f.class_names, input_size=f.input_size, layout=f.layout,
-                            threads=self.threads, prefer_gpu=self.prefer_gpu)
+            model = OnnxClassifier(Path(f.path), f.class_names, input_size=f.input_size, threads=self.threads,
+                                   prefer_gpu=self.prefer_gpu, spin=self.spin)
+        else:
+            model = OnnxDetector(Path(f.path), f.class_names, input_size=f.input_size, layout=f.layout,
+                                 threads=self.threads, prefer_gpu=self.prefer_gpu, spin=self.spin)
+        model.enable_batching(self.batch_size, self.batch_wait_s, self.lanes)
+        return model
 
 
 class LoadedModels:

@@ -17,6 +17,7 @@ import posixpath
 import tempfile
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +68,9 @@ class TaskRunner:
         self.pool = pool
         self.store = store
         self.backend = backend
+        # workflow runs, apart from downloads and decodes (asyncio's default pool)
+        self._executor = ThreadPoolExecutor(settings.in_flight * max(1, settings.concurrency),
+                                            thread_name_prefix="workflow")
 
     async def handle(self, event: TaskReadyV1) -> None:
         with bound(workspace_id=event.workspace_id, job_id=event.job_id, task_id=event.task_id,
@@ -137,28 +141,49 @@ class TaskRunner:
                 await self._video(workflow, f, spec.get("maxVideoFPS"), persist, output, aborted)
                 await progress.step()
         else:
+            await self._images(workflow, files, persist, output, progress, aborted)
+        if aborted.is_set():
+            raise TaskAborted
+        return output
+
+    async def _images(self, workflow: PreparedWorkflow, files: list[asyncpg.Record], persist: set[str],
+                      output: TaskOutput, progress: _Progress, aborted: asyncio.Event) -> None:
+        """Up to ``in_flight`` images in the workflow at once (their model calls share the model's lanes and
+        batches); results are recorded in file order."""
+        running: deque[tuple[str, asyncio.Task[dict[str, Any]]]] = deque()
+
+        async def record_oldest() -> None:
+            name, run = running.popleft()
+            try:
+                result = await run
+            except WorkflowRunFailed as exc:
+                output.failed.append((name, f"the workflow failed on this image: {exc}"))
+            else:
+                output.records.append({"image": name, **self._serialize(result, name, persist, output)})
+                output.processed += 1
+            await progress.step()
+
+        try:
             async for name, image in self._prefetched(files):
                 if aborted.is_set():
                     raise TaskAborted
                 if isinstance(image, FileFailed):
                     output.failed.append((name, image.reason))
-                else:
-                    try:
-                        result = await self._timed(workflow, image, name)
-                    except WorkflowRunFailed as exc:
-                        output.failed.append((name, f"the workflow failed on this image: {exc}"))
-                    else:
-                        output.records.append({"image": name, **self._serialize(result, name, persist, output)})
-                        output.processed += 1
-                await progress.step()
-        if aborted.is_set():
-            raise TaskAborted
-        return output
+                    await progress.step()
+                    continue
+                running.append((name, asyncio.create_task(self._timed(workflow, image, name))))
+                if len(running) >= self.settings.in_flight:
+                    await record_oldest()
+            while running:
+                await record_oldest()
+        finally:
+            for _, run in running:
+                run.cancel()
 
     async def _timed(self, workflow: PreparedWorkflow, image: np.ndarray, name: str) -> dict[str, Any]:
         started = time.perf_counter()
         try:
-            return await asyncio.to_thread(workflow.run, image, name)
+            return await asyncio.get_running_loop().run_in_executor(self._executor, workflow.run, image, name)
         finally:
             FILE_LATENCY.labels(self.settings.machine_type).observe(time.perf_counter() - started)
 

@@ -7,26 +7,42 @@ from typing import Any
 
 import cv2
 import numpy as np
+import onnxruntime as ort
 
-from shared.models.detector import open_session
+from shared.models.batching import DynamicBatcher
+from shared.models.detector import open_session, serve_in_lanes
 
 
 class OnnxClassifier:
     def __init__(self, model_path: Path, class_names: list[str], *, input_size: int | None = None,
-                 threads: int | None = None, prefer_gpu: bool = True) -> None:
-        self.session = open_session(model_path, threads, prefer_gpu)
+                 threads: int | None = None, prefer_gpu: bool = True, spin: bool = True) -> None:
+        self.session = open_session(model_path, threads, prefer_gpu, spin)
+        self.opened_with = (model_path, threads, prefer_gpu, spin)
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         fixed = inp.shape[2] if isinstance(inp.shape[2], int) else None
         self.input_size = int(input_size or fixed or 224)
         self.class_names = class_names
+        self.batcher: DynamicBatcher | None = None
+
+    def enable_batching(self, max_batch: int, max_wait_s: float = 0.005, lanes: int = 1) -> None:
+        self.batcher = serve_in_lanes(self, self.infer, max_batch, max_wait_s, lanes)
+
+    def close(self) -> None:
+        if self.batcher is not None:
+            self.batcher.close()
+
+    def infer(self, batch: np.ndarray, session: ort.InferenceSession | None = None) -> tuple[np.ndarray]:
+        (scores,) = (session or self.session).run(None, {self.input_name: batch})
+        return (np.asarray(scores),)
 
     def classify(self, images_bgr: list[np.ndarray], *, confidence: float = 0.0) -> list[dict[str, Any]]:
         if not images_bgr:
             return []
         s = self.input_size
         batch = np.stack([cv2.resize(img, (s, s))[:, :, ::-1].transpose(2, 0, 1) for img in images_bgr])
-        (scores,) = self.session.run(None, {self.input_name: batch.astype(np.float32) / 255.0})
+        inputs = batch.astype(np.float32) / 255.0
+        (scores,) = self.batcher(inputs) if self.batcher else self.infer(inputs)
         scores = np.asarray(scores, np.float64).reshape(len(images_bgr), -1)
         out = []
         for img, row in zip(images_bgr, scores, strict=True):

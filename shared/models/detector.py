@@ -12,6 +12,7 @@ The CUDA execution provider is used when onnxruntime-gpu offers it.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,8 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 import onnxruntime as ort
+
+from shared.models.batching import DynamicBatcher
 
 Layout = Literal["boxes-scores", "yolov8"]
 LETTERBOX_FILL = 114
@@ -31,20 +34,42 @@ def available_providers(prefer_gpu: bool = True) -> list[str]:
     return [p for p in wanted if p in have] or ["CPUExecutionProvider"]
 
 
-def open_session(model_path: Path, threads: int | None, prefer_gpu: bool) -> ort.InferenceSession:
+def open_session(model_path: Path, threads: int | None, prefer_gpu: bool, spin: bool = True) -> ort.InferenceSession:
     """An onnxruntime session with every graph optimisation; older onnxruntime releases (the one the
-    Workflows Execution Engine pins, say) break some graphs in their fusions, so fall back to basic ones."""
+    Workflows Execution Engine pins, say) break some graphs in their fusions, so fall back to basic ones.
+    ``spin=False`` stops idle intra-op threads busy-waiting: a process that decodes and does I/O beside
+    inference on the same cores (a worker) gets those cycles back."""
     for level in (ort.GraphOptimizationLevel.ORT_ENABLE_ALL, ort.GraphOptimizationLevel.ORT_ENABLE_BASIC):
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = threads
         opts.graph_optimization_level = level
+        if not spin:
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             return ort.InferenceSession(str(model_path), opts, providers=available_providers(prefer_gpu))
         except Exception:
             if level == ort.GraphOptimizationLevel.ORT_ENABLE_BASIC:
                 raise
     raise AssertionError("unreachable")
+
+
+def accepts_batches(session: ort.InferenceSession) -> bool:
+    """Whether the model's batch dimension is dynamic (some exports fix it at 1)."""
+    first = session.get_inputs()[0].shape[0]
+    return not isinstance(first, int) or first > 1
+
+
+def serve_in_lanes(model: Any, infer: Any, max_batch: int, max_wait_s: float, lanes: int) -> DynamicBatcher | None:
+    """A batcher over ``lanes`` sessions of ``model`` (its own and lanes - 1 more, opened as it was), or None
+    where there is nothing to gain (one lane, batches of one) or the model takes one image at a time."""
+    if not accepts_batches(model.session):
+        max_batch = 1
+    if lanes <= 1 and max_batch <= 1:
+        return None
+    sessions = [model.session] + [open_session(*model.opened_with) for _ in range(lanes - 1)]
+    return DynamicBatcher([functools.partial(infer, session=s) for s in sessions], max_batch=max_batch,
+                          max_wait_s=max_wait_s, name=type(model).__name__)
 
 
 @dataclass(frozen=True)
@@ -86,8 +111,10 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarr
 
 class OnnxDetector:
     def __init__(self, model_path: Path, class_names: list[str], *, input_size: int | None = None,
-                 layout: Layout | None = None, threads: int | None = None, prefer_gpu: bool = True) -> None:
-        self.session = open_session(model_path, threads, prefer_gpu)
+                 layout: Layout | None = None, threads: int | None = None, prefer_gpu: bool = True,
+                 spin: bool = True) -> None:
+        self.session = open_session(model_path, threads, prefer_gpu, spin)
+        self.opened_with = (model_path, threads, prefer_gpu, spin)
         self.class_names = class_names
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
@@ -95,6 +122,15 @@ class OnnxDetector:
         self.input_size = int(input_size or fixed or 640)
         outputs = [o.name for o in self.session.get_outputs()]
         self.layout: Layout = layout or ("boxes-scores" if {"boxes", "scores"} <= set(outputs) else "yolov8")
+        self.batcher: DynamicBatcher | None = None
+
+    def enable_batching(self, max_batch: int, max_wait_s: float = 0.005, lanes: int = 1) -> None:
+        """Concurrent ``detect`` calls share session runs of up to ``max_batch`` images, on ``lanes`` sessions."""
+        self.batcher = serve_in_lanes(self, self.infer, max_batch, max_wait_s, lanes)
+
+    def close(self) -> None:
+        if self.batcher is not None:
+            self.batcher.close()
 
     @property
     def providers(self) -> list[str]:
@@ -109,12 +145,13 @@ class OnnxDetector:
             boxes.append(lb)
         return batch, boxes
 
-    def infer(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def infer(self, batch: np.ndarray, session: ort.InferenceSession | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Raw model output as (boxes x1y1x2y2 [N, A, 4], class scores [N, A, C]) in input pixels."""
+        session = session or self.session
         if self.layout == "boxes-scores":
-            boxes, scores = self.session.run(["boxes", "scores"], {self.input_name: batch})
+            boxes, scores = session.run(["boxes", "scores"], {self.input_name: batch})
             return boxes, scores
-        (out,) = self.session.run(None, {self.input_name: batch})
+        (out,) = session.run(None, {self.input_name: batch})
         out = out.transpose(0, 2, 1)  # [N, A, 4 + C]
         cxcy, wh = out[..., :2], out[..., 2:4]
         return np.concatenate([cxcy - wh / 2, cxcy + wh / 2], axis=-1), out[..., 4:]
@@ -155,7 +192,7 @@ class OnnxDetector:
         if not images_bgr:
             return []
         batch, letterboxes = self.preprocess(images_bgr)
-        boxes, scores = self.infer(batch)
+        boxes, scores = self.batcher(batch) if self.batcher else self.infer(batch)
         return [
             self.postprocess(boxes[i], scores[i], letterboxes[i], images_bgr[i].shape, confidence=confidence,
                              iou_threshold=iou_threshold, max_detections=max_detections, class_filter=class_filter)

@@ -1,0 +1,107 @@
+"""Dynamic batching: concurrent callers share model runs and each gets exactly its own rows back."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from shared.models.batching import DynamicBatcher
+from shared.models.default import ensure_default_model, sample_photos
+from shared.models.detector import OnnxDetector
+
+
+class RecordingModel:
+    """Doubles each input row and records the batch sizes it was called with."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+        self.gate = threading.Event()
+
+    def __call__(self, inputs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        self.gate.wait(5)
+        self.sizes.append(len(inputs))
+        return inputs * 2, inputs.sum(axis=1)
+
+
+def test_concurrent_callers_are_batched_and_get_their_own_rows() -> None:
+    model = RecordingModel()
+    batcher = DynamicBatcher([model], max_batch=4, max_wait_s=0.2)
+    inputs = [np.full((1, 3), i, np.float32) for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(batcher, x) for x in inputs]
+        model.gate.set()
+        results = [f.result(10) for f in futures]
+    for i, (doubled, summed) in enumerate(results):
+        assert doubled.tolist() == [[2 * i] * 3] and summed.tolist() == [3 * i]
+    assert sum(model.sizes) == 8 and max(model.sizes) == 4 and len(model.sizes) < 8
+    assert all(size <= 4 for size in model.sizes)
+    batcher.close()
+
+
+def test_a_request_larger_than_the_batch_runs_alone() -> None:
+    model = RecordingModel()
+    model.gate.set()
+    batcher = DynamicBatcher([model], max_batch=2, max_wait_s=0.01)
+    doubled, _ = batcher(np.ones((5, 2), np.float32))
+    assert doubled.shape == (5, 2) and model.sizes == [5]
+    batcher.close()
+
+
+def test_a_failing_run_fails_every_caller_of_its_batch_and_the_next_batch_still_runs() -> None:
+    calls = []
+
+    def flaky(inputs: np.ndarray) -> tuple[np.ndarray]:
+        calls.append(len(inputs))
+        if len(calls) == 1:
+            raise ValueError("bad tensor")
+        return (inputs,)
+
+    batcher = DynamicBatcher([flaky], max_batch=8, max_wait_s=0.01)
+    with pytest.raises(ValueError, match="bad tensor"):
+        batcher(np.zeros((1, 1)))
+    (out,) = batcher(np.ones((1, 1)))
+    assert out.tolist() == [[1.0]]
+    batcher.close()
+
+
+def test_a_closed_batcher_still_serves_its_callers_unbatched() -> None:
+    model = RecordingModel()
+    model.gate.set()
+    batcher = DynamicBatcher([model], max_batch=4)
+    batcher.close()
+    doubled, _ = batcher(np.ones((1, 2), np.float32))
+    assert doubled.tolist() == [[2.0, 2.0]]
+
+
+def test_lanes_run_batches_at_the_same_time() -> None:
+    barrier = threading.Barrier(2, timeout=5)  # passes only if both lanes are inside a run together
+
+    def lane(inputs: np.ndarray) -> tuple[np.ndarray]:
+        barrier.wait()
+        return (inputs + 1,)
+
+    batcher = DynamicBatcher([lane, lane], max_batch=1)
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(batcher, [np.zeros((1, 1)), np.ones((1, 1))]))
+    assert sorted(float(out[0][0, 0]) for out in results) == [1.0, 2.0]
+    batcher.close()
+
+
+def test_batched_detector_gives_the_same_detections_as_single_runs(tmp_path: Path) -> None:
+    model = ensure_default_model(tmp_path)
+    plain = OnnxDetector(model.onnx_path, model.class_names, input_size=model.input_size, threads=2)
+    batched = OnnxDetector(model.onnx_path, model.class_names, input_size=model.input_size, threads=2)
+    batched.enable_batching(8, max_wait_s=0.05, lanes=2)
+    images = [cv2.imread(str(p)) for p in sample_photos()] * 3
+    with ThreadPoolExecutor(len(images)) as pool:
+        together = list(pool.map(lambda img: batched.detect([img], confidence=0.3)[0], images))
+    assert batched.batcher is not None and batched.batcher.lanes == 2
+    assert batched.batcher.batches < len(images) and batched.batcher.items == len(images)
+    for image, found in zip(images, together, strict=True):
+        (alone,) = plain.detect([image], confidence=0.3)
+        assert [d["class"] for d in found] == [d["class"] for d in alone] and found
+        assert np.allclose([d["x"] for d in found], [d["x"] for d in alone], atol=0.5)
+    batched.close()
