@@ -49,7 +49,7 @@ class _Graph:
 
     def op(self, op_type: str, inputs: list[str], **attrs: object) -> str:
         out = self.name(op_type.lower())
-        self.nodes.append(helper.make_node(op_type, inputs, [out], **attrs))
+        self.nodes.append(helper.make_node(op_type, inputs, [out], name=out, **attrs))
         return out
 
     def ints(self, *values: int) -> str:
@@ -177,8 +177,8 @@ def convert(cfg_path: Path, weights_path: Path, out_path: Path, size: int | None
     decoded = [_decode_head(g, h, input_size) for h in heads]
     boxes = g.op("Concat", [d[0] for d in decoded], axis=1)
     scores = g.op("Concat", [d[1] for d in decoded], axis=1)
-    g.nodes.append(helper.make_node("Identity", [boxes], ["boxes"]))
-    g.nodes.append(helper.make_node("Identity", [scores], ["scores"]))
+    g.nodes.append(helper.make_node("Identity", [boxes], ["boxes"], name="boxes"))
+    g.nodes.append(helper.make_node("Identity", [scores], ["scores"], name="scores"))
     anchors_total = sum(len(h.anchors) * h.size * h.size for h in heads)
     nc = heads[0].classes
     graph = helper.make_graph(

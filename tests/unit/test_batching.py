@@ -1,5 +1,6 @@
 """Dynamic batching: concurrent callers share model runs and each gets exactly its own rows back."""
 
+import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -105,3 +106,16 @@ def test_batched_detector_gives_the_same_detections_as_single_runs(tmp_path: Pat
         assert [d["class"] for d in found] == [d["class"] for d in alone] and found
         assert np.allclose([d["x"] for d in found], [d["x"] for d in alone], atol=0.5)
     batched.close()
+
+
+def test_worker_lanes_default_to_one_per_core_on_cpu_and_batches_on_gpu() -> None:
+    from worker_svc.config import WorkerSettings
+
+    cores = os.cpu_count() or 1
+    cpu = WorkerSettings(machine_type="cpu")
+    assert (cpu.lanes, cpu.batch, cpu.session_threads) == (cores, 1, 1)
+    assert cpu.in_flight == 2 * cores  # every lane busy, as many images again in pre/post-processing
+    gpu = WorkerSettings(machine_type="gpu")
+    assert (gpu.lanes, gpu.batch, gpu.session_threads, gpu.in_flight) == (1, 8, cores, 16)
+    tuned = WorkerSettings(machine_type="cpu", inference_lanes=1, ort_threads=4, batch_size=4)
+    assert (tuned.lanes, tuned.batch, tuned.session_threads, tuned.in_flight) == (1, 4, 4, 8)

@@ -96,3 +96,18 @@ def test_yolov8_layout_is_decoded_into_original_pixels(tmp_path: Path) -> None:
     cat = found[0]
     assert cat["class"] == "cat" and cat["class_id"] == 0 and cat["confidence"] == pytest.approx(0.9)
     assert (cat["x"], cat["y"], cat["width"], cat["height"]) == (64.0, 64.0, 32.0, 16.0)
+
+
+def test_yolov8_head_gives_the_same_detections(tmp_path: Path, default_detector: OnnxDetector) -> None:
+    from shared.models.heads import with_yolov8_head
+
+    model = ensure_default_model(tmp_path)
+    reheaded = OnnxDetector(with_yolov8_head(model.onnx_path, tmp_path / "v8.onnx"), model.class_names,
+                            input_size=model.input_size, threads=2)
+    assert reheaded.layout == "yolov8" and [o.name for o in reheaded.session.get_outputs()] == ["output0"]
+    for image in (_photo("bus.jpg"), _photo("zidane.jpg")):
+        (ours,) = default_detector.detect([image], confidence=0.3)
+        (theirs,) = reheaded.detect([image], confidence=0.3)
+        assert [d["class"] for d in theirs] == [d["class"] for d in ours] and ours
+        assert np.allclose([[d["x"], d["y"], d["width"], d["height"]] for d in theirs],
+                           [[d["x"], d["y"], d["width"], d["height"]] for d in ours], atol=0.5)
