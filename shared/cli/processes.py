@@ -25,10 +25,27 @@ SERVICES = ("ingest", "scheduler", "worker", "export", "notifier")
 
 
 def service_port(name: str) -> int:
-    """Service ports are CONVEYOR_SERVICE_PORT_BASE (8100) + 1..5; the gateway's is CONVEYOR_GATEWAY_PORT (8000)."""
+    """Service ports are CONVEYOR_SERVICE_PORT_BASE (8100) + 1..5; the gateway's is CONVEYOR_GATEWAY_PORT (8000);
+    extra worker processes ``worker-2``, ``worker-3``, ... listen 10 apart from the first."""
     if name == "gateway":
         return gateway_port()
-    return int(os.environ.get("CONVEYOR_SERVICE_PORT_BASE", "8100")) + 1 + SERVICES.index(name)
+    service, _, index = name.partition("-")
+    extra = 10 * (int(index) - 1) if index else 0
+    return int(os.environ.get("CONVEYOR_SERVICE_PORT_BASE", "8100")) + 1 + SERVICES.index(service) + extra
+
+
+def worker_processes() -> int:
+    """Worker processes on this machine (``CONVEYOR_WORKERS``, default 1). One process's event loop can
+    only download and post-process so fast; more processes share the task topic's partitions."""
+    return max(1, int(os.environ.get("CONVEYOR_WORKERS", "1")))
+
+
+def process_names(services: list[str]) -> list[str]:
+    names = []
+    for service in services:
+        count = worker_processes() if service == "worker" else 1
+        names += [service] + [f"{service}-{i}" for i in range(2, count + 1)]
+    return names
 
 
 def gateway_port() -> int:
@@ -118,10 +135,12 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], name: str, timeout: fl
 def start_services(names: list[str]) -> dict[str, subprocess.Popen[bytes]]:
     (home() / "logs").mkdir(parents=True, exist_ok=True)
     procs: dict[str, subprocess.Popen[bytes]] = {}
-    for name in [*names, "gateway"]:
+    for name in [*process_names(names), "gateway"]:
         log = open(home() / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
-        procs[name] = subprocess.Popen([sys.executable, "-m", "shared.cli", "serve", name], stdout=log,
-                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        command = [sys.executable, "-m", "shared.cli", "serve", name.partition("-")[0], "--port",
+                   str(service_port(name))]
+        procs[name] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       start_new_session=True)
     (home() / "services.json").write_text(json.dumps({k: p.pid for k, p in procs.items()}))
     for name, proc in procs.items():
         wait_healthy(f"http://127.0.0.1:{service_port(name)}", proc, name)
