@@ -84,7 +84,8 @@ def main() -> None:
             ("staged -> exported", f"{total:.1f} s = {args.files / total:,.0f} files/s"),
             ("submit -> first result", f"p50 {p50:.2f} s, p95 {p95:.2f} s ({len(latencies)} jobs)")]
     report("orchestration", rows, {"files": args.files, "workers": args.workers,
-                                   "stage_files_per_s": args.files / stage_s, "job_files_per_s": args.files / job_s, "end_to_end_files_per_s": args.files / total,
+                                   "stage_files_per_s": args.files / stage_s, "job_files_per_s": args.files / job_s,
+                                   "end_to_end_files_per_s": args.files / total,
                                    "first_result_latency_s": latencies, "p50_s": p50, "p95_s": p95})
 
 

@@ -48,7 +48,8 @@ def service(request: Request) -> StagingService:
 @discovery.get("/")
 async def whoami(ws: Workspace = Depends(current_workspace)) -> dict[str, str]:
     """Workspace discovery: Roboflow clients call ``GET {API_BASE_URL}?api_key=...`` first."""
-    return {"workspace": ws.slug, "welcome": "Welcome to Conveyor", "instructions": "Use this workspace slug in API paths."}
+    return {"workspace": ws.slug, "welcome": "Welcome to Conveyor",
+            "instructions": "Use this workspace slug in API paths."}
 
 
 def _batch(b: Batch) -> BatchMetadata:
@@ -109,7 +110,8 @@ async def list_files(request: Request, batch_id: str, ws: Workspace = Depends(wo
 
 
 @staging.get("/batches/{batch_id}/parts", response_model=ListPartsResponse)
-async def list_parts(request: Request, batch_id: str, ws: Workspace = Depends(workspace_from_path)) -> ListPartsResponse:
+async def list_parts(request: Request, batch_id: str,
+                     ws: Workspace = Depends(workspace_from_path)) -> ListPartsResponse:
     async with request.app.state.pool.acquire() as conn:
         repo = StagingRepository(conn)
         await service(request).get_batch(repo, ws.id, batch_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.config import ServiceSettings
@@ -22,7 +23,7 @@ class IngestSettings(ServiceSettings):
     fetch_concurrency: int = 8  # reference downloads at once, per shard
     fetch_timeout_s: float = 60.0
     # host:port pairs that reference URLs may target although not public (e.g. an internal mirror)
-    allowed_fetch_hosts: list[str] = []
+    allowed_fetch_hosts: list[str] = Field(default_factory=list)
     link_ttl_s: int = 6 * 3600  # validity of upload and download links
     expiry_sweep_interval_s: float = 300.0
 

@@ -199,7 +199,7 @@ class Indexer:
                 spool.write(chunk)
             spool.seek(0)
             try:
-                archive = tarfile.open(fileobj=spool, mode="r:*")
+                archive = tarfile.open(fileobj=spool, mode="r:*")  # noqa: SIM115 - lives as long as the spool
                 members = archive.getmembers()
             except (tarfile.TarError, EOFError, OSError) as exc:
                 raise ShardFailed("corrupted-archive", f"the upload is not a readable tar archive: {exc}") from None

@@ -134,5 +134,6 @@ def check_tar_member(member: tarfile.TarInfo) -> str:
     if not member.isreg():
         raise FileRejected("unsupported-content", f"{member.name}: not a regular file")
     if member.size > MAX_IMAGE_BYTES:
-        raise FileRejected("file-size-limit-exceeded", f"{member.name} is {member.size} bytes; images are limited to 20 MiB")
+        raise FileRejected("file-size-limit-exceeded",
+                           f"{member.name} is {member.size} bytes; images are limited to 20 MiB")
     return name

@@ -13,6 +13,7 @@ idempotent. Errors are sorted by what the consumer must do:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -61,10 +62,8 @@ async def ensure_topics(kafka: KafkaSettings) -> None:
                 if topic not in existing:
                     wanted.append(NewTopic(topic, num_partitions=parts, replication_factor=1))
         for new in wanted:  # one by one: an "already exists" from a racing service is fine
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([new])
-            except TopicAlreadyExistsError:
-                pass
     finally:
         await admin.close()
 

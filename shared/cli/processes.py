@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import json
 import os
@@ -153,10 +154,8 @@ def stop_services(timeout: float = 15) -> None:
         return
     pids = json.loads(record.read_text())
     for pid in pids.values():
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
     deadline = time.monotonic() + timeout
     for pid in pids.values():
         while time.monotonic() < deadline:
@@ -168,10 +167,8 @@ def stop_services(timeout: float = 15) -> None:
                 break
             time.sleep(0.05)
         else:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
     record.unlink(missing_ok=True)
 
 

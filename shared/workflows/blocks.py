@@ -143,7 +143,8 @@ BLOCKS: list[Block] = [
           {"image": "image", "predictions": "predictions", "copy_image": "value", "text": "value",
            "text_position": "value", "color_palette": "value", "text_scale": "value"},
           ("image", "predictions"), ("image",), _labels),
-    Block(("roboflow_core/property_definition@v1", "PropertyDefinition"), {"data": "predictions", "operations": "value"},
+    Block(("roboflow_core/property_definition@v1", "PropertyDefinition"),
+          {"data": "predictions", "operations": "value"},
           ("data", "operations"), ("output",), _property),
 ]
 

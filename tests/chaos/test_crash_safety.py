@@ -125,7 +125,8 @@ def test_a_job_survives_every_component_crashing_and_loses_nothing(chaos: Chaos)
                     copies[member.name.split("/")[-1]] = data
     names = Counter(r["image"] for r in records)
     missing = sorted({f"f{i:05d}.jpg" for i in range(FILES)} - set(names))
-    failures = [entry["payload"] for entry in api.get(f"{jobs}/crash/logs", params={"severity": "warning"}).json()["logs"]]
+    logs = api.get(f"{jobs}/crash/logs", params={"severity": "warning"}).json()["logs"]
+    failures = [entry["payload"] for entry in logs]
     assert not missing and len(records) == FILES, f"lost {len(missing)} files: {missing[:10]}; failures: {failures}"
     assert max(names.values()) == 1, f"exported twice: {[n for n, c in names.items() if c > 1][:5]}"
     for record in records:

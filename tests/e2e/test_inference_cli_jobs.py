@@ -101,7 +101,8 @@ def test_process_videos_with_fps_subsampling(inference_cli: Path, deployment: De
     assert exported.returncode == 0, exported.stdout + exported.stderr
     (results,) = list(target.rglob("results.csv"))
     lines = results.read_text().strip().splitlines()
-    assert lines[0].startswith("video,frame_number,frame_timestamp") and len(lines) == 1 + 10  # 20 frames @10fps -> 5fps
+    # 20 frames at 10 fps sampled at 5 fps: a header and 10 rows
+    assert lines[0].startswith("video,frame_number,frame_timestamp") and len(lines) == 1 + 10
 
 
 def test_abort_and_restart_job(inference_cli: Path, deployment: Deployment, staged: dict[str, int]) -> None:
