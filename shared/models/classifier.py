@@ -9,11 +9,10 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from shared.models.batching import DynamicBatcher
-from shared.models.detector import open_session, serve_in_lanes
+from shared.models.detector import SessionModel, open_session
 
 
-class OnnxClassifier:
+class OnnxClassifier(SessionModel):
     def __init__(self, model_path: Path, class_names: list[str], *, input_size: int | None = None,
                  threads: int | None = None, prefer_gpu: bool = True, spin: bool = True) -> None:
         self.session = open_session(model_path, threads, prefer_gpu, spin)
@@ -23,14 +22,6 @@ class OnnxClassifier:
         fixed = inp.shape[2] if isinstance(inp.shape[2], int) else None
         self.input_size = int(input_size or fixed or 224)
         self.class_names = class_names
-        self.batcher: DynamicBatcher | None = None
-
-    def enable_batching(self, max_batch: int, max_wait_s: float = 0.005, lanes: int = 1) -> None:
-        self.batcher = serve_in_lanes(self, self.infer, max_batch, max_wait_s, lanes)
-
-    def close(self) -> None:
-        if self.batcher is not None:
-            self.batcher.close()
 
     def infer(self, batch: np.ndarray, session: ort.InferenceSession | None = None) -> tuple[np.ndarray]:
         (scores,) = (session or self.session).run(None, {self.input_name: batch})
@@ -42,7 +33,7 @@ class OnnxClassifier:
         s = self.input_size
         batch = np.stack([cv2.resize(img, (s, s))[:, :, ::-1].transpose(2, 0, 1) for img in images_bgr])
         inputs = batch.astype(np.float32) / 255.0
-        (scores,) = self.batcher(inputs) if self.batcher else self.infer(inputs)
+        (scores,) = self.run_batch(inputs)
         scores = np.asarray(scores, np.float64).reshape(len(images_bgr), -1)
         out = []
         for img, row in zip(images_bgr, scores, strict=True):

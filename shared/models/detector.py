@@ -60,16 +60,35 @@ def accepts_batches(session: ort.InferenceSession) -> bool:
     return not isinstance(first, int) or first > 1
 
 
-def serve_in_lanes(model: Any, infer: Any, max_batch: int, max_wait_s: float, lanes: int) -> DynamicBatcher | None:
-    """A batcher over ``lanes`` sessions of ``model`` (its own and lanes - 1 more, opened as it was), or None
-    where there is nothing to gain (one lane, batches of one) or the model takes one image at a time."""
-    if not accepts_batches(model.session):
-        max_batch = 1
-    if lanes <= 1 and max_batch <= 1:
-        return None
-    sessions = [model.session] + [open_session(*model.opened_with) for _ in range(lanes - 1)]
-    return DynamicBatcher([functools.partial(infer, session=s) for s in sessions], max_batch=max_batch,
-                          max_wait_s=max_wait_s, name=type(model).__name__)
+class SessionModel:
+    """A model on one onnxruntime session that can be served in lanes: subclasses set ``session`` and
+    ``opened_with`` (how to open another such session) and implement ``infer(batch, session=None)``."""
+
+    session: ort.InferenceSession
+    opened_with: tuple[Path, int | None, bool, bool]
+    batcher: DynamicBatcher | None = None
+
+    def infer(self, batch: np.ndarray, session: ort.InferenceSession | None = None) -> tuple[np.ndarray, ...]:
+        raise NotImplementedError
+
+    def enable_batching(self, max_batch: int, max_wait_s: float = 0.005, lanes: int = 1) -> None:
+        """Concurrent calls share session runs of up to ``max_batch`` images on ``lanes`` sessions (this one
+        and lanes - 1 more opened the same way); nothing changes where there is nothing to gain (one lane,
+        batches of one) beyond what the model takes (a batch dimension fixed at 1)."""
+        if not accepts_batches(self.session):
+            max_batch = 1
+        if lanes <= 1 and max_batch <= 1:
+            return
+        sessions = [self.session] + [open_session(*self.opened_with) for _ in range(lanes - 1)]
+        self.batcher = DynamicBatcher([functools.partial(self.infer, session=s) for s in sessions],
+                                      max_batch=max_batch, max_wait_s=max_wait_s, name=type(self).__name__)
+
+    def run_batch(self, batch: np.ndarray) -> tuple[np.ndarray, ...]:
+        return self.batcher(batch) if self.batcher else self.infer(batch)
+
+    def close(self) -> None:
+        if self.batcher is not None:
+            self.batcher.close()
 
 
 @dataclass(frozen=True)
@@ -109,7 +128,7 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarr
     return np.array(keep, dtype=np.int64)
 
 
-class OnnxDetector:
+class OnnxDetector(SessionModel):
     def __init__(self, model_path: Path, class_names: list[str], *, input_size: int | None = None,
                  layout: Layout | None = None, threads: int | None = None, prefer_gpu: bool = True,
                  spin: bool = True) -> None:
@@ -122,15 +141,6 @@ class OnnxDetector:
         self.input_size = int(input_size or fixed or 640)
         outputs = [o.name for o in self.session.get_outputs()]
         self.layout: Layout = layout or ("boxes-scores" if {"boxes", "scores"} <= set(outputs) else "yolov8")
-        self.batcher: DynamicBatcher | None = None
-
-    def enable_batching(self, max_batch: int, max_wait_s: float = 0.005, lanes: int = 1) -> None:
-        """Concurrent ``detect`` calls share session runs of up to ``max_batch`` images, on ``lanes`` sessions."""
-        self.batcher = serve_in_lanes(self, self.infer, max_batch, max_wait_s, lanes)
-
-    def close(self) -> None:
-        if self.batcher is not None:
-            self.batcher.close()
 
     @property
     def providers(self) -> list[str]:
@@ -192,7 +202,7 @@ class OnnxDetector:
         if not images_bgr:
             return []
         batch, letterboxes = self.preprocess(images_bgr)
-        boxes, scores = self.batcher(batch) if self.batcher else self.infer(batch)
+        boxes, scores = self.run_batch(batch)
         return [
             self.postprocess(boxes[i], scores[i], letterboxes[i], images_bgr[i].shape, confidence=confidence,
                              iou_threshold=iou_threshold, max_detections=max_detections, class_filter=class_filter)
