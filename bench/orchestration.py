@@ -58,10 +58,12 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--latency-runs", type=int, default=10)
     parser.add_argument("--images-per-task", type=int, default=256)
-    parser.add_argument("--workers", type=int, default=1, help="worker processes (CONVEYOR_WORKERS)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (CONVEYOR_WORKER_PROCESSES)")
+    parser.add_argument("--indexers", type=int, default=1, help="ingest processes (CONVEYOR_INGEST_PROCESSES)")
     args = parser.parse_args()
     with running_conveyor(SCHEDULER_IMAGES_PER_TASK=str(args.images_per_task),
-                          CONVEYOR_WORKERS=str(args.workers)) as (base, key):
+                          CONVEYOR_WORKER_PROCESSES=str(args.workers),
+                          CONVEYOR_INGEST_PROCESSES=str(args.indexers)) as (base, key):
         client = ConveyorClient(base, key)
         try:
             client.put_workflow("noop", NOOP)
@@ -78,12 +80,13 @@ def main() -> None:
     p50 = statistics.median(latencies)
     p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
     total = stage_s + job_s
-    rows = [("files", f"{args.files} small JPEGs, {args.images_per_task} per task, {args.workers} worker process(es)"),
+    rows = [("files", f"{args.files} small JPEGs, {args.images_per_task} per task"),
+            ("processes", f"{args.indexers} ingest, {args.workers} worker"),
             ("staging (upload + index)", f"{stage_s:.1f} s = {args.files / stage_s:,.0f} files/s"),
             ("no-op job (submit -> exported)", f"{job_s:.1f} s = {args.files / job_s:,.0f} files/s"),
             ("staged -> exported", f"{total:.1f} s = {args.files / total:,.0f} files/s"),
             ("submit -> first result", f"p50 {p50:.2f} s, p95 {p95:.2f} s ({len(latencies)} jobs)")]
-    report("orchestration", rows, {"files": args.files, "workers": args.workers,
+    report("orchestration", rows, {"files": args.files, "workers": args.workers, "indexers": args.indexers,
                                    "stage_files_per_s": args.files / stage_s, "job_files_per_s": args.files / job_s,
                                    "end_to_end_files_per_s": args.files / total,
                                    "first_result_latency_s": latencies, "p50_s": p50, "p95_s": p95})

@@ -27,7 +27,7 @@ SERVICES = ("ingest", "scheduler", "worker", "export", "notifier")
 
 def service_port(name: str) -> int:
     """Service ports are CONVEYOR_SERVICE_PORT_BASE (8100) + 1..5; the gateway's is CONVEYOR_GATEWAY_PORT (8000);
-    extra worker processes ``worker-2``, ``worker-3``, ... listen 10 apart from the first."""
+    a service's extra processes (``worker-2``, ``worker-3``, ...) listen 10 apart from its first."""
     if name == "gateway":
         return gateway_port()
     service, _, index = name.partition("-")
@@ -35,17 +35,23 @@ def service_port(name: str) -> int:
     return int(os.environ.get("CONVEYOR_SERVICE_PORT_BASE", "8100")) + 1 + SERVICES.index(service) + extra
 
 
-def worker_processes() -> int:
-    """Worker processes on this machine (``CONVEYOR_WORKERS``, default 1). One process's event loop can
-    only download and post-process so fast; more processes share the task topic's partitions."""
-    return max(1, int(os.environ.get("CONVEYOR_WORKERS", "1")))
+SCALABLE = ("ingest", "worker")
+
+
+def processes_of(service: str) -> int:
+    """Processes of ``service`` on this machine: ``CONVEYOR_WORKER_PROCESSES`` / ``CONVEYOR_INGEST_PROCESSES``
+    (default 1). One process's event loop only downloads, uploads and post-processes so fast; workers share
+    the task topic's partitions and indexers claim shards with SKIP LOCKED. The gateway routes the API to the
+    first process of each service."""
+    if service not in SCALABLE:
+        return 1
+    return max(1, int(os.environ.get(f"CONVEYOR_{service.upper()}_PROCESSES", "1")))
 
 
 def process_names(services: list[str]) -> list[str]:
     names = []
     for service in services:
-        count = worker_processes() if service == "worker" else 1
-        names += [service] + [f"{service}-{i}" for i in range(2, count + 1)]
+        names += [service] + [f"{service}-{i}" for i in range(2, processes_of(service) + 1)]
     return names
 
 
