@@ -188,7 +188,7 @@ class Indexer:
             outcome.failed.append((name, exc.failure_type, exc.reason))
             return
         key = file_key(shard.workspace_id, shard.batch_id, None, name, unique=hashlib.sha256(data).hexdigest()[:16])
-        await self.store.put_bytes(key, data, content_type=content_type)
+        await self.store.put_small(key, data, content_type=content_type)
         outcome.files.append(NewFile(part_name="", file_name=name, shard_id=shard.shard_id,
                                      content_type=content_type, size_bytes=len(data), object_key=key))
 

@@ -32,7 +32,7 @@ from shared.logs import bound
 from shared.metrics import FILE_LATENCY, FILES_PROCESSED, TASK_DURATION, TASKS
 from shared.outbox import stage
 from shared.staging import NewFile, StagingRepository
-from shared.storage import ObjectStore, file_key
+from shared.storage import ObjectMissing, ObjectStore, file_key
 from shared.workflows.errors import WorkflowRunFailed
 from shared.workflows.plans import WorkflowPlan
 from shared.workflows.values import Image, encode_jpeg, serialize
@@ -240,11 +240,9 @@ class TaskRunner:
 
     async def _fetch(self, f: asyncpg.Record) -> bytes:
         try:
-            return await self.store.get_bytes(f["object_key"])
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
-                raise FileFailed("the staged file no longer exists (expired or deleted)") from None
-            raise
+            return await self.store.fetch(f["object_key"])
+        except ObjectMissing:
+            raise FileFailed("the staged file no longer exists (expired or deleted)") from None
 
     async def _video(self, workflow: PreparedWorkflow, f: asyncpg.Record, max_fps: float | None, persist: set[str],
                      output: TaskOutput, aborted: asyncio.Event) -> None:
@@ -319,7 +317,7 @@ class TaskRunner:
         async def put(image_name: str, data: bytes) -> NewFile:
             image_key = file_key(event.workspace_id, batch_id, "images", image_name)
             async with semaphore:
-                await self.store.put_bytes(image_key, data, content_type="image/jpeg")
+                await self.store.put_small(image_key, data, content_type="image/jpeg")
             return NewFile(part_name="images", file_name=image_name, shard_id=event.task_id,
                            content_type="image/jpeg", size_bytes=len(data), object_key=image_key,
                            nested_content_type="images")

@@ -2,8 +2,10 @@ import os
 from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 
-from shared.storage import MULTIPART_CHUNK, ObjectStore
+from shared.errors import TransientError
+from shared.storage import MULTIPART_CHUNK, ObjectMissing, ObjectStore
 
 
 async def test_put_get_and_presigned_urls(store: ObjectStore, unique: str) -> None:
@@ -20,6 +22,28 @@ async def test_put_get_and_presigned_urls(store: ObjectStore, unique: str) -> No
         put_url = await store.presign_put(f"tests/{unique}/b.bin")
         assert (await client.put(put_url, content=b"uploaded")).status_code == 200
     assert await store.get_bytes(f"tests/{unique}/b.bin") == b"uploaded"
+
+
+async def test_small_objects_through_presigned_urls_and_a_missing_one(store: ObjectStore, unique: str) -> None:
+    data = os.urandom(3000)
+    await store.put_small(f"tests/{unique}/small.jpg", data, content_type="image/jpeg")
+    assert await store.fetch(f"tests/{unique}/small.jpg") == data
+    head = await store.client.head_object(Bucket=store.settings.staging_bucket, Key=f"tests/{unique}/small.jpg")
+    assert head["ContentType"] == "image/jpeg"
+    with pytest.raises(ObjectMissing):
+        await store.fetch(f"tests/{unique}/never-written.jpg")
+    with pytest.raises(RuntimeError, match="NoSuchBucket"):  # a 404 too, but a misconfiguration, not a lost file
+        await store.fetch("x", bucket="no-such-bucket-here")
+
+
+async def test_fetch_from_an_unreachable_s3_is_transient(store: ObjectStore) -> None:
+    away = ObjectStore(store.settings.model_copy(update={"endpoint_url": "http://127.0.0.1:9"}))
+    await away.start()
+    try:
+        with pytest.raises(TransientError, match="failed 2 times"):  # consumers wait this out, never dead-letter
+            await away.fetch("any.jpg", attempts=2)
+    finally:
+        await away.close()
 
 
 async def test_streaming_multipart_upload_of_unknown_length(store: ObjectStore, unique: str) -> None:
