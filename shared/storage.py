@@ -15,10 +15,15 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import quote
 
 import aioboto3
 import aiohttp
+import yarl
+from botocore.auth import S3SigV4QueryAuth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from shared.config import S3Settings
@@ -47,6 +52,7 @@ class ObjectStore:
         self._stack = contextlib.AsyncExitStack()
         self._client: Any = None
         self._http: aiohttp.ClientSession | None = None
+        self._credentials = Credentials(settings.access_key_id, settings.secret_access_key)
 
     @property
     def client(self) -> Any:
@@ -116,12 +122,9 @@ class ObjectStore:
                       data: bytes | None = None, content_type: str | None = None) -> bytes:
         if self._http is None:
             raise RuntimeError("ObjectStore.start() was not awaited")
-        params = {"Bucket": bucket or self.settings.staging_bucket, "Key": key}
-        headers = {}
-        if content_type:
-            params["ContentType"] = headers["Content-Type"] = content_type
-        url = await self.client.generate_presigned_url(operation, Params=params, ExpiresIn=900)
         method = "GET" if operation == "get_object" else "PUT"
+        headers = {"Content-Type": content_type} if content_type else {}
+        url = await self._presign(operation, method, bucket or self.settings.staging_bucket, key, headers)
         for attempt in range(attempts):
             try:
                 async with self._http.request(method, url, data=data, headers=headers) as resp:
@@ -137,6 +140,21 @@ class ObjectStore:
                 problem = repr(exc)
             await asyncio.sleep(min(2.0, 0.1 * 2 ** attempt))
         raise TransientError(f"S3 {method} {key} failed {attempts} times: {problem}")
+
+    async def _presign(self, operation: str, method: str, bucket: str, key: str, headers: dict[str, str]) -> yarl.URL:
+        """A path-style SigV4 query-signed URL from botocore's own signer, without the client's endpoint
+        resolution (most of ``generate_presigned_url``'s cost: 0.3 against 1 ms); with no endpoint (AWS
+        itself), the client's full presigning."""
+        if self.settings.endpoint_url is None:
+            params = {"Bucket": bucket, "Key": key}
+            if "Content-Type" in headers:
+                params["ContentType"] = headers["Content-Type"]
+            return yarl.URL(await self.client.generate_presigned_url(operation, Params=params, ExpiresIn=900),
+                            encoded=True)
+        url = f"{self.settings.endpoint_url.rstrip('/')}/{bucket}/{quote(key, safe='/~')}"
+        request = AWSRequest(method=method, url=url, headers=dict(headers))
+        S3SigV4QueryAuth(self._credentials, "s3", self.settings.region, expires=900).add_auth(request)
+        return yarl.URL(request.url, encoded=True)  # as signed: aiohttp must not re-quote it
 
     async def iter_object(self, key: str, *, bucket: str | None = None,
                           chunk: int = 1024 * 1024) -> AsyncIterator[bytes]:
