@@ -5,7 +5,7 @@
 * files/s staged -> exported: a tar of small JPEGs is bulk-uploaded and indexed, then a no-op image job runs
   through both stages (Kafka task events, S3 reads and writes, per-task results, export archives);
 * latency from job submit to the first result (the first task's results durable), p50/p95 over small jobs.
-Written to bench/results/orchestration.json.
+Written to bench/results/orchestration.json (orchestration-<n>-ingest-<m>-worker.json with more processes).
 """
 
 from __future__ import annotations
@@ -86,7 +86,8 @@ def main() -> None:
             ("no-op job (submit -> exported)", f"{job_s:.1f} s = {args.files / job_s:,.0f} files/s"),
             ("staged -> exported", f"{total:.1f} s = {args.files / total:,.0f} files/s"),
             ("submit -> first result", f"p50 {p50:.2f} s, p95 {p95:.2f} s ({len(latencies)} jobs)")]
-    report("orchestration", rows, {"files": args.files, "workers": args.workers, "indexers": args.indexers,
+    layout = "" if args.workers == args.indexers == 1 else f"-{args.indexers}-ingest-{args.workers}-worker"
+    report(f"orchestration{layout}", rows, {"files": args.files, "workers": args.workers, "indexers": args.indexers,
                                    "stage_files_per_s": args.files / stage_s, "job_files_per_s": args.files / job_s,
                                    "end_to_end_files_per_s": args.files / total,
                                    "first_result_latency_s": latencies, "p50_s": p50, "p95_s": p95})
