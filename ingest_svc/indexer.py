@@ -226,7 +226,7 @@ class Indexer:
                     continue
                 accepted.append((name, member))
             existing = await self._existing(shard, [n for n, _ in accepted])
-            semaphore = asyncio.Semaphore(8)
+            semaphore = asyncio.Semaphore(self.settings.store_concurrency)
 
             async def one(name: str, member: tarfile.TarInfo) -> None:
                 if name in existing:
