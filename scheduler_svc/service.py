@@ -121,12 +121,16 @@ class JobService:
         if free <= 0:
             return 0
         claimed = await repo.claim_for_dispatch(job, PROCESSING, free)
+        await self._stage_ready(conn, job, claimed)
+        return len(claimed)
+
+    async def _stage_ready(self, conn: asyncpg.Connection, job: Job, tasks: list[tuple[str, int]]) -> None:
+        """``task.ready`` for each (task, attempt), on the job's machine type's topic, in the outbox."""
         topic = Topic.TASKS_GPU if job.machine_type == "gpu" else Topic.TASKS_CPU
         await stage_many(conn, self.prefix, [
             TaskReadyV1(workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING, task_id=task_id,
                         attempt=attempt, correlation_id=job.job_id)
-            for task_id, attempt in claimed], topic=topic)
-        return len(claimed)
+            for task_id, attempt in tasks], topic=topic)
 
     # ------------------------------------------------------------------ progress
     async def on_task_done(self, conn: asyncpg.Connection, event: TaskDoneV1) -> None:
@@ -284,11 +288,7 @@ class JobService:
         stalled = await repo.requeue_stalled(job, PROCESSING, self.settings.task_stall_s)
         if not stalled:
             return 0
-        topic = Topic.TASKS_GPU if job.machine_type == "gpu" else Topic.TASKS_CPU
-        await stage_many(conn, self.prefix, [
-            TaskReadyV1(workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING, task_id=task_id,
-                        attempt=attempt, correlation_id=job.job_id)
-            for task_id, attempt in stalled], topic=topic)
+        await self._stage_ready(conn, job, stalled)
         await repo.log(job, "warning", "tasks-requeued", {
             "tasks": [t for t, _ in stalled], "reason": f"no heartbeat for {self.settings.task_stall_s:.0f}s"},
             stage_id=PROCESSING)

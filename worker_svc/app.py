@@ -16,10 +16,7 @@ def create_app(settings: WorkerSettings | None = None) -> FastAPI:
     settings = settings or WorkerSettings()
 
     def subscriptions(res: Resources) -> subscribers.Subscriptions:
-        models = ModelCache(res.pool, res.store, settings.cache_dir, threads=settings.session_threads,
-                            size=settings.model_cache_size, prefer_gpu=settings.machine_type == "gpu",
-                            batch_size=settings.batch, lanes=settings.lanes, batch_wait_s=settings.batch_wait_ms / 1000,
-                            spin=settings.ort_spinning)
+        models = ModelCache(res.pool, res.store, settings)
         runner = TaskRunner(settings, res.pool, res.store, build_backend(settings, models))
         res.extras["runner"] = runner
         return subscribers.build(res, settings, runner)

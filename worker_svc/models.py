@@ -19,6 +19,7 @@ from shared.errors import InvalidEvent
 from shared.models.classifier import OnnxClassifier
 from shared.models.detector import OnnxDetector
 from shared.storage import ObjectStore
+from worker_svc.config import WorkerSettings
 
 
 @dataclass(frozen=True)
@@ -33,19 +34,11 @@ class ModelFile:
 
 
 class ModelCache:
-    def __init__(self, pool: asyncpg.Pool, store: ObjectStore, cache_dir: Path, *, threads: int = 0,
-                 size: int = 4, prefer_gpu: bool = True, batch_size: int = 1, lanes: int = 1,
-                 batch_wait_s: float = 0.005, spin: bool = True) -> None:
+    def __init__(self, pool: asyncpg.Pool, store: ObjectStore, settings: WorkerSettings) -> None:
         self.pool = pool
         self.store = store
-        self.cache_dir = cache_dir / "registry"
-        self.threads = threads or None
-        self.size = size
-        self.prefer_gpu = prefer_gpu
-        self.batch_size = batch_size
-        self.lanes = lanes
-        self.batch_wait_s = batch_wait_s
-        self.spin = spin
+        self.settings = settings
+        self.cache_dir = settings.cache_dir / "registry"
         self._loaded: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._lock = asyncio.Lock()
 
@@ -77,20 +70,20 @@ class ModelCache:
                 return self._loaded[key]
             model = await asyncio.to_thread(self._build, file)
             self._loaded[key] = model
-            while len(self._loaded) > self.size:
+            while len(self._loaded) > self.settings.model_cache_size:
                 _, evicted = self._loaded.popitem(last=False)
                 evicted.close()  # a run still holding it finishes its batch first
             return model
 
     def _build(self, f: ModelFile) -> OnnxClassifier | OnnxDetector:
+        s = self.settings
+        session = {"threads": s.session_threads, "prefer_gpu": s.machine_type == "gpu", "spin": s.ort_spinning}
         model: OnnxClassifier | OnnxDetector
         if f.task == "classification":
-            model = OnnxClassifier(Path(f.path), f.class_names, input_size=f.input_size, threads=self.threads,
-                                   prefer_gpu=self.prefer_gpu, spin=self.spin)
+            model = OnnxClassifier(Path(f.path), f.class_names, input_size=f.input_size, **session)
         else:
-            model = OnnxDetector(Path(f.path), f.class_names, input_size=f.input_size, layout=f.layout,
-                                 threads=self.threads, prefer_gpu=self.prefer_gpu, spin=self.spin)
-        model.enable_batching(self.batch_size, self.batch_wait_s, self.lanes)
+            model = OnnxDetector(Path(f.path), f.class_names, input_size=f.input_size, layout=f.layout, **session)
+        model.enable_batching(s.batch, s.batch_wait_ms / 1000, s.lanes)
         return model
 
 
