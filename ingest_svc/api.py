@@ -4,6 +4,7 @@ the signed upload/download links. Each route opens the transaction, calls the se
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from botocore.exceptions import ClientError
 from fastapi import APIRouter, Depends, Request, UploadFile
@@ -100,7 +101,8 @@ async def list_files(request: Request, batch_id: str, ws: Workspace = Depends(wo
         await svc.get_batch(repo, ws.id, batch_id)
         rows = await repo.list_files(ws.id, batch_id, partName, limit + 1, int(cursor.get("s", 0)))
     files = [
-        FileMetadata(download_url=svc.download_link(r["object_key"], r["file_name"], r["content_type"]),
+        FileMetadata(download_url=svc.download_link(r["object_key"], r["file_name"], r["content_type"],
+                                                    _byte_range(r)),
                      file_name=r["file_name"], part_name=r["part_name"] or None, shard_id=r["shard_id"],
                      content_type=r["content_type"], nested_content_type=r["nested_content_type"])
         for r in rows[:limit]
@@ -220,9 +222,9 @@ async def receive_upload(request: Request, token: str) -> JSONResponse:
     upload = Upload(claims["ws"], claims["b"], claims["s"])
     async with request.app.state.pool.acquire() as conn:
         shard = await svc.pending_upload(conn, upload)
-    size = await svc.receive_upload(shard, request.stream())
+    key, size = await svc.receive_upload(shard, request.stream())
     async with transaction(request.app.state.pool) as conn:
-        await svc.complete_upload(conn, shard, size)
+        await svc.complete_upload(conn, shard, key, size)
     return JSONResponse({"status": "ok", "sizeBytes": size})
 
 
@@ -236,5 +238,13 @@ async def download(request: Request, token: str) -> StreamingResponse:
     except ClientError:
         raise NotFound("this file no longer exists (staged data expires after 7 days)") from None
     filename = claims["n"].rsplit("/", 1)[-1].replace('"', "")
-    return StreamingResponse(svc.store.iter_object(claims["k"]), media_type=claims.get("ct"), headers={
-        "Content-Length": str(head["ContentLength"]), "Content-Disposition": f'attachment; filename="{filename}"'})
+    byte_range = tuple(claims["r"]) if claims.get("r") else None  # a file kept inside its uploaded archive
+    size = byte_range[1] - byte_range[0] if byte_range else head["ContentLength"]
+    return StreamingResponse(svc.store.iter_object(claims["k"], byte_range=byte_range), media_type=claims.get("ct"),
+                             headers={"Content-Length": str(size),
+                                      "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _byte_range(row: Any) -> tuple[int, int] | None:
+    offset = row["byte_offset"]
+    return None if offset is None else (offset, offset + row["size_bytes"])

@@ -4,6 +4,11 @@ Indexers in any number of ingest processes claim shards with ``FOR UPDATE SKIP L
 they renew while working; a crashed indexer's shard is taken over when its lease runs out. All S3 writes
 happen first (content-addressed, so a retry overwrites identical objects) and one transaction then
 records the files, the failed files, the events and the notifications: a shard is indexed exactly once.
+
+The images of an uncompressed tar are not copied: each file row names the uploaded archive (whose key is
+unique to that upload, so it never changes) and the member's byte offset, and readers fetch byte ranges.
+Staging then costs one S3 write per archive instead of one per image, and a worker reads a task's
+neighbouring images in one request. Compressed archives and fetched references are copied, one object each.
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "conveyor_shards"
 NOTIFICATION_CONFIG = "notification_config.json"
 MAX_REFERENCES_FILE = 64 * 1024 * 1024
+# gzip, bzip2, xz, zstd: members of a compressed archive are copied out; a plain tar's are read in place
+COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
 
 
 class ShardFailed(Exception):
@@ -198,47 +205,80 @@ class Indexer:
             async for chunk in self.store.iter_object(shard.source_key):
                 spool.write(chunk)
             spool.seek(0)
+            compressed = spool.read(6).startswith(COMPRESSED_MAGIC)
+            spool.seek(0)
             try:
                 archive = tarfile.open(fileobj=spool, mode="r:*")  # noqa: SIM115 - lives as long as the spool
                 members = archive.getmembers()
             except (tarfile.TarError, EOFError, OSError) as exc:
                 raise ShardFailed("corrupted-archive", f"the upload is not a readable tar archive: {exc}") from None
-            accepted: list[tuple[str, tarfile.TarInfo]] = []
-            seen: set[str] = set()
-            for member in members:
-                if member.isdir():
-                    continue
-                if posixpath.normpath(member.name) == NOTIFICATION_CONFIG and member.isreg():
-                    self._read_notification_config(archive, member, outcome)
-                    continue
-                try:
-                    name = check_tar_member(member)
-                except FileRejected as exc:
-                    outcome.failed.append((member.name, exc.failure_type, exc.reason))
-                    continue
-                if name in seen:
-                    outcome.failed.append((name, "duplicated-file-name", f"{name} appears twice in the archive"))
-                    continue
-                seen.add(name)
-                if len(accepted) >= self.settings.max_tar_images:
-                    outcome.failed.append((name, "too-many-files",
-                                           f"an archive may hold at most {self.settings.max_tar_images} images"))
-                    continue
-                accepted.append((name, member))
+            accepted = self._accepted_members(archive, members, outcome)
             existing = await self._existing(shard, [n for n, _ in accepted])
-            semaphore = asyncio.Semaphore(self.settings.store_concurrency)
-
-            async def one(name: str, member: tarfile.TarInfo) -> None:
-                if name in existing:
-                    outcome.failed.append((name, "duplicated-file-name", f"the batch already holds {name}"))
-                    return
-                async with semaphore:
-                    extracted = archive.extractfile(member)
-                    data = extracted.read() if extracted else b""
-                    await self._store_image(shard, name, data, outcome)
-
-            await asyncio.gather(*(one(n, m) for n, m in accepted))
+            outcome.failed += [(n, "duplicated-file-name", f"the batch already holds {n}") for n, _ in accepted
+                               if n in existing]
+            fresh = [(n, m) for n, m in accepted if n not in existing]
+            # an uncompressed archive keeps its images: they are read in place, by byte range
+            in_place = [] if compressed else [(n, m) for n, m in fresh if not m.issparse()]
+            copied = fresh if compressed else [(n, m) for n, m in fresh if m.issparse()]
+            await asyncio.to_thread(self._index_in_place, shard, archive, in_place, outcome)
+            await self._store_members(shard, archive, copied, outcome)
         return outcome
+
+    def _accepted_members(self, archive: tarfile.TarFile, members: list[tarfile.TarInfo],
+                          outcome: Outcome) -> list[tuple[str, tarfile.TarInfo]]:
+        """The archive's images that may be staged, by name; the rest become failed files."""
+        accepted: list[tuple[str, tarfile.TarInfo]] = []
+        seen: set[str] = set()
+        for member in members:
+            if member.isdir():
+                continue
+            if posixpath.normpath(member.name) == NOTIFICATION_CONFIG and member.isreg():
+                self._read_notification_config(archive, member, outcome)
+                continue
+            try:
+                name = check_tar_member(member)
+            except FileRejected as exc:
+                outcome.failed.append((member.name, exc.failure_type, exc.reason))
+                continue
+            if name in seen:
+                outcome.failed.append((name, "duplicated-file-name", f"{name} appears twice in the archive"))
+                continue
+            seen.add(name)
+            if len(accepted) >= self.settings.max_tar_images:
+                outcome.failed.append((name, "too-many-files",
+                                       f"an archive may hold at most {self.settings.max_tar_images} images"))
+                continue
+            accepted.append((name, member))
+        return accepted
+
+    @staticmethod
+    def _index_in_place(shard: Shard, archive: tarfile.TarFile, members: list[tuple[str, tarfile.TarInfo]],
+                        outcome: Outcome) -> None:
+        """Validate images that stay inside the archive (in a thread): no copy is written, the file is the
+        member's bytes of the uploaded object, in archive order (so a task reads neighbours in one request)."""
+        for name, member in members:
+            extracted = archive.extractfile(member)
+            try:
+                content_type = check_image(name, extracted.read() if extracted else b"")
+            except FileRejected as exc:
+                outcome.failed.append((name, exc.failure_type, exc.reason))
+                continue
+            outcome.files.append(NewFile(part_name="", file_name=name, shard_id=shard.shard_id,
+                                         content_type=content_type, size_bytes=member.size,
+                                         object_key=shard.source_key, byte_offset=member.offset_data))
+
+    async def _store_members(self, shard: Shard, archive: tarfile.TarFile, members: list[tuple[str, tarfile.TarInfo]],
+                             outcome: Outcome) -> None:
+        """Copy images out of a compressed archive (or sparse members) into objects of their own."""
+        semaphore = asyncio.Semaphore(self.settings.store_concurrency)
+
+        async def one(name: str, member: tarfile.TarInfo) -> None:
+            async with semaphore:
+                extracted = archive.extractfile(member)
+                data = extracted.read() if extracted else b""
+                await self._store_image(shard, name, data, outcome)
+
+        await asyncio.gather(*(one(n, m) for n, m in members))
 
     @staticmethod
     def _read_notification_config(archive: tarfile.TarFile, member: tarfile.TarInfo, outcome: Outcome) -> None:

@@ -87,9 +87,12 @@ class StagingService:
         return SignedURLDetails(upload_url=f"{self.settings.public_url}/files/upload/{token}",
                                 extension_headers={}, max_file_size_bytes=max_bytes)
 
-    def download_link(self, object_key: str, file_name: str, content_type: str) -> str:
-        token = sign(self.settings.signing_secret, {"kind": DOWNLOAD, "k": object_key, "n": file_name,
-                                                    "ct": content_type}, self.settings.link_ttl_s)
+    def download_link(self, object_key: str, file_name: str, content_type: str,
+                      byte_range: tuple[int, int] | None = None) -> str:
+        claims: dict[str, object] = {"kind": DOWNLOAD, "k": object_key, "n": file_name, "ct": content_type}
+        if byte_range is not None:  # a file kept inside its uploaded archive
+            claims["r"] = list(byte_range)
+        token = sign(self.settings.signing_secret, claims, self.settings.link_ttl_s)
         return f"{self.settings.public_url}/files/download/{token}"
 
     # ------------------------------------------------------------------ simple image upload
@@ -155,8 +158,14 @@ class StagingService:
             raise Conflict("this upload link was already used")
         return shard
 
-    async def receive_upload(self, shard: Shard, body: AsyncIterator[bytes]) -> int:
-        """Stream an uploaded tar or video into S3 (outside any transaction); returns its size."""
+    async def receive_upload(self, shard: Shard, body: AsyncIterator[bytes]) -> tuple[str, int]:
+        """Stream an uploaded tar or video into S3 (outside any transaction); returns its key and size.
+
+        Each attempt at a tar goes to a key of its own: its images are read from the archive in place, so
+        an archive that was indexed must never be overwritten by a second use of the same link."""
+        key = shard.source_key
+        if shard.kind == "tar":
+            key = f"{key.removesuffix('.tar')}-{uuid.uuid4().hex[:12]}.tar"
         limit = self.settings.max_tar_bytes if shard.kind == "tar" else self.settings.max_video_bytes
         head = bytearray()
 
@@ -172,27 +181,27 @@ class StagingService:
                         _check_video_head(shard, bytes(head))
                 yield chunk
 
-        size = await self.store.put_stream(shard.source_key, guarded())
+        size = await self.store.put_stream(key, guarded())
         if size == 0:
-            await self.store.client.delete_object(Bucket=self.settings.s3.staging_bucket, Key=shard.source_key)
+            await self.store.client.delete_object(Bucket=self.settings.s3.staging_bucket, Key=key)
             raise InvalidInput("the upload is empty")
         if shard.kind == "video" and len(head) < 64:
             _check_video_head(shard, bytes(head))
-        return size
+        return key, size
 
-    async def complete_upload(self, conn: asyncpg.Connection, shard: Shard, size: int) -> None:
+    async def complete_upload(self, conn: asyncpg.Connection, shard: Shard, key: str, size: int) -> None:
         repo = StagingRepository(conn)
         if shard.kind == "tar":
             if not await repo.set_shard_status(shard.workspace_id, shard.batch_id, shard.shard_id, "uploaded",
-                                               from_status="awaiting-upload"):
+                                               from_status="awaiting-upload", source_key=key):
+                await self.store.client.delete_object(Bucket=self.settings.s3.staging_bucket, Key=key)
                 raise Conflict("this upload link was already used")
             await conn.execute("SELECT pg_notify('conveyor_shards', '')")
             return
         assert shard.file_name is not None
-        head = await self.store.client.head_object(Bucket=self.settings.s3.staging_bucket, Key=shard.source_key)
+        head = await self.store.client.head_object(Bucket=self.settings.s3.staging_bucket, Key=key)
         new = NewFile(part_name="", file_name=shard.file_name, shard_id=shard.shard_id,
-                      content_type=head.get("ContentType") or "video/mp4", size_bytes=size,
-                      object_key=shard.source_key)
+                      content_type=head.get("ContentType") or "video/mp4", size_bytes=size, object_key=key)
         if not await repo.insert_files(shard.workspace_id, shard.batch_id, [new]):
             raise DuplicateFile(shard.batch_id, shard.file_name)
         await repo.finish_shard(shard, "indexed", 1, 0)
@@ -258,7 +267,7 @@ def _check_video_head(shard: Shard, head: bytes) -> None:
 def ingested_event(ws: str, batch_id: str, f: NewFile) -> FileIngestedV1:
     return FileIngestedV1(workspace_id=ws, batch_id=batch_id, file_name=f.file_name, part_name=f.part_name or None,
                           shard_id=f.shard_id, content_type=f.content_type, size_bytes=f.size_bytes,
-                          object_key=f.object_key)
+                          object_key=f.object_key, byte_offset=f.byte_offset)
 
 
 async def stage_ingested(conn: asyncpg.Connection, prefix: str, ws: str, batch_id: str, files: list[NewFile]) -> None:

@@ -50,6 +50,11 @@ class NewFile:
     size_bytes: int
     object_key: str
     nested_content_type: str | None = None
+    byte_offset: int | None = None  # set: the file is ``size_bytes`` bytes of ``object_key`` (an archive) from here
+
+    @property
+    def byte_range(self) -> tuple[int, int] | None:
+        return None if self.byte_offset is None else (self.byte_offset, self.byte_offset + self.size_bytes)
 
 
 _BATCH_COLS = "workspace_id, batch_id, display_name, batch_type, content_type, created_at, expires_at"
@@ -127,12 +132,12 @@ class StagingRepository:
             return set()
         rows = await self.conn.fetch(
             "INSERT INTO files (workspace_id, batch_id, part_name, file_name, shard_id, content_type,"
-            " nested_content_type, size_bytes, object_key)"
+            " nested_content_type, size_bytes, object_key, byte_offset)"
             " SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
-            " $8::bigint[], $9::text[]) ON CONFLICT DO NOTHING RETURNING file_name",
+            " $8::bigint[], $9::text[], $10::bigint[]) ON CONFLICT DO NOTHING RETURNING file_name",
             uuid.UUID(ws), batch_id, [f.part_name for f in files], [f.file_name for f in files],
             [f.shard_id for f in files], [f.content_type for f in files], [f.nested_content_type for f in files],
-            [f.size_bytes for f in files], [f.object_key for f in files])
+            [f.size_bytes for f in files], [f.object_key for f in files], [f.byte_offset for f in files])
         return {r["file_name"] for r in rows}
 
     async def existing_names(self, ws: str, batch_id: str, part_name: str, names: list[str]) -> set[str]:
@@ -151,7 +156,8 @@ class StagingRepository:
 
     async def list_files(self, ws: str, batch_id: str, part_name: str | None, limit: int,
                          after_seq: int) -> list[asyncpg.Record]:
-        cols = ("seq, part_name, file_name, shard_id, content_type, nested_content_type, size_bytes, object_key")
+        cols = ("seq, part_name, file_name, shard_id, content_type, nested_content_type, size_bytes, object_key,"
+                " byte_offset")
         if part_name is None:
             return await self.conn.fetch(
                 f"SELECT {cols} FROM files WHERE workspace_id = $1 AND batch_id = $2 AND seq > $3"
@@ -162,8 +168,8 @@ class StagingRepository:
 
     async def get_file(self, ws: str, batch_id: str, part_name: str, file_name: str) -> asyncpg.Record | None:
         return await self.conn.fetchrow(
-            "SELECT object_key, content_type, size_bytes FROM files WHERE workspace_id = $1 AND batch_id = $2"
-            " AND part_name = $3 AND file_name = $4", uuid.UUID(ws), batch_id, part_name, file_name)
+            "SELECT object_key, byte_offset, content_type, size_bytes FROM files WHERE workspace_id = $1"
+            " AND batch_id = $2 AND part_name = $3 AND file_name = $4", uuid.UUID(ws), batch_id, part_name, file_name)
 
     async def insert_failed(self, ws: str, batch_id: str, shard_id: str,
                             failures: list[tuple[str, str, str]]) -> None:
@@ -210,11 +216,13 @@ class StagingRepository:
         return [_shard(r) for r in rows]
 
     async def set_shard_status(self, ws: str, batch_id: str, shard_id: str, status: str, *,
-                               from_status: str | None = None, file_name: str | None = None) -> bool:
+                               from_status: str | None = None, file_name: str | None = None,
+                               source_key: str | None = None) -> bool:
         result = await self.conn.execute(
-            "UPDATE shards SET status = $4, file_name = coalesce($6, file_name), updated_at = now()"
+            "UPDATE shards SET status = $4, file_name = coalesce($6, file_name),"
+            " source_key = coalesce($7, source_key), updated_at = now()"
             " WHERE workspace_id = $1 AND batch_id = $2 AND shard_id = $3 AND ($5::text IS NULL OR status = $5)",
-            uuid.UUID(ws), batch_id, shard_id, status, from_status, file_name)
+            uuid.UUID(ws), batch_id, shard_id, status, from_status, file_name, source_key)
         return result.endswith(" 1")
 
     async def claim_shard(self, lease_s: float, max_attempts: int) -> Shard | None:

@@ -72,7 +72,8 @@ class WorkerRepository:
     async def input_files(self, ws: str, batch_id: str, part_name: str | None, seq_from: int,
                           seq_to: int) -> list[asyncpg.Record]:
         return await self.conn.fetch(
-            "SELECT file_name, object_key, content_type FROM files WHERE workspace_id = $1 AND batch_id = $2"
+            "SELECT file_name, object_key, byte_offset, size_bytes, content_type FROM files"
+            " WHERE workspace_id = $1 AND batch_id = $2"
             " AND ($3::text IS NULL OR part_name = $3) AND seq BETWEEN $4 AND $5 ORDER BY seq",
             uuid.UUID(ws), batch_id, part_name, seq_from, seq_to)
 

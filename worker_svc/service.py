@@ -41,6 +41,7 @@ from worker_svc.config import WorkerSettings
 from worker_svc.errors import FileFailed, TaskAborted
 from worker_svc.repository import JobView, WorkerRepository
 from worker_svc.results import encode
+from worker_svc.spans import SpanTooShort, StagedReader
 from worker_svc.video import sampled_frames
 
 log = logging.getLogger(__name__)
@@ -215,18 +216,24 @@ class TaskRunner:
 
     async def _prefetched(self, files: list[asyncpg.Record]) -> AsyncIterator[tuple[str, np.ndarray | FileFailed]]:
         """Files downloaded and decoded ``prefetch`` ahead, in order."""
+        reader = StagedReader(self.store, files)
 
-        async def load(f: asyncpg.Record) -> tuple[str, np.ndarray | FileFailed]:
+        async def load(index: int) -> tuple[str, np.ndarray | FileFailed]:
+            name = files[index]["file_name"]
             try:
-                data = await self._fetch(f)
-                return f["file_name"], await asyncio.to_thread(decode_image, data)
+                data = await reader.read(index)
+                return name, await asyncio.to_thread(decode_image, data)
+            except ObjectMissing:
+                return name, FileFailed("the staged file no longer exists (expired or deleted)")
+            except SpanTooShort as exc:
+                return name, FileFailed(f"the staged file is incomplete: its archive is shorter than indexed ({exc})")
             except FileFailed as exc:
-                return f["file_name"], exc
+                return name, exc
 
-        pending = iter(files)
+        pending = iter(range(len(files)))
         # islice, not zip(pending, range(n)): zip would pull (and drop) one file more than the window holds
         window: deque[asyncio.Task[tuple[str, np.ndarray | FileFailed]]] = deque(
-            asyncio.create_task(load(f)) for f in itertools.islice(pending, self.settings.prefetch))
+            asyncio.create_task(load(i)) for i in itertools.islice(pending, self.settings.prefetch))
         try:
             while window:
                 item = await window.popleft()
@@ -237,12 +244,7 @@ class TaskRunner:
         finally:
             for t in window:
                 t.cancel()
-
-    async def _fetch(self, f: asyncpg.Record) -> bytes:
-        try:
-            return await self.store.fetch(f["object_key"])
-        except ObjectMissing:
-            raise FileFailed("the staged file no longer exists (expired or deleted)") from None
+            reader.close()
 
     async def _video(self, workflow: PreparedWorkflow, f: asyncpg.Record, max_fps: float | None, persist: set[str],
                      output: TaskOutput, aborted: asyncio.Event) -> None:

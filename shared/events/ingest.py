@@ -22,6 +22,8 @@ class FileIngestedV1(EventBase):
     content_type: str
     size_bytes: int
     object_key: str
+    # set when the file is kept inside an uploaded archive: its ``size_bytes`` bytes from this offset
+    byte_offset: int | None = None
 
     def key(self) -> str:
         return f"{self.workspace_id}/{self.batch_id}"

@@ -39,6 +39,18 @@ async def test_small_objects_through_presigned_urls_and_a_missing_one(store: Obj
         await store.fetch("x", bucket="no-such-bucket-here")
 
 
+async def test_byte_ranges_of_an_object(store: ObjectStore, unique: str) -> None:
+    data = os.urandom(10_000)
+    key = f"tests/{unique}/archive.tar"
+    await store.put_small(key, data)
+    assert await store.fetch(key, byte_range=(0, 1)) == data[:1]
+    assert await store.fetch(key, byte_range=(1234, 5678)) == data[1234:5678]
+    assert await store.fetch(key, byte_range=(9000, 10_000)) == data[9000:]
+    assert b"".join([c async for c in store.iter_object(key, byte_range=(512, 9000), chunk=1000)]) == data[512:9000]
+    with pytest.raises(ObjectMissing):
+        await store.fetch(f"tests/{unique}/gone.tar", byte_range=(0, 10))
+
+
 async def test_fetch_from_an_unreachable_s3_is_transient(store: ObjectStore) -> None:
     away = ObjectStore(store.settings.model_copy(update={"endpoint_url": "http://127.0.0.1:9"}))
     await away.start()

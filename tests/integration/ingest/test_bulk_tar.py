@@ -1,8 +1,12 @@
+import asyncio
+import gzip
 import json
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
 
+from shared.storage import ObjectStore, batch_prefix
 from tests.fixtures.ingest import StagingClient
 from tests.fixtures.media import jpeg, mp4, photo, png_header_bomb, tar_of
 from tests.fixtures.staging import failures, shards_settled, upload_tar
@@ -66,6 +70,66 @@ async def test_upload_links_are_single_use_and_batches_do_not_mix(ingest: Stagin
     second = next(s for s in shards if s["shardObjectsCount"] == 1 and s["statusType"] == "warning")
     assert (await failures(ingest, "mix", second["shardId"]))["a.jpg"][0] == "duplicated-file-name"
     assert (await ingest.get("/batches/mix/count")).json() == {"count": 2}
+
+
+async def _downloads(ingest: StagingClient, batch: str) -> dict[str, bytes]:
+    listed = (await ingest.get(f"/batches/{batch}/list")).json()["filesMetadata"]
+    got = {}
+    for meta in listed:
+        resp = await ingest.http.get(meta["downloadURL"].removeprefix(ingest.settings.public_url))
+        assert resp.status_code == 200 and resp.headers["content-type"] == meta["contentType"]
+        assert int(resp.headers["content-length"]) == len(resp.content)
+        got[meta["fileName"]] = resp.content
+    return got
+
+
+async def test_a_plain_tars_images_are_read_in_place_and_a_compressed_tars_are_copied(
+        ingest: StagingClient, pool: asyncpg.Pool, store: ObjectStore) -> None:
+    images = {f"{'deep/' * 30}long-name.jpg": jpeg(1), "bus.jpg": photo("bus.jpg")} | {
+        f"i{i}.jpg": jpeg(i) for i in range(2, 8)}
+    tar = tar_of(images | {"note.txt": b"not an image"})
+    await upload_tar(ingest, "inplace", tar)
+    await upload_tar(ingest, "copied", gzip.compress(tar))
+    for batch in ("inplace", "copied"):
+        (shard,) = await shards_settled(ingest, batch)
+        assert shard["shardObjectsCount"] == len(images)
+        assert await _downloads(ingest, batch) == images
+    ws = ingest.workspace.id
+    rows = await pool.fetch("SELECT batch_id, object_key, byte_offset, size_bytes FROM files"
+                            " WHERE workspace_id = $1 ORDER BY seq", ws)
+    in_place = [r for r in rows if r["batch_id"] == "inplace"]
+    # one object, the uploaded archive, holds them all, at increasing offsets (archive order, so tasks read
+    # neighbours together); nothing was copied under the batch
+    assert len({r["object_key"] for r in in_place}) == 1 and in_place[0]["object_key"].startswith(f"uploads/{ws}/")
+    offsets = [r["byte_offset"] for r in in_place]
+    assert offsets == sorted(offsets) and all(o % 512 == 0 for o in offsets)
+    assert [k async for k in store.list_keys(batch_prefix(ws, "inplace"))] == []
+    copied = [r for r in rows if r["batch_id"] == "copied"]
+    assert all(r["byte_offset"] is None and r["object_key"].startswith(batch_prefix(ws, "copied")) for r in copied)
+
+
+async def test_a_link_used_twice_at_once_keeps_the_archive_that_won(ingest: StagingClient, store: ObjectStore) -> None:
+    resp = await ingest.post("/batches/race/bulk-upload/image-files")
+    path = resp.json()["signedURLDetails"]["uploadURL"].removeprefix(ingest.settings.public_url)
+    slow_tar = tar_of({"a.jpg": jpeg(1)})
+    release = asyncio.Event()
+
+    async def slow() -> AsyncIterator[bytes]:
+        yield slow_tar[:1024]
+        await release.wait()
+        yield slow_tar[1024:]
+
+    first = asyncio.create_task(ingest.http.put(path, content=slow()))
+    await asyncio.sleep(0.5)  # the first upload is streaming when the second one starts
+    second = await ingest.http.put(path, content=tar_of({"b.jpg": jpeg(2)}))
+    assert second.status_code == 200, second.text
+    release.set()
+    lost = await first
+    assert lost.status_code == 409 and "already used" in lost.json()["message"]
+    await shards_settled(ingest, "race")
+    # the files point into the winner's archive, which the loser neither overwrote nor left behind
+    assert await _downloads(ingest, "race") == {"b.jpg": jpeg(2)}
+    assert len([k async for k in store.list_keys(f"uploads/{ingest.workspace.id}/race/")]) == 1
 
 
 async def test_unreadable_archive_fails_the_shard_with_a_reason(ingest: StagingClient) -> None:

@@ -2,8 +2,10 @@ import json
 
 import pytest
 
-from tests.fixtures.media import jpeg, photo
+from shared.storage import ObjectStore
+from tests.fixtures.media import jpeg, photo, tar_of
 from tests.fixtures.pipeline import Pipeline, job_body
+from tests.fixtures.staging import shards_settled, upload_tar
 from tests.fixtures.workflows import detect_workflow
 
 
@@ -72,3 +74,34 @@ async def test_tasks_larger_than_the_prefetch_window_process_every_file(pipeline
     (results,) = [n for n in members if n.endswith("results.jsonl")]
     exported = [json.loads(line)["image"] for line in members[results].decode().splitlines()]
     assert sorted(exported) == names
+
+
+@pytest.mark.parametrize("pipeline", [{"scheduler": {"images_per_task": 10}, "worker": {"prefetch": 4}}],
+                         indirect=True)
+async def test_images_of_an_uploaded_tar_are_processed_from_it_and_fail_once_it_is_gone(
+        pipeline: Pipeline, store: ObjectStore) -> None:
+    p = pipeline
+    images = {"bus.jpg": photo("bus.jpg")} | {f"t{i:02d}.jpg": jpeg(i) for i in range(24)}
+    await upload_tar(p.staging, "tarred", tar_of(images))
+    await shards_settled(p.staging, "tarred")
+    assert (await p.put_workflow("detect", detect_workflow())).status_code == 200
+    ws = p.staging.workspace.slug
+    assert (await p.jobs_post("/jobs/tar-job", json=job_body(ws, "tarred", "detect"))).status_code == 200
+    job = await p.wait_job("tar-job")
+    assert job["state"] == "succeeded", job
+    members = await p.export_files("tar-job")
+    (results,) = [n for n in members if n.endswith("results.jsonl")]
+    records = {r["image"]: r for r in map(json.loads, members[results].decode().splitlines())}
+    assert sorted(records) == sorted(images)
+    assert "bus" in [d["class"] for d in records["bus.jpg"]["predictions"]["predictions"]]
+
+    # the archive is the files' only copy: once it is gone, they fail with a reason, not the task
+    (archive,) = [k async for k in store.list_keys(f"uploads/{p.staging.workspace.id}/tarred/")]
+    await store.client.delete_object(Bucket=store.settings.staging_bucket, Key=archive)
+    assert (await p.jobs_post("/jobs/tar-gone", json=job_body(ws, "tarred", "detect"))).status_code == 200
+    job = await p.wait_job("tar-gone")
+    assert job["state"] == "succeeded", job  # no maxImageFailureRate was set
+    logs = (await p.jobs_get("/jobs/tar-gone/logs", severity="warning")).json()["logs"]
+    failed = {f["fileName"]: f["reason"] for log in logs if log["logType"] == "files-failed"
+              for f in log["payload"]["failedFiles"]}
+    assert set(failed) == set(images) and all("no longer exists" in r for r in failed.values())
