@@ -4,7 +4,6 @@ the signed upload/download links. Each route opens the transaction, calls the se
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from botocore.exceptions import ClientError
 from fastapi import APIRouter, Depends, Request, UploadFile
@@ -33,7 +32,7 @@ from shared.errors import InvalidInput, NotFound, TooLarge
 from shared.ids import validate_batch_id
 from shared.pagination import decode_token, encode_token, page_size
 from shared.signing import verify
-from shared.staging import Batch, Shard, StagingRepository
+from shared.staging import Batch, Shard, StagingRepository, member_range
 
 discovery = APIRouter()
 staging = APIRouter(prefix="/data-staging/v1/external/{workspace}", tags=["data-staging"])
@@ -102,7 +101,7 @@ async def list_files(request: Request, batch_id: str, ws: Workspace = Depends(wo
         rows = await repo.list_files(ws.id, batch_id, partName, limit + 1, int(cursor.get("s", 0)))
     files = [
         FileMetadata(download_url=svc.download_link(r["object_key"], r["file_name"], r["content_type"],
-                                                    _byte_range(r)),
+                                                    member_range(r["byte_offset"], r["size_bytes"])),
                      file_name=r["file_name"], part_name=r["part_name"] or None, shard_id=r["shard_id"],
                      content_type=r["content_type"], nested_content_type=r["nested_content_type"])
         for r in rows[:limit]
@@ -243,8 +242,3 @@ async def download(request: Request, token: str) -> StreamingResponse:
     return StreamingResponse(svc.store.iter_object(claims["k"], byte_range=byte_range), media_type=claims.get("ct"),
                              headers={"Content-Length": str(size),
                                       "Content-Disposition": f'attachment; filename="{filename}"'})
-
-
-def _byte_range(row: Any) -> tuple[int, int] | None:
-    offset = row["byte_offset"]
-    return None if offset is None else (offset, offset + row["size_bytes"])

@@ -52,9 +52,10 @@ class NewFile:
     nested_content_type: str | None = None
     byte_offset: int | None = None  # set: the file is ``size_bytes`` bytes of ``object_key`` (an archive) from here
 
-    @property
-    def byte_range(self) -> tuple[int, int] | None:
-        return None if self.byte_offset is None else (self.byte_offset, self.byte_offset + self.size_bytes)
+
+def member_range(byte_offset: int | None, size_bytes: int) -> tuple[int, int] | None:
+    """The bytes ``[start, end)`` of a file kept inside an uploaded archive; None for a whole object."""
+    return None if byte_offset is None else (byte_offset, byte_offset + size_bytes)
 
 
 _BATCH_COLS = "workspace_id, batch_id, display_name, batch_type, content_type, created_at, expires_at"

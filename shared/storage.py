@@ -43,6 +43,11 @@ def file_key(workspace_id: str, batch_id: str, part_name: str | None, file_name:
     return f"{batch_prefix(workspace_id, batch_id)}{part_name or '_'}/{middle}{file_name}"
 
 
+def _range_header(byte_range: tuple[int, int] | None) -> dict[str, str]:
+    """HTTP's Range for the bytes ``[start, end)`` (its end is inclusive); nothing for the whole object."""
+    return {"Range": f"bytes={byte_range[0]}-{byte_range[1] - 1}"} if byte_range else {}
+
+
 class ObjectMissing(Exception):
     """The object does not exist (expired, deleted or never written)."""
 
@@ -128,9 +133,7 @@ class ObjectStore:
         method = "GET" if operation == "get_object" else "PUT"
         headers = {"Content-Type": content_type} if content_type else {}
         url = await self._presign(operation, method, bucket or self.settings.staging_bucket, key, headers)
-        sent = dict(headers)  # Range is not signed: only what _presign saw is
-        if byte_range is not None:
-            sent["Range"] = f"bytes={byte_range[0]}-{byte_range[1] - 1}"
+        sent = {**headers, **_range_header(byte_range)}  # Range is not signed: only what _presign saw is
         for attempt in range(attempts):
             try:
                 async with self._http.request(method, url, data=data, headers=sent) as resp:
@@ -169,8 +172,8 @@ class ObjectStore:
     async def iter_object(self, key: str, *, bucket: str | None = None, chunk: int = 1024 * 1024,
                           byte_range: tuple[int, int] | None = None) -> AsyncIterator[bytes]:
         """The object (or its bytes ``[start, end)``) in chunks."""
-        extra = {"Range": f"bytes={byte_range[0]}-{byte_range[1] - 1}"} if byte_range else {}
-        resp = await self.client.get_object(Bucket=bucket or self.settings.staging_bucket, Key=key, **extra)
+        resp = await self.client.get_object(Bucket=bucket or self.settings.staging_bucket, Key=key,
+                                            **_range_header(byte_range))
         body = resp["Body"]
         try:
             async for data in body.iter_chunks(chunk):

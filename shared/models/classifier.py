@@ -9,14 +9,13 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from shared.models.detector import SessionModel, open_session
+from shared.models.detector import SessionModel
 
 
 class OnnxClassifier(SessionModel):
     def __init__(self, model_path: Path, class_names: list[str], *, input_size: int | None = None,
                  threads: int | None = None, prefer_gpu: bool = True, spin: bool = True) -> None:
-        self.session = open_session(model_path, threads, prefer_gpu, spin)
-        self.opened_with = (model_path, threads, prefer_gpu, spin)
+        self._open(model_path, threads, prefer_gpu, spin)
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         fixed = inp.shape[2] if isinstance(inp.shape[2], int) else None

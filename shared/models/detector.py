@@ -61,12 +61,16 @@ def accepts_batches(session: ort.InferenceSession) -> bool:
 
 
 class SessionModel:
-    """A model on one onnxruntime session that can be served in lanes: subclasses set ``session`` and
-    ``opened_with`` (how to open another such session) and implement ``infer(batch, session=None)``."""
+    """A model on one onnxruntime session that can be served in lanes: subclasses open theirs with ``_open``
+    (which keeps how, to open more such sessions) and implement ``infer(batch, session=None)``."""
 
     session: ort.InferenceSession
     opened_with: tuple[Path, int | None, bool, bool]
     batcher: DynamicBatcher | None = None
+
+    def _open(self, model_path: Path, threads: int | None, prefer_gpu: bool, spin: bool) -> None:
+        self.opened_with = (model_path, threads, prefer_gpu, spin)
+        self.session = open_session(*self.opened_with)
 
     def infer(self, batch: np.ndarray, session: ort.InferenceSession | None = None) -> tuple[np.ndarray, ...]:
         raise NotImplementedError
@@ -132,8 +136,7 @@ class OnnxDetector(SessionModel):
     def __init__(self, model_path: Path, class_names: list[str], *, input_size: int | None = None,
                  layout: Layout | None = None, threads: int | None = None, prefer_gpu: bool = True,
                  spin: bool = True) -> None:
-        self.session = open_session(model_path, threads, prefer_gpu, spin)
-        self.opened_with = (model_path, threads, prefer_gpu, spin)
+        self._open(model_path, threads, prefer_gpu, spin)
         self.class_names = class_names
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
