@@ -107,6 +107,7 @@ class Subscriptions:
             session_timeout_ms=kafka.session_timeout_ms,
             heartbeat_interval_ms=kafka.heartbeat_interval_ms,
             max_poll_interval_ms=kafka.max_poll_interval_ms,
+            fetch_max_wait_ms=kafka.fetch_max_wait_ms,
             max_workers=max_workers,
         )
         if max_poll_records:

@@ -36,6 +36,9 @@ class KafkaSettings(BaseSettings):
     session_timeout_ms: int = Field(10_000, validation_alias="KAFKA_SESSION_TIMEOUT_MS")
     heartbeat_interval_ms: int = Field(3_000, validation_alias="KAFKA_HEARTBEAT_INTERVAL_MS")
     max_poll_interval_ms: int = Field(600_000, validation_alias="KAFKA_MAX_POLL_INTERVAL_MS")
+    # how long a consumer's fetch waits on the broker for new events: Apache Kafka answers as soon as one
+    # arrives, so a longer wait only saves idle round trips there; Tansu answers later the longer it is
+    fetch_max_wait_ms: int = Field(500, validation_alias="KAFKA_FETCH_MAX_WAIT_MS")
 
 
 class S3Settings(BaseSettings):

@@ -2,7 +2,8 @@
 they describe, and a relay publishes them to Kafka after commit (at least once, in commit order).
 
 Only one relay publishes at a time across all processes (a transaction-scoped advisory lock), so
-events keep their order; a ``pg_notify`` on insert wakes the relay without polling delay.
+events keep their order; a ``pg_notify`` on insert wakes the relay without polling delay (an idle relay
+looks every ``idle_poll_s`` as well, in case a notification was lost with its connection).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class OutboxRelay:
     """Publishes committed outbox rows to Kafka, oldest first, marking each batch after Kafka acked it."""
 
     def __init__(self, pool: asyncpg.Pool, broker: KafkaBroker, *, batch_size: int = 500,
-                 idle_poll_s: float = 1.0) -> None:
+                 idle_poll_s: float = 5.0) -> None:
         self._pool = pool
         self._broker = broker
         self._batch_size = batch_size
@@ -81,6 +82,9 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         while True:
+            # cleared before reading, not after: a notification that lands while a batch is being published
+            # (rows committed after its SELECT) must wake the next round instead of waiting for the poll
+            self._wake.clear()
             try:
                 published = await self.relay_once()
             except asyncio.CancelledError:
@@ -90,7 +94,6 @@ class OutboxRelay:
                 published = 0
                 await asyncio.sleep(self._idle_poll_s)
             if published < self._batch_size:
-                self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._idle_poll_s)
 

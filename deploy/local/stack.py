@@ -183,7 +183,8 @@ class LocalStack:
                f"-admin.port={p(9646)}", "-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false",
                "-admin.ui=false", "-master.telemetry=false", f"-s3.config={identities}",
                f"-filer.localSocket={self.base}/filer.sock", f"-s3.localSocket={self.base}/s3.sock",
-               f"-bucket={','.join(BUCKETS)}", "-master.volumeSizeLimitMB=64"]
+               f"-bucket={','.join(BUCKETS)}", "-master.volumeSizeLimitMB=64",
+               "-master.heartbeatInterval=2s"]  # raft beats of a lone master (300 ms by default) are idle CPU
         self.procs["weed"] = subprocess.Popen(cmd, stdout=self._log("weed"), stderr=subprocess.STDOUT,
                                               stdin=subprocess.DEVNULL, start_new_session=True)
 

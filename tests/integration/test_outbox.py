@@ -1,4 +1,5 @@
 import json
+from typing import Any
 
 import asyncpg
 import pytest
@@ -47,3 +48,37 @@ async def test_only_committed_events_are_relayed_in_order(pool: asyncpg.Pool, se
     assert all(dict(r.headers)["event-type"] == b"file.ingested@v1" for r in records)
     assert await pool.fetchval("SELECT count(*) FROM outbox WHERE payload->>'file_name' = '99.jpg' "
                                "AND payload->>'batch_id' = $1", unique) == 0
+
+
+
+async def test_a_commit_during_a_publish_wakes_the_relay_again(pool: asyncpg.Pool, settings: ServiceSettings,
+                                                               unique: str) -> None:
+    """An event committed (and notified) while the relay publishes the batch before it goes out at once: the
+    relay's fallback poll is a minute here, so an event left for the poll would miss the deadline."""
+    await ensure_topics(settings.kafka)
+    prefix = settings.kafka.topic_prefix
+    broker = build_broker(settings.kafka, client_id="test-relay-wake")
+    await broker.start()
+    first, late = _file(0, unique), _file(1, unique)
+    publish = broker.publish
+
+    async def publish_then_commit_another(*args: Any, **kwargs: Any) -> Any:
+        sent = await publish(*args, **kwargs)
+        if kwargs["headers"]["event-id"] == first.event_id:
+            async with pool.acquire() as conn, conn.transaction():
+                await stage(conn, prefix, late)
+        return sent
+
+    broker.publish = publish_then_commit_another  # type: ignore[method-assign]
+    relay = OutboxRelay(pool, broker, idle_poll_s=60)
+    await relay.start()
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            await stage(conn, prefix, first)
+        published = await wait_for(lambda: pool.fetchval(
+            "SELECT count(*) = 2 FROM outbox WHERE event_id = ANY($1) AND published_at IS NOT NULL",
+            [first.event_id, late.event_id]), timeout=10)
+        assert published
+    finally:
+        await relay.stop()
+        await broker.stop()
