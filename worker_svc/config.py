@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.config import ServiceSettings
+from shared.models.default import DEFAULT_MODEL_ID
 
 
 class WorkerSettings(ServiceSettings):
@@ -36,6 +38,11 @@ class WorkerSettings(ServiceSettings):
     heartbeat_interval_s: float = 5.0
     progress_interval_s: float = 1.0
     model_cache_size: int = 4
+    # shared models (registered for every workspace) loaded and run once on each lane when the worker starts,
+    # so the first task after a deploy does not wait for them; ones not registered yet are waited for (the
+    # scheduler registers the default model as it starts) up to preload_wait_s. [] turns this off.
+    preload_models: list[str] = Field(default_factory=lambda: [DEFAULT_MODEL_ID])
+    preload_wait_s: float = 120.0
 
     @property
     def lanes(self) -> int:

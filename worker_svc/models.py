@@ -7,6 +7,8 @@ used first out. Loading is async (database + S3); running the workflow then find
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 import uuid
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -20,6 +22,8 @@ from shared.models.classifier import OnnxClassifier
 from shared.models.detector import OnnxDetector
 from shared.storage import ObjectStore
 from worker_svc.config import WorkerSettings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -42,8 +46,9 @@ class ModelCache:
         self._loaded: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._lock = asyncio.Lock()
 
-    async def fetch(self, workspace_id: str, model_id: str) -> ModelFile:
-        """The model's registry entry with its ONNX file in the local cache (downloaded once, by hash)."""
+    async def fetch(self, workspace_id: str | None, model_id: str) -> ModelFile:
+        """The model's registry entry with its ONNX file in the local cache (downloaded once, by hash): the
+        workspace's own model of that id if it has one, else the shared one (``workspace_id`` None: shared)."""
         async with self.pool.acquire() as conn:
             row = await conn.fetchrow(
                 "SELECT task, layout, class_names, input_size, object_key, sha256 FROM models WHERE model_id = $2"
@@ -61,7 +66,30 @@ class ModelCache:
         return ModelFile(model_id, str(path), row["sha256"], row["task"], row["layout"], list(row["class_names"]),
                          row["input_size"])
 
-    async def load(self, workspace_id: str, model_id: str) -> Any:
+    async def preload(self, model_ids: list[str], wait_s: float, retry_s: float = 1.0) -> list[str]:
+        """Load shared models and warm every lane of each; returns the ids loaded. A model not registered yet
+        is retried until ``wait_s`` has passed, then skipped (a task needing it loads it as usual)."""
+        deadline = time.monotonic() + wait_s
+        loaded = []
+        for model_id in model_ids:
+            while True:
+                try:
+                    model = await self.load(None, model_id)
+                except InvalidEvent:
+                    if time.monotonic() < deadline:
+                        await asyncio.sleep(retry_s)
+                        continue
+                    log.warning("model %r to preload is not registered; skipped", model_id)
+                    break
+                try:
+                    await asyncio.to_thread(model.warm_up)
+                except Exception:  # loaded all the same: a task that uses it gets the model's own error
+                    log.warning("model %r did not run on a blank image", model_id, exc_info=True)
+                loaded.append(model_id)
+                break
+        return loaded
+
+    async def load(self, workspace_id: str | None, model_id: str) -> Any:
         async with self._lock:
             file = await self.fetch(workspace_id, model_id)
             key = (model_id, file.sha256)

@@ -65,12 +65,22 @@ class SessionModel:
     (which keeps how, to open more such sessions) and implement ``infer(batch, session=None)``."""
 
     session: ort.InferenceSession
+    sessions: list[ort.InferenceSession]  # every lane's, this one first
     opened_with: tuple[Path, int | None, bool, bool]
+    input_size: int
     batcher: DynamicBatcher | None = None
 
     def _open(self, model_path: Path, threads: int | None, prefer_gpu: bool, spin: bool) -> None:
         self.opened_with = (model_path, threads, prefer_gpu, spin)
         self.session = open_session(*self.opened_with)
+        self.sessions = [self.session]
+
+    def warm_up(self) -> None:
+        """One blank image through every lane's session: a session's first run allocates its buffers (and on
+        a GPU picks its kernels), which should not fall on the first image of a job."""
+        blank = np.zeros((1, 3, self.input_size, self.input_size), np.float32)
+        for session in self.sessions:
+            self.infer(blank, session=session)
 
     def infer(self, batch: np.ndarray, session: ort.InferenceSession | None = None) -> tuple[np.ndarray, ...]:
         raise NotImplementedError
@@ -83,8 +93,8 @@ class SessionModel:
             max_batch = 1
         if lanes <= 1 and max_batch <= 1:
             return
-        sessions = [self.session] + [open_session(*self.opened_with) for _ in range(lanes - 1)]
-        self.batcher = DynamicBatcher([functools.partial(self.infer, session=s) for s in sessions],
+        self.sessions = [self.session] + [open_session(*self.opened_with) for _ in range(lanes - 1)]
+        self.batcher = DynamicBatcher([functools.partial(self.infer, session=s) for s in self.sessions],
                                       max_batch=max_batch, max_wait_s=max_wait_s, name=type(self).__name__)
 
     def run_batch(self, batch: np.ndarray) -> tuple[np.ndarray, ...]:

@@ -108,6 +108,25 @@ def test_batched_detector_gives_the_same_detections_as_single_runs(tmp_path: Pat
     batched.close()
 
 
+def test_warm_up_runs_a_blank_image_through_every_lanes_session(tmp_path: Path) -> None:
+    model = ensure_default_model(tmp_path)
+    detector = OnnxDetector(model.onnx_path, model.class_names, input_size=model.input_size, threads=1)
+    detector.enable_batching(1, lanes=3)
+    infer = detector.infer
+    ran: list[tuple[object, tuple[int, ...]]] = []
+
+    def recording(batch: np.ndarray, session: object = None) -> tuple[np.ndarray, np.ndarray]:
+        ran.append((session, batch.shape))
+        return infer(batch, session=session)  # type: ignore[arg-type]
+
+    detector.infer = recording  # type: ignore[method-assign]
+    detector.warm_up()
+    assert len(detector.sessions) == 3 and detector.sessions[0] is detector.session
+    assert [s for s, _ in ran] == detector.sessions  # each lane's own session, once
+    assert {shape for _, shape in ran} == {(1, 3, model.input_size, model.input_size)}
+    detector.close()
+
+
 def test_worker_lanes_default_to_one_per_core_on_cpu_and_batches_on_gpu() -> None:
     from worker_svc.config import WorkerSettings
 
