@@ -17,6 +17,12 @@ Same machine, same images, same YOLOv4-tiny@416 network, in one run:
   (``bench.peers.inference_cli``), whole command timed.
 * Ray Data: ``read_binary_files`` -> ``map_batches`` actor pool -> ``write_json`` (``bench.peers.ray_data``).
 Images/s and Conveyor's ratio to each are printed and written to bench/results/throughput.json.
+
+``--machine-type gpu`` (with onnxruntime-gpu installed: ``pip install -e '.[gpu]'``) measures the GPU instead:
+the bare loop on one CUDA session with batches of 1, 8 and 16, and with one session per core and batches of 8
+(so that decoding overlaps), against a ``gpu`` job on a ``gpu`` worker (one lane, batches of
+``WORKER_BATCH_SIZE``, 8 by default), written to bench/results/throughput-gpu.json. The peers are left out
+there: their environments run onnxruntime on CPU.
 """
 
 from __future__ import annotations
@@ -41,15 +47,17 @@ from shared.cli.client import ConveyorClient
 from shared.cli.demo import detector_workflow
 from shared.config import REPO_ROOT, ServiceSettings
 from shared.models.default import ensure_default_model
-from shared.models.detector import OnnxDetector
+from shared.models.detector import OnnxDetector, available_providers
 
 
-def bare_loop(files: list[Path], threads: int | None, batch: int, sessions: int = 1) -> tuple[float, int]:
+def bare_loop(files: list[Path], threads: int | None, batch: int, sessions: int = 1,
+              gpu: bool = False) -> tuple[float, int]:
     """Images/s and detections of ``sessions`` threads, each decoding and detecting its share of the files
-    on its own session of ``threads`` onnxruntime threads, ``batch`` images per run."""
+    on its own session of ``threads`` onnxruntime threads (on the GPU if ``gpu`` and onnxruntime has CUDA),
+    ``batch`` images per run."""
     model = ensure_default_model(ServiceSettings().cache_dir / "models")
     detectors = [OnnxDetector(model.onnx_path, model.class_names, input_size=model.input_size, threads=threads,
-                              prefer_gpu=False) for _ in range(sessions)]
+                              prefer_gpu=gpu) for _ in range(sessions)]
     for d in detectors:
         d.detect([np.zeros((416, 416, 3), np.uint8)])  # warm-up: session initialisation is not throughput
 
@@ -93,13 +101,13 @@ def ray_data(files: list[Path]) -> dict[str, Any]:
     return result
 
 
-def conveyor_jobs(files: list[Path], threads: int | None, worker_env: dict[str, str],
-                  repeats: int) -> dict[str, Any]:
-    """The images staged once, then ``repeats`` jobs over them on the same stack, each timed from submit to
-    its end as notified by webhook."""
+def conveyor_jobs(files: list[Path], threads: int | None, worker_env: dict[str, str], repeats: int,
+                  machine_type: str = "cpu") -> dict[str, Any]:
+    """The images staged once, then ``repeats`` jobs over them on the same stack (its worker consuming the
+    tasks of ``machine_type``), each timed from submit to its end as notified by webhook."""
     hooks = JobHooks()
     env = {"WORKER_ORT_THREADS": str(threads or 0), "CONVEYOR_WEBHOOK_ALLOWED_HOSTS": json.dumps([hooks.host]),
-           **worker_env}
+           "WORKER_MACHINE_TYPE": machine_type, **worker_env}
     runs: list[dict[str, float]] = []
     try:
         with running_conveyor(**env) as (base, key):
@@ -115,7 +123,7 @@ def conveyor_jobs(files: list[Path], threads: int | None, worker_env: dict[str, 
                 stage_s = time.perf_counter() - staged
                 body = {"type": "simple-image-processing-v1",
                         "jobInput": {"type": "staging-batch-input-v1", "batchId": batch},
-                        "computeConfiguration": {"type": "compute-configuration-v2", "machineType": "cpu"},
+                        "computeConfiguration": {"type": "compute-configuration-v2", "machineType": machine_type},
                         "processingSpecification": {"type": "workflows-processing-specification-v1",
                                                     "workspace": client.workspace, "workflowId": "bench-detect"},
                         "notificationsURL": hooks.url}
@@ -144,23 +152,33 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3,
                         help="Conveyor jobs, and runs of the best bare loop; their medians are compared")
     parser.add_argument("--conveyor-only", action="store_true", help="only the Conveyor runs (tuning)")
+    parser.add_argument("--machine-type", choices=("cpu", "gpu"), default="cpu",
+                        help="gpu: the bare loop on onnxruntime's CUDA provider (batches of 1, 8 and 16) against a "
+                             "gpu job on a gpu worker; needs onnxruntime-gpu (pip install -e '.[gpu]'); no peers")
     args = parser.parse_args()
     files = real_images(args.images)
     threads = args.threads or None
     worker_env = dict(kv.split("=", 1) for kv in args.worker)
+    gpu = args.machine_type == "gpu"
     if args.conveyor_only:
-        print(conveyor_jobs(files, threads, worker_env, args.repeats))
+        print(conveyor_jobs(files, threads, worker_env, args.repeats, args.machine_type))
         return
-    configs = {"1 session x all cores, batch 1": (threads, 1, 1), "1 session x all cores, batch 8": (threads, 8, 1),
-               "1 session per core x 1 thread, batch 1": (1, 1, os.cpu_count() or 1)}
+    if gpu:
+        provider = available_providers(prefer_gpu=True)[0]  # CPUExecutionProvider without onnxruntime-gpu
+        configs = {f"1 session on {provider}, batch {b}": (threads, b, 1, True) for b in (1, 8, 16)}
+        # decoding on one thread can starve a GPU: a thread per core, each with its own session, overlaps them
+        configs[f"1 session per core on {provider}, batch 8"] = (threads, 8, os.cpu_count() or 1, True)
+    else:
+        configs = {"1 session x all cores, batch 1": (threads, 1, 1), "1 session x all cores, batch 8": (threads, 8, 1),
+                   "1 session per core x 1 thread, batch 1": (1, 1, os.cpu_count() or 1)}
     bare = {k: bare_loop(files, *c) for k, c in configs.items()}
     best = max(bare, key=lambda k: bare[k][0])  # the limit: the best configuration, run as often as Conveyor
     limit_runs = [bare[best][0]] + [bare_loop(files, *configs[best])[0] for _ in range(args.repeats - 1)]
     limit = statistics.median(limit_runs)
-    conveyor = conveyor_jobs(files, threads, worker_env, args.repeats)
+    conveyor = conveyor_jobs(files, threads, worker_env, args.repeats, args.machine_type)
     speed = conveyor["images_per_s"]
     peers: dict[str, dict[str, Any]] = {}
-    if not args.no_peers:
+    if not (args.no_peers or gpu):  # the peers' environments run onnxruntime on CPU
         if inference_cli.available():
             wf = bench_workflow()
             peers["inference-cli (process-images-directory, local)"] = inference_cli.run(
@@ -169,7 +187,8 @@ def main() -> None:
             peers["Ray Data (map_batches, actor per core)"] = ray_data(files)
     speeds = [r["images_per_s"] for r in conveyor["runs"]]
     runs = ", ".join(f"{v:.1f}" for v in speeds)
-    rows = [("images", f"{len(files)} real photos/frames, 320-1600 px wide, {os.cpu_count()} cores")]
+    rows = [("images", f"{len(files)} real photos/frames, 320-1600 px wide, {os.cpu_count()} cores"
+                       + (", gpu job and worker" if gpu else ""))]
     rows += [(f"bare loop: {k}", f"{v:.1f} images/s ({found} detections)") for k, (v, found) in bare.items()]
     rows += [(f"bare loop: best, {len(limit_runs)} runs", ", ".join(f"{v:.1f}" for v in limit_runs)
               + f" images/s; median {limit:.1f} (the limit)"),
@@ -181,8 +200,9 @@ def main() -> None:
         rows += [(name, f"{peer['seconds']:.1f} s = {peer['images_per_s']:.1f} images/s "
                         f"({peer['detections']} detections)"),
                  (f"Conveyor / {name.split(' (')[0]}", f"{speed / peer['images_per_s']:.2f}")]
-    report("throughput", rows, {
-        "images": len(files), "repeats": args.repeats, "bare_images_per_s": {k: v for k, (v, _) in bare.items()},
+    report("throughput-gpu" if gpu else "throughput", rows, {
+        "images": len(files), "machine_type": args.machine_type, "repeats": args.repeats,
+        "bare_images_per_s": {k: v for k, (v, _) in bare.items()},
         "limit_runs_images_per_s": limit_runs, "limit_images_per_s": limit, "conveyor": conveyor,
         "ratio_to_bare": speed / limit, "peers": peers,
         "ratio_to_peers": {k: speed / p["images_per_s"] for k, p in peers.items()}})
