@@ -153,6 +153,12 @@ class JobHooks:
         self._server.shutdown()
         self._server.server_close()
 
+    def __enter__(self) -> JobHooks:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def wait_notified(client: Any, hooks: JobHooks, job_id: str, timeout: float = 3600) -> tuple[float, dict[str, Any]]:
     """When the job's end was notified, and the job as its API then shows it. Every few seconds the job is
@@ -160,12 +166,14 @@ def wait_notified(client: Any, hooks: JobHooks, job_id: str, timeout: float = 36
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         ended = hooks.ended(job_id, 5.0)
-        if ended is None and client.job(job_id)["isTerminal"]:
+        if ended is not None:
+            return ended, client.job(job_id)
+        job = client.job(job_id)
+        if job["isTerminal"]:
             ended = hooks.ended(job_id, 30.0)
             if ended is None:
                 raise RuntimeError(f"job {job_id} ended but its webhook never came")
-        if ended is not None:
-            return ended, client.job(job_id)
+            return ended, job
     raise TimeoutError(f"job {job_id} not finished after {timeout}s")
 
 

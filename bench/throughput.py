@@ -28,6 +28,7 @@ there: their environments run onnxruntime on CPU.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -105,40 +106,33 @@ def conveyor_jobs(files: list[Path], threads: int | None, worker_env: dict[str, 
                   machine_type: str = "cpu") -> dict[str, Any]:
     """The images staged once, then ``repeats`` jobs over them on the same stack (its worker consuming the
     tasks of ``machine_type``), each timed from submit to its end as notified by webhook."""
-    hooks = JobHooks()
-    env = {"WORKER_ORT_THREADS": str(threads or 0), "CONVEYOR_WEBHOOK_ALLOWED_HOSTS": json.dumps([hooks.host]),
-           "WORKER_MACHINE_TYPE": machine_type, **worker_env}
     runs: list[dict[str, float]] = []
-    try:
-        with running_conveyor(**env) as (base, key):
-            client = ConveyorClient(base, key)
-            try:
-                client.put_workflow("bench-detect", bench_workflow())
-                batch = f"bench-{int(time.time())}"
-                staged = time.perf_counter()
-                for i in range(0, len(files), TAR_LIMIT):
-                    client.tar_upload(batch, tar_of(files[i:i + TAR_LIMIT]))
-                while client.count(batch) < len(files):
-                    time.sleep(0.1)
-                stage_s = time.perf_counter() - staged
-                body = {"type": "simple-image-processing-v1",
-                        "jobInput": {"type": "staging-batch-input-v1", "batchId": batch},
-                        "computeConfiguration": {"type": "compute-configuration-v2", "machineType": machine_type},
-                        "processingSpecification": {"type": "workflows-processing-specification-v1",
-                                                    "workspace": client.workspace, "workflowId": "bench-detect"},
-                        "notificationsURL": hooks.url}
-                for run in range(repeats):
-                    job_id = f"{batch}-{run}"
-                    submitted = time.perf_counter()
-                    client.create_job(job_id, body)
-                    ended, job = wait_notified(client, hooks, job_id)
-                    assert job["state"] == "succeeded", job
-                    runs.append({"job_s": ended - submitted, "images_per_s": len(files) / (ended - submitted),
-                                 "runtime_s": job["runtimeSeconds"]})
-            finally:
-                client.close()
-    finally:
-        hooks.close()
+    with JobHooks() as hooks:
+        env = {"WORKER_ORT_THREADS": str(threads or 0), "CONVEYOR_WEBHOOK_ALLOWED_HOSTS": json.dumps([hooks.host]),
+               "WORKER_MACHINE_TYPE": machine_type, **worker_env}
+        with running_conveyor(**env) as (base, key), contextlib.closing(ConveyorClient(base, key)) as client:
+            client.put_workflow("bench-detect", bench_workflow())
+            batch = f"bench-{int(time.time())}"
+            staged = time.perf_counter()
+            for i in range(0, len(files), TAR_LIMIT):
+                client.tar_upload(batch, tar_of(files[i:i + TAR_LIMIT]))
+            while client.count(batch) < len(files):
+                time.sleep(0.1)
+            stage_s = time.perf_counter() - staged
+            body = {"type": "simple-image-processing-v1",
+                    "jobInput": {"type": "staging-batch-input-v1", "batchId": batch},
+                    "computeConfiguration": {"type": "compute-configuration-v2", "machineType": machine_type},
+                    "processingSpecification": {"type": "workflows-processing-specification-v1",
+                                                "workspace": client.workspace, "workflowId": "bench-detect"},
+                    "notificationsURL": hooks.url}
+            for run in range(repeats):
+                job_id = f"{batch}-{run}"
+                submitted = time.perf_counter()
+                client.create_job(job_id, body)
+                ended, job = wait_notified(client, hooks, job_id)
+                assert job["state"] == "succeeded", job
+                runs.append({"job_s": ended - submitted, "images_per_s": len(files) / (ended - submitted),
+                             "runtime_s": job["runtimeSeconds"]})
     return {"stage_s": stage_s, "runs": runs, "images_per_s": statistics.median(r["images_per_s"] for r in runs)}
 
 
