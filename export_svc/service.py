@@ -1,7 +1,10 @@
 """Packing a finished processing stage into archives.
 
 Each archive (``results-NNNN.tar.gz``) holds the aggregated results of a run of consecutive tasks
-(``results.jsonl`` or ``results.csv``) and the image outputs persisted for them (``images/...``). Archives
+(``results-NNNN.jsonl`` or ``results-NNNN.csv``) and the image outputs persisted for them, under their
+flat names in the processing stage's ``images`` part. No two archives of an export share a member name and
+no archive holds a folder, because clients (inference-cli's ``export-batch``) unpack every archive of a
+part into one folder, several at once. Archives
 are written to deterministic keys of the export stage's output batch (part ``archives``), recorded with
 their export tasks and ``stage.complete`` in one transaction: a redelivered event rewrites the same
 archives and changes nothing else.
@@ -60,7 +63,7 @@ class Exporter:
         for number, archive in enumerate(archives):
             name = f"results-{number:04d}.tar.gz"
             key = file_key(event.workspace_id, out_batch, "archives", name)
-            size = await self._write_archive(archive, fmt, key)
+            size = await self._write_archive(archive, fmt, key, number)
             new_files.append(NewFile(part_name="archives", file_name=name, shard_id=None,
                                      content_type="application/gzip", size_bytes=size, object_key=key,
                                      nested_content_type="metadata"))
@@ -105,13 +108,13 @@ class Exporter:
             archives[-1].size += size
         return archives
 
-    async def _write_archive(self, archive: Archive, fmt: str, key: str) -> int:
+    async def _write_archive(self, archive: Archive, fmt: str, key: str, number: int) -> int:
         with tempfile.TemporaryFile() as spool:
             with tarfile.open(fileobj=spool, mode="w:gz", compresslevel=6) as tar:
                 aggregated = await self._aggregate(archive.results, fmt)
-                _add(tar, f"results.{fmt}", aggregated)
+                _add(tar, f"results-{number:04d}.{fmt}", aggregated)
                 for image in archive.images:
-                    _add(tar, f"images/{image['file_name']}", await self.store.get_bytes(image["object_key"]))
+                    _add(tar, image["file_name"], await self.store.get_bytes(image["object_key"]))
             spool.seek(0)
             return await self.store.put_stream(key, _chunks(spool), content_type="application/gzip")
 

@@ -3,8 +3,6 @@ the signed upload/download links. Each route opens the transaction, calls the se
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from botocore.exceptions import ClientError
 from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -28,9 +26,9 @@ from ingest_svc.schemas import (
 from ingest_svc.service import DOWNLOAD, UPLOAD, StagingService, Upload
 from shared.auth import Workspace, current_workspace, workspace_from_path
 from shared.db import transaction
-from shared.errors import InvalidInput, NotFound, TooLarge
+from shared.errors import InvalidInput, NotFound, NotSupported, TooLarge
 from shared.ids import validate_batch_id
-from shared.pagination import decode_token, encode_token, page_size
+from shared.pagination import decode_token, encode_token, integer, page_size, text, timestamp
 from shared.signing import verify
 from shared.staging import Batch, Shard, StagingRepository, member_range
 
@@ -39,6 +37,10 @@ staging = APIRouter(prefix="/data-staging/v1/external/{workspace}", tags=["data-
 links = APIRouter(prefix="/files", tags=["signed links"])
 
 MAX_SIMPLE_UPLOAD = 20 * 1024 * 1024
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else text(value)
 
 
 def service(request: Request) -> StagingService:
@@ -61,14 +63,14 @@ def _batch(b: Batch) -> BatchMetadata:
 async def list_batches(request: Request, ws: Workspace = Depends(workspace_from_path),
                        pageSize: int | None = None, nextPageToken: str | None = None) -> ListBatchesResponse:
     limit = page_size(pageSize, 50)
-    cursor = decode_token(nextPageToken)
-    after = (datetime.fromisoformat(cursor["c"]), cursor["b"]) if cursor else None
+    cursor = decode_token(nextPageToken, "batches", c=timestamp, b=text)
+    after = (cursor["c"], cursor["b"]) if cursor else None
     async with request.app.state.pool.acquire() as conn:
         batches = await StagingRepository(conn).list_batches(ws.id, limit + 1, after)
     token = None
     if len(batches) > limit:
         last = batches[limit - 1]
-        token = encode_token({"c": last.created_at.isoformat(), "b": last.batch_id})
+        token = encode_token("batches", {"c": last.created_at.isoformat(), "b": last.batch_id})
     return ListBatchesResponse(batches=[_batch(b) for b in batches[:limit]], next_page_token=token)
 
 
@@ -94,11 +96,13 @@ async def list_files(request: Request, batch_id: str, ws: Workspace = Depends(wo
                      partName: str | None = None) -> ListFilesResponse:
     svc = service(request)
     limit = page_size(pageSize, 1000)
-    cursor = decode_token(nextPageToken) or {"s": 0}
+    cursor = decode_token(nextPageToken, "files", s=integer, p=_optional_text) or {"s": 0, "p": partName}
+    if cursor["p"] != partName:
+        raise InvalidInput("invalid nextPageToken: it belongs to a listing of another partName")
     async with request.app.state.pool.acquire() as conn:
         repo = StagingRepository(conn)
         await svc.get_batch(repo, ws.id, batch_id)
-        rows = await repo.list_files(ws.id, batch_id, partName, limit + 1, int(cursor.get("s", 0)))
+        rows = await repo.list_files(ws.id, batch_id, partName, limit + 1, cursor["s"])
     files = [
         FileMetadata(download_url=svc.download_link(r["object_key"], r["file_name"], r["content_type"],
                                                     member_range(r["byte_offset"], r["size_bytes"])),
@@ -106,8 +110,37 @@ async def list_files(request: Request, batch_id: str, ws: Workspace = Depends(wo
                      content_type=r["content_type"], nested_content_type=r["nested_content_type"])
         for r in rows[:limit]
     ]
-    token = encode_token({"s": rows[limit - 1]["seq"]}) if len(rows) > limit else None
+    token = encode_token("files", {"s": rows[limit - 1]["seq"], "p": partName}) if len(rows) > limit else None
     return ListFilesResponse(files_metadata=files, next_page_token=token)
+
+
+@staging.get("/batches/{batch_id}/export")
+async def export_batch(request: Request, batch_id: str, ws: Workspace = Depends(workspace_from_path),
+                       pageSize: int | None = None, nextPageToken: str | None = None,
+                       partName: str | None = None) -> dict[str, object]:
+    """Download links of a batch's files, a page at a time (Roboflow's ``BatchExportResponse``): for a job's
+    export batch, its result archives."""
+    svc = service(request)
+    limit = page_size(pageSize, 1000)
+    cursor = decode_token(nextPageToken, "export", s=integer, p=_optional_text) or {"s": 0, "p": partName}
+    if cursor["p"] != partName:
+        raise InvalidInput("invalid nextPageToken: it belongs to a listing of another partName")
+    async with request.app.state.pool.acquire() as conn:
+        repo = StagingRepository(conn)
+        await svc.get_batch(repo, ws.id, batch_id)
+        rows = await repo.list_files(ws.id, batch_id, partName, limit + 1, cursor["s"])
+    urls = [svc.download_link(r["object_key"], r["file_name"], r["content_type"],
+                              member_range(r["byte_offset"], r["size_bytes"])) for r in rows[:limit]]
+    token = encode_token("export", {"s": rows[limit - 1]["seq"], "p": partName}) if len(rows) > limit else None
+    return {"urls": urls, "nextPageToken": token}
+
+
+@staging.post("/batches/{batch_id}/roboql-ingest")
+async def roboql_ingest(batch_id: str, ws: Workspace = Depends(workspace_from_path)) -> None:
+    raise NotSupported("RoboQL ingest (staging images selected from a Roboflow workspace by query) is not "
+                       "supported by Conveyor, which holds no Roboflow projects: stage the files from a folder, "
+                       "a references file or cloud storage (data-source local-directory, references-file or "
+                       "cloud-storage)")
 
 
 @staging.get("/batches/{batch_id}/parts", response_model=ListPartsResponse)
@@ -141,12 +174,12 @@ def _shard(s: Shard) -> ShardDetails:
 async def list_shards(request: Request, batch_id: str, ws: Workspace = Depends(workspace_from_path),
                       pageSize: int | None = None, nextPageToken: str | None = None) -> ListShardsResponse:
     limit = page_size(pageSize, 100)
-    cursor = decode_token(nextPageToken)
+    cursor = decode_token(nextPageToken, "shards", a=text)
     async with request.app.state.pool.acquire() as conn:
         repo = StagingRepository(conn)
         await service(request).get_batch(repo, ws.id, batch_id)
         shards = await repo.list_shards(ws.id, batch_id, limit + 1, cursor["a"] if cursor else None)
-    token = encode_token({"a": shards[limit - 1].shard_id}) if len(shards) > limit else None
+    token = encode_token("shards", {"a": shards[limit - 1].shard_id}) if len(shards) > limit else None
     return ListShardsResponse(shards=[_shard(s) for s in shards[:limit]], next_page_token=token)
 
 

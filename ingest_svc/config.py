@@ -27,6 +27,9 @@ class IngestSettings(ServiceSettings):
     allowed_fetch_hosts: list[str] = Field(default_factory=list)
     link_ttl_s: int = 6 * 3600  # validity of upload and download links
     expiry_sweep_interval_s: float = 300.0
+    # how often ingests still waiting for their ingest-status webhook are checked again (an unused upload
+    # link that expired no longer holds them)
+    ingest_sweep_interval_s: float = 30.0
 
     def fetch_allowlist(self) -> frozenset[str]:
         """Explicitly allowed hosts plus our own S3 endpoint (presigned links to staged objects)."""

@@ -21,8 +21,9 @@ class BatchTypeConflict(Conflict):
     """Simple and bulk uploads, or images and videos, cannot be mixed in one batch."""
 
     def __init__(self, batch_id: str, existing: str, requested: str) -> None:
-        super().__init__(f"batch {batch_id!r} is a {existing} batch and cannot take {requested} uploads; "
-                         "use another batch id")
+        super().__init__(f"batch {batch_id!r} is a {existing} batch and cannot take {requested} uploads "
+                         "(a batch of single image uploads may grow by bulk uploads, but single uploads cannot "
+                         "go into a bulk batch, and images and videos never share a batch); use another batch id")
         self.batch_id = batch_id
 
 

@@ -21,13 +21,15 @@ import logging
 import posixpath
 import tarfile
 import tempfile
+import time
 from dataclasses import dataclass, field
 
 import asyncpg
 import httpx
 
 from ingest_svc.config import IngestSettings
-from ingest_svc.notifications import staging_notifications
+from ingest_svc.notifications import files_status, ingest_status
+from ingest_svc.repository import IngestRepository
 from ingest_svc.service import parse_references, stage_ingested
 from ingest_svc.validation import FileRejected, check_image, check_name, check_tar_member, sniff_video
 from shared.errors import InvalidInput
@@ -45,6 +47,17 @@ NOTIFICATION_CONFIG = "notification_config.json"
 MAX_REFERENCES_FILE = 64 * 1024 * 1024
 # gzip, bzip2, xz, zstd: members of a compressed archive are copied out; a plain tar's are read in place
 COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
+
+
+async def notify_if_complete(conn: asyncpg.Connection, prefix: str, ws: str, batch_id: str, ingest_id: str) -> int:
+    """Send the ingest's ``ingest-status`` if none of its shards can change any more; 1 when sent."""
+    repo = IngestRepository(conn)
+    ingest = await repo.lock_if_complete(ws, batch_id, ingest_id)
+    if ingest is None:
+        return 0
+    await stage_many(conn, prefix, ingest_status(ingest, await repo.totals(ingest)))
+    await repo.mark_notified(ingest)
+    return 1
 
 
 class ShardFailed(Exception):
@@ -70,6 +83,7 @@ class Indexer:
         self.pool = pool
         self.store = store
         self._wake = asyncio.Event()
+        self._next_sweep = 0.0
 
     # ------------------------------------------------------------------ loop
     async def run(self) -> None:
@@ -90,6 +104,9 @@ class Indexer:
 
     async def _work(self, http: httpx.AsyncClient) -> None:
         while True:
+            if time.monotonic() >= self._next_sweep:
+                self._next_sweep = time.monotonic() + self.settings.ingest_sweep_interval_s
+                await self.sweep_ingests()
             if not await self.index_next(http):
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -142,20 +159,24 @@ class Indexer:
             for f in outcome.files if f.file_name not in inserted
         ]
         await repo.insert_failed(shard.workspace_id, shard.batch_id, shard.shard_id, failed)
-        await repo.finish_shard(shard, "indexed", len(stored), len(failed))
+        ingest_id = shard.ingest_id or outcome.ingest_id
+        url = shard.notifications_url or outcome.notifications_url
+        await repo.finish_shard(shard, "indexed", len(stored), len(failed), ingest_id=ingest_id,
+                                notifications_url=url)
         prefix = self.settings.kafka.topic_prefix
         await stage_ingested(conn, prefix, shard.workspace_id, shard.batch_id, stored)
-        ingest_id = outcome.ingest_id or shard.ingest_id
         await stage(conn, prefix, ShardReadyV1(
             workspace_id=shard.workspace_id, batch_id=shard.batch_id, shard_id=shard.shard_id, ingest_id=ingest_id,
             ingested_files=len(stored), failed_files=len(failed)))
-        url = outcome.notifications_url or shard.notifications_url
+        categories = shard.notification_categories or ["ingest-status", "files-status"]
         if url:
-            categories = shard.notification_categories or ["ingest-status", "files-status"]
-            await stage_many(conn, prefix, staging_notifications(
+            await stage_many(conn, prefix, files_status(
                 workspace_id=shard.workspace_id, url=url, categories=categories, ingest_id=ingest_id,
                 batch_id=shard.batch_id, shard_id=shard.shard_id, ingested=[f.file_name for f in stored],
                 failed=failed))
+            if ingest_id and shard.kind == "tar":  # a reference ingest was registered when it was requested
+                await IngestRepository(conn).register(shard.workspace_id, shard.batch_id, ingest_id, url, categories)
+        await self._notify_finished_ingests(conn, shard)
         FILES_INGESTED.labels("stored").inc(len(stored))
         FILES_INGESTED.labels("failed").inc(len(failed))
         SHARDS_INDEXED.labels("indexed").inc()
@@ -169,14 +190,26 @@ class Indexer:
         await stage(conn, prefix, ShardReadyV1(
             workspace_id=shard.workspace_id, batch_id=shard.batch_id, shard_id=shard.shard_id,
             ingest_id=shard.ingest_id, ingested_files=0, failed_files=0))
-        if shard.notifications_url:
-            await stage_many(conn, prefix, staging_notifications(
-                workspace_id=shard.workspace_id, url=shard.notifications_url,
-                categories=shard.notification_categories or ["ingest-status"], ingest_id=shard.ingest_id,
-                batch_id=shard.batch_id, shard_id=shard.shard_id, ingested=[], failed=[],
-                error=(exc.failure_type, exc.reason)))
+        await self._notify_finished_ingests(conn, shard)
         SHARDS_INDEXED.labels("failed").inc()
         log.warning("shard %s of %s failed: %s", shard.shard_id, shard.batch_id, exc.reason)
+
+    async def _notify_finished_ingests(self, conn: asyncpg.Connection, shard: Shard) -> None:
+        """A finished shard may complete its own ingest, or another of the batch that waited for this shard
+        (a tar names its ingest only inside): each such ingest's ``ingest-status`` goes out once."""
+        repo = IngestRepository(conn)
+        for ws, batch_id, ingest_id in await repo.unnotified(shard.workspace_id, shard.batch_id):
+            await notify_if_complete(conn, self.settings.kafka.topic_prefix, ws, batch_id, ingest_id)
+
+    async def sweep_ingests(self) -> int:
+        """Ingests that waited on an upload link that has since expired unused are notified now."""
+        sent = 0
+        async with self.pool.acquire() as conn:
+            pending = await IngestRepository(conn).unnotified(limit=1000)
+        for ws, batch_id, ingest_id in pending:
+            async with self.pool.acquire() as conn, conn.transaction():
+                sent += await notify_if_complete(conn, self.settings.kafka.topic_prefix, ws, batch_id, ingest_id)
+        return sent
 
     # ------------------------------------------------------------------ collecting
     async def _collect(self, shard: Shard, http: httpx.AsyncClient) -> Outcome:

@@ -1,7 +1,9 @@
 """Webhook payloads of data staging (``roboflow-data-staging-notification-v1``), handed to notifier_svc.
 
-``ingest-status`` tells whether an ingest unit was indexed; ``files-status`` lists ingested and failed
-files, in bulks of at most ``FILES_PER_NOTIFICATION`` names. ``delivery_attempt`` is added by the notifier.
+``ingest-status`` is sent once per ingest (one ``ingestId``), when every shard of it has finished, with
+the totals over all of them: an automation that starts a job on it finds every file of the ingest staged.
+``files-status`` lists the ingested and failed files of each shard as it finishes, in bulks of at most
+``FILES_PER_NOTIFICATION`` names. ``delivery_attempt`` is added by the notifier.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from ingest_svc.repository import Ingest, IngestTotals
 from shared.events import NotificationRequestedV1
 
 FILES_PER_NOTIFICATION = 1000
@@ -19,25 +22,38 @@ def _base(ingest_id: str | None, batch_id: str, shard_id: str | None, notificati
             "batch_id": batch_id, "shard_id": shard_id, "notification": notification}
 
 
-def staging_notifications(*, workspace_id: str, url: str, categories: list[str], ingest_id: str | None,
-                          batch_id: str, shard_id: str | None, ingested: list[str],
-                          failed: list[tuple[str, str, str]], error: tuple[str, str] | None = None,
-                          ) -> list[NotificationRequestedV1]:
-    """Notifications for one finished (or failed) ingest unit; ``failed`` holds (name, type, reason)."""
-    payloads: list[tuple[str, dict[str, Any]]] = []
-    if "ingest-status" in categories:
-        status: dict[str, Any] = {"type": "ingest-status-notification-v1", "success": error is None}
-        if error is not None:
-            status["error_details"] = {"type": error[0], "reason": error[1]}
-        else:
-            status["ingested_files_count"] = len(ingested)
-            status["failed_files_count"] = len(failed)
-        payloads.append(("ingest-status", _base(ingest_id, batch_id, shard_id, status)))
-    if "files-status" in categories and error is None:
-        entries: list[tuple[str, Any]] = [("ok", n) for n in ingested] + [("failed", f) for f in failed]
-        for start in range(0, max(len(entries), 1), FILES_PER_NOTIFICATION):
-            chunk = entries[start:start + FILES_PER_NOTIFICATION]
-            payloads.append(("files-status", _base(ingest_id, batch_id, shard_id, {
+def _request(workspace_id: str, url: str, category: str, batch_id: str, ingest_id: str | None,
+             payload: dict[str, Any]) -> NotificationRequestedV1:
+    return NotificationRequestedV1(workspace_id=workspace_id, url=url, category=category, subject_kind="batch",
+                                   subject_id=batch_id, payload=payload, correlation_id=ingest_id)
+
+
+def ingest_status(ingest: Ingest, totals: IngestTotals) -> list[NotificationRequestedV1]:
+    """The one ``ingest-status`` notification of a finished ingest (none unless the category was asked for)."""
+    if "ingest-status" not in ingest.notification_categories:
+        return []
+    status: dict[str, Any] = {"type": "ingest-status-notification-v1", "success": totals.failed_shards == 0,
+                              "shards_count": totals.shards, "ingested_files_count": totals.ingested,
+                              "failed_files_count": totals.failed_files}
+    if totals.failed_shards:
+        kind, _, reason = (totals.first_error or "indexing-failed: ").partition(": ")
+        status["error_details"] = {"type": kind, "reason": reason, "failed_shards_count": totals.failed_shards}
+    return [_request(ingest.workspace_id, ingest.notifications_url, "ingest-status", ingest.batch_id,
+                     ingest.ingest_id, _base(ingest.ingest_id, ingest.batch_id, None, status))]
+
+
+def files_status(*, workspace_id: str, url: str, categories: list[str], ingest_id: str | None, batch_id: str,
+                 shard_id: str, ingested: list[str],
+                 failed: list[tuple[str, str, str]]) -> list[NotificationRequestedV1]:
+    """``files-status`` notifications of one indexed shard; ``failed`` holds (name, type, reason)."""
+    if "files-status" not in categories:
+        return []
+    entries: list[tuple[str, Any]] = [("ok", n) for n in ingested] + [("failed", f) for f in failed]
+    requests = []
+    for start in range(0, max(len(entries), 1), FILES_PER_NOTIFICATION):
+        chunk = entries[start:start + FILES_PER_NOTIFICATION]
+        requests.append(_request(workspace_id, url, "files-status", batch_id, ingest_id, _base(
+            ingest_id, batch_id, shard_id, {
                 "type": "ingest-files-status-notification-v1",
                 "success": True,
                 "ingested_files": [n for kind, n in chunk if kind == "ok"],
@@ -45,8 +61,4 @@ def staging_notifications(*, workspace_id: str, url: str, categories: list[str],
                                  for kind, f in chunk if kind == "failed"],
                 "content_truncated": False,
             })))
-    return [
-        NotificationRequestedV1(workspace_id=workspace_id, url=url, category=category, subject_kind="batch",
-                                subject_id=batch_id, payload=payload, correlation_id=ingest_id)
-        for category, payload in payloads
-    ]
+    return requests

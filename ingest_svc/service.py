@@ -12,13 +12,14 @@ import io
 import json
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
 from ingest_svc.config import IngestSettings
 from ingest_svc.errors import BatchExpired, BatchNotFound, BatchTypeConflict, DuplicateFile
+from ingest_svc.repository import IngestRepository
 from ingest_svc.schemas import ImageReferencesIngest, ReferencesIngestResponse, SignedURLDetails, VideoReferencesIngest
 from ingest_svc.validation import FileRejected, check_image, check_name, check_video
 from shared.errors import Conflict, InvalidInput, TooLarge
@@ -74,12 +75,21 @@ class StagingService:
             raise BatchExpired(batch_id)
         if batch.batch_type == "multipart-batch":
             raise Conflict(f"batch {batch_id!r} holds job outputs and cannot take uploads")
+        if (batch.batch_type, batch.content_type) == ("simple-batch", "images") and batch_type == "sharded-batch" \
+                and content_type == "images":
+            # a folder that grew past the simple-upload size is uploaded again in bulk: the batch grows into
+            # a sharded one (the other way, single uploads into a bulk batch, stays refused, as in Roboflow)
+            await repo.set_batch_type(ws, batch_id, "sharded-batch")
+            return replace(batch, batch_type="sharded-batch")
         if (batch.batch_type, batch.content_type) != (batch_type, content_type):
             existing = f"{batch.batch_type.removesuffix('-batch')} {batch.content_type}"
             raise BatchTypeConflict(batch_id, existing, f"{batch_type.removesuffix('-batch')} {content_type}")
         return batch
 
     # ------------------------------------------------------------------ links
+    def _link_expiry(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=self.settings.link_ttl_s)
+
     def upload_link(self, upload: Upload, max_bytes: int) -> SignedURLDetails:
         token = sign(self.settings.signing_secret, {"kind": UPLOAD, "ws": upload.workspace_id,
                                                     "b": upload.batch_id, "s": upload.shard_id},
@@ -137,7 +147,8 @@ class StagingService:
             raise DuplicateFile(batch_id, name)
         shard_id = new_shard_id()
         await repo.insert_shard(ws, batch_id, shard_id, kind="video", status="awaiting-upload",
-                                source_key=file_key(ws, batch_id, None, name, unique=shard_id), file_name=name)
+                                source_key=file_key(ws, batch_id, None, name, unique=shard_id), file_name=name,
+                                link_expires_at=self._link_expiry())
         return self.upload_link(Upload(ws, batch_id, shard_id), self.settings.max_video_bytes)
 
     async def request_tar_upload(self, conn: asyncpg.Connection, ws: str, batch_id: str,
@@ -146,7 +157,8 @@ class StagingService:
         await self.open_batch(repo, ws, batch_id, display_name, batch_type="sharded-batch", content_type="images")
         shard_id = new_shard_id()
         await repo.insert_shard(ws, batch_id, shard_id, kind="tar", status="awaiting-upload",
-                                source_key=f"uploads/{ws}/{batch_id}/{shard_id}.tar")
+                                source_key=f"uploads/{ws}/{batch_id}/{shard_id}.tar",
+                                link_expires_at=self._link_expiry())
         details = self.upload_link(Upload(ws, batch_id, shard_id), self.settings.max_tar_bytes)
         return details.model_copy(update={"max_files": self.settings.max_tar_images})
 
@@ -242,17 +254,21 @@ class StagingService:
                 lines = "".join(json.dumps({"name": r.name, "url": r.url}) + "\n" for r in refs[start:start + size])
                 chunks.append(("", lines.encode()))
         shard_ids = []
-        for source, body in chunks:
+        for part, (source, body) in enumerate(chunks):
             shard_id = new_shard_id()
             key = source or f"uploads/{ws}/{batch_id}/{shard_id}.jsonl"
-            if body is not None:
-                await self.store.put_bytes(key, body, content_type="application/x-ndjson")
+            # the unique (ingest, part) key refuses a concurrent request for the same ingest at part 0,
+            # before anything is written to S3
             inserted = await repo.insert_shard(ws, batch_id, shard_id, kind=kind, status="uploaded", source_key=key,
-                                               ingest_id=ingest_id, notifications_url=request.notifications_url,
-                                               categories=categories)
+                                               ingest_id=ingest_id, ingest_part=part,
+                                               notifications_url=request.notifications_url, categories=categories)
             if not inserted:
                 raise Conflict(f"ingest {ingest_id!r} is being created by another request")
+            if body is not None:
+                await self.store.put_bytes(key, body, content_type="application/x-ndjson")
             shard_ids.append(shard_id)
+        if request.notifications_url:
+            await IngestRepository(conn).register(ws, batch_id, ingest_id, request.notifications_url, categories)
         await conn.execute("SELECT pg_notify('conveyor_shards', '')")
         return ReferencesIngestResponse(ingest_id=ingest_id, shard_ids=shard_ids, duplicated=False)
 

@@ -27,8 +27,13 @@ class FileRejected(Exception):
         self.reason = reason
 
 
+FOLDER_SEPARATOR = "__"
+
+
 def check_name(name: str) -> str:
-    """A safe relative file name: no absolute paths, no '..', no control characters."""
+    """A safe, flat file name: no absolute paths, no '..', no control characters, and folders joined into
+    the name with ``__`` (``cam1/0001.jpg`` is staged as ``cam1__0001.jpg``). Served names are flat because
+    clients write each file under its name in one folder (inference-cli's ``export-batch`` creates none)."""
     if not name or len(name) > MAX_NAME_LENGTH:
         raise FileRejected("invalid-file-name", f"file name must be 1 to {MAX_NAME_LENGTH} characters")
     if any(ord(c) < 32 for c in name) or "\\" in name:
@@ -38,7 +43,10 @@ def check_name(name: str) -> str:
     norm = posixpath.normpath(name)
     if norm.startswith("..") or "/../" in f"/{name}/" or norm in (".", ""):
         raise FileRejected("unsafe-path", "paths may not leave the batch ('..')")
-    return norm
+    flat = norm.replace("/", FOLDER_SEPARATOR)
+    if len(flat) > MAX_NAME_LENGTH:
+        raise FileRejected("invalid-file-name", f"file name must be 1 to {MAX_NAME_LENGTH} characters")
+    return flat
 
 
 def sniff_image(data: bytes) -> str | None:
@@ -54,7 +62,12 @@ def sniff_image(data: bytes) -> str | None:
         return "image/webp"
     if data[:4] in (b"II*\x00", b"MM\x00*"):
         return "image/tiff"
+    if data[:12] == b"\x00\x00\x00\x0cjP  \r\n\x87\n" or data[:4] == b"\xff\x4f\xff\x51":
+        return "image/jp2"  # JPEG 2000 (a .jp2 box file, or a bare codestream)
     return None
+
+
+_ASF_HEADER = bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c")  # WMV/ASF
 
 
 def sniff_video(data: bytes) -> str | None:
@@ -66,6 +79,12 @@ def sniff_video(data: bytes) -> str | None:
         return "video/webm" if b"webm" in data[:64] else "video/x-matroska"
     if data[:4] in (b"\x00\x00\x01\xba", b"\x00\x00\x01\xb3") or data[:1] == b"\x47":
         return "video/mpeg"
+    if data[:3] == b"FLV":
+        return "video/x-flv"
+    if data[:16] == _ASF_HEADER:
+        return "video/x-ms-wmv"
+    if data[:4] == b"OggS":
+        return "video/ogg"
     return None
 
 
@@ -104,7 +123,8 @@ def check_image(name: str, data: bytes) -> str:
         raise FileRejected("file-size-limit-exceeded", f"{name} is {len(data)} bytes; images are limited to 20 MiB")
     content_type = sniff_image(data)
     if content_type is None:
-        raise FileRejected("unsupported-content", f"{name} is not an image (JPEG, PNG, BMP, GIF, WEBP or TIFF)")
+        raise FileRejected("unsupported-content",
+                           f"{name} is not an image (JPEG, PNG, BMP, GIF, WEBP, TIFF or JPEG 2000)")
     dims = image_dimensions(data)
     if dims and dims[0] * dims[1] > MAX_IMAGE_PIXELS:
         raise FileRejected("image-too-large", f"{name} is {dims[0]}x{dims[1]} pixels; the limit is "
@@ -120,7 +140,8 @@ def check_image(name: str, data: bytes) -> str:
 def check_video(name: str, head: bytes) -> str:
     content_type = sniff_video(head)
     if content_type is None:
-        raise FileRejected("unsupported-content", f"{name} is not a video (MP4, MOV, AVI, MKV, WEBM or MPEG)")
+        raise FileRejected("unsupported-content",
+                           f"{name} is not a video (MP4, MOV, AVI, MKV, WEBM, MPEG, FLV, WMV or OGG)")
     return content_type
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends, Request
 
 from notifier_svc.repository import Delivery, NotifierRepository
@@ -11,7 +9,7 @@ from notifier_svc.schemas import DeliveryAttempt, DeliveryInfo, ListDeliveriesRe
 from shared.auth import Workspace, workspace_from_path
 from shared.db import transaction
 from shared.errors import InvalidInput, NotFound
-from shared.pagination import decode_token, encode_token, page_size
+from shared.pagination import decode_token, encode_token, page_size, text, timestamp
 
 deliveries = APIRouter(prefix="/notifications/v1/{workspace}", tags=["webhooks"])
 STATUSES = ("pending", "delivering", "delivered", "failed", "dead")
@@ -36,11 +34,12 @@ async def list_deliveries(request: Request, ws: Workspace = Depends(workspace_fr
         raise InvalidInput(f"status must be one of {', '.join(STATUSES)}")
     kind, subject = ("job", jobId) if jobId else ("batch", batchId) if batchId else (None, None)
     limit = page_size(pageSize, 100)
-    cursor = decode_token(nextPageToken)
-    after = (datetime.fromisoformat(cursor["c"]), cursor["i"]) if cursor else None
+    cursor = decode_token(nextPageToken, "deliveries", c=timestamp, i=text)
+    after = (cursor["c"], cursor["i"]) if cursor else None
     async with request.app.state.pool.acquire() as conn:
         found = await NotifierRepository(conn).list(ws.id, kind, subject, status, limit + 1, after)
-    token = encode_token({"c": found[limit - 1].created_at.isoformat(), "i": found[limit - 1].id}) \
+    token = encode_token("deliveries", {"c": found[limit - 1].created_at.isoformat(),
+                                          "i": str(found[limit - 1].id)}) \
         if len(found) > limit else None
     return ListDeliveriesResponse(deliveries=[_info(d) for d in found[:limit]], next_page_token=token)
 

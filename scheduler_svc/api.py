@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from scheduler_svc.errors import JobNotFound, ModelNotFound
 from scheduler_svc.registry import (
@@ -37,8 +38,8 @@ from scheduler_svc.schemas import (
 from scheduler_svc.service import PLANNED_STAGES, JobService
 from shared.auth import Workspace, workspace_from_path
 from shared.db import transaction
-from shared.errors import InvalidInput
-from shared.pagination import decode_token, encode_token, page_size
+from shared.errors import InvalidInput, NotFound, NotSupported
+from shared.pagination import decode_token, encode_token, integer, page_size, text, timestamp
 
 jobs = APIRouter(prefix="/batch-processing/v1/external/{workspace}", tags=["batch-processing"])
 registry = APIRouter(prefix="/{workspace}", tags=["registry"])
@@ -74,20 +75,28 @@ async def _job(request: Request, ws: Workspace, job_id: str) -> tuple[SchedulerR
 async def list_jobs(request: Request, ws: Workspace = Depends(workspace_from_path), pageSize: int | None = None,
                     nextPageToken: str | None = None) -> ListJobsResponse:
     limit = page_size(pageSize, 10)
-    cursor = decode_token(nextPageToken)
-    after = (datetime.fromisoformat(cursor["c"]), cursor["j"]) if cursor else None
+    cursor = decode_token(nextPageToken, "jobs", c=timestamp, j=text)
+    after = (cursor["c"], cursor["j"]) if cursor else None
     async with request.app.state.pool.acquire() as conn:
         repo = SchedulerRepository(conn)
         found = await repo.list_jobs(ws.id, limit + 1, after)
         items = [await job_metadata(repo, j) for j in found[:limit]]
-    token = encode_token({"c": found[limit - 1].created_at.isoformat(), "j": found[limit - 1].job_id}) \
+    token = encode_token("jobs", {"c": found[limit - 1].created_at.isoformat(), "j": found[limit - 1].job_id}) \
         if len(found) > limit else None
     return ListJobsResponse(jobs=items, next_page_token=token)
 
 
 @jobs.post("/jobs/{job_id}")
-async def create_job(request: Request, job_id: str, body: JobCreate, ws: Workspace = Depends(workspace_from_path),
-                     name: str | None = None) -> dict[str, Any]:
+async def create_job(request: Request, job_id: str, payload: dict[str, Any] = Body(...),
+                     ws: Workspace = Depends(workspace_from_path), name: str | None = None) -> dict[str, Any]:
+    if payload.get("type") == "trt-compilation-v1":
+        raise NotSupported("trt-compilation-v1 jobs (TensorRT compilation of Roboflow-hosted models) are not "
+                           "supported by Conveyor: register your model as ONNX (conveyor models put) and run it "
+                           "with machineType gpu")
+    try:
+        body = JobCreate.model_validate(payload)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
     async with transaction(request.app.state.pool) as conn:
         job = await service(request).create_job(conn, ws, job_id, body, name)
     return {"status": "ok", "jobId": job.job_id}
@@ -127,21 +136,25 @@ def _task(t: Task) -> TaskStatus:
                                     "filesProcessed": t.files_processed, "filesFailed": t.files_failed}
     if t.error:
         notification["error"] = t.error
+    # a task that has not started reports no progress: inference-cli counts tasks with progress as started
+    progress = 1.0 if t.state == "succeeded" else None if t.state in ("pending", "queued") else t.progress
     return TaskStatus(task_id=t.task_id, notification=notification, status_type=_STATUS_TYPE[t.state],
-                      progress=1.0 if t.state == "succeeded" else t.progress, event_timestamp=t.updated_at)
+                      progress=progress, event_timestamp=t.updated_at)
 
 
 @jobs.get("/jobs/{job_id}/stages/{stage_id}/tasks", response_model=ListTasksResponse)
 async def stage_tasks(request: Request, job_id: str, stage_id: str, ws: Workspace = Depends(workspace_from_path),
                       pageSize: int | None = None, nextPageToken: str | None = None) -> ListTasksResponse:
     limit = page_size(pageSize, 500)
-    cursor = decode_token(nextPageToken)
+    cursor = decode_token(nextPageToken, "tasks", t=text)
     repo, job, conn = await _job(request, ws, job_id)
     try:
+        if stage_id not in PLANNED_STAGES:
+            raise NotFound(f"job {job_id!r} has no stage {stage_id!r} (stages: {', '.join(PLANNED_STAGES)})")
         found = await repo.list_tasks(job, stage_id, limit + 1, cursor["t"] if cursor else None)
     finally:
         await request.app.state.pool.release(conn)
-    token = encode_token({"t": found[limit - 1].task_id}) if len(found) > limit else None
+    token = encode_token("tasks", {"t": found[limit - 1].task_id}) if len(found) > limit else None
     return ListTasksResponse(tasks=[_task(t) for t in found[:limit]], next_page_token=token)
 
 
@@ -152,13 +165,13 @@ async def job_logs(request: Request, job_id: str, ws: Workspace = Depends(worksp
     if severity not in (None, "info", "warning", "error"):
         raise InvalidInput("severity must be info, warning or error")
     limit = page_size(pageSize, 500)
-    cursor = decode_token(nextPageToken)
+    cursor = decode_token(nextPageToken, "logs", i=integer)
     repo, job, conn = await _job(request, ws, job_id)
     try:
-        rows = await repo.logs(job, severity, limit + 1, int(cursor["i"]) if cursor else 0)
+        rows = await repo.logs(job, severity, limit + 1, cursor["i"] if cursor else 0)
     finally:
         await request.app.state.pool.release(conn)
-    token = encode_token({"i": rows[limit - 1]["id"]}) if len(rows) > limit else None
+    token = encode_token("logs", {"i": rows[limit - 1]["id"]}) if len(rows) > limit else None
     return LogsResponse(logs=[
         JobLog(created_at=r["created_at"], processing_stage_id=r["stage_id"], task_id=r["task_id"],
                severity=r["severity"], reporting_module=r["reporting_module"], log_type=r["log_type"],

@@ -37,6 +37,8 @@ def create_app(settings: SchedulerSettings | None = None) -> FastAPI:
                     await service.check_timeout(conn, ws_id, job_id)
                 async with transaction(res.pool) as conn:
                     await service.requeue_stalled(conn, ws_id, job_id)
+                async with transaction(res.pool) as conn:
+                    await service.check_unserved(conn, ws_id, job_id)
             await asyncio.sleep(settings.timeout_check_interval_s)
 
     async def sample_queues(res: Resources) -> None:

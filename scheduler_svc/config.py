@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic_settings import SettingsConfigDict
 
 from shared.config import ServiceSettings
@@ -16,10 +18,19 @@ class SchedulerSettings(ServiceSettings):
     max_task_attempts: int = 3
     default_timeout_s: int = 6 * 3600
     default_max_parallel_tasks: int = 64
-    default_workers_per_machine: int = 4
+    # workersPerMachine when a job names none; 0: each worker's own default (WORKER_* settings, see README)
+    default_workers_per_machine: int = 0
     timeout_check_interval_s: float = 1.0
     register_default_model: bool = True
     # how often queue depth/lag and job counts are sampled for /metrics
     metrics_interval_s: float = 5.0
     # a running task without a worker heartbeat for this long is dispatched again (workers beat every few s)
     task_stall_s: float = 120.0
+    # a job asks for a machine type that no live worker serves (a gpu job on a cpu-only deployment):
+    # "cpu" runs it on cpu workers and says so in its logs; "fail" refuses it when it is created, and fails
+    # it once its tasks have waited queue_wait_s with no worker of its type
+    unserved_machine_type: Literal["cpu", "fail"] = "cpu"
+    # a worker process is live while its last heartbeat (every WORKER_LIVENESS_INTERVAL_S) is this recent
+    worker_liveness_s: float = 30.0
+    # how long a job's queued tasks may wait while no worker of its machine type is live
+    queue_wait_s: float = 300.0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from shared.errors import Conflict, NotFound
 
 
@@ -28,3 +30,22 @@ class ModelNotFound(NotFound):
 class JobNotRestartable(Conflict):
     def __init__(self, job_id: str, state: str) -> None:
         super().__init__(f"job {job_id!r} is {state}; only failed or aborted jobs can be restarted")
+
+
+class BatchStillStaging(Conflict):
+    """A job over a batch that is still being staged would process only part of it."""
+
+    _WHAT: ClassVar[dict[str, str]] = {"awaiting-upload": "awaiting an upload whose signed link is still valid",
+                                       "uploaded": "uploaded, not yet indexed", "indexing": "being indexed"}
+
+    def __init__(self, batch_id: str, open_shards: dict[str, int]) -> None:
+        pending = ", ".join(f"{n} {self._WHAT.get(s, s)}" for s, n in sorted(open_shards.items()))
+        super().__init__(f"input batch {batch_id!r} is still being staged ({pending} shard(s)); a job now would "
+                         "process only part of it. Start the job once every shard is indexed (see list-ingest-details "
+                         "or the ingest-status webhook); an unused upload link stops counting when it expires")
+
+
+class MachineTypeUnserved(Conflict):
+    def __init__(self, machine_type: str) -> None:
+        super().__init__(f"no {machine_type} worker is running in this deployment, and SCHEDULER_UNSERVED_MACHINE_TYPE"
+                         f" is 'fail': start a {machine_type} worker, or ask for machineType 'cpu'")

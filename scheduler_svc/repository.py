@@ -304,6 +304,29 @@ class SchedulerRepository:
             " AND stage_id = 'processing'", _uuid(job.workspace_id), job.job_id)
         return float(value or 0.0)
 
+    # ------------------------------------------------------------------ workers
+    async def live_machine_types(self, liveness_s: float) -> set[str]:
+        rows = await self.conn.fetch(
+            "SELECT DISTINCT machine_type FROM worker_heartbeats WHERE beat_at > now() - make_interval(secs => $1)",
+            liveness_s)
+        return {r["machine_type"] for r in rows}
+
+    async def queued_wait_s(self, job: Job) -> float:
+        """Seconds the job's longest-waiting queued task has waited (0 when none is queued)."""
+        value = await self.conn.fetchval(
+            "SELECT EXTRACT(EPOCH FROM now() - min(updated_at)) FROM tasks WHERE workspace_id = $1"
+            " AND job_id = $2 AND state = 'queued'", _uuid(job.workspace_id), job.job_id)
+        return float(value or 0.0)
+
+    async def move_queued(self, job: Job, machine_type: str) -> list[tuple[str, int]]:
+        """Switch the job to another machine type; its queued tasks become new attempts to dispatch there."""
+        await self.conn.execute("UPDATE jobs SET machine_type = $3, updated_at = now() WHERE workspace_id = $1"
+                                " AND job_id = $2", _uuid(job.workspace_id), job.job_id, machine_type)
+        rows = await self.conn.fetch(
+            "UPDATE tasks SET attempt = attempt + 1, updated_at = now() WHERE workspace_id = $1 AND job_id = $2"
+            " AND state = 'queued' RETURNING task_id, attempt", _uuid(job.workspace_id), job.job_id)
+        return sorted((r["task_id"], r["attempt"]) for r in rows)
+
     # ------------------------------------------------------------------ logs and usage
     async def log(self, job: Job, severity: str, log_type: str, payload: dict[str, Any], *,
                   stage_id: str | None = None, task_id: str | None = None, module: str = "scheduler") -> None:

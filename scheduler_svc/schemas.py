@@ -51,7 +51,9 @@ class JobCreate(_In):
     max_image_failure_rate: float | None = Field(None, alias="maxImageFailureRate", ge=0, le=1)
     processing_specification: ProcessingSpecification = Field(alias="processingSpecification")
     notifications_url: str | None = Field(None, alias="notificationsURL", max_length=2048)
-    inference_backend: str | None = Field(None, alias="inferenceBackend")
+    # accepted for compatibility: Conveyor runs the workflow backend its deployment configures
+    # (CONVEYOR_WORKFLOW_BACKEND) whichever of Roboflow's two is named
+    inference_backend: Literal["old-inference", "inference-models"] | None = Field(None, alias="inferenceBackend")
 
 
 class RestartOverride(_In):

@@ -12,22 +12,32 @@ from __future__ import annotations
 
 import logging
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
 from scheduler_svc.config import SchedulerSettings
-from scheduler_svc.errors import JobExists, JobNotFound, JobNotRestartable, ModelNotFound, WorkflowNotFound
+from scheduler_svc.errors import (
+    BatchStillStaging,
+    JobExists,
+    JobNotFound,
+    JobNotRestartable,
+    MachineTypeUnserved,
+    ModelNotFound,
+    WorkflowNotFound,
+)
 from scheduler_svc.repository import Job, SchedulerRepository
 from scheduler_svc.schemas import JobCreate, RestartOverride
 from shared.auth import Workspace
-from shared.errors import Forbidden, InvalidInput
+from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.events import JobStateChangedV1, NotificationRequestedV1, StageCompleteV1, TaskDoneV1, TaskReadyV1, Topic
 from shared.ids import validate_job_id
 from shared.netsafe import UnsafeURL, check_url_static
 from shared.outbox import stage, stage_many
 from shared.staging import StagingRepository
 from shared.workflows.errors import WorkflowInvalid
+from shared.workflows.outline import check_parameter_values
 from shared.workflows.plans import plan_workflow
 
 log = logging.getLogger(__name__)
@@ -51,6 +61,10 @@ class JobService:
         validate_job_id(job_id)
         repo = SchedulerRepository(conn)
         spec = body.processing_specification
+        if body.job_input.images_metadata_part or spec.images_metadata_inputs_mapping:
+            raise InvalidInput("imagesMetadataPart and imagesMetadataInputsMapping (per-image metadata as workflow "
+                               "inputs) are not supported by Conveyor yet; pass per-job values in "
+                               "workflowParameters")
         if spec.workspace != ws.slug:
             raise Forbidden(f"processingSpecification.workspace {spec.workspace!r} is not this workspace")
         kind = "videos" if body.type == "simple-video-processing-v1" else "images"
@@ -60,6 +74,9 @@ class JobService:
         if batch.content_type != kind:
             raise InvalidInput(f"input batch {batch.batch_id!r} holds {batch.content_type}; a {body.type} job "
                                f"needs {kind}")
+        still_open = await StagingRepository(conn).open_shards(ws.id, batch.batch_id)
+        if still_open:
+            raise BatchStillStaging(batch.batch_id, still_open)
         workflow = await repo.get_workflow(ws.id, spec.workflow_id)
         if workflow is None:
             raise WorkflowNotFound(spec.workflow_id)
@@ -71,6 +88,7 @@ class JobService:
         unknown = set(params) - set(compiled.parameters)
         if unknown:
             raise WorkflowInvalid(f"workflowParameters names unknown workflow inputs: {sorted(unknown)}")
+        check_parameter_values(workflow["specification"], params)
         for model_id in compiled.model_ids(params):
             if await repo.get_model(ws.id, model_id) is None:
                 raise ModelNotFound(model_id)
@@ -84,10 +102,11 @@ class JobService:
             except UnsafeURL as exc:
                 raise InvalidInput(f"unsafe-url-detected: notificationsURL: {exc}") from None
         compute = body.compute_configuration
+        machine_type, fallback = await self._machine_type(repo, compute.machine_type or "cpu")
         inserted = await repo.insert_job(
             ws.id, job_id, name=name or job_id, kind=kind, definition=body.model_dump(by_alias=True, mode="json"),
             workflow=workflow["specification"], input_batch_id=batch.batch_id,
-            input_part_name=body.job_input.part_name, state="processing", machine_type=compute.machine_type or "cpu",
+            input_part_name=body.job_input.part_name, state="processing", machine_type=machine_type,
             workers_per_machine=compute.workers_per_machine or self.settings.default_workers_per_machine,
             timeout_s=body.processing_timeout_seconds or self.settings.default_timeout_s,
             max_parallel_tasks=body.max_parallel_tasks or self.settings.default_max_parallel_tasks,
@@ -97,11 +116,15 @@ class JobService:
         job = await repo.get_job(ws.id, job_id, lock=True)
         assert job is not None
         staging = StagingRepository(conn)
+        # every stage output batch lives for the staging period from its own creation, not the input's
+        expires = datetime.now(UTC) + self.settings.s3.staging_expiry
         for position, stage_id in enumerate(PLANNED_STAGES):
             batch_id = output_batch(job_id, stage_id)
-            await staging.insert_batch(ws.id, batch_id, f"{job.name} ({stage_id})", "multipart-batch",
-                                       "metadata" if stage_id == PROCESSING else "archives",
-                                       batch.expires_at, produced_by_job=job_id)
+            if not await staging.insert_batch(ws.id, batch_id, f"{job.name} ({stage_id})", "multipart-batch",
+                                              "metadata" if stage_id == PROCESSING else "archives", expires,
+                                              produced_by_job=job_id):
+                raise Conflict(f"batch {batch_id!r} already exists: the job's {stage_id} results would be mixed "
+                               f"into it; choose another job id")
             await repo.insert_stage(job, stage_id, stage_id, position, batch_id,
                                     "running" if stage_id == PROCESSING else "pending")
         per_task = 1 if kind == "videos" else self.settings.images_per_task
@@ -111,8 +134,51 @@ class JobService:
                                + (f" in part {job.input_part_name!r}" if job.input_part_name else ""))
         await repo.log(job, "info", "job-created", {"tasks": planned, "inputBatch": batch.batch_id,
                                                     "workflowId": spec.workflow_id}, stage_id=PROCESSING)
+        if fallback:
+            await repo.log(job, "warning", "machine-type-fallback", {"requested": compute.machine_type,
+                                                                      "running": machine_type, "reason": fallback})
         await stage(conn, self.prefix, JobStateChangedV1(workspace_id=ws.id, job_id=job_id, state="processing"))
         await self._dispatch(conn, repo, job)
+        return job
+
+    async def _machine_type(self, repo: SchedulerRepository, requested: str) -> tuple[str, str | None]:
+        """The machine type a new job runs on, and why it is not the requested one (None when it is)."""
+        if requested == "cpu" or requested in await repo.live_machine_types(self.settings.worker_liveness_s):
+            return requested, None
+        if self.settings.unserved_machine_type == "fail":
+            raise MachineTypeUnserved(requested)
+        return "cpu", (f"no {requested} worker is running in this deployment; the job runs on cpu workers "
+                       f"(SCHEDULER_UNSERVED_MACHINE_TYPE=cpu)")
+
+    async def check_unserved(self, conn: asyncpg.Connection, ws_id: str, job_id: str) -> bool:
+        """A job whose queued tasks waited ``queue_wait_s`` while no worker of its machine type was live is
+        moved to cpu workers (a gpu job, policy ``cpu``) or failed with the reason: nothing waits forever."""
+        repo = SchedulerRepository(conn)
+        job = await repo.get_job(ws_id, job_id, lock=True)
+        if job is None or job.state != "processing":
+            return False
+        if await repo.queued_wait_s(job) < self.settings.queue_wait_s:
+            return False
+        live = await repo.live_machine_types(self.settings.worker_liveness_s)
+        if job.machine_type in live:
+            return False
+        if job.machine_type == "gpu" and self.settings.unserved_machine_type == "cpu":
+            moved = await repo.move_queued(job, "cpu")
+            job = await self._job_by_id(repo, ws_id, job_id)
+            await self._stage_ready(conn, job, moved)
+            await repo.log(job, "warning", "machine-type-fallback", {
+                "requested": "gpu", "running": "cpu", "reason": f"no gpu worker was live for "
+                f"{self.settings.queue_wait_s:.0f}s; queued tasks moved to cpu workers"}, stage_id=PROCESSING)
+            return True
+        await self._finish(conn, repo, job, "failed",
+                           f"no {job.machine_type} worker was live while tasks waited "
+                           f"{self.settings.queue_wait_s:.0f}s (start a {job.machine_type} worker, then restart "
+                           f"the job)")
+        return True
+
+    async def _job_by_id(self, repo: SchedulerRepository, ws_id: str, job_id: str) -> Job:
+        job = await repo.get_job(ws_id, job_id, lock=True)
+        assert job is not None
         return job
 
     async def _dispatch(self, conn: asyncpg.Connection, repo: SchedulerRepository, job: Job) -> int:
@@ -218,7 +284,8 @@ class JobService:
         if state != "succeeded":
             await repo.stop_open_tasks(job, "aborted")
             for stage_row in await repo.stages(job):
-                if stage_row["state"] in ("running", "pending"):
+                # a stage never started stays pending: the job's currentStage is the one it stopped in
+                if stage_row["state"] == "running":
                     await repo.set_stage_state(job, stage_row["stage_id"], "aborted" if state == "aborted" else
                                                "failed", {"type": "stage-status", "message": reason or state})
         await repo.log(job, "error" if state == "failed" else "info", f"job-{state}", {"reason": reason})

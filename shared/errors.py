@@ -67,6 +67,12 @@ class TooLarge(ServiceError):
     status_code = 413
 
 
+class NotSupported(ServiceError):
+    """A Roboflow platform feature that Conveyor deliberately does not offer; the message says what to use."""
+
+    status_code = 501
+
+
 class InvalidEvent(Exception):
     """A consumed event can never be processed: it is dead-lettered and its offset committed."""
 

@@ -91,6 +91,10 @@ class StagingRepository:
             uuid.UUID(ws), batch_id, display_name, batch_type, content_type, expires_at, produced_by_job)
         return result.endswith(" 1")
 
+    async def set_batch_type(self, ws: str, batch_id: str, batch_type: str) -> None:
+        await self.conn.execute("UPDATE batches SET batch_type = $3 WHERE workspace_id = $1 AND batch_id = $2",
+                                uuid.UUID(ws), batch_id, batch_type)
+
     async def list_batches(self, ws: str, limit: int, after: tuple[datetime, str] | None) -> list[Batch]:
         if after is None:
             rows = await self.conn.fetch(
@@ -189,14 +193,24 @@ class StagingRepository:
     # ------------------------------------------------------------------ shards
     async def insert_shard(self, ws: str, batch_id: str, shard_id: str, *, kind: str, status: str,
                            source_key: str, file_name: str | None = None, ingest_id: str | None = None,
-                           notifications_url: str | None = None, categories: list[str] | None = None) -> bool:
+                           ingest_part: int = 0, notifications_url: str | None = None,
+                           categories: list[str] | None = None, link_expires_at: datetime | None = None) -> bool:
         result = await self.conn.execute(
             "INSERT INTO shards (workspace_id, batch_id, shard_id, ingest_id, kind, status, source_key, file_name,"
-            " notifications_url, notification_categories) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
-            " ON CONFLICT DO NOTHING",
+            " notifications_url, notification_categories, ingest_part, link_expires_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
             uuid.UUID(ws), batch_id, shard_id, ingest_id, kind, status, source_key, file_name, notifications_url,
-            categories or [])
+            categories or [], ingest_part, link_expires_at)
         return result.endswith(" 1")
+
+    async def open_shards(self, ws: str, batch_id: str) -> dict[str, int]:
+        """Shards that may still bring files into the batch, by status: uploaded or being indexed, or
+        awaiting an upload whose signed link is still valid."""
+        rows = await self.conn.fetch(
+            "SELECT status, count(*) AS n FROM shards WHERE workspace_id = $1 AND batch_id = $2"
+            " AND (status IN ('uploaded', 'indexing') OR (status = 'awaiting-upload' AND link_expires_at > now()))"
+            " GROUP BY status", uuid.UUID(ws), batch_id)
+        return {r["status"]: r["n"] for r in rows}
 
     async def get_shard(self, ws: str, batch_id: str, shard_id: str) -> Shard | None:
         row = await self.conn.fetchrow(
@@ -244,12 +258,16 @@ class StagingRepository:
         return [_shard(r) for r in rows]
 
     async def finish_shard(self, shard: Shard, status: str, ingested: int, failed: int,
-                           error: str | None = None) -> None:
+                           error: str | None = None, *, ingest_id: str | None = None,
+                           notifications_url: str | None = None) -> None:
+        """Record a shard's outcome; a tar's ``notification_config.json`` names its ingest and webhook."""
         await self.conn.execute(
             "UPDATE shards SET status = $4, objects_count = $5, failed_count = $6,"
-            " error = $7, claimed_until = NULL, updated_at = now()"
+            " error = $7, claimed_until = NULL, updated_at = now(), ingest_id = coalesce(ingest_id, $8),"
+            " notifications_url = coalesce(notifications_url, $9)"
             " WHERE workspace_id = $1 AND batch_id = $2 AND shard_id = $3",
-            uuid.UUID(shard.workspace_id), shard.batch_id, shard.shard_id, status, ingested, failed, error)
+            uuid.UUID(shard.workspace_id), shard.batch_id, shard.shard_id, status, ingested, failed, error,
+            ingest_id, notifications_url)
 
     async def renew_lease(self, shard: Shard, lease_s: float) -> None:
         await self.conn.execute(

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import os
+import socket
+import uuid
 
 from fastapi import FastAPI
 
@@ -11,6 +16,7 @@ from worker_svc import subscribers
 from worker_svc.backends import build_backend
 from worker_svc.config import WorkerSettings
 from worker_svc.models import ModelCache
+from worker_svc.repository import WorkerRepository
 from worker_svc.service import TaskRunner
 
 log = logging.getLogger(__name__)
@@ -32,9 +38,21 @@ def create_app(settings: WorkerSettings | None = None) -> FastAPI:
             loaded = await res.extras["models"].preload(settings.preload_models, settings.preload_wait_s)
             log.info("models preloaded: %s", ", ".join(loaded) or "none")
 
+    worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+    async def announce(res: Resources) -> None:
+        """Heartbeat of the process (not of a task): the scheduler learns which machine types are served."""
+        while True:
+            async with res.pool.acquire() as conn:
+                await WorkerRepository(conn).beat(worker_id, settings.machine_type)
+            await asyncio.sleep(settings.liveness_interval_s)
+
     async def close_backend(res: Resources) -> None:
+        with contextlib.suppress(Exception):
+            async with res.pool.acquire() as conn:
+                await WorkerRepository(conn).leave(worker_id)
         if "runner" in res.extras:
             await res.extras["runner"].backend.close()
 
     return create_service_app(ServiceSpec(name="worker", settings=settings, subscriptions=subscriptions,
-                                          background=[preload_models], on_shutdown=[close_backend]))
+                                          background=[preload_models, announce], on_shutdown=[close_backend]))

@@ -37,6 +37,8 @@ class WorkerSettings(ServiceSettings):
     # a running task's heartbeat (the scheduler re-dispatches a task silent for SCHEDULER_TASK_STALL_S)
     heartbeat_interval_s: float = 5.0
     progress_interval_s: float = 1.0
+    # how often this process tells the scheduler it is alive and which machine type it serves
+    liveness_interval_s: float = 5.0
     model_cache_size: int = 4
     # shared models (registered for every workspace) loaded and run once on each lane when the worker starts,
     # so the first task after a deploy does not wait for them; ones not registered yet are waited for (the

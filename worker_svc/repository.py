@@ -17,6 +17,8 @@ class JobView:
     workflow: dict[str, Any]
     input_batch_id: str
     input_part_name: str | None
+    # the job's workersPerMachine (0: not given): images of one task in the workflow at once
+    workers_per_machine: int
 
 
 @dataclass(frozen=True)
@@ -33,7 +35,7 @@ class WorkerRepository:
 
     async def job(self, ws: str, job_id: str) -> JobView | None:
         row = await self.conn.fetchrow(
-            "SELECT state, kind, definition, workflow, input_batch_id, input_part_name FROM jobs"
+            "SELECT state, kind, definition, workflow, input_batch_id, input_part_name, workers_per_machine FROM jobs"
             " WHERE workspace_id = $1 AND job_id = $2", uuid.UUID(ws), job_id)
         return JobView(**dict(row)) if row else None
 
@@ -76,6 +78,16 @@ class WorkerRepository:
             " WHERE workspace_id = $1 AND batch_id = $2"
             " AND ($3::text IS NULL OR part_name = $3) AND seq BETWEEN $4 AND $5 ORDER BY seq",
             uuid.UUID(ws), batch_id, part_name, seq_from, seq_to)
+
+    async def beat(self, worker_id: str, machine_type: str) -> None:
+        await self.conn.execute(
+            "INSERT INTO worker_heartbeats (worker_id, machine_type) VALUES ($1, $2)"
+            " ON CONFLICT (worker_id) DO UPDATE SET beat_at = now(), machine_type = $2", worker_id, machine_type)
+        # rows of workers that vanished without saying goodbye (kill -9) are dropped after a day
+        await self.conn.execute("DELETE FROM worker_heartbeats WHERE beat_at < now() - interval '1 day'")
+
+    async def leave(self, worker_id: str) -> None:
+        await self.conn.execute("DELETE FROM worker_heartbeats WHERE worker_id = $1", worker_id)
 
     async def log(self, ws: str, job_id: str, stage_id: str, task_id: str, severity: str, log_type: str,
                   payload: dict[str, Any]) -> None:

@@ -40,7 +40,7 @@ from worker_svc.backends import BuiltinBackend, EngineBackend, PreparedWorkflow
 from worker_svc.config import WorkerSettings
 from worker_svc.errors import FileFailed, TaskAborted
 from worker_svc.repository import JobView, WorkerRepository
-from worker_svc.results import encode
+from worker_svc.results import KEY_COLUMNS, encode
 from worker_svc.spans import SpanTooShort, StagedReader
 from worker_svc.video import sampled_frames
 
@@ -70,7 +70,8 @@ class TaskRunner:
         self.store = store
         self.backend = backend
         # workflow runs, apart from downloads and decodes (asyncio's default pool)
-        self._executor = ThreadPoolExecutor(settings.in_flight * max(1, settings.concurrency),
+        # a job's workersPerMachine (at most 64) may ask for more runs at once than the worker's default
+        self._executor = ThreadPoolExecutor(max(settings.in_flight, 64) * max(1, settings.concurrency),
                                             thread_name_prefix="workflow")
 
     async def handle(self, event: TaskReadyV1) -> None:
@@ -142,15 +143,16 @@ class TaskRunner:
                 await self._video(workflow, f, spec.get("maxVideoFPS"), persist, output, aborted)
                 await progress.step()
         else:
-            await self._images(workflow, files, persist, output, progress, aborted)
+            in_flight = job.workers_per_machine or self.settings.in_flight
+            await self._images(workflow, files, persist, output, progress, aborted, in_flight)
         if aborted.is_set():
             raise TaskAborted
         return output
 
     async def _images(self, workflow: PreparedWorkflow, files: list[asyncpg.Record], persist: set[str],
-                      output: TaskOutput, progress: _Progress, aborted: asyncio.Event) -> None:
-        """Up to ``in_flight`` images in the workflow at once (their model calls share the model's lanes and
-        batches); results are recorded in file order."""
+                      output: TaskOutput, progress: _Progress, aborted: asyncio.Event, in_flight: int) -> None:
+        """Up to ``in_flight`` images in the workflow at once (the job's workersPerMachine, else the worker's
+        default; their model calls share the model's lanes and batches); results are recorded in file order."""
         running: deque[tuple[str, asyncio.Task[dict[str, Any]]]] = deque()
 
         async def record_oldest() -> None:
@@ -173,7 +175,7 @@ class TaskRunner:
                     await progress.step()
                     continue
                 running.append((name, asyncio.create_task(self._timed(workflow, image, name))))
-                if len(running) >= self.settings.in_flight:
+                if len(running) >= in_flight:
                     await record_oldest()
             while running:
                 await record_oldest()
@@ -194,9 +196,12 @@ class TaskRunner:
         wanted = spec.get("imagesOutputsToBePersisted") or plan.image_outputs()
         return set(wanted)
 
-    def _serialize(self, result: dict[str, Any], stem_source: str, persist: set[str],
+    def _serialize(self, result: dict[str, Any], source: str, persist: set[str],
                    output: TaskOutput) -> dict[str, Any]:
-        stem = posixpath.splitext(stem_source)[0]
+        """The record of one image's (or frame's) outputs. Persisted images get flat names that keep the
+        whole source name (``vis__a.png.jpg`` and ``vis__a.jpg.jpg`` stay apart), because clients write every
+        file of a part into one folder. An output named like a key column (``image``, ``video``, ...) is
+        kept as ``<name>_output``: the input's name always survives in its column."""
         record: dict[str, Any] = {}
         for name, value in result.items():
             counter = iter(range(1_000_000))
@@ -205,13 +210,16 @@ class TaskRunner:
                 if name not in persist:
                     return None
                 index = next(counter)
-                file_name = f"{name}/{stem}{f'-{index}' if index else ''}.jpg"
+                file_name = f"{name}__{source}{f'__{index}' if index else ''}.jpg"
                 output.images.append((file_name, encode_jpeg(image)))
                 return file_name
 
             serialized = serialize(value, on_image=keep)
             if serialized is not None or name in persist:
-                record[name] = serialized
+                key = name
+                while key in KEY_COLUMNS or (key != name and key in result):
+                    key = f"{key}_output"
+                record[key] = serialized
         return record
 
     async def _prefetched(self, files: list[asyncpg.Record]) -> AsyncIterator[tuple[str, np.ndarray | FileFailed]]:
@@ -249,7 +257,6 @@ class TaskRunner:
     async def _video(self, workflow: PreparedWorkflow, f: asyncpg.Record, max_fps: float | None, persist: set[str],
                      output: TaskOutput, aborted: asyncio.Event) -> None:
         name = f["file_name"]
-        stem = posixpath.splitext(name)[0]
         with tempfile.NamedTemporaryFile(suffix=posixpath.splitext(name)[1] or ".mp4") as tmp:
             try:
                 async for chunk in self.store.iter_object(f["object_key"]):
@@ -270,7 +277,7 @@ class TaskRunner:
                     output.failed.append((f"{name}#{number}", f"the workflow failed on this frame: {exc}"))
                     continue
                 output.records.append({"video": name, "frame_number": number, "frame_timestamp": timestamp,
-                                       **self._serialize(result, f"{stem}/{number:06d}", persist, output)})
+                                       **self._serialize(result, f"{name}__{number:06d}", persist, output)})
                 frames += 1
         if frames == 0:
             output.failed.append((name, "no frame could be decoded"))

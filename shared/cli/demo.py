@@ -88,7 +88,7 @@ def _export(client: ConveyorClient, job_id: str, target: Path) -> list[dict[str,
         with tarfile.open(archive) as tar:
             tar.extractall(target, filter="data")
         archive.unlink()
-    for results in sorted(target.rglob("results.jsonl")):
+    for results in sorted(target.rglob("results-*.jsonl")):
         records += [json.loads(line) for line in results.read_text().splitlines() if line.strip()]
     return records
 

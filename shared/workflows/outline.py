@@ -97,3 +97,43 @@ def outline_workflow(definition: Any) -> WorkflowOutline:
     if not outputs:
         raise WorkflowInvalid("the workflow declares no outputs")
     return WorkflowOutline(io.image_input, io.parameters, steps, outputs)
+
+
+# the kinds of Roboflow's workflow parameters that a JSON value can be checked against
+_KIND_TYPES: dict[str, tuple[type, ...]] = {
+    "float": (int, float), "float_zero_to_one": (int, float), "integer": (int,), "boolean": (bool,),
+    "string": (str,), "list_of_values": (list,), "dictionary": (dict,), "roboflow_model_id": (str,),
+}
+
+
+def _accepts(types: tuple[type, ...], value: Any) -> bool:
+    if isinstance(value, bool) and bool not in types:
+        return False  # JSON true is not a number
+    return isinstance(value, types)
+
+
+def check_parameter_values(definition: Any, values: dict[str, Any]) -> None:
+    """Refuse a job's workflowParameters value whose type the input's declared kinds (or, without kinds,
+    its default value) rule out: a job must fail at creation, not three attempts into its first task."""
+    io = parse_io(definition)
+    declared = {i["name"]: i for i in io.definition.get("inputs") or [] if i.get("type") in PARAMETER_INPUTS}
+    for name, value in values.items():
+        spec = declared.get(name)
+        if spec is None or value is None:
+            continue
+        kinds = [k.get("name") if isinstance(k, dict) else k for k in spec.get("kind") or []]
+        if kinds:
+            if any(k not in _KIND_TYPES for k in kinds):
+                continue  # a kind Conveyor cannot check (or the wildcard): the block decides
+            allowed = tuple({t for k in kinds for t in _KIND_TYPES[k]})
+            expected = " or ".join(kinds)
+        else:
+            default = spec.get("default_value")
+            if default is None:
+                continue
+            allowed = (bool,) if isinstance(default, bool) else (int, float) if isinstance(default, int | float) \
+                else (type(default),)
+            expected = f"{type(default).__name__}, like its default {default!r}"
+        if not _accepts(allowed, value):
+            raise WorkflowInvalid(f"workflowParameters.{name} is {value!r}; the workflow input {name!r} expects "
+                                  f"{expected}")

@@ -118,7 +118,7 @@ def test_a_job_survives_every_component_crashing_and_loses_nothing(chaos: Chaos)
         with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
             for member in tar.getmembers():
                 data = tar.extractfile(member).read()  # type: ignore[union-attr]
-                if member.name.endswith("results.jsonl"):
+                if member.name.endswith(".jsonl"):
                     records += [json.loads(line) for line in data.decode().splitlines()]
                 elif member.name.endswith(".jpg"):
                     assert member.name.split("/")[-1] not in copies, f"{member.name} exported twice"

@@ -54,7 +54,7 @@ def test_stage_process_follow_and_export_from_the_terminal(cli_env: dict[str, st
     assert "term-job" in run(cli_env, tmp_path, "batch-processing", "list-jobs")
     target = tmp_path / "export"
     run(cli_env, tmp_path, "data-staging", "export-batch", "-b", "term-job-export", "-t", str(target))
-    (results,) = list(target.rglob("results.csv"))
+    (results,) = list(target.rglob("results-*.csv"))
     assert len(results.read_text().strip().splitlines()) == 3  # header + 2 images
     logs = tmp_path / "logs.jsonl"
     run(cli_env, tmp_path, "batch-processing", "fetch-logs", "-j", "term-job", "-o", str(logs))

@@ -12,8 +12,8 @@ def test_demo_processes_real_photos_and_videos_end_to_end(tmp_path: Path, stack_
     result = conveyor("demo", "--output", str(out), home=tmp_path / "home", env=PORTS, timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Conveyor demo" in result.stdout and result.stdout.count("succeeded") >= 2
-    image_results = [p for p in out.glob("img-*/results.jsonl")]
-    video_results = [p for p in out.glob("vid-*/results.jsonl")]
+    image_results = [p for p in out.glob("img-*/results-*.jsonl")]
+    video_results = [p for p in out.glob("vid-*/results-*.jsonl")]
     assert len(image_results) == 1 and len(video_results) == 1
     photos = [json.loads(line) for line in image_results[0].read_text().splitlines()]
     assert len(photos) == 8

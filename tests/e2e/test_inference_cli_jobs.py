@@ -74,7 +74,7 @@ def test_process_images_show_list_and_export(inference_cli: Path, deployment: De
     exported = rf(inference_cli, deployment, "data-staging", "export-batch", "--batch-id", "cli-images-export",
                   "--target-dir", str(target))
     assert exported.returncode == 0, exported.stdout + exported.stderr
-    (results,) = list(target.rglob("results.jsonl"))  # the CLI extracted the tar.gz archive
+    (results,) = list(target.rglob("results-*.jsonl"))  # the CLI extracted the tar.gz archive
     records = [json.loads(line) for line in results.read_text().splitlines()]
     assert len(records) == 8 and len({r["image"] for r in records}) == 8
     bus = next(r for r in records if r["image"] == "bus.jpg")
@@ -99,7 +99,7 @@ def test_process_videos_with_fps_subsampling(inference_cli: Path, deployment: De
     exported = rf(inference_cli, deployment, "data-staging", "export-batch", "--batch-id", "cli-videos-export",
                   "--target-dir", str(target))
     assert exported.returncode == 0, exported.stdout + exported.stderr
-    (results,) = list(target.rglob("results.csv"))
+    (results,) = list(target.rglob("results-*.csv"))
     lines = results.read_text().strip().splitlines()
     # 20 frames at 10 fps sampled at 5 fps: a header and 10 rows
     assert lines[0].startswith("video,frame_number,frame_timestamp") and len(lines) == 1 + 10

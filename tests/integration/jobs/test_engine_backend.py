@@ -79,10 +79,10 @@ async def test_an_engine_job_runs_blocks_the_builtin_executor_lacks(engine_pytho
     job = await p.wait_job("eng-job", timeout=180)
     assert job["state"] == "succeeded", job
     members = await p.export_files("eng-job")
-    (results,) = [n for n in members if n.endswith("results.jsonl")]
+    (results,) = [n for n in members if n.endswith(".jsonl")]
     records = {r["image"]: r for r in map(json.loads, members[results].decode().splitlines())}
     assert set(records) == {"bus.jpg", "zidane.jpg"}
     assert "bus" in [d["class"] for d in records["bus.jpg"]["predictions"]["predictions"]]
-    assert records["zidane.jpg"]["blurred"] == "blurred/zidane.jpg"
-    (blurred,) = [n for n in members if n.endswith("images/blurred/zidane.jpg")]
+    assert records["zidane.jpg"]["blurred"] == "blurred__zidane.jpg.jpg"
+    (blurred,) = [n for n in members if n.endswith("blurred__zidane.jpg.jpg")]
     assert members[blurred][:3] == b"\xff\xd8\xff"

@@ -39,7 +39,7 @@ async def test_image_job_runs_through_every_stage_and_exports_one_record_per_ima
     assert tasks["nextPageToken"] is None and {t["statusType"] for t in tasks["tasks"]} == {"success"}
 
     members = await p.export_files("job-one")
-    (results_name,) = [n for n in members if n.endswith("results.jsonl")]
+    (results_name,) = [n for n in members if n.endswith(".jsonl")]
     records = [json.loads(line) for line in members[results_name].decode().splitlines()]
     assert sorted(r["image"] for r in records) == sorted(images)
     by_image = {r["image"]: r for r in records}
@@ -47,9 +47,9 @@ async def test_image_job_runs_through_every_stage_and_exports_one_record_per_ima
     assert "bus" in bus_classes and bus_classes.count("person") >= 2
     assert by_image["bus.jpg"]["count"] == len(bus_classes)
     assert "person" in [d["class"] for d in by_image["zidane.jpg"]["predictions"]["predictions"]]
-    assert by_image["bus.jpg"]["visualization"] == "visualization/bus.jpg"
-    assert any(n.endswith("images/visualization/bus.jpg") for n in members)
-    assert members[next(n for n in members if n.endswith("images/visualization/bus.jpg"))][:3] == b"\xff\xd8\xff"
+    assert by_image["bus.jpg"]["visualization"] == "visualization__bus.jpg.jpg"
+    assert any(n == "visualization__bus.jpg.jpg" for n in members)
+    assert members[next(n for n in members if n == "visualization__bus.jpg.jpg")][:3] == b"\xff\xd8\xff"
 
     (hook,) = await p.wait_hooks(1)  # the job webhook, through the notifier
     assert hook["type"] == "roboflow-batch-job-notification-v1" and hook["job_id"] == "job-one"
@@ -71,7 +71,7 @@ async def test_tasks_larger_than_the_prefetch_window_process_every_file(pipeline
     job = await p.wait_job("wide-job")
     assert job["state"] == "succeeded", job
     members = await p.export_files("wide-job")
-    (results,) = [n for n in members if n.endswith("results.jsonl")]
+    (results,) = [n for n in members if n.endswith(".jsonl")]
     exported = [json.loads(line)["image"] for line in members[results].decode().splitlines()]
     assert sorted(exported) == names
 
@@ -90,7 +90,7 @@ async def test_images_of_an_uploaded_tar_are_processed_from_it_and_fail_once_it_
     job = await p.wait_job("tar-job")
     assert job["state"] == "succeeded", job
     members = await p.export_files("tar-job")
-    (results,) = [n for n in members if n.endswith("results.jsonl")]
+    (results,) = [n for n in members if n.endswith(".jsonl")]
     records = {r["image"]: r for r in map(json.loads, members[results].decode().splitlines())}
     assert sorted(records) == sorted(images)
     assert "bus" in [d["class"] for d in records["bus.jpg"]["predictions"]["predictions"]]

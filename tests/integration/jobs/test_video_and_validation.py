@@ -47,7 +47,7 @@ async def test_video_job_samples_frames_and_aggregates_csv(pipeline: Pipeline) -
     stages = (await p.jobs_get("/jobs/video-job/stages")).json()["stages"]
     assert stages[0]["tasksNumber"] == 2  # one video per task
     members = await p.export_files("video-job")
-    (name,) = [n for n in members if n.endswith("results.csv")]
+    (name,) = [n for n in members if n.endswith(".csv")]
     rows = list(csv.DictReader(io.StringIO(members[name].decode())))
     bus_rows = [r for r in rows if r["video"] == "bus.mp4"]
     # 20 frames at 10 fps sampled at 5 fps: every second frame

@@ -23,5 +23,5 @@ async def test_ingest_webhooks_arrive_through_the_notifier(pipeline: Pipeline) -
     assert sorted(files["notification"]["ingested_files"]) == ["a.jpg", "b.jpg"]
     assert files["notification"]["failed_files"] == [
         {"type": "unsupported-content", "file_name": "bad.jpg",
-         "reason": "bad.jpg is not an image (JPEG, PNG, BMP, GIF, WEBP or TIFF)"}]
+         "reason": "bad.jpg is not an image (JPEG, PNG, BMP, GIF, WEBP, TIFF or JPEG 2000)"}]
     assert all(r.path == "/staging" and r.headers["webhook-signature"].startswith("v1,") for r in p.hook.requests)
