@@ -213,6 +213,19 @@ async def upload_image(request: Request, batch_id: str, ws: Workspace = Depends(
     return {"status": "ok", "fileName": name, "duplicated": not created}
 
 
+@staging.post("/batches/{batch_id}/upload/metadata")
+async def upload_metadata(request: Request, batch_id: str, partName: str,
+                          ws: Workspace = Depends(workspace_from_path)) -> dict[str, object]:
+    """Per-image metadata as a metadata part of an images batch (a Conveyor extension): a JSONL body of
+    ``{"fileName": ..., "metadata": {...}}`` lines. Jobs name the part in ``jobInput.imagesMetadataPart``."""
+    data = await request.body()
+    if len(data) > MAX_SIMPLE_UPLOAD * 5:
+        raise TooLarge("a metadata upload is limited to 100 MiB; split it into several uploads")
+    async with transaction(request.app.state.pool) as conn:
+        stored = await service(request).upload_metadata(conn, ws.id, batch_id, partName, data)
+    return {"status": "ok", "partName": partName, "records": stored}
+
+
 @staging.post("/batches/{batch_id}/upload/video", response_model=SignedURLResponse, response_model_by_alias=True)
 async def request_video_upload(request: Request, batch_id: str, fileName: str,
                                ws: Workspace = Depends(workspace_from_path),

@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
 
@@ -32,6 +34,7 @@ from shared.signing import sign
 from shared.staging import Batch, NewFile, Shard, StagingRepository
 from shared.storage import ObjectStore, file_key
 
+_PART_NAME = re.compile(r"[a-z0-9_-]{1,64}")
 UPLOAD = "upload"
 DOWNLOAD = "download"
 
@@ -133,6 +136,21 @@ class StagingService:
         await stage(conn, self.settings.kafka.topic_prefix, ingested_event(ws, batch_id, new))
         FILES_INGESTED.labels("stored").inc()
         return True
+
+    # ------------------------------------------------------------------ per-image metadata
+    async def upload_metadata(self, conn: asyncpg.Connection, ws: str, batch_id: str, part_name: str,
+                              data: bytes) -> int:
+        """Stage a JSONL of ``{"fileName": ..., "metadata": {...}}`` as the batch's metadata part ``part_name``;
+        jobs feed its values to workflow inputs (``imagesMetadataInputsMapping``). Returns the records stored."""
+        validate_part_name(part_name)
+        repo = StagingRepository(conn)
+        batch = await self.get_batch(repo, ws, batch_id)
+        if batch.batch_type == "multipart-batch" or batch.content_type != "images":
+            raise InvalidInput(f"batch {batch_id!r} holds {batch.content_type}; metadata parts describe staged images")
+        records = parse_metadata(data)
+        await repo.upsert_part(ws, batch_id, part_name, "metadata-part", "metadata", None,
+                               "per-image metadata (JSONL)")
+        return await repo.upsert_metadata(ws, batch_id, part_name, records)
 
     # ------------------------------------------------------------------ signed-URL uploads
     async def request_video_upload(self, conn: asyncpg.Connection, ws: str, batch_id: str,
@@ -288,6 +306,39 @@ def ingested_event(ws: str, batch_id: str, f: NewFile) -> FileIngestedV1:
 
 async def stage_ingested(conn: asyncpg.Connection, prefix: str, ws: str, batch_id: str, files: list[NewFile]) -> None:
     await stage_many(conn, prefix, [ingested_event(ws, batch_id, f) for f in files])
+
+
+MAX_METADATA_RECORD = 64 * 1024
+
+
+def validate_part_name(part_name: str) -> None:
+    if not _PART_NAME.fullmatch(part_name):
+        raise InvalidInput("partName must be 1 to 64 lower-case letters, digits, '-' or '_'")
+
+
+def parse_metadata(data: bytes) -> list[tuple[str, dict[str, Any]]]:
+    """(file name, metadata object) of each line; a malformed line is a 400 naming its number."""
+    records: dict[str, dict[str, Any]] = {}
+    for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
+        if not line.strip():
+            continue
+        if len(line) > MAX_METADATA_RECORD:
+            raise InvalidInput(f"metadata line {number} is longer than {MAX_METADATA_RECORD} bytes")
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError:
+            raise InvalidInput(f"metadata line {number} is not JSON") from None
+        name = item.get("fileName") if isinstance(item, dict) else None
+        if not isinstance(name, str) or not isinstance(item.get("metadata"), dict):
+            raise InvalidInput(f"metadata line {number} must be an object with a string 'fileName' and an object "
+                               f"'metadata'")
+        try:
+            records[check_name(name)] = item["metadata"]
+        except FileRejected as exc:
+            raise InvalidInput(f"metadata line {number}: {exc.reason}") from None
+    if not records:
+        raise InvalidInput("the metadata upload holds no records")
+    return list(records.items())
 
 
 def parse_references(data: bytes) -> list[dict[str, str]]:

@@ -61,10 +61,6 @@ class JobService:
         validate_job_id(job_id)
         repo = SchedulerRepository(conn)
         spec = body.processing_specification
-        if body.job_input.images_metadata_part or spec.images_metadata_inputs_mapping:
-            raise InvalidInput("imagesMetadataPart and imagesMetadataInputsMapping (per-image metadata as workflow "
-                               "inputs) are not supported by Conveyor yet; pass per-job values in "
-                               "workflowParameters")
         if spec.workspace != ws.slug:
             raise Forbidden(f"processingSpecification.workspace {spec.workspace!r} is not this workspace")
         kind = "videos" if body.type == "simple-video-processing-v1" else "images"
@@ -89,6 +85,7 @@ class JobService:
         if unknown:
             raise WorkflowInvalid(f"workflowParameters names unknown workflow inputs: {sorted(unknown)}")
         check_parameter_values(workflow["specification"], params)
+        await self._check_metadata(conn, ws, body, kind, set(compiled.parameters))
         for model_id in compiled.model_ids(params):
             if await repo.get_model(ws.id, model_id) is None:
                 raise ModelNotFound(model_id)
@@ -140,6 +137,26 @@ class JobService:
         await stage(conn, self.prefix, JobStateChangedV1(workspace_id=ws.id, job_id=job_id, state="processing"))
         await self._dispatch(conn, repo, job)
         return job
+
+    async def _check_metadata(self, conn: asyncpg.Connection, ws: Workspace, body: JobCreate, kind: str,
+                              parameters: set[str]) -> None:
+        """Per-image metadata feeds workflow inputs: the part must exist and the mapping name real inputs."""
+        part = body.job_input.images_metadata_part
+        mapping = body.processing_specification.images_metadata_inputs_mapping
+        if not part and not mapping:
+            return
+        if not part or not mapping:
+            raise InvalidInput("imagesMetadataPart and imagesMetadataInputsMapping go together: the part holds each "
+                               "image's metadata, the mapping says which workflow input takes which metadata key")
+        if kind == "videos":
+            raise InvalidInput("imagesMetadataPart applies to image jobs only")
+        if not await StagingRepository(conn).metadata_part_exists(ws.id, body.job_input.batch_id, part):
+            raise InvalidInput(f"input batch {body.job_input.batch_id!r} has no metadata part {part!r} (upload one "
+                               f"with POST .../batches/{{batch_id}}/upload/metadata?partName={part})")
+        unknown = sorted(set(mapping) - parameters)
+        if unknown:
+            raise WorkflowInvalid(f"imagesMetadataInputsMapping names unknown workflow inputs: {unknown} "
+                                  f"(inputs: {sorted(parameters)})")
 
     async def _machine_type(self, repo: SchedulerRepository, requested: str) -> tuple[str, str | None]:
         """The machine type a new job runs on, and why it is not the requested one (None when it is)."""

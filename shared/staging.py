@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 
@@ -129,6 +130,24 @@ class StagingRepository:
         return await self.conn.fetch(
             "SELECT part_name, part_type, content_type, nested_content_type, description FROM batch_parts"
             " WHERE workspace_id = $1 AND batch_id = $2 ORDER BY part_name", uuid.UUID(ws), batch_id)
+
+    # ------------------------------------------------------------------ per-image metadata
+    async def upsert_metadata(self, ws: str, batch_id: str, part_name: str,
+                              records: list[tuple[str, dict[str, Any]]]) -> int:
+        """Set the metadata of files of a metadata part (a later upload replaces a file's object)."""
+        if not records:
+            return 0
+        await self.conn.execute(
+            "INSERT INTO file_metadata (workspace_id, batch_id, part_name, file_name, metadata)"
+            " SELECT $1, $2, $3, * FROM unnest($4::text[], $5::jsonb[])"
+            " ON CONFLICT (workspace_id, batch_id, part_name, file_name) DO UPDATE SET metadata = excluded.metadata",
+            uuid.UUID(ws), batch_id, part_name, [n for n, _ in records], [m for _, m in records])
+        return len(records)
+
+    async def metadata_part_exists(self, ws: str, batch_id: str, part_name: str) -> bool:
+        return bool(await self.conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM batch_parts WHERE workspace_id = $1 AND batch_id = $2 AND part_name = $3"
+            " AND part_type = 'metadata-part')", uuid.UUID(ws), batch_id, part_name))
 
     # ------------------------------------------------------------------ files
     async def insert_files(self, ws: str, batch_id: str, files: list[NewFile]) -> set[str]:

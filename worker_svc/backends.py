@@ -30,7 +30,8 @@ from worker_svc.models import LoadedModels, ModelCache
 @dataclass(frozen=True)
 class PreparedWorkflow:
     plan: WorkflowPlan
-    run: Callable[[np.ndarray, str], dict[str, Any]]  # (image BGR, parent id) -> outputs; blocking
+    # (image BGR, parent id, the image's own parameter values or None) -> outputs; blocking
+    run: Callable[[np.ndarray, str, dict[str, Any] | None], dict[str, Any]]
 
 
 class BuiltinBackend:
@@ -62,7 +63,7 @@ class EngineBackend:
         files = {m: dataclasses.asdict(await self.models.fetch(workspace_id, m)) for m in outline.model_ids(params)}
         process = await self._process(workflow.get("specification", workflow), files)
         values = {**outline.parameters, **params}
-        return PreparedWorkflow(outline, lambda image, _parent: process.run(image, values))
+        return PreparedWorkflow(outline, lambda image, _parent, own: process.run(image, {**values, **(own or {})}))
 
     async def _process(self, spec: dict[str, Any], files: dict[str, dict[str, Any]]) -> EngineProcess:
         key = hashlib.sha256(json.dumps([spec, files], sort_keys=True).encode()).hexdigest()

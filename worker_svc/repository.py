@@ -72,12 +72,15 @@ class WorkerRepository:
             uuid.UUID(ws), job_id, stage_id, task_id, attempt, progress)
 
     async def input_files(self, ws: str, batch_id: str, part_name: str | None, seq_from: int,
-                          seq_to: int) -> list[asyncpg.Record]:
+                          seq_to: int, metadata_part: str | None = None) -> list[asyncpg.Record]:
+        """The task's files in order, each with its metadata object of ``metadata_part`` (NULL if none)."""
         return await self.conn.fetch(
-            "SELECT file_name, object_key, byte_offset, size_bytes, content_type FROM files"
-            " WHERE workspace_id = $1 AND batch_id = $2"
-            " AND ($3::text IS NULL OR part_name = $3) AND seq BETWEEN $4 AND $5 ORDER BY seq",
-            uuid.UUID(ws), batch_id, part_name, seq_from, seq_to)
+            "SELECT f.file_name, f.object_key, f.byte_offset, f.size_bytes, f.content_type, m.metadata FROM files f"
+            " LEFT JOIN file_metadata m ON m.workspace_id = f.workspace_id AND m.batch_id = f.batch_id"
+            "  AND m.part_name = $6 AND m.file_name = f.file_name"
+            " WHERE f.workspace_id = $1 AND f.batch_id = $2"
+            " AND ($3::text IS NULL OR f.part_name = $3) AND f.seq BETWEEN $4 AND $5 ORDER BY f.seq",
+            uuid.UUID(ws), batch_id, part_name, seq_from, seq_to, metadata_part)
 
     async def beat(self, worker_id: str, machine_type: str) -> None:
         await self.conn.execute(

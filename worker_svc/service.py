@@ -62,6 +62,16 @@ def decode_image(data: bytes) -> np.ndarray:
     return image
 
 
+def image_parameters(mapping: dict[str, str], metadata: dict[str, Any] | None) -> dict[str, Any]:
+    """An image's own workflow inputs: ``{workflow input: metadata key}`` looked up in its metadata."""
+    if metadata is None:
+        raise FileFailed("the image has no record in the job's imagesMetadataPart")
+    missing = sorted(key for key in mapping.values() if key not in metadata)
+    if missing:
+        raise FileFailed(f"the image's metadata lacks {', '.join(map(repr, missing))} (imagesMetadataInputsMapping)")
+    return {workflow_input: metadata[key] for workflow_input, key in mapping.items()}
+
+
 class TaskRunner:
     def __init__(self, settings: WorkerSettings, pool: asyncpg.Pool, store: ObjectStore,
                  backend: BuiltinBackend | EngineBackend) -> None:
@@ -133,9 +143,10 @@ class TaskRunner:
         spec = job.definition["processingSpecification"]
         workflow = await self.backend.prepare(event.workspace_id, job.workflow, spec.get("workflowParameters") or {})
         persist = self._persisted_outputs(workflow.plan, spec)
+        metadata_part = (job.definition.get("jobInput") or {}).get("imagesMetadataPart")
         async with self.pool.acquire() as conn:
             files = await WorkerRepository(conn).input_files(event.workspace_id, job.input_batch_id,
-                                                             job.input_part_name, seq_from, seq_to)
+                                                             job.input_part_name, seq_from, seq_to, metadata_part)
         progress = _Progress(self, event, len(files))
         output = TaskOutput()
         if job.kind == "videos":
@@ -144,13 +155,15 @@ class TaskRunner:
                 await progress.step()
         else:
             in_flight = job.workers_per_machine or self.settings.in_flight
-            await self._images(workflow, files, persist, output, progress, aborted, in_flight)
+            mapping = (spec.get("imagesMetadataInputsMapping") or {}) if metadata_part else {}
+            await self._images(workflow, files, persist, output, progress, aborted, in_flight, mapping)
         if aborted.is_set():
             raise TaskAborted
         return output
 
     async def _images(self, workflow: PreparedWorkflow, files: list[asyncpg.Record], persist: set[str],
-                      output: TaskOutput, progress: _Progress, aborted: asyncio.Event, in_flight: int) -> None:
+                      output: TaskOutput, progress: _Progress, aborted: asyncio.Event, in_flight: int,
+                      mapping: dict[str, str]) -> None:
         """Up to ``in_flight`` images in the workflow at once (the job's workersPerMachine, else the worker's
         default; their model calls share the model's lanes and batches); results are recorded in file order."""
         running: deque[tuple[str, asyncio.Task[dict[str, Any]]]] = deque()
@@ -166,15 +179,20 @@ class TaskRunner:
                 output.processed += 1
             await progress.step()
 
+        metadata = {f["file_name"]: f["metadata"] for f in files} if mapping else {}
         try:
             async for name, image in self._prefetched(files):
                 if aborted.is_set():
                     raise TaskAborted
+                try:
+                    own = image_parameters(mapping, metadata.get(name)) if mapping else None
+                except FileFailed as exc:
+                    image = exc
                 if isinstance(image, FileFailed):
                     output.failed.append((name, image.reason))
                     await progress.step()
                     continue
-                running.append((name, asyncio.create_task(self._timed(workflow, image, name))))
+                running.append((name, asyncio.create_task(self._timed(workflow, image, name, own))))
                 if len(running) >= in_flight:
                     await record_oldest()
             while running:
@@ -183,10 +201,11 @@ class TaskRunner:
             for _, run in running:
                 run.cancel()
 
-    async def _timed(self, workflow: PreparedWorkflow, image: np.ndarray, name: str) -> dict[str, Any]:
+    async def _timed(self, workflow: PreparedWorkflow, image: np.ndarray, name: str,
+                     own: dict[str, Any] | None = None) -> dict[str, Any]:
         started = time.perf_counter()
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, workflow.run, image, name)
+            return await asyncio.get_running_loop().run_in_executor(self._executor, workflow.run, image, name, own)
         finally:
             FILE_LATENCY.labels(self.settings.machine_type).observe(time.perf_counter() - started)
 

@@ -48,8 +48,10 @@ async def test_image_job_runs_through_every_stage_and_exports_one_record_per_ima
     assert by_image["bus.jpg"]["count"] == len(bus_classes)
     assert "person" in [d["class"] for d in by_image["zidane.jpg"]["predictions"]["predictions"]]
     assert by_image["bus.jpg"]["visualization"] == "visualization__bus.jpg.jpg"
-    assert any(n == "visualization__bus.jpg.jpg" for n in members)
-    assert members[next(n for n in members if n == "visualization__bus.jpg.jpg")][:3] == b"\xff\xd8\xff"
+    # archive members have flat names, unique across the export's archives
+    assert any(n.endswith(".tar.gz/visualization__bus.jpg.jpg") for n in members)
+    assert all(n.count("/") == 1 for n in members)
+    assert members[next(n for n in members if n.endswith("/visualization__bus.jpg.jpg"))][:3] == b"\xff\xd8\xff"
 
     (hook,) = await p.wait_hooks(1)  # the job webhook, through the notifier
     assert hook["type"] == "roboflow-batch-job-notification-v1" and hook["job_id"] == "job-one"

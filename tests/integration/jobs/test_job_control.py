@@ -64,17 +64,17 @@ async def test_abort_stops_the_job_within_seconds_and_restart_skips_finished_tas
 
 async def test_cumulative_runtime_beyond_the_timeout_fails_the_job(pipeline: Pipeline, pool: asyncpg.Pool) -> None:
     p = pipeline
-    await _stage(p, "slow", 30)
+    await _stage(p, "slow", 90)  # about 3 s of work on a fast core: well past the 1 s limit
     await p.put_workflow("detect", detect_workflow())
     body = job_body(p.staging.workspace.slug, "slow", "detect", processingTimeoutSeconds=1, maxParallelTasks=1)
     assert (await p.jobs_post("/jobs/timeout", json=body)).status_code == 200
     job = await p.wait_job("timeout")
-    assert job["state"] == "failed" and job["error"] and job["isTerminal"]
+    assert job["state"] == "failed" and job["error"] and job["isTerminal"], (job["runtimeSeconds"], job["state"])
     assert "processing timeout" in job["reason"] and "processingTimeoutSeconds=1" in job["reason"]
     # stopped on finished plus still-running time: the recorded (finished) runtime may be just below 1 s
     assert 0 < job["runtimeSeconds"] < 10
     states = await _task_states(pool, p.staging.workspace.id, "timeout")
-    assert states.get("aborted", 0) > 0 and states.get("succeeded", 0) < 15
+    assert states.get("aborted", 0) > 0 and states.get("succeeded", 0) < 45
     logs = (await p.jobs_get("/jobs/timeout/logs", severity="error")).json()["logs"]
     assert logs and "processing timeout" in logs[-1]["payload"]["reason"]
 
@@ -87,7 +87,9 @@ async def test_a_running_task_without_heartbeat_is_dispatched_again(pipeline: Pi
     await _stage(p, "stall", 2)
     await p.put_workflow("detect", detect_workflow())
     body = job_body(ws.slug, "stall", "detect")
-    body["computeConfiguration"]["machineType"] = "gpu"  # no GPU worker here: the task waits, then "dies"
+    # a gpu worker that said it was alive and then died: the task waits on the gpu topic
+    await pool.execute("INSERT INTO worker_heartbeats (worker_id, machine_type) VALUES ($1, 'gpu')", f"dead-{ws.id}")
+    body["computeConfiguration"]["machineType"] = "gpu"
     assert (await p.jobs_post("/jobs/stall-job", json=body)).status_code == 200
     await pool.execute("UPDATE tasks SET state = 'running', updated_at = now() - interval '1 hour'"
                        " WHERE workspace_id = $1::uuid AND job_id = 'stall-job'", ws.id)

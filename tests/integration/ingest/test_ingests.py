@@ -1,0 +1,75 @@
+"""An ingest (one ingestId) over many shards: staged whole, notified once, never refused past a shard size."""
+
+import asyncio
+
+import asyncpg
+import pytest
+
+from ingest_svc.indexer import Indexer
+from shared.storage import ObjectStore
+from tests.fixtures.ingest import StagingClient
+from tests.fixtures.media import jpeg
+from tests.fixtures.staging import shards_settled
+
+
+async def _status_notes(pool: asyncpg.Pool, ws: str, batch: str) -> list[dict]:
+    rows = await pool.fetch("SELECT payload FROM outbox WHERE event_type = 'notification.requested@v1'"
+                            " AND payload->>'workspace_id' = $1 AND payload->>'subject_id' = $2"
+                            " AND payload->>'category' = 'ingest-status'", ws, batch)
+    return [r["payload"]["payload"] for r in rows]
+
+
+@pytest.mark.parametrize("ingest", [{"references_per_shard": 1000}], indirect=True)
+async def test_references_past_one_shard_are_staged_whole_and_notified_once(
+        ingest: StagingClient, store: ObjectStore, unique: str, pool: asyncpg.Pool) -> None:
+    await store.put_bytes(f"tests/{unique}/r.jpg", jpeg(1))
+    url = await store.presign_get(f"tests/{unique}/r.jpg")
+    body = {"imageReferences": [{"name": f"r{i:04d}.jpg", "url": url} for i in range(2001)],
+            "ingestId": f"big-{unique}", "notificationsURL": "https://hooks.example.com/n"}
+    resp = await ingest.post("/batches/big/bulk-upload/image-references", json=body)
+    assert resp.status_code == 200, resp.text
+    assert len(resp.json()["shardIds"]) == 3  # 1,000 + 1,000 + 1
+
+    shards = await shards_settled(ingest, "big", timeout=120)
+    assert sorted(s["shardObjectsCount"] for s in shards) == [1, 1000, 1000]
+    assert (await ingest.get("/batches/big/count")).json() == {"count": 2001}
+    (note,) = await _status_notes(pool, ingest.workspace.id, "big")
+    assert note["ingest_id"] == f"big-{unique}" and note["shard_id"] is None
+    assert note["notification"] == {"type": "ingest-status-notification-v1", "success": True, "shards_count": 3,
+                                    "ingested_files_count": 2001, "failed_files_count": 0}
+
+    again = await ingest.post("/batches/big/bulk-upload/image-references", json=body)
+    assert again.json()["duplicated"] is True and sorted(again.json()["shardIds"]) == sorted(resp.json()["shardIds"])
+    assert len(await _status_notes(pool, ingest.workspace.id, "big")) == 1
+
+
+async def test_an_ingest_waits_for_an_open_upload_link_of_its_batch(
+        ingest: StagingClient, store: ObjectStore, unique: str, pool: asyncpg.Pool) -> None:
+    """A tar names its ingest only inside: while one of the batch's upload links is unused and valid, it may
+    still belong to the ingest, so the ingest-status waits; once the link expired, the sweep sends it."""
+    link = await ingest.post("/batches/waits/bulk-upload/image-files")
+    assert link.status_code == 200
+    await store.put_bytes(f"tests/{unique}/w.jpg", jpeg(2))
+    body = {"imageReferences": [{"name": "w.jpg", "url": await store.presign_get(f"tests/{unique}/w.jpg")}],
+            "ingestId": f"w-{unique}", "notificationsURL": "https://hooks.example.com/n"}
+    assert (await ingest.post("/batches/waits/bulk-upload/image-references", json=body)).status_code == 200
+    await shards_settled_except_awaiting(ingest, "waits")
+    assert await _status_notes(pool, ingest.workspace.id, "waits") == []
+
+    await pool.execute("UPDATE shards SET link_expires_at = now() - interval '1 second'"
+                       " WHERE workspace_id = $1::uuid AND batch_id = 'waits' AND status = 'awaiting-upload'",
+                       ingest.workspace.id)
+    indexer = Indexer(ingest.settings, pool, store)
+    assert await indexer.sweep_ingests() >= 1
+    (note,) = await _status_notes(pool, ingest.workspace.id, "waits")
+    assert note["notification"]["ingested_files_count"] == 1
+
+
+async def shards_settled_except_awaiting(ingest: StagingClient, batch: str) -> None:
+    for _ in range(150):
+        shards = (await ingest.get(f"/batches/{batch}/shards")).json()["shards"]
+        if all(s["statusName"] in ("indexed", "awaiting-upload") for s in shards) and \
+                any(s["statusName"] == "indexed" for s in shards):
+            return
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"shards of {batch} did not settle")

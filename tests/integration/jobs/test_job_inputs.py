@@ -1,0 +1,154 @@
+"""What a job's request asks for takes effect, or is refused when it is created: per-image metadata as
+workflow inputs, parameter types, machine types without workers, reserved output names, output batches."""
+
+import asyncio
+import json
+import time
+
+import asyncpg
+import pytest
+
+from tests.fixtures.media import photo
+from tests.fixtures.pipeline import Pipeline, job_body
+from tests.fixtures.workflows import detect_workflow
+
+
+async def _upload(p: Pipeline, batch: str, images: dict[str, bytes]) -> None:
+    for name, data in images.items():
+        resp = await p.staging.post(f"/batches/{batch}/upload/image", files={name: (name, data)}, fileName=name)
+        assert resp.status_code == 200, resp.text
+
+
+async def _records(p: Pipeline, job_id: str) -> dict[str, dict]:
+    members = await p.export_files(job_id)
+    rows = [json.loads(line) for name, data in members.items() if name.endswith(".jsonl")
+            for line in data.decode().splitlines()]
+    return {r["image"]: r for r in rows}
+
+
+async def test_per_image_metadata_feeds_workflow_inputs(pipeline: Pipeline) -> None:
+    p = pipeline
+    bus = photo("bus.jpg")
+    await _upload(p, "meta", {"loose.jpg": bus, "strict.jpg": bus, "unlisted.jpg": bus, "keyless.jpg": bus})
+    lines = [{"fileName": "loose.jpg", "metadata": {"conf": 0.25, "site": "a"}},
+             {"fileName": "strict.jpg", "metadata": {"conf": 0.999}},
+             {"fileName": "keyless.jpg", "metadata": {"site": "b"}}]
+    body = "".join(json.dumps(line) + "\n" for line in lines).encode()
+    resp = await p.staging.http.post(p.staging.path("/batches/meta/upload/metadata"), content=body,
+                                     params={"api_key": p.staging.key, "partName": "meta"})
+    assert resp.status_code == 200 and resp.json()["records"] == 3, resp.text
+    parts = (await p.staging.get("/batches/meta/parts")).json()["batchParts"]
+    assert [(x["partName"], x["partType"]) for x in parts] == [("meta", "metadata-part")]
+    assert (await p.staging.get("/batches/meta/count")).json() == {"count": 4}  # metadata is not a file
+    await p.put_workflow("detect", detect_workflow())
+
+    def body_with(**job_input: object) -> dict:
+        b = job_body(p.staging.workspace.slug, "meta", "detect", imagesMetadataInputsMapping={"confidence": "conf"})
+        b["jobInput"].update(job_input)
+        return b
+
+    missing_part = await p.jobs_post("/jobs/meta-bad", json=body_with(imagesMetadataPart="nope"))
+    assert missing_part.status_code == 400 and "no metadata part 'nope'" in missing_part.json()["message"]
+    lone_mapping = await p.jobs_post("/jobs/meta-bad", json=body_with())
+    assert lone_mapping.status_code == 400 and "go together" in lone_mapping.json()["message"]
+    bad_input = body_with(imagesMetadataPart="meta")
+    bad_input["processingSpecification"]["imagesMetadataInputsMapping"] = {"threshold": "conf"}
+    unknown = await p.jobs_post("/jobs/meta-bad", json=bad_input)
+    assert unknown.status_code == 400 and "unknown workflow inputs: ['threshold']" in unknown.json()["message"]
+
+    assert (await p.jobs_post("/jobs/meta-job", json=body_with(imagesMetadataPart="meta"))).status_code == 200
+    job = await p.wait_job("meta-job")
+    assert job["state"] == "succeeded", job
+    records = await _records(p, "meta-job")
+    assert set(records) == {"loose.jpg", "strict.jpg"}
+    assert records["loose.jpg"]["count"] >= 3 and records["strict.jpg"]["count"] == 0
+    logs = (await p.jobs_get("/jobs/meta-job/logs", severity="warning")).json()["logs"]
+    failed = {f["fileName"]: f["reason"] for entry in logs for f in entry["payload"].get("failedFiles", [])}
+    assert "no record in the job's imagesMetadataPart" in failed["unlisted.jpg"]
+    assert "lacks 'conf'" in failed["keyless.jpg"]
+
+
+async def test_wrong_typed_parameters_and_reserved_output_names(pipeline: Pipeline) -> None:
+    p = pipeline
+    await _upload(p, "types", {"bus.jpg": photo("bus.jpg")})
+    await p.put_workflow("detect", detect_workflow())
+    wrong = job_body(p.staging.workspace.slug, "types", "detect", workflowParameters={"confidence": "high"})
+    resp = await p.jobs_post("/jobs/types-bad", json=wrong)
+    assert resp.status_code == 400 and "workflowParameters.confidence is 'high'" in resp.json()["message"]
+    flag = job_body(p.staging.workspace.slug, "types", "detect", workflowParameters={"confidence": True})
+    assert (await p.jobs_post("/jobs/types-bad", json=flag)).status_code == 400
+
+    # a workflow output named like the input's column keeps its value under another key
+    spec = detect_workflow()
+    spec["outputs"] = [{"type": "JsonField", "name": "image", "selector": "$steps.count.output"}]
+    await p.put_workflow("clash", spec)
+    assert (await p.jobs_post("/jobs/clash-job", json=job_body(p.staging.workspace.slug, "types", "clash"))
+            ).status_code == 200
+    assert (await p.wait_job("clash-job"))["state"] == "succeeded"
+    (record,) = (await _records(p, "clash-job")).values()
+    assert record["image"] == "bus.jpg" and record["image_output"] >= 1
+
+
+@pytest.mark.parametrize("pipeline", [{"scheduler": {"queue_wait_s": 1.0}}], indirect=True)
+async def test_a_gpu_job_whose_gpu_worker_vanished_moves_to_cpu(pipeline: Pipeline, pool: asyncpg.Pool) -> None:
+    p = pipeline
+    await _upload(p, "moved", {"bus.jpg": photo("bus.jpg"), "b.jpg": photo("zidane.jpg")})
+    await p.put_workflow("detect", detect_workflow())
+    worker = f"gpu-{p.staging.workspace.id}"
+    await pool.execute("INSERT INTO worker_heartbeats (worker_id, machine_type) VALUES ($1, 'gpu')", worker)
+    body = job_body(p.staging.workspace.slug, "moved", "detect")
+    body["computeConfiguration"]["machineType"] = "gpu"
+    assert (await p.jobs_post("/jobs/moved-job", json=body)).status_code == 200
+    await asyncio.sleep(0.5)
+    tasks = (await p.jobs_get("/jobs/moved-job/stages/processing/tasks")).json()["tasks"]
+    assert [(t["notification"]["state"], t["progress"]) for t in tasks] == [("queued", None)]  # not started
+    await pool.execute("DELETE FROM worker_heartbeats WHERE worker_id = $1", worker)  # the gpu worker is gone
+
+    job = await p.wait_job("moved-job", timeout=60)
+    assert job["state"] == "succeeded", job
+    assert set(job["billedMachineHours"]) == {"cpu"}
+    logs = (await p.jobs_get("/jobs/moved-job/logs")).json()["logs"]
+    assert any(e["logType"] == "machine-type-fallback" and "no gpu worker was live" in e["payload"]["reason"]
+               for e in logs)
+
+
+@pytest.mark.parametrize("pipeline", [{"scheduler": {"queue_wait_s": 1.0, "unserved_machine_type": "fail"}}],
+                         indirect=True)
+async def test_with_policy_fail_an_unserved_machine_type_fails_fast(pipeline: Pipeline, pool: asyncpg.Pool) -> None:
+    p = pipeline
+    await _upload(p, "unserved", {"bus.jpg": photo("bus.jpg")})
+    await p.put_workflow("detect", detect_workflow())
+    body = job_body(p.staging.workspace.slug, "unserved", "detect")
+    body["computeConfiguration"]["machineType"] = "gpu"
+    refused = await p.jobs_post("/jobs/unserved-job", json=body)
+    assert refused.status_code == 409 and "no gpu worker is running" in refused.json()["message"]
+
+    worker = f"gpu-{p.staging.workspace.id}"
+    await pool.execute("INSERT INTO worker_heartbeats (worker_id, machine_type) VALUES ($1, 'gpu')", worker)
+    assert (await p.jobs_post("/jobs/unserved-job", json=body)).status_code == 200
+    await pool.execute("DELETE FROM worker_heartbeats WHERE worker_id = $1", worker)
+    started = time.monotonic()
+    job = await p.wait_job("unserved-job", timeout=30)
+    assert job["state"] == "failed" and "no gpu worker was live" in job["reason"], job
+    assert time.monotonic() - started < 15
+    assert job["currentStage"] == "processing"  # it never reached the export stage
+
+
+async def test_output_batches_are_refused_when_taken_and_live_seven_days(pipeline: Pipeline,
+                                                                        pool: asyncpg.Pool) -> None:
+    p = pipeline
+    await _upload(p, "old", {"bus.jpg": photo("bus.jpg")})
+    await _upload(p, "taken-processing", {"x.jpg": photo("zidane.jpg")})
+    await p.put_workflow("detect", detect_workflow())
+    # the input batch is six days old: its job's results must still live seven days
+    await pool.execute("UPDATE batches SET expires_at = now() + interval '1 day'"
+                       " WHERE workspace_id = $1::uuid AND batch_id = 'old'", p.staging.workspace.id)
+    taken = await p.jobs_post("/jobs/taken", json=job_body(p.staging.workspace.slug, "old", "detect"))
+    assert taken.status_code == 409 and "'taken-processing' already exists" in taken.json()["message"]
+    assert (await p.jobs_get("/jobs/taken")).status_code == 404  # nothing of the refused job is left
+
+    assert (await p.jobs_post("/jobs/fresh", json=job_body(p.staging.workspace.slug, "old", "detect"))
+            ).status_code == 200
+    rows = await pool.fetch("SELECT batch_id, expires_at - now() AS left FROM batches WHERE workspace_id = $1::uuid"
+                            " AND batch_id LIKE 'fresh-%'", p.staging.workspace.id)
+    assert len(rows) == 2 and all(r["left"].days == 6 and r["left"].seconds > 23 * 3600 for r in rows)
