@@ -7,8 +7,6 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Request, UploadFile
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 
 from scheduler_svc.errors import JobNotFound, ModelNotFound
 from scheduler_svc.registry import (
@@ -21,9 +19,9 @@ from scheduler_svc.registry import (
 )
 from scheduler_svc.repository import TERMINAL, Job, SchedulerRepository, Task
 from scheduler_svc.schemas import (
-    JobCreate,
     JobLog,
     JobMetadata,
+    JobRequest,
     JobResponse,
     JobStage,
     ListJobsResponse,
@@ -33,6 +31,7 @@ from scheduler_svc.schemas import (
     ModelInfo,
     RestartOverride,
     TaskStatus,
+    TrtCompilationJob,
     WorkflowSave,
 )
 from scheduler_svc.service import PLANNED_STAGES, JobService
@@ -87,16 +86,12 @@ async def list_jobs(request: Request, ws: Workspace = Depends(workspace_from_pat
 
 
 @jobs.post("/jobs/{job_id}")
-async def create_job(request: Request, job_id: str, payload: dict[str, Any] = Body(...),
+async def create_job(request: Request, job_id: str, body: JobRequest,
                      ws: Workspace = Depends(workspace_from_path), name: str | None = None) -> dict[str, Any]:
-    if payload.get("type") == "trt-compilation-v1":
+    if isinstance(body, TrtCompilationJob):
         raise NotSupported("trt-compilation-v1 jobs (TensorRT compilation of Roboflow-hosted models) are not "
                            "supported by Conveyor: register your model as ONNX (conveyor models put) and run it "
                            "with machineType gpu")
-    try:
-        body = JobCreate.model_validate(payload)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors()) from None
     async with transaction(request.app.state.pool) as conn:
         job = await service(request).create_job(conn, ws, job_id, body, name)
     return {"status": "ok", "jobId": job.job_id}

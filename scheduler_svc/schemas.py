@@ -4,7 +4,7 @@ and of the workflow and model registries."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -54,6 +54,16 @@ class JobCreate(_In):
     # accepted for compatibility: Conveyor runs the workflow backend its deployment configures
     # (CONVEYOR_WORKFLOW_BACKEND) whichever of Roboflow's two is named
     inference_backend: Literal["old-inference", "inference-models"] | None = Field(None, alias="inferenceBackend")
+
+
+class TrtCompilationJob(_In):
+    """Roboflow's TensorRT compilation job: recognised so that it gets a clear 501, not a validation error."""
+
+    type: Literal["trt-compilation-v1"]
+    model_id: str | None = Field(None, alias="modelId")
+
+
+JobRequest = Annotated[JobCreate | TrtCompilationJob, Field(discriminator="type")]
 
 
 class RestartOverride(_In):

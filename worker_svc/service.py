@@ -52,6 +52,7 @@ class TaskOutput:
     records: list[dict[str, Any]] = field(default_factory=list)
     images: list[tuple[str, bytes]] = field(default_factory=list)  # (name in the "images" part, JPEG)
     processed: int = 0
+    in_flight: int = 0  # images in the workflow at once (the job's workersPerMachine, or the worker's default)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
 
 
@@ -60,6 +61,32 @@ def decode_image(data: bytes) -> np.ndarray:
     if image is None:
         raise FileFailed("the image could not be decoded")
     return image
+
+
+def record_of(result: dict[str, Any], source: str, persist: set[str], output: TaskOutput) -> dict[str, Any]:
+    """The record of one image's (or frame's) outputs. Persisted images get flat names that keep the
+    whole source name (``vis__a.png.jpg`` and ``vis__a.jpg.jpg`` stay apart), because clients write every
+    file of a part into one folder. An output named like a key column (``image``, ``video``, ...) is
+    kept as ``<name>_output``: the input's name always survives in its column."""
+    record: dict[str, Any] = {}
+    for name, value in result.items():
+        counter = iter(range(1_000_000))
+
+        def keep(image: Image, name: str = name, counter: Any = counter) -> str | None:
+            if name not in persist:
+                return None
+            index = next(counter)
+            file_name = f"{name}__{source}{f'__{index}' if index else ''}.jpg"
+            output.images.append((file_name, encode_jpeg(image)))
+            return file_name
+
+        serialized = serialize(value, on_image=keep)
+        if serialized is not None or name in persist:
+            key = name
+            while key in KEY_COLUMNS or (key != name and key in result):
+                key = f"{key}_output"
+            record[key] = serialized
+    return record
 
 
 def image_parameters(mapping: dict[str, str], metadata: dict[str, Any] | None) -> dict[str, Any]:
@@ -175,10 +202,11 @@ class TaskRunner:
             except WorkflowRunFailed as exc:
                 output.failed.append((name, f"the workflow failed on this image: {exc}"))
             else:
-                output.records.append({"image": name, **self._serialize(result, name, persist, output)})
+                output.records.append({"image": name, **record_of(result, name, persist, output)})
                 output.processed += 1
             await progress.step()
 
+        output.in_flight = in_flight
         metadata = {f["file_name"]: f["metadata"] for f in files} if mapping else {}
         try:
             async for name, image in self._prefetched(files):
@@ -214,32 +242,6 @@ class TaskRunner:
             return set()
         wanted = spec.get("imagesOutputsToBePersisted") or plan.image_outputs()
         return set(wanted)
-
-    def _serialize(self, result: dict[str, Any], source: str, persist: set[str],
-                   output: TaskOutput) -> dict[str, Any]:
-        """The record of one image's (or frame's) outputs. Persisted images get flat names that keep the
-        whole source name (``vis__a.png.jpg`` and ``vis__a.jpg.jpg`` stay apart), because clients write every
-        file of a part into one folder. An output named like a key column (``image``, ``video``, ...) is
-        kept as ``<name>_output``: the input's name always survives in its column."""
-        record: dict[str, Any] = {}
-        for name, value in result.items():
-            counter = iter(range(1_000_000))
-
-            def keep(image: Image, name: str = name, counter: Any = counter) -> str | None:
-                if name not in persist:
-                    return None
-                index = next(counter)
-                file_name = f"{name}__{source}{f'__{index}' if index else ''}.jpg"
-                output.images.append((file_name, encode_jpeg(image)))
-                return file_name
-
-            serialized = serialize(value, on_image=keep)
-            if serialized is not None or name in persist:
-                key = name
-                while key in KEY_COLUMNS or (key != name and key in result):
-                    key = f"{key}_output"
-                record[key] = serialized
-        return record
 
     async def _prefetched(self, files: list[asyncpg.Record]) -> AsyncIterator[tuple[str, np.ndarray | FileFailed]]:
         """Files downloaded and decoded ``prefetch`` ahead, in order."""
@@ -296,7 +298,7 @@ class TaskRunner:
                     output.failed.append((f"{name}#{number}", f"the workflow failed on this frame: {exc}"))
                     continue
                 output.records.append({"video": name, "frame_number": number, "frame_timestamp": timestamp,
-                                       **self._serialize(result, f"{name}__{number:06d}", persist, output)})
+                                       **record_of(result, f"{name}__{number:06d}", persist, output)})
                 frames += 1
         if frames == 0:
             output.failed.append((name, "no frame could be decoded"))
@@ -328,7 +330,8 @@ class TaskRunner:
         TASK_DURATION.labels(machine).observe(runtime)
         FILES_PROCESSED.labels(machine, "processed").inc(output.processed)
         FILES_PROCESSED.labels(machine, "failed").inc(len(output.failed))
-        log.info("task %s: %d processed, %d failed in %.2f s", status, output.processed, len(output.failed), runtime)
+        log.info("task %s: %d processed, %d failed in %.2f s, %d in flight", status, output.processed,
+                 len(output.failed), runtime, output.in_flight)
 
     async def _store_outputs(self, event: TaskReadyV1, job: JobView, output: TaskOutput) -> list[NewFile]:
         """Write results (and persisted images) to deterministic keys: a redelivery overwrites them."""

@@ -103,6 +103,10 @@ class ConveyorClient:
         if resp.status_code >= 400:
             raise ApiError(resp.status_code, resp.text)
 
+    def upload_metadata(self, batch_id: str, part_name: str, jsonl: bytes) -> dict[str, Any]:
+        return self._call("POST", self.staging(f"/batches/{batch_id}/upload/metadata"), content=jsonl,
+                          params={"partName": part_name})
+
     def ingest_references(self, batch_id: str, kind: str, body: dict[str, Any],
                           display_name: str | None = None) -> dict[str, Any]:
         params = {"displayName": display_name} if display_name else {}

@@ -21,7 +21,8 @@ jobs_app = typer.Typer(help="Run workflows over staged batches and follow the jo
 def _body(kind: str, workspace: str, batch_id: str, workflow_id: str, *, params_file: Path | None,
           image_input_name: str | None, save_image_outputs: bool, image_outputs: list[str], machine_type: str | None,
           workers: int | None, max_runtime: int | None, max_parallel: int | None, failure_rate: float | None,
-          aggregation: str | None, notifications_url: str | None, max_video_fps: float | None) -> dict[str, Any]:
+          aggregation: str | None, notifications_url: str | None, max_video_fps: float | None,
+          metadata_part: str | None = None, metadata_mapping: list[str] | None = None) -> dict[str, Any]:
     spec: dict[str, Any] = {"type": "workflows-processing-specification-v1", "workspace": workspace,
                             "workflowId": workflow_id, "persistImagesOutputs": save_image_outputs}
     if params_file:
@@ -29,8 +30,17 @@ def _body(kind: str, workspace: str, batch_id: str, workflow_id: str, *, params_
     optional = {"imageInputName": image_input_name, "imagesOutputsToBePersisted": image_outputs or None,
                 "aggregationFormat": aggregation, "maxVideoFPS": max_video_fps}
     spec |= {k: v for k, v in optional.items() if v is not None}
+    if metadata_mapping:
+        pairs = [m.split("=", 1) for m in metadata_mapping]
+        if any(len(p) != 2 or not p[0] or not p[1] for p in pairs):
+            err.print("[red]--metadata-mapping takes workflow_input=metadata_key[/]")
+            raise typer.Exit(2)
+        spec["imagesMetadataInputsMapping"] = dict(pairs)
     compute = {"type": "compute-configuration-v2", "machineType": machine_type, "workersPerMachine": workers}
-    body = {"type": kind, "jobInput": {"type": "staging-batch-input-v1", "batchId": batch_id},
+    job_input = {"type": "staging-batch-input-v1", "batchId": batch_id}
+    if metadata_part:
+        job_input["imagesMetadataPart"] = metadata_part
+    body = {"type": kind, "jobInput": job_input,
             "computeConfiguration": {k: v for k, v in compute.items() if v is not None},
             "processingSpecification": spec, "processingTimeoutSeconds": max_runtime,
             "maxParallelTasks": max_parallel, "maxImageFailureRate": failure_rate,
@@ -94,6 +104,10 @@ def process_images(
     max_runtime_seconds: int | None = _COMMON["max_runtime_seconds"],
     max_parallel_tasks: int | None = _COMMON["max_parallel_tasks"],
     max_image_failure_rate: float | None = typer.Option(None, "--max-image-failure-rate"),
+    images_metadata_part: str | None = typer.Option(
+        None, "--images-metadata-part-name", "-imp", help="metadata part of the batch (upload-metadata)"),
+    metadata_mapping: list[str] = typer.Option(
+        [], "--metadata-mapping", "-mm", help="workflow_input=metadata_key, repeatable"),
     aggregation_format: str | None = _COMMON["aggregation_format"], job_id: str | None = _COMMON["job_id"],
     job_name: str | None = _COMMON["job_name"], notifications_url: str | None = _COMMON["notifications_url"],
     wait: bool = _COMMON["wait"], api_key: str | None = ApiKey, api_url: str | None = ApiUrl,
@@ -103,7 +117,8 @@ def process_images(
             params_file=workflow_params, image_input_name=image_input_name, save_image_outputs=save_image_outputs,
             image_outputs=image_outputs_to_save, machine_type=machine_type, workers=workers_per_machine,
             max_runtime=max_runtime_seconds, max_parallel=max_parallel_tasks, failure_rate=max_image_failure_rate,
-            aggregation=aggregation_format, notifications_url=notifications_url, max_video_fps=None)
+            aggregation=aggregation_format, notifications_url=notifications_url, max_video_fps=None,
+            metadata_part=images_metadata_part, metadata_mapping=metadata_mapping)
 
 
 @jobs_app.command("process-videos-with-workflow")

@@ -18,8 +18,8 @@ from shared.cli.common import ApiKey, ApiUrl, JsonOut, api, console, emit, err
 
 staging_app = typer.Typer(help="Stage images and videos into batches, inspect and export them.", no_args_is_help=True)
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
-VIDEO_SUFFIXES = {".mp4", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".gif", ".webp", ".tif", ".tiff", ".jp2"}
+VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".flv", ".wmv", ".ogg", ".ogv"}
 SIMPLE_UPLOAD_MAX = 32  # above this, images travel as tar archives of up to 500
 TAR_SIZE = 500
 REFERENCES_PER_REQUEST = 20_000
@@ -150,6 +150,18 @@ def create_batch_of_videos(
                 client.upload_video(batch_id, path)
                 progress.advance(bar)
         console.print(f"staged {len(files)} videos into batch {batch_id}")
+
+
+@staging_app.command("upload-metadata")
+def upload_metadata(batch_id: str = typer.Option(..., "--batch-id", "-b"),
+                    part_name: str = typer.Option(..., "--part-name", "-pn"),
+                    metadata_file: Path = typer.Option(..., "--metadata-file", "-f",
+                                                       help='JSONL of {"fileName": ..., "metadata": {...}}'),
+                    api_key: str | None = ApiKey, api_url: str | None = ApiUrl) -> None:
+    """Per-image metadata for a batch of images; jobs feed it to workflow inputs (--metadata-mapping)."""
+    with api(api_key, api_url) as client:
+        answer = client.upload_metadata(batch_id, part_name, metadata_file.read_bytes())
+    console.print(f"stored metadata of {answer['records']} images as part {part_name} of batch {batch_id}")
 
 
 @staging_app.command("show-batch-details")

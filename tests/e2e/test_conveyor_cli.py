@@ -70,3 +70,28 @@ def test_errors_are_one_clear_line(cli_env: dict[str, str], tmp_path: Path) -> N
     down = conveyor("data-staging", "list-batches", home=tmp_path,
                     env={**cli_env, "API_BASE_URL": "http://127.0.0.1:9"})
     assert down.returncode == 1 and "cannot reach" in down.stderr
+
+
+def test_per_image_metadata_from_the_terminal(cli_env: dict[str, str], tmp_path: Path) -> None:
+    photos = tmp_path / "meta"
+    photos.mkdir()
+    (photos / "loose.jpg").write_bytes(photo("bus.jpg"))
+    (photos / "strict.jpg").write_bytes(photo("bus.jpg"))
+    run(cli_env, tmp_path, "data-staging", "create-batch-of-images", "-b", "term-meta", "--images-dir", str(photos))
+    records = tmp_path / "meta.jsonl"
+    records.write_text(json.dumps({"fileName": "loose.jpg", "metadata": {"conf": 0.25}}) + "\n"
+                       + json.dumps({"fileName": "strict.jpg", "metadata": {"conf": 0.999}}) + "\n")
+    out = run(cli_env, tmp_path, "data-staging", "upload-metadata", "-b", "term-meta", "-pn", "meta",
+              "-f", str(records))
+    assert "metadata of 2 images" in out
+    spec = tmp_path / "wf.json"
+    spec.write_text(json.dumps({"specification": detect_workflow()}))
+    run(cli_env, tmp_path, "workflows", "put", "detect-meta", "--file", str(spec))
+    out = run(cli_env, tmp_path, "batch-processing", "process-images-with-workflow", "-b", "term-meta", "-w",
+              "detect-meta", "-j", "term-meta-job", "--images-metadata-part-name", "meta", "--metadata-mapping",
+              "confidence=conf", "--watch")
+    assert "job term-meta-job succeeded" in out
+    target = tmp_path / "meta-export"
+    run(cli_env, tmp_path, "data-staging", "export-batch", "-b", "term-meta-job-export", "-t", str(target))
+    rows = {r["image"]: r for p in target.rglob("results-*.jsonl") for r in map(json.loads, p.read_text().splitlines())}
+    assert rows["loose.jpg"]["count"] >= 3 and rows["strict.jpg"]["count"] == 0

@@ -19,7 +19,7 @@ def test_demo_processes_real_photos_and_videos_end_to_end(tmp_path: Path, stack_
     assert len(photos) == 8
     bus = next(r for r in photos if r["image"] == "bus.jpg")
     assert {"bus", "person"} <= {d["class"] for d in bus["predictions"]["predictions"]}
-    assert (image_results[0].parent / "images" / "visualization" / "bus.jpg").exists()
+    assert (image_results[0].parent / "visualization__bus.jpg.jpg").exists()
     frames = [json.loads(line) for line in video_results[0].read_text().splitlines()]
     bikes = [f for f in frames if f["video"] == "bikes.mp4"]
     assert len(bikes) == 20  # 10 s of video sampled at 2 frames per second

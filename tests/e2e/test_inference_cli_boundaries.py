@@ -287,6 +287,10 @@ def test_a_simple_batch_grows_by_a_bulk_upload(inference_cli: Path, served: Depl
            "--images-dir", str(folder)))
     assert wait_count(served, "grow", 60) == 60
     assert sorted(_names(served, "grow")) == [f"g-{i:02d}.jpg" for i in range(60)]
+    # the other way stays refused: a single upload into what is now a bulk batch
+    single = httpx.post(f"{served.base_url}{STAGING}/batches/grow/upload/image", params={
+        "api_key": served.api_key, "fileName": "late.jpg"}, files={"late.jpg": ("late.jpg", jpeg(1))})
+    assert single.status_code == 409 and "single uploads cannot go into a bulk batch" in single.json()["message"]
 
 
 def test_every_forged_or_foreign_page_token_is_a_json_400(served: Deployment) -> None:

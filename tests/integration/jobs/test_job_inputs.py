@@ -3,6 +3,7 @@ workflow inputs, parameter types, machine types without workers, reserved output
 
 import asyncio
 import json
+import logging
 import time
 
 import asyncpg
@@ -66,6 +67,23 @@ async def test_per_image_metadata_feeds_workflow_inputs(pipeline: Pipeline) -> N
     failed = {f["fileName"]: f["reason"] for entry in logs for f in entry["payload"].get("failedFiles", [])}
     assert "no record in the job's imagesMetadataPart" in failed["unlisted.jpg"]
     assert "lacks 'conf'" in failed["keyless.jpg"]
+
+
+async def test_workers_per_machine_sets_the_images_in_flight(pipeline: Pipeline,
+                                                              caplog: pytest.LogCaptureFixture) -> None:
+    p = pipeline
+    await _upload(p, "wpm", {"bus.jpg": photo("bus.jpg"), "b.jpg": photo("zidane.jpg")})
+    await p.put_workflow("detect", detect_workflow())
+    body = job_body(p.staging.workspace.slug, "wpm", "detect")
+    body["computeConfiguration"]["workersPerMachine"] = 3
+    body["inferenceBackend"] = "inference-models"
+    with caplog.at_level(logging.INFO, logger="worker_svc.service"):
+        assert (await p.jobs_post("/jobs/wpm-job", json=body)).status_code == 200
+        assert (await p.wait_job("wpm-job"))["state"] == "succeeded"
+    assert any("3 in flight" in r.getMessage() for r in caplog.records if r.name == "worker_svc.service")
+    body["inferenceBackend"] = "tensorflow"
+    refused = await p.jobs_post("/jobs/wpm-bad", json=body)
+    assert refused.status_code == 422 and "inferenceBackend" in refused.json()["message"]
 
 
 async def test_wrong_typed_parameters_and_reserved_output_names(pipeline: Pipeline) -> None:

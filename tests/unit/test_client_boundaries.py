@@ -1,0 +1,90 @@
+"""Pure rules behind what the real client sees: flat names, formats it sends, page tokens, result records,
+per-image parameters, parameter types."""
+
+import base64
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from ingest_svc.validation import FileRejected, check_name, sniff_image, sniff_video
+from shared.errors import InvalidInput
+from shared.pagination import decode_token, encode_token, integer, text, timestamp
+from shared.workflows.errors import WorkflowInvalid
+from shared.workflows.outline import check_parameter_values
+from shared.workflows.values import Image
+from worker_svc.errors import FileFailed
+from worker_svc.service import TaskOutput, image_parameters, record_of
+
+
+def test_names_are_flat_and_folders_are_joined() -> None:
+    assert check_name("cam1/0001.jpg") == "cam1__0001.jpg"
+    assert check_name("./a/b/c.png") == "a__b__c.png"
+    assert check_name("plain.jpg") == "plain.jpg"
+    for bad in ("../x.jpg", "/abs.jpg", "a\\b.jpg", "x\x01.jpg", ""):
+        with pytest.raises(FileRejected):
+            check_name(bad)
+    with pytest.raises(FileRejected, match="1 to 1024"):
+        check_name("d/" * 400 + "x.jpg")  # within the limit as given, past it once flattened
+
+
+def test_the_formats_the_client_sends_are_recognised() -> None:
+    jp2 = cv2.imencode(".jp2", np.zeros((40, 40, 3), np.uint8))[1].tobytes()
+    assert sniff_image(jp2) == "image/jp2" and sniff_image(b"\xff\x4f\xff\x51" + b"\0" * 8) == "image/jp2"
+    assert sniff_video(b"FLV\x01\x05" + b"\0" * 20) == "video/x-flv"
+    assert sniff_video(bytes.fromhex("3026b2758e66cf11a6d900aa0062ce6c") + b"\0" * 8) == "video/x-ms-wmv"
+    assert sniff_video(b"OggS\x00\x02" + b"\0" * 20) == "video/ogg"
+    assert sniff_video(b"plain text, not a video at all") is None
+
+
+def test_a_page_token_is_valid_only_for_its_own_listing() -> None:
+    token = encode_token("files", {"s": 41, "p": None})
+    assert decode_token(token, "files", s=integer, p=lambda v: v) == {"s": 41, "p": None}
+    assert decode_token(None, "files", s=integer) is None
+    forged = base64.urlsafe_b64encode(json.dumps({"l": "files", "s": "41"}).encode()).decode()
+    for bad, listing in ((token, "shards"), ("%%%", "files"), (forged, "files"),
+                         (base64.urlsafe_b64encode(b"[1]").decode(), "files")):
+        with pytest.raises(InvalidInput, match="nextPageToken"):
+            decode_token(bad, listing, s=integer, p=lambda v: v)
+    stamp = encode_token("jobs", {"c": "2026-12-01T10:00:00+00:00", "j": "a"})
+    assert decode_token(stamp, "jobs", c=timestamp, j=text)["j"] == "a"
+    naive = encode_token("jobs", {"c": "2026-12-01T10:00:00", "j": "a"})
+    with pytest.raises(InvalidInput):
+        decode_token(naive, "jobs", c=timestamp, j=text)
+
+
+def test_records_keep_the_input_name_and_pictures_of_same_stem_apart() -> None:
+    picture = Image(np.zeros((4, 4, 3), np.uint8), parent_id="x")
+    output = TaskOutput()
+    first = record_of({"vis": picture, "image": 3}, "a.jpg", {"vis"}, output)
+    second = record_of({"vis": picture, "image": 4}, "a.png", {"vis"}, output)
+    assert first == {"vis": "vis__a.jpg.jpg", "image_output": 3}
+    assert second == {"vis": "vis__a.png.jpg", "image_output": 4}
+    assert [n for n, _ in output.images] == ["vis__a.jpg.jpg", "vis__a.png.jpg"]
+    crops = record_of({"crops": [picture, picture]}, "b.jpg", {"crops"}, output)
+    assert crops == {"crops": ["crops__b.jpg.jpg", "crops__b.jpg__1.jpg"]}
+    taken = record_of({"video": 1, "video_output": 2}, "c.jpg", set(), output)
+    assert taken == {"video_output_output": 1, "video_output": 2}
+
+
+def test_per_image_parameters_come_from_the_images_metadata() -> None:
+    assert image_parameters({"confidence": "conf"}, {"conf": 0.5, "other": 1}) == {"confidence": 0.5}
+    with pytest.raises(FileFailed, match="no record"):
+        image_parameters({"confidence": "conf"}, None)
+    with pytest.raises(FileFailed, match="lacks 'conf'"):
+        image_parameters({"confidence": "conf"}, {"site": "a"})
+
+
+def test_parameter_values_are_checked_against_kinds_and_defaults() -> None:
+    definition = {"inputs": [
+        {"type": "WorkflowImage", "name": "image"},
+        {"type": "WorkflowParameter", "name": "confidence", "default_value": 0.3},
+        {"type": "WorkflowParameter", "name": "classes", "kind": ["list_of_values"]},
+        {"type": "WorkflowParameter", "name": "label", "kind": [{"name": "string"}]},
+        {"type": "WorkflowParameter", "name": "anything", "kind": ["*"]},
+        {"type": "WorkflowParameter", "name": "free"}]}
+    check_parameter_values(definition, {"confidence": 1, "classes": ["a"], "label": "x", "anything": {}, "free": 1})
+    for values in ({"confidence": "high"}, {"confidence": True}, {"classes": "a"}, {"label": 3}):
+        with pytest.raises(WorkflowInvalid, match="expects"):
+            check_parameter_values(definition, values)
