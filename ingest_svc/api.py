@@ -3,6 +3,7 @@ the signed upload/download links. Each route opens the transaction, calls the se
 
 from __future__ import annotations
 
+import asyncpg
 from botocore.exceptions import ClientError
 from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -90,27 +91,35 @@ async def count_files(request: Request, batch_id: str, ws: Workspace = Depends(w
         return CountResponse(count=await repo.count_files(ws.id, batch_id, partName))
 
 
+async def _files_page(request: Request, ws: Workspace, batch_id: str, listing: str, page: int | None,
+                      token: str | None, part: str | None) -> tuple[list[asyncpg.Record], str | None]:
+    """One page of a batch's files in staging order, and the token of the next (bound to listing and part)."""
+    limit = page_size(page, 1000)
+    cursor = decode_token(token, listing, s=integer, p=_optional_text) or {"s": 0, "p": part}
+    if cursor["p"] != part:
+        raise InvalidInput("invalid nextPageToken: it belongs to a listing of another partName")
+    async with request.app.state.pool.acquire() as conn:
+        repo = StagingRepository(conn)
+        await service(request).get_batch(repo, ws.id, batch_id)
+        rows = await repo.list_files(ws.id, batch_id, part, limit + 1, cursor["s"])
+    following = encode_token(listing, {"s": rows[limit - 1]["seq"], "p": part}) if len(rows) > limit else None
+    return rows[:limit], following
+
+
+def _link(svc: StagingService, r: asyncpg.Record) -> str:
+    return svc.download_link(r["object_key"], r["file_name"], r["content_type"],
+                             member_range(r["byte_offset"], r["size_bytes"]))
+
+
 @staging.get("/batches/{batch_id}/list", response_model=ListFilesResponse)
 async def list_files(request: Request, batch_id: str, ws: Workspace = Depends(workspace_from_path),
                      pageSize: int | None = None, nextPageToken: str | None = None,
                      partName: str | None = None) -> ListFilesResponse:
+    rows, token = await _files_page(request, ws, batch_id, "files", pageSize, nextPageToken, partName)
     svc = service(request)
-    limit = page_size(pageSize, 1000)
-    cursor = decode_token(nextPageToken, "files", s=integer, p=_optional_text) or {"s": 0, "p": partName}
-    if cursor["p"] != partName:
-        raise InvalidInput("invalid nextPageToken: it belongs to a listing of another partName")
-    async with request.app.state.pool.acquire() as conn:
-        repo = StagingRepository(conn)
-        await svc.get_batch(repo, ws.id, batch_id)
-        rows = await repo.list_files(ws.id, batch_id, partName, limit + 1, cursor["s"])
-    files = [
-        FileMetadata(download_url=svc.download_link(r["object_key"], r["file_name"], r["content_type"],
-                                                    member_range(r["byte_offset"], r["size_bytes"])),
-                     file_name=r["file_name"], part_name=r["part_name"] or None, shard_id=r["shard_id"],
-                     content_type=r["content_type"], nested_content_type=r["nested_content_type"])
-        for r in rows[:limit]
-    ]
-    token = encode_token("files", {"s": rows[limit - 1]["seq"], "p": partName}) if len(rows) > limit else None
+    files = [FileMetadata(download_url=_link(svc, r), file_name=r["file_name"], part_name=r["part_name"] or None,
+                          shard_id=r["shard_id"], content_type=r["content_type"],
+                          nested_content_type=r["nested_content_type"]) for r in rows]
     return ListFilesResponse(files_metadata=files, next_page_token=token)
 
 
@@ -120,19 +129,9 @@ async def export_batch(request: Request, batch_id: str, ws: Workspace = Depends(
                        partName: str | None = None) -> dict[str, object]:
     """Download links of a batch's files, a page at a time (Roboflow's ``BatchExportResponse``): for a job's
     export batch, its result archives."""
+    rows, token = await _files_page(request, ws, batch_id, "export", pageSize, nextPageToken, partName)
     svc = service(request)
-    limit = page_size(pageSize, 1000)
-    cursor = decode_token(nextPageToken, "export", s=integer, p=_optional_text) or {"s": 0, "p": partName}
-    if cursor["p"] != partName:
-        raise InvalidInput("invalid nextPageToken: it belongs to a listing of another partName")
-    async with request.app.state.pool.acquire() as conn:
-        repo = StagingRepository(conn)
-        await svc.get_batch(repo, ws.id, batch_id)
-        rows = await repo.list_files(ws.id, batch_id, partName, limit + 1, cursor["s"])
-    urls = [svc.download_link(r["object_key"], r["file_name"], r["content_type"],
-                              member_range(r["byte_offset"], r["size_bytes"])) for r in rows[:limit]]
-    token = encode_token("export", {"s": rows[limit - 1]["seq"], "p": partName}) if len(rows) > limit else None
-    return {"urls": urls, "nextPageToken": token}
+    return {"urls": [_link(svc, r) for r in rows], "nextPageToken": token}
 
 
 @staging.post("/batches/{batch_id}/roboql-ingest")

@@ -15,7 +15,9 @@ import numpy as np
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 MAX_IMAGE_PIXELS = 100_000_000  # larger headers are refused before decoding (decompression bombs)
-MAX_NAME_LENGTH = 1024
+# bytes of UTF-8, as most file systems allow (clients write each file under its name); it also keeps every
+# object key far below S3's 1,024-byte limit
+MAX_NAME_BYTES = 255
 
 
 class FileRejected(Exception):
@@ -34,8 +36,8 @@ def check_name(name: str) -> str:
     """A safe, flat file name: no absolute paths, no '..', no control characters, and folders joined into
     the name with ``__`` (``cam1/0001.jpg`` is staged as ``cam1__0001.jpg``). Served names are flat because
     clients write each file under its name in one folder (inference-cli's ``export-batch`` creates none)."""
-    if not name or len(name) > MAX_NAME_LENGTH:
-        raise FileRejected("invalid-file-name", f"file name must be 1 to {MAX_NAME_LENGTH} characters")
+    if not name or len(name.encode("utf-8", "surrogatepass")) > 4 * MAX_NAME_BYTES:
+        raise FileRejected("invalid-file-name", f"file names are 1 to {MAX_NAME_BYTES} bytes (UTF-8)")
     if any(ord(c) < 32 for c in name) or "\\" in name:
         raise FileRejected("invalid-file-name", "file name contains control characters or backslashes")
     if name.startswith("/"):
@@ -44,8 +46,9 @@ def check_name(name: str) -> str:
     if norm.startswith("..") or "/../" in f"/{name}/" or norm in (".", ""):
         raise FileRejected("unsafe-path", "paths may not leave the batch ('..')")
     flat = norm.replace("/", FOLDER_SEPARATOR)
-    if len(flat) > MAX_NAME_LENGTH:
-        raise FileRejected("invalid-file-name", f"file name must be 1 to {MAX_NAME_LENGTH} characters")
+    if len(flat.encode("utf-8", "surrogatepass")) > MAX_NAME_BYTES:
+        raise FileRejected("invalid-file-name", f"file names are 1 to {MAX_NAME_BYTES} bytes (UTF-8); "
+                                                f"{flat[:40]}... is longer")
     return flat
 
 

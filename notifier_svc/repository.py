@@ -52,10 +52,12 @@ class NotifierRepository:
         return result.endswith(" 1")
 
     async def claim_due(self, limit: int, lease_s: float) -> list[Delivery]:
-        """Due deliveries (or ones whose deliverer died: lease expired), leased to this process."""
+        """Due deliveries (or ones whose deliverer died: lease expired), leased to this process for one
+        attempt each. ``attempts`` counts the attempt being made: it numbers the attempt truthfully (an
+        attempt whose lease ran out counted too) and fences the lease (see ``settle``)."""
         rows = await self.conn.fetch(
             f"UPDATE deliveries SET status = 'delivering', claimed_until = now() + make_interval(secs => $2),"
-            f" updated_at = now() WHERE id IN (SELECT id FROM deliveries WHERE"
+            f" attempts = attempts + 1, updated_at = now() WHERE id IN (SELECT id FROM deliveries WHERE"
             f"  (status = 'pending' AND next_attempt_at <= now())"
             f"  OR (status = 'delivering' AND claimed_until < now())"
             f"  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING {_COLS}", limit, lease_s)
@@ -74,14 +76,24 @@ class NotifierRepository:
             uuid.UUID(d.id), attempt, status_code, error, duration_ms)
 
     async def settle(self, d: Delivery, *, attempt: int, status: str, status_code: int | None, error: str | None,
-                     retry_in_s: float | None) -> None:
-        await self.conn.execute(
-            "UPDATE deliveries SET status = $2, attempts = $3, last_status_code = $4, last_error = $5,"
+                     retry_in_s: float | None) -> bool:
+        """Record the outcome of ``attempt``; False (nothing changed) when its lease was lost meanwhile: another
+        process has claimed the delivery for a later attempt, and a stale outcome must not overwrite it."""
+        result = await self.conn.execute(
+            "UPDATE deliveries SET status = $2, last_status_code = $4, last_error = $5,"
             " next_attempt_at = CASE WHEN $6::float8 IS NULL THEN next_attempt_at"
             "   ELSE now() + make_interval(secs => $6::float8) END,"
             " delivered_at = CASE WHEN $2 = 'delivered' THEN now() ELSE delivered_at END,"
-            " claimed_until = NULL, updated_at = now() WHERE id = $1",
+            " claimed_until = NULL, updated_at = now() WHERE id = $1 AND status = 'delivering' AND attempts = $3",
             uuid.UUID(d.id), status, attempt, status_code, error, retry_in_s)
+        return result.endswith(" 1")
+
+    async def unclaim(self, d: Delivery, retry_in_s: float) -> None:
+        """Give back a claimed delivery that was not attempted (its receiver was saturated)."""
+        await self.conn.execute(
+            "UPDATE deliveries SET status = 'pending', attempts = attempts - 1, claimed_until = NULL,"
+            " next_attempt_at = now() + make_interval(secs => $3), updated_at = now()"
+            " WHERE id = $1 AND status = 'delivering' AND attempts = $2", uuid.UUID(d.id), d.attempts, retry_in_s)
 
     async def list(self, ws: str, subject_kind: str | None, subject_id: str | None, status: str | None, limit: int,
                    after: tuple[datetime, str] | None) -> list[Delivery]:

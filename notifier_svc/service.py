@@ -100,16 +100,18 @@ class Dispatcher:
         gate = self._per_host[host_port(d.url)]
         if gate.locked():  # this receiver is saturated: let the delivery wait in the queue, not in a slot
             async with self.pool.acquire() as conn:
-                await NotifierRepository(conn).settle(d, attempt=d.attempts, status="pending",
-                                                      status_code=d.last_status_code, error=d.last_error,
-                                                      retry_in_s=0.2)
+                await NotifierRepository(conn).unclaim(d, retry_in_s=0.2)
             return
         async with gate:
             await self.attempt(d)
 
     async def attempt(self, d: Delivery) -> str:
-        """One delivery attempt; returns the delivery's new status."""
-        attempt = d.attempts + 1
+        """One delivery attempt (the one its claim counted); returns the delivery's new status.
+
+        The attempt has a total deadline (``request_timeout_s``, shorter than the lease), so a receiver that
+        trickles its answer cannot outlive the lease and see a second attempt start beside it; only the
+        status line and headers are read, so a huge answer costs nothing."""
+        attempt = d.attempts
         async with self.pool.acquire() as conn:
             material = await NotifierRepository(conn).signing_material(d.workspace_id)
         if material is None:
@@ -119,20 +121,25 @@ class Dispatcher:
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {publishable_key}",
                    "User-Agent": "Conveyor-Webhooks/1", **webhooks.headers(secret, d.event_id, body)}
         started = time.monotonic()
+        deadline = self.settings.request_timeout_s
         try:
-            await check_url(d.url, self.allowed)
-            resp = await self.http.post(d.url, content=body, headers=headers,
-                                        timeout=self.settings.request_timeout_s, follow_redirects=False)
+            async with asyncio.timeout(deadline):
+                await check_url(d.url, self.allowed)
+                async with self.http.stream("POST", d.url, content=body, headers=headers, timeout=deadline,
+                                            follow_redirects=False) as resp:
+                    code, retry_after = resp.status_code, resp.headers.get("retry-after")
         except UnsafeURL as exc:
             return await self._settle(d, attempt, "failed", None, f"unsafe-url-detected: {exc}", started, None)
+        except TimeoutError:
+            return await self._settle(d, attempt, "retry", None, f"no complete answer within {deadline:g}s", started,
+                                      None)
         except httpx.HTTPError as exc:
             return await self._settle(d, attempt, "retry", None, f"{type(exc).__name__}: {exc}"[:500], started, None)
-        code = resp.status_code
         if 200 <= code < 300:
             return await self._settle(d, attempt, "delivered", code, None, started, None)
         outcome = "retry" if code in RETRYABLE or code >= 500 else "failed"
         reason = f"receiver answered HTTP {code}" + (": redirects are not followed" if 300 <= code < 400 else "")
-        return await self._settle(d, attempt, outcome, code, reason, started, resp.headers.get("retry-after"))
+        return await self._settle(d, attempt, outcome, code, reason, started, retry_after)
 
     async def _settle(self, d: Delivery, attempt: int, outcome: str, code: int | None, error: str | None,
                       started: float, retry_after: str | None) -> str:
@@ -152,7 +159,11 @@ class Dispatcher:
         async with self.pool.acquire() as conn, conn.transaction():
             repo = NotifierRepository(conn)
             await repo.record_attempt(d, attempt, code, error, duration_ms)
-            await repo.settle(d, attempt=attempt, status=status, status_code=code, error=error, retry_in_s=retry_in)
+            if not await repo.settle(d, attempt=attempt, status=status, status_code=code, error=error,
+                                     retry_in_s=retry_in):
+                log.warning("webhook %s attempt %d ended after its lease: its outcome is kept as a record only",
+                            d.event_id, attempt)
+                return "superseded"
         if status in ("dead", "failed"):
             log.warning("webhook %s to %s %s: %s", d.event_id, d.url, status, error)
         return status

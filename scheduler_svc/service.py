@@ -262,6 +262,10 @@ class JobService:
             return
         counts = await repo.count_tasks(job, PROCESSING)
         if counts.get("succeeded", 0) == sum(counts.values()):
+            if processed == 0 and failed > 0:  # whatever maxImageFailureRate says, nothing came out
+                await self._finish(conn, repo, job, "failed", f"every file failed ({failed} of {failed}); see the "
+                                   "job's files-failed logs for each file's reason")
+                return
             await self._start_export(conn, repo, job)
         else:
             await self._dispatch(conn, repo, job)

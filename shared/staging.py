@@ -271,9 +271,12 @@ class StagingRepository:
         return _shard(row) if row else None
 
     async def exhausted_shards(self, max_attempts: int) -> list[Shard]:
+        """Shards out of attempts: a crashed indexer's (lease run out), or one given back after an error. Each
+        must end failed with its reason, never wait forever (claim_shard no longer takes them)."""
         rows = await self.conn.fetch(
-            f"SELECT {_SHARD_COLS} FROM shards WHERE status = 'indexing' AND claimed_until < now()"
-            " AND attempts >= $1 FOR UPDATE SKIP LOCKED", max_attempts)
+            f"SELECT {_SHARD_COLS} FROM shards WHERE attempts >= $1"
+            " AND (status = 'uploaded' OR (status = 'indexing' AND claimed_until < now())) FOR UPDATE SKIP LOCKED",
+            max_attempts)
         return [_shard(r) for r in rows]
 
     async def finish_shard(self, shard: Shard, status: str, ingested: int, failed: int,

@@ -88,6 +88,9 @@ class LocalStack:
     base: Path
     port_base: int = 20000
     kafka_storage: str = "memory"  # "memory" (fast, tests) or "s3" (durable: the log lives in SeaweedFS)
+    # PostgreSQL flushes every commit before acknowledging it (fsync, synchronous_commit, full-page writes):
+    # an answered upload survives kill -9 and power loss. Only tests opt out, for speed.
+    durable: bool = True
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def port(self, offset: int) -> int:
@@ -235,12 +238,12 @@ class LocalStack:
         data = root / "data"
         script = []
         if not (data / "PG_VERSION").exists():
-            script.append(f"'{binaries}/initdb' -D '{data}' -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync"
-                          f" >'{root}/initdb.log' 2>&1 || exit 1")
+            script.append(f"'{binaries}/initdb' -D '{data}' -U postgres -A trust -E UTF8 --locale=C.UTF-8"
+                          f"{'' if self.durable else ' --no-sync'} >'{root}/initdb.log' 2>&1 || exit 1")
+        unsafe = "" if self.durable else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         # exec keeps the PID equal to the postmaster's, so it can be stopped by PID
         script.append(f"exec '{binaries}/postgres' -D '{data}' -p {self.port(5432)} -c listen_addresses=127.0.0.1"
-                      f" -k '{root}' -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-                      " -c max_connections=300")
+                      f" -k '{root}'{unsafe} -c max_connections=300")
         self._pg_binaries = binaries
         self.procs["postgres"] = subprocess.Popen(
             ["/bin/sh", "-c", "\n".join(script)], stdout=self._log("postgres"), stderr=subprocess.STDOUT,

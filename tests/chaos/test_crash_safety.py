@@ -3,6 +3,8 @@
 the notifier, and the export service mid-export. The job must succeed, the export must hold every file
 exactly once with its own content, and the job webhook must arrive.
 
+A second test kills PostgreSQL twice under a stream of single uploads: every upload answered 2xx must be staged.
+
 Each source file is a flat colour unique to it; the workflow passes the image through as a persisted image
 output, so every exported record carries a copy whose colour proves which source it came from.
 """
@@ -13,9 +15,11 @@ import io
 import json
 import os
 import tarfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import cv2
@@ -139,3 +143,48 @@ def test_a_job_survives_every_component_crashing_and_loses_nothing(chaos: Chaos)
     assert hook[0]["job_state"] == "success"
     assert sorted(set(chaos.kills)) == sorted({"ingest", "worker", "scheduler", "tansu", "postgres", "notifier"}
                                               | ({"export"} if "export" in chaos.kills else set()))
+
+
+@pytest.mark.timeout(600)
+def test_every_acknowledged_upload_survives_postgresql_killed_mid_stream(chaos: Chaos) -> None:
+    """Single uploads run on four threads while PostgreSQL is ``kill -9``-ed and restarted twice: every upload
+    answered 2xx is in the batch afterwards (commits are flushed before the answer), the rest got an error."""
+    staging = "/data-staging/v1/external/chaos/batches/acked"
+    acknowledged: set[str] = set()
+    refused: list[int] = []
+    lock = threading.Lock()
+    _, data = cv2.imencode(".jpg", np.full((16, 16, 3), 128, np.uint8))
+
+    def upload(i: int) -> None:
+        name = f"a{i:05d}.jpg"
+        try:
+            resp = httpx.post(f"{chaos.base_url}{staging}/upload/image", params={
+                "api_key": chaos.api_key, "fileName": name}, files={name: (name, data.tobytes())}, timeout=30)
+        except httpx.HTTPError:
+            return  # no answer: the client does not know, nothing was promised
+        with lock:
+            if resp.status_code < 300:
+                acknowledged.add(name)
+            else:
+                refused.append(resp.status_code)
+
+    with ThreadPoolExecutor(4) as pool:
+        running = [pool.submit(upload, i) for i in range(1200)]
+        for kill_at in (300, 700):
+            wait_for(f"{kill_at} uploads answered", lambda k=kill_at: len(acknowledged) >= k, timeout=180)
+            chaos.restart_component("postgres")
+        for future in running:
+            future.result()
+
+    api = httpx.Client(base_url=chaos.base_url, params={"api_key": chaos.api_key}, timeout=30)
+    stored: set[str] = set()
+    token = None
+    while True:
+        page = api.get(f"{staging}/list", params={"nextPageToken": token} if token else {}).json()
+        stored |= {f["fileName"] for f in page["filesMetadata"]}
+        token = page.get("nextPageToken")
+        if not token:
+            break
+    lost = sorted(acknowledged - stored)
+    assert not lost, f"{len(lost)} acknowledged uploads lost: {lost[:10]}"
+    assert len(acknowledged) >= 900 and chaos.kills.count("postgres") >= 2

@@ -25,8 +25,11 @@ def test_names_are_flat_and_folders_are_joined() -> None:
     for bad in ("../x.jpg", "/abs.jpg", "a\\b.jpg", "x\x01.jpg", ""):
         with pytest.raises(FileRejected):
             check_name(bad)
-    with pytest.raises(FileRejected, match="1 to 1024"):
-        check_name("d/" * 400 + "x.jpg")  # within the limit as given, past it once flattened
+    with pytest.raises(FileRejected, match="1 to 255 bytes"):
+        check_name("d/" * 100 + "x.jpg")  # within the limit as given, past it once flattened
+    with pytest.raises(FileRejected, match="1 to 255 bytes"):
+        check_name("é" * 128 + ".jpg")  # 132 characters, 260 bytes
+    assert check_name("é" * 120 + ".jpg") == "é" * 120 + ".jpg"
 
 
 def test_the_formats_the_client_sends_are_recognised() -> None:

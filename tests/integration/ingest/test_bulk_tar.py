@@ -170,3 +170,16 @@ async def test_video_upload_through_a_signed_url(ingest: StagingClient) -> None:
     refused = await ingest.http.put(other["uploadURL"].removeprefix(ingest.settings.public_url), content=jpeg(1))
     assert refused.status_code == 400 and "not a video" in refused.json()["message"]
     assert (await ingest.get("/batches/clips/count")).json() == {"count": 1}
+
+
+async def test_a_name_too_long_for_a_file_system_is_a_failed_file_not_a_stuck_shard(
+        ingest: StagingClient) -> None:
+    long_name = "n" * 996 + ".jpg"  # 1,000 bytes: past S3's key limit once prefixed, and any file system's
+    await upload_tar(ingest, "long", gzip.compress(tar_of({long_name: jpeg(1), "ok.jpg": jpeg(2)})))
+    (shard,) = await shards_settled(ingest, "long")
+    assert shard["statusName"] == "indexed-with-failures" and shard["shardObjectsCount"] == 1
+    failed = await failures(ingest, "long", shard["shardId"])
+    assert failed[long_name][0] == "invalid-file-name" and "255 bytes" in failed[long_name][1]
+    single = await ingest.post("/batches/long-single/upload/image", files={"f": (long_name, jpeg(3))},
+                               fileName=long_name)
+    assert single.status_code == 400 and "255 bytes" in single.json()["message"]

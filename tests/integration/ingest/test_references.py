@@ -123,3 +123,19 @@ async def test_shards_that_keep_crashing_indexers_are_failed_not_retried_forever
                            ingest.settings.indexer_max_attempts)
     (shard,) = await shards_settled(ingest, "poison")
     assert shard["statusType"] == "error" and "indexing-failed" in shard["statusMetadata"]["error"]
+
+
+async def test_a_shard_given_back_after_its_last_attempt_is_failed_not_left_queued(
+        ingest: StagingClient, pool: asyncpg.Pool) -> None:
+    """An indexing error gives the shard back as uploaded, attempts counted; once they are spent, claim_shard
+    no longer takes it, so the sweep must end it (before, it stayed queued-for-indexing forever)."""
+    async with pool.acquire() as conn, conn.transaction():
+        repo = StagingRepository(conn)
+        await repo.insert_batch(ingest.workspace.id, "spent", "spent", "sharded-batch", "images",
+                                datetime.now(UTC) + timedelta(days=7))
+        await repo.insert_shard(ingest.workspace.id, "spent", "s1", kind="image-references", status="uploaded",
+                                source_key="uploads/none.jsonl")
+        await conn.execute("UPDATE shards SET attempts = $2 WHERE workspace_id = $1::uuid AND shard_id = 's1'",
+                           ingest.workspace.id, ingest.settings.indexer_max_attempts)
+    (shard,) = await shards_settled(ingest, "spent")
+    assert shard["statusType"] == "error" and "indexing-failed" in shard["statusMetadata"]["error"]

@@ -68,6 +68,13 @@ async def test_per_image_metadata_feeds_workflow_inputs(pipeline: Pipeline) -> N
     assert "no record in the job's imagesMetadataPart" in failed["unlisted.jpg"]
     assert "lacks 'conf'" in failed["keyless.jpg"]
 
+    # a job in which every file fails has failed, although it named no maxImageFailureRate
+    nothing = body_with(imagesMetadataPart="meta")
+    nothing["processingSpecification"]["imagesMetadataInputsMapping"] = {"confidence": "absent"}
+    assert (await p.jobs_post("/jobs/meta-none", json=nothing)).status_code == 200
+    job = await p.wait_job("meta-none")
+    assert job["state"] == "failed" and "every file failed (4 of 4)" in job["reason"], job
+
 
 async def test_workers_per_machine_sets_the_images_in_flight(pipeline: Pipeline,
                                                               caplog: pytest.LogCaptureFixture) -> None:

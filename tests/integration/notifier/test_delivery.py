@@ -1,14 +1,22 @@
 import asyncio
+import contextlib
 import json
 import time
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import StreamingResponse
+from starlette.routing import Route
 
+from notifier_svc.config import NotifierSettings
 from shared import webhooks
 from shared.config import ServiceSettings
 from tests.fixtures.notifier import notifier_settings, running_notifier
-from tests.fixtures.receiver import receiver
+from tests.fixtures.receiver import free_port, receiver
 from tests.fixtures.resources import WorkspaceFactory
 
 JOB_PAYLOAD = {"type": "roboflow-batch-job-notification-v1", "event_id": "evt-1", "job_id": "job-1",
@@ -133,3 +141,70 @@ async def test_unsafe_targets_are_refused_without_a_request(settings: ServiceSet
         listed = await n.http.get(f"/notifications/v1/{ws.slug}/deliveries", params={"api_key": key,
                                                                                     "status": "bogus"})
         assert listed.status_code == 400
+
+
+@contextlib.asynccontextmanager
+async def _huge_answer_receiver(sent: list[int]) -> AsyncIterator[str]:
+    """A receiver that answers 200 with a body of a gibibyte, counting what it managed to send."""
+
+    async def handle(request: Request) -> StreamingResponse:
+        await request.body()
+
+        async def body() -> AsyncIterator[bytes]:
+            chunk = b"x" * (1024 * 1024)
+            for _ in range(1024):  # about 10 s to send whole, if anyone read it
+                if await request.is_disconnected():
+                    return
+                sent.append(len(chunk))
+                yield chunk
+                await asyncio.sleep(0.01)
+
+        return StreamingResponse(body(), media_type="text/plain")
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(Starlette(routes=[Route("/{p:path}", handle, methods=["POST"])]),
+                                           host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.02)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def test_a_huge_answer_is_never_read(settings: ServiceSettings, make_workspace: WorkspaceFactory) -> None:
+    ws, key = await make_workspace()
+    sent: list[int] = []
+    async with _huge_answer_receiver(sent) as host, running_notifier(notifier_settings(settings, [host]), ws,
+                                                                     key) as n:
+        started = time.monotonic()
+        await n.request(f"http://{host}/hook", JOB_PAYLOAD)
+        (delivered,) = await n.wait_status("delivered")
+        assert delivered["attempts"] == 1 and time.monotonic() - started < 5
+        await asyncio.sleep(1.0)
+    # the notifier read the status line and hung up: the receiver saw it leave long before the gibibyte
+    assert sum(sent) < 256 * 1024 * 1024
+
+
+async def test_a_trickling_receiver_gets_one_numbered_attempt_at_a_time(
+        settings: ServiceSettings, make_workspace: WorkspaceFactory) -> None:
+    """Each attempt has a total deadline within its lease: a receiver that answers too late sees attempts 1, 2,
+    3 one after the other, never two at once and never one number twice."""
+    ws, key = await make_workspace()
+    config = notifier_settings(settings, [], request_timeout_s=0.5, lease_s=1.0, max_attempts=3, backoff_base_s=0.1)
+    async with receiver(delay_s=3.0) as r:
+        config = config.model_copy(update={"webhook_allowed_hosts": [r.host]})
+        async with running_notifier(config, ws, key) as n:
+            await n.request(f"{r.url}/hook", JOB_PAYLOAD)
+            (dead,) = await n.wait_status("dead", timeout=30)
+            await asyncio.sleep(1.5)  # any stale attempt would have shown up by now
+            numbers = [json.loads(req.body)["delivery_attempt"] for req in r.requests]
+            assert numbers == [1, 2, 3] and dead["attempts"] == 3
+            assert "no complete answer within 0.5s" in dead["lastError"]
+
+
+def test_an_attempt_deadline_must_be_shorter_than_the_lease() -> None:
+    with pytest.raises(ValueError, match="shorter than NOTIFIER_LEASE_S"):
+        NotifierSettings(request_timeout_s=30, lease_s=30)
