@@ -3,6 +3,8 @@ the signed upload/download links. Each route opens the transaction, calls the se
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import asyncpg
 from botocore.exceptions import ClientError
 from fastapi import APIRouter, Depends, Request, UploadFile
@@ -262,7 +264,7 @@ async def ingest_video_references(request: Request, batch_id: str, body: VideoRe
 async def receive_upload(request: Request, token: str) -> JSONResponse:
     """Signed upload target (no API key): a tar of images or one video, streamed into storage."""
     svc = service(request)
-    claims = verify(svc.settings.signing_secret, token, kind=UPLOAD)
+    claims = verify(svc.settings.link_secret, token, kind=UPLOAD)
     upload = Upload(claims["ws"], claims["b"], claims["s"])
     async with request.app.state.pool.acquire() as conn:
         shard = await svc.pending_upload(conn, upload)
@@ -276,14 +278,20 @@ async def receive_upload(request: Request, token: str) -> JSONResponse:
 async def download(request: Request, token: str) -> StreamingResponse:
     """Signed download link (no API key) of one staged or exported file."""
     svc = service(request)
-    claims = verify(svc.settings.signing_secret, token, kind=DOWNLOAD)
+    claims = verify(svc.settings.link_secret, token, kind=DOWNLOAD)
     try:
         head = await svc.store.client.head_object(Bucket=svc.settings.s3.staging_bucket, Key=claims["k"])
     except ClientError:
         raise NotFound("this file no longer exists (staged data expires after 7 days)") from None
-    filename = claims["n"].rsplit("/", 1)[-1].replace('"', "")
     byte_range = tuple(claims["r"]) if claims.get("r") else None  # a file kept inside its uploaded archive
     size = byte_range[1] - byte_range[0] if byte_range else head["ContentLength"]
     return StreamingResponse(svc.store.iter_object(claims["k"], byte_range=byte_range), media_type=claims.get("ct"),
                              headers={"Content-Length": str(size),
-                                      "Content-Disposition": f'attachment; filename="{filename}"'})
+                                      "Content-Disposition": content_disposition(claims["n"])})
+
+
+def content_disposition(name: str) -> str:
+    """``attachment`` with the file's name: an ASCII fallback, and the exact UTF-8 name (RFC 6266/5987)."""
+    name = name.rsplit("/", 1)[-1]
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in name) or "file"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.config import ServiceSettings
 from shared.netsafe import host_port
+
+MIN_SECRET_LENGTH = 24
+# values published in this repository's history and manifests: never secrets
+KNOWN_SECRETS = frozenset({"conveyor-dev-signing-secret"})
 
 
 class IngestSettings(ServiceSettings):
@@ -30,6 +34,21 @@ class IngestSettings(ServiceSettings):
     # how often ingests still waiting for their ingest-status webhook are checked again (an unused upload
     # link that expired no longer holds them)
     ingest_sweep_interval_s: float = 30.0
+
+    @model_validator(mode="after")
+    def _signing_secret_is_set(self) -> IngestSettings:
+        secret = self.signing_secret or ""
+        if len(secret) < MIN_SECRET_LENGTH or secret in KNOWN_SECRETS or secret.startswith("change-me"):
+            raise ValueError(f"CONVEYOR_SIGNING_SECRET must be a random string of at least {MIN_SECRET_LENGTH} "
+                             "characters (it signs upload and download links; `conveyor up` makes one per "
+                             "installation, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))')")
+        return self
+
+    @property
+    def link_secret(self) -> str:
+        """The signing secret, checked at start."""
+        assert self.signing_secret is not None
+        return self.signing_secret
 
     def fetch_allowlist(self) -> frozenset[str]:
         """Explicitly allowed hosts plus our own S3 endpoint (presigned links to staged objects)."""

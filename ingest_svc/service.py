@@ -94,7 +94,7 @@ class StagingService:
         return datetime.now(UTC) + timedelta(seconds=self.settings.link_ttl_s)
 
     def upload_link(self, upload: Upload, max_bytes: int) -> SignedURLDetails:
-        token = sign(self.settings.signing_secret, {"kind": UPLOAD, "ws": upload.workspace_id,
+        token = sign(self.settings.link_secret, {"kind": UPLOAD, "ws": upload.workspace_id,
                                                     "b": upload.batch_id, "s": upload.shard_id},
                      self.settings.link_ttl_s)
         return SignedURLDetails(upload_url=f"{self.settings.public_url}/files/upload/{token}",
@@ -105,7 +105,7 @@ class StagingService:
         claims: dict[str, object] = {"kind": DOWNLOAD, "k": object_key, "n": file_name, "ct": content_type}
         if byte_range is not None:  # a file kept inside its uploaded archive
             claims["r"] = list(byte_range)
-        token = sign(self.settings.signing_secret, claims, self.settings.link_ttl_s)
+        token = sign(self.settings.link_secret, claims, self.settings.link_ttl_s)
         return f"{self.settings.public_url}/files/download/{token}"
 
     # ------------------------------------------------------------------ simple image upload

@@ -18,7 +18,7 @@ class _In(BaseModel):
 class ComputeConfiguration(_In):
     type: Literal["compute-configuration-v2"] = "compute-configuration-v2"
     machine_type: Literal["cpu", "gpu"] | None = Field(None, alias="machineType")
-    workers_per_machine: int | None = Field(None, alias="workersPerMachine", ge=1, le=64)
+    workers_per_machine: int | None = Field(None, alias="workersPerMachine", ge=1, le=64, strict=True)
 
 
 class StagingBatchInput(_In):

@@ -64,8 +64,10 @@ class ServiceSettings(BaseSettings):
     s3: S3Settings = Field(default_factory=S3Settings)
     # Base URL clients use (the gateway); signed upload/download links point here.
     public_url: str = Field("http://127.0.0.1:8000", validation_alias="CONVEYOR_PUBLIC_URL")
-    # HMAC secret for self-authorising links (uploads, downloads). Must be set in production.
-    signing_secret: str = Field("conveyor-dev-signing-secret", validation_alias="CONVEYOR_SIGNING_SECRET")
+    # HMAC secret of self-authorising links (uploads, downloads), read by ingest, which refuses to start without
+    # one; `conveyor up` makes one per installation (CONVEYOR_HOME/signing_secret). No default: a public one
+    # would let anyone mint links to any workspace's files.
+    signing_secret: str | None = Field(None, validation_alias="CONVEYOR_SIGNING_SECRET")
     cache_dir: Path = Field(Path.home() / ".cache" / "conveyor", validation_alias="CONVEYOR_CACHE_DIR")
     # host:port pairs webhooks may target although not public (a receiver on the same host or network);
     # every other non-public address is refused (SSRF protection)

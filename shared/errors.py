@@ -104,6 +104,17 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
         return JSONResponse({"error": type(exc).__name__, "message": exc.message}, status_code=exc.status_code)
 
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # "the database (or S3) is away for a moment" is a 503 that clients retry (inference-cli does); any other
+        # failure is a JSON 500 (the traceback goes to the log, not to the caller)
+        if is_transient(exc):
+            return JSONResponse({"error": "ServiceUnavailable", "message": "a backing service (database, broker "
+                                 "or object store) is unreachable for the moment; retry shortly"},
+                                status_code=503, headers={"Retry-After": "2"})
+        return JSONResponse({"error": "InternalError", "message": "unexpected error; it has been logged"},
+                            status_code=500)
+
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         details = [

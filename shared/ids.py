@@ -8,7 +8,7 @@ import string
 
 from shared.errors import InvalidInput
 
-_ID_RE = re.compile(r"^[a-z0-9_-]+$")
+_ID_RE = re.compile(r"[a-z0-9_-]+")  # whole value (fullmatch): "$" would let a trailing newline through
 BATCH_ID_MAX = 64
 JOB_ID_MAX = 20
 WORKSPACE_SLUG_MAX = 64
@@ -19,7 +19,7 @@ def _validate(kind: str, value: str, max_len: int) -> str:
         raise InvalidInput(f"{kind} must not be empty")
     if len(value) > max_len:
         raise InvalidInput(f"{kind} {value[:80]!r} is longer than {max_len} characters")
-    if not _ID_RE.match(value):
+    if not _ID_RE.fullmatch(value):
         raise InvalidInput(
             f"{kind} {value[:80]!r} may contain only lower-case letters, digits, '-' and '_'"
         )

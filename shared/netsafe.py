@@ -29,11 +29,16 @@ def host_port(url: str) -> str:
     return f"{(parts.hostname or '').lower()}:{parts.port or _default_port(parts.scheme)}"
 
 
+# not "private" to Python, yet not the public internet: shared address space (carrier-grade NAT, where some
+# clouds keep their metadata service) and 6to4 (an IPv6 address that embeds any IPv4 one)
+_ALSO_BLOCKED = (ipaddress.ip_network("100.64.0.0/10"), ipaddress.ip_network("2002::/16"))
+
+
 def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     blocked = (ip.is_loopback or ip.is_link_local or ip.is_private or ip.is_multicast or ip.is_reserved
-               or ip.is_unspecified)
+               or ip.is_unspecified or any(ip in net for net in _ALSO_BLOCKED if net.version == ip.version))
     if isinstance(ip, ipaddress.IPv6Address):
         blocked = blocked or ip.is_site_local
     return not blocked

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from deploy.local.stack import LocalStack
@@ -12,6 +13,19 @@ STACK_VARS = ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "S3_ENDPOINT_URL")
 
 def home() -> Path:
     return Path(os.environ.get("CONVEYOR_HOME", ".devstack")).resolve()
+
+
+def installation_secret() -> str:
+    """The signing secret of this installation, made once (random, readable by its owner only)."""
+    path = home() / "signing_secret"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
 
 
 def local_stack(kafka_storage: str = "s3") -> LocalStack:

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 
 from deploy.local.stack import StackError
-from shared.cli.home import home, load_stack_env, local_stack, stack_from_environment
+from shared.cli.home import home, installation_secret, load_stack_env, local_stack, stack_from_environment
 
 console = Console(stderr=True)
 
@@ -77,6 +77,7 @@ def serve_cmd(
     configure_logging(service, log_level)
     load_stack_env()
     os.environ.setdefault("CONVEYOR_PUBLIC_URL", public_url())
+    os.environ.setdefault("CONVEYOR_SIGNING_SECRET", installation_secret())
     if service == "gateway":
         from shared.gateway import Upstreams, create_gateway
 

@@ -310,6 +310,19 @@ def test_every_forged_or_foreign_page_token_is_a_json_400(served: Deployment) ->
     assert other_part.status_code == 400
 
 
+def test_links_minted_with_a_published_secret_are_refused(served: Deployment) -> None:
+    """`conveyor up` signs with a secret of its own installation: the old public default mints nothing."""
+    from shared.signing import sign
+
+    listed = api_get(served, f"{STAGING}/batches/pics-job-export/list").json()["filesMetadata"][0]
+    assert httpx.get(listed["downloadURL"]).status_code == 200
+    forged = sign("conveyor-dev-signing-secret", {"kind": "download", "k": "anything", "n": "x.tar.gz",
+                                                  "ct": "application/gzip"}, 3600)
+    refused = httpx.get(f"{served.base_url}/files/download/{forged}")
+    assert refused.status_code == 403
+    assert len((served.home / "signing_secret").read_text().strip()) >= 32
+
+
 def test_unsupported_platform_features_answer_501_with_what_to_use(inference_cli: Path, served: Deployment) -> None:
     trt = rf(inference_cli, served, "batch-processing", "trt-compile", "--model-id", "proj/3", "--device", "nvidia-l4")
     assert trt.returncode != 0 and "not supported by Conveyor" in trt.stdout + trt.stderr

@@ -93,3 +93,15 @@ async def test_keys_of_other_workspaces_and_forged_links_are_refused(ingest: Sta
     claims = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
     assert claims["kind"] == "download"  # and a download token cannot be used as an upload token:
     assert (await ingest.http.put(path.replace("/download/", "/upload/"), content=b"x")).status_code == 403
+
+
+async def test_names_beyond_latin_1_download_and_ids_with_a_newline_are_refused(ingest: StagingClient) -> None:
+    assert (await _upload(ingest, "names", "日本.jpg", jpeg(7))).status_code == 200
+    (meta,) = (await ingest.get("/batches/names/list")).json()["filesMetadata"]
+    assert meta["fileName"] == "日本.jpg"
+    resp = await ingest.http.get(meta["downloadURL"].removeprefix(ingest.settings.public_url))
+    assert resp.status_code == 200 and resp.content == jpeg(7)
+    disposition = "attachment; filename=\"__.jpg\"; filename*=UTF-8''%E6%97%A5%E6%9C%AC.jpg"  # RFC 5987
+    assert resp.headers["content-disposition"] == disposition
+    refused = await _upload(ingest, "names%0A", "a.jpg", jpeg(1))
+    assert refused.status_code == 400 and refused.json()["error"] == "InvalidInput"

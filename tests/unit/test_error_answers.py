@@ -1,0 +1,33 @@
+"""Every failure answers JSON: a backing service away is a 503 to retry, anything unexpected a JSON 500."""
+
+import asyncpg
+import httpx
+from fastapi import FastAPI
+
+from shared.errors import install_error_handlers
+
+
+def _app() -> FastAPI:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/away")
+    async def away() -> None:
+        raise asyncpg.CannotConnectNowError("the database system is starting up")
+
+    @app.get("/bug")
+    async def bug() -> None:
+        raise KeyError("c")
+
+    return app
+
+
+async def test_a_database_outage_is_a_503_and_a_bug_a_json_500() -> None:
+    transport = httpx.ASGITransport(app=_app(), raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        away = await client.get("/away")
+        assert away.status_code == 503 and away.json()["error"] == "ServiceUnavailable"
+        assert away.headers["retry-after"] == "2"
+        bug = await client.get("/bug")
+        assert bug.status_code == 500 and bug.json() == {"error": "InternalError",
+                                                         "message": "unexpected error; it has been logged"}
