@@ -21,12 +21,13 @@ class IngestSettings(ServiceSettings):
     max_tar_images: int = 500
     max_video_bytes: int = 20 * 1024**3
     references_per_shard: int = 1000
-    indexer_concurrency: int = 2  # shards indexed at once by this process
+    indexer_concurrency: int = 2  # archives indexed at once by this process
+    reference_indexer_concurrency: int = 2  # reference shards (downloads from elsewhere) at once, besides
     indexer_lease_s: float = 300.0  # a crashed indexer's shard is taken over after this
     indexer_max_attempts: int = 3
     fetch_concurrency: int = 8  # reference downloads at once, per shard
     store_concurrency: int = 32  # archive members written to S3 at once, per shard (8: 509 files/s, 32: 768)
-    fetch_timeout_s: float = 60.0
+    fetch_timeout_s: float = 60.0  # one reference download in all (a file of references, or one image)
     # host:port pairs that reference URLs may target although not public (e.g. an internal mirror)
     allowed_fetch_hosts: list[str] = Field(default_factory=list)
     link_ttl_s: int = 6 * 3600  # validity of upload and download links

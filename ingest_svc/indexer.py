@@ -43,6 +43,8 @@ from shared.storage import ObjectStore, file_key
 log = logging.getLogger(__name__)
 
 CHANNEL = "conveyor_shards"
+ARCHIVES = ("tar",)
+REFERENCES = ("image-references", "video-references")
 NOTIFICATION_CONFIG = "notification_config.json"
 MAX_REFERENCES_FILE = 64 * 1024 * 1024
 # gzip, bzip2, xz, zstd: members of a compressed archive are copied out; a plain tar's are read in place
@@ -92,7 +94,11 @@ class Indexer:
         http = httpx.AsyncClient(timeout=self.settings.fetch_timeout_s,
                                  limits=httpx.Limits(max_connections=self.settings.fetch_concurrency * 4))
         try:
-            await asyncio.gather(*(self._work(http) for _ in range(self.settings.indexer_concurrency)))
+            # archives (read from our own S3) and references (fetched from anywhere, perhaps slowly) have slots
+            # of their own: no tenant's slow servers can hold the archive of another waiting
+            await asyncio.gather(
+                *(self._work(http, ARCHIVES) for _ in range(self.settings.indexer_concurrency)),
+                *(self._work(http, REFERENCES) for _ in range(self.settings.reference_indexer_concurrency)))
         finally:
             await http.aclose()
             with contextlib.suppress(Exception):
@@ -102,24 +108,25 @@ class Indexer:
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
 
-    async def _work(self, http: httpx.AsyncClient) -> None:
+    async def _work(self, http: httpx.AsyncClient, kinds: tuple[str, ...]) -> None:
         while True:
             if time.monotonic() >= self._next_sweep:
                 self._next_sweep = time.monotonic() + self.settings.ingest_sweep_interval_s
                 await self.sweep_ingests()
-            if not await self.index_next(http):
+            if not await self.index_next(http, kinds):
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), 1.0)
 
-    async def index_next(self, http: httpx.AsyncClient) -> bool:
-        """Claim and index one shard; False when there was nothing to do."""
+    async def index_next(self, http: httpx.AsyncClient, kinds: tuple[str, ...] = ()) -> bool:
+        """Claim and index one shard (of ``kinds``, or any); False when there was nothing to do."""
         async with self.pool.acquire() as conn, conn.transaction():
             repo = StagingRepository(conn)
             for stale in await repo.exhausted_shards(self.settings.indexer_max_attempts):
                 await self._record_failure(conn, stale, ShardFailed(
                     "indexing-failed", f"indexing failed {stale.attempts} times; upload the data again"))
-            shard = await repo.claim_shard(self.settings.indexer_lease_s, self.settings.indexer_max_attempts)
+            shard = await repo.claim_shard(self.settings.indexer_lease_s, self.settings.indexer_max_attempts,
+                                           kinds or ARCHIVES + REFERENCES)
         if shard is None:
             return False
         renew = asyncio.create_task(self._renew(shard))
@@ -329,7 +336,8 @@ class Indexer:
         allowed = self.settings.fetch_allowlist()
         if shard.source_key.startswith("url:"):
             try:
-                raw = await fetch_bytes(http, shard.source_key[4:], allowed, MAX_REFERENCES_FILE)
+                raw = await fetch_bytes(http, shard.source_key[4:], allowed, MAX_REFERENCES_FILE,
+                                        deadline_s=self.settings.fetch_timeout_s)
             except UnsafeURL as exc:
                 raise ShardFailed("unsafe-url-detected", str(exc)) from None
             except FetchFailed as exc:
@@ -367,7 +375,8 @@ class Indexer:
                     if videos:
                         await self._store_video(shard, name, url, http, allowed, outcome)
                     else:
-                        data = await fetch_bytes(http, url, allowed, 20 * 1024 * 1024)
+                        data = await fetch_bytes(http, url, allowed, 20 * 1024 * 1024,
+                                                 deadline_s=self.settings.fetch_timeout_s)
                         await self._store_image(shard, name, data, outcome)
                 except UnsafeURL as exc:
                     outcome.failed.append((name, "unsafe-url-detected", str(exc)))

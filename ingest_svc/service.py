@@ -26,7 +26,7 @@ from ingest_svc.schemas import ImageReferencesIngest, ReferencesIngestResponse, 
 from ingest_svc.validation import FileRejected, check_image, check_name, check_video
 from shared.errors import Conflict, InvalidInput, TooLarge
 from shared.events import FileIngestedV1
-from shared.ids import validate_batch_id
+from shared.ids import looks_like_id, validate_batch_id
 from shared.metrics import FILES_INGESTED
 from shared.netsafe import UnsafeURL, check_url_static
 from shared.outbox import stage, stage_many
@@ -59,6 +59,8 @@ class StagingService:
 
     # ------------------------------------------------------------------ batches
     async def get_batch(self, repo: StagingRepository, ws: str, batch_id: str) -> Batch:
+        if not looks_like_id(batch_id):
+            raise BatchNotFound(batch_id)
         batch = await repo.get_batch(ws, batch_id)
         if batch is None:
             raise BatchNotFound(batch_id)

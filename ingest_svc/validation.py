@@ -7,14 +7,14 @@ of its shard is still ingested.
 from __future__ import annotations
 
 import posixpath
-import struct
 import tarfile
 
 import cv2
 import numpy as np
 
+from shared.images import MAX_IMAGE_PIXELS, image_dimensions
+
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
-MAX_IMAGE_PIXELS = 100_000_000  # larger headers are refused before decoding (decompression bombs)
 # bytes of UTF-8, as most file systems allow (clients write each file under its name); it also keeps every
 # object key far below S3's 1,024-byte limit
 MAX_NAME_BYTES = 255
@@ -91,33 +91,6 @@ def sniff_video(data: bytes) -> str | None:
     return None
 
 
-def image_dimensions(data: bytes) -> tuple[int, int] | None:
-    """Width and height read from the header alone (PNG, JPEG, GIF, BMP), without decoding pixels."""
-    if data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) >= 24:
-        return struct.unpack(">II", data[16:24])
-    if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
-        return struct.unpack("<HH", data[6:10])
-    if data[:2] == b"BM" and len(data) >= 26:
-        w, h = struct.unpack("<ii", data[18:26])
-        return abs(w), abs(h)
-    if data[:2] == b"\xff\xd8":
-        i = 2
-        while i + 9 < len(data):
-            if data[i] != 0xFF:
-                i += 1
-                continue
-            marker = data[i + 1]
-            if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
-                i += 2
-                continue
-            length = struct.unpack(">H", data[i + 2:i + 4])[0]
-            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
-                h, w = struct.unpack(">HH", data[i + 5:i + 9])
-                return w, h
-            i += 2 + length
-    return None
-
-
 def check_image(name: str, data: bytes) -> str:
     """Validate one image; returns its content type or raises ``FileRejected``."""
     if not data:
@@ -129,10 +102,12 @@ def check_image(name: str, data: bytes) -> str:
         raise FileRejected("unsupported-content",
                            f"{name} is not an image (JPEG, PNG, BMP, GIF, WEBP, TIFF or JPEG 2000)")
     dims = image_dimensions(data)
-    if dims and dims[0] * dims[1] > MAX_IMAGE_PIXELS:
+    if dims is None:
+        raise FileRejected("corrupted-file", f"{name}: its header does not give its size")
+    if dims[0] * dims[1] > MAX_IMAGE_PIXELS:
         raise FileRejected("image-too-large", f"{name} is {dims[0]}x{dims[1]} pixels; the limit is "
                                               f"{MAX_IMAGE_PIXELS} pixels")
-    if dims and (dims[0] == 0 or dims[1] == 0):
+    if dims[0] == 0 or dims[1] == 0:
         raise FileRejected("corrupted-file", f"{name} declares an empty image")
     decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
     if decoded is None or decoded.size == 0:

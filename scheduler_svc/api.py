@@ -37,9 +37,11 @@ from scheduler_svc.schemas import (
 from scheduler_svc.service import PLANNED_STAGES, JobService
 from shared.auth import Workspace, workspace_from_path
 from shared.db import transaction
-from shared.errors import InvalidInput, NotFound, NotSupported
+from shared.errors import InvalidInput, NotFound, NotSupported, TooLarge
+from shared.ids import JOB_ID_MAX, looks_like_id
 from shared.pagination import decode_token, encode_token, integer, page_size, text, timestamp
 
+MAX_WORKFLOW_BYTES = 1024 * 1024  # Roboflow's largest real definitions are tens of kilobytes
 jobs = APIRouter(prefix="/batch-processing/v1/external/{workspace}", tags=["batch-processing"])
 registry = APIRouter(prefix="/{workspace}", tags=["registry"])
 
@@ -61,12 +63,18 @@ async def job_metadata(repo: SchedulerRepository, job: Job) -> JobMetadata:
 
 
 async def _job(request: Request, ws: Workspace, job_id: str) -> tuple[SchedulerRepository, Job, Any]:
-    conn = await request.app.state.pool.acquire()
-    repo = SchedulerRepository(conn)
-    job = await repo.get_job(ws.id, job_id)
-    if job is None:
-        await request.app.state.pool.release(conn)
+    """The job and the connection that read it (the caller releases it); on any failure it is released here."""
+    if not looks_like_id(job_id, JOB_ID_MAX):
         raise JobNotFound(job_id)
+    conn = await request.app.state.pool.acquire()
+    try:
+        repo = SchedulerRepository(conn)
+        job = await repo.get_job(ws.id, job_id)
+        if job is None:
+            raise JobNotFound(job_id)
+    except BaseException:
+        await request.app.state.pool.release(conn)
+        raise
     return repo, job, conn
 
 
@@ -188,10 +196,14 @@ async def restart_job(request: Request, job_id: str, ws: Workspace = Depends(wor
 
 # ---------------------------------------------------------------------- workflows
 @registry.get("/workflows")
-async def list_workflows(request: Request, ws: Workspace = Depends(workspace_from_path)) -> dict[str, Any]:
+async def list_workflows(request: Request, ws: Workspace = Depends(workspace_from_path), pageSize: int | None = None,
+                         nextPageToken: str | None = None) -> dict[str, Any]:
+    limit = page_size(pageSize, 100)
+    cursor = decode_token(nextPageToken, "workflows", w=text)
     async with request.app.state.pool.acquire() as conn:
-        rows = await SchedulerRepository(conn).list_workflows(ws.id)
-    return {"workflows": [workflow_document(ws.slug, r)["workflow"] for r in rows]}
+        rows = await SchedulerRepository(conn).list_workflows(ws.id, limit + 1, cursor["w"] if cursor else "")
+    token = encode_token("workflows", {"w": rows[limit - 1]["workflow_id"]}) if len(rows) > limit else None
+    return {"workflows": [workflow_document(ws.slug, r)["workflow"] for r in rows[:limit]], "nextPageToken": token}
 
 
 @registry.get("/workflows/{workflow_id}")
@@ -205,6 +217,8 @@ async def read_workflow(request: Request, workflow_id: str, ws: Workspace = Depe
 async def write_workflow(request: Request, workflow_id: str, body: dict[str, Any] = Body(...),
                          ws: Workspace = Depends(workspace_from_path)) -> dict[str, Any]:
     spec = workflow_body(WorkflowSave.model_validate(body) if {"specification", "config"} & set(body) else body)
+    if len(json.dumps(spec)) > MAX_WORKFLOW_BYTES:
+        raise TooLarge(f"a workflow definition is limited to {MAX_WORKFLOW_BYTES} bytes of JSON")
     await check_workflow_definition(workflow_id, spec, request.app.state.resources.extras["jobs"].settings)
     async with transaction(request.app.state.pool) as conn:
         await save_workflow(conn, ws.id, workflow_id, spec)

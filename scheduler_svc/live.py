@@ -18,6 +18,7 @@ from scheduler_svc.api import job_metadata
 from scheduler_svc.errors import JobNotFound
 from scheduler_svc.repository import SchedulerRepository
 from shared.auth import Workspace, workspace_from_path
+from shared.ids import JOB_ID_MAX, looks_like_id
 
 live = APIRouter(prefix="/batch-processing/v1/external/{workspace}", tags=["batch-processing"])
 POLL_S = 0.5
@@ -27,6 +28,8 @@ KEEPALIVE_S = 15.0
 @live.get("/jobs/{job_id}/events", response_class=StreamingResponse)
 async def job_events(request: Request, job_id: str, ws: Workspace = Depends(workspace_from_path)) -> StreamingResponse:
     pool = request.app.state.pool
+    if not looks_like_id(job_id, JOB_ID_MAX):
+        raise JobNotFound(job_id)
     async with pool.acquire() as conn:
         if await SchedulerRepository(conn).get_job(ws.id, job_id) is None:
             raise JobNotFound(job_id)

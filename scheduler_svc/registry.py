@@ -12,6 +12,7 @@ from typing import Any
 
 import asyncpg
 import numpy as np
+import onnx
 import onnxruntime as ort
 
 from scheduler_svc.errors import WorkflowNotFound
@@ -69,8 +70,32 @@ async def get_workflow(conn: asyncpg.Connection, ws_id: str, workflow_id: str) -
     return row
 
 
+MAX_INPUT_SIDE = 4096  # an image model's declared input side; high-resolution images are sliced (SAHI)
+
+
+def declared_input(path: Path) -> list[int | str]:
+    """The input's declared shape, read from the graph without a session: a model that declares a huge input
+    is refused before onnxruntime allocates anything for it."""
+    try:
+        graph = onnx.load(str(path), load_external_data=False).graph
+    except Exception as exc:
+        raise InvalidInput(f"the file is not an ONNX model: {str(exc)[:300]}") from None
+    initializers = {i.name for i in graph.initializer}
+    inputs = [i for i in graph.input if i.name not in initializers]
+    if len(inputs) != 1:
+        raise InvalidInput("the model must take one image input of shape [N, 3, H, W]")
+    return [d.dim_value if d.HasField("dim_value") else (d.dim_param or "?")
+            for d in inputs[0].type.tensor_type.shape.dim]
+
+
 def inspect_model(path: Path, task: str, class_names: list[str]) -> tuple[str, int]:
-    """Check an ONNX model loads and fits its declaration; returns (layout, input size)."""
+    """Check an ONNX model loads and fits its declaration; returns (layout, input size). Blocking: run it in a
+    thread."""
+    shape = declared_input(path)
+    if len(shape) != 4 or shape[1] not in (3, "?"):
+        raise InvalidInput(f"the model must take one image input of shape [N, 3, H, W], not {shape}")
+    if any(isinstance(side, int) and side > MAX_INPUT_SIDE for side in shape[2:]):
+        raise InvalidInput(f"the model's input is {shape[2]}x{shape[3]}; at most {MAX_INPUT_SIDE} pixels a side")
     try:
         session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     except Exception as exc:
@@ -83,6 +108,8 @@ def inspect_model(path: Path, task: str, class_names: list[str]) -> tuple[str, i
     probe = np.zeros((1, 3, size, size), np.float32)
     results = dict(zip(outputs, session.run(None, {inputs[0].name: probe}), strict=True))
     if task == "classification":
+        if len(results) != 1:
+            raise InvalidInput(f"a classification model must have one output of class scores, not {len(results)}")
         (scores,) = results.values()
         if scores.reshape(1, -1).shape[1] != len(class_names):
             raise InvalidInput(f"the model scores {scores.reshape(1, -1).shape[1]} classes, "
@@ -117,7 +144,7 @@ async def register_model(conn: asyncpg.Connection, store: ObjectStore, ws_id: st
     with tempfile.NamedTemporaryFile(suffix=".onnx") as tmp:
         tmp.write(data)
         tmp.flush()
-        layout, size = inspect_model(Path(tmp.name), task, class_names)
+        layout, size = await asyncio.to_thread(inspect_model, Path(tmp.name), task, class_names)
     digest = hashlib.sha256(data).hexdigest()
     key = f"{ws_id or 'shared'}/{model_id}/{digest}.onnx"
     await store.put_bytes(key, data, bucket=store.settings.models_bucket)

@@ -89,10 +89,10 @@ class SchedulerRepository:
             "SELECT workflow_id, specification, created_at, updated_at FROM workflows"
             " WHERE workspace_id = $1 AND workflow_id = $2", _uuid(ws), workflow_id)
 
-    async def list_workflows(self, ws: str) -> list[asyncpg.Record]:
+    async def list_workflows(self, ws: str, limit: int, after: str) -> list[asyncpg.Record]:
         return await self.conn.fetch(
             "SELECT workflow_id, specification, created_at, updated_at FROM workflows WHERE workspace_id = $1"
-            " ORDER BY workflow_id", _uuid(ws))
+            " AND workflow_id > $2 ORDER BY workflow_id LIMIT $3", _uuid(ws), after, limit)
 
     async def delete_workflow(self, ws: str, workflow_id: str) -> bool:
         result = await self.conn.execute("DELETE FROM workflows WHERE workspace_id = $1 AND workflow_id = $2",
@@ -232,6 +232,20 @@ class SchedulerRepository:
             " WHERE workspace_id = $1 AND job_id = $2 AND stage_id = $3 AND state = 'running'"
             " AND updated_at < now() - make_interval(secs => $4) RETURNING task_id, attempt",
             _uuid(job.workspace_id), job.job_id, stage_id, stall_s)
+        return sorted((r["task_id"], r["attempt"]) for r in rows)
+
+    async def requeue_forgotten(self, job: Job, stage_id: str, stall_s: float,
+                                liveness_s: float) -> list[tuple[str, int]]:
+        """Queued tasks older than ``stall_s`` while workers of the job's machine type are live and run nothing."""
+        rows = await self.conn.fetch(
+            "UPDATE tasks SET attempt = attempt + 1, updated_at = now() WHERE workspace_id = $1 AND job_id = $2"
+            " AND stage_id = $3 AND state = 'queued' AND updated_at < now() - make_interval(secs => $4)"
+            " AND EXISTS (SELECT 1 FROM worker_heartbeats w WHERE w.machine_type = $5"
+            "   AND w.beat_at > now() - make_interval(secs => $6))"
+            " AND NOT EXISTS (SELECT 1 FROM tasks r JOIN jobs j USING (workspace_id, job_id)"
+            "   WHERE r.state = 'running' AND j.machine_type = $5)"
+            " RETURNING task_id, attempt",
+            _uuid(job.workspace_id), job.job_id, stage_id, stall_s, job.machine_type, liveness_s)
         return sorted((r["task_id"], r["attempt"]) for r in rows)
 
     async def claim_for_dispatch(self, job: Job, stage_id: str, limit: int) -> list[tuple[str, int]]:

@@ -32,7 +32,7 @@ from scheduler_svc.schemas import JobCreate, RestartOverride
 from shared.auth import Workspace
 from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.events import JobStateChangedV1, NotificationRequestedV1, StageCompleteV1, TaskDoneV1, TaskReadyV1, Topic
-from shared.ids import validate_job_id
+from shared.ids import JOB_ID_MAX, looks_like_id, validate_job_id
 from shared.netsafe import UnsafeURL, check_url_static
 from shared.outbox import stage, stage_many
 from shared.staging import StagingRepository
@@ -367,20 +367,29 @@ class JobService:
         return {"status": "ok", "message": f"job restarted; {reopened} unfinished tasks will run", "jobId": job_id}
 
     async def requeue_stalled(self, conn: asyncpg.Connection, ws_id: str, job_id: str) -> int:
-        """A running task whose worker stopped heartbeating (it died, or its task.done was lost with a broker)
-        is dispatched again as a new attempt: the old attempt's late events are ignored, its results overwritten."""
+        """A running task whose worker stopped heartbeating (it died, or its task.done was lost with a broker),
+        or a queued one that live, idle workers never took (its task.ready was lost), is dispatched again as a
+        new attempt: the old attempt's late events are ignored, its results overwritten."""
         repo = SchedulerRepository(conn)
         job = await repo.get_job(ws_id, job_id, lock=True)
         if job is None or job.state != "processing":
             return 0
-        stalled = await repo.requeue_stalled(job, PROCESSING, self.settings.task_stall_s)
-        if not stalled:
-            return 0
-        await self._stage_ready(conn, job, stalled)
-        await repo.log(job, "warning", "tasks-requeued", {
-            "tasks": [t for t, _ in stalled], "reason": f"no heartbeat for {self.settings.task_stall_s:.0f}s"},
+        stall = self.settings.task_stall_s
+        stalled = await repo.requeue_stalled(job, PROCESSING, stall)
+        if stalled:
+            await self._stage_ready(conn, job, stalled)
+            await repo.log(job, "warning", "tasks-requeued", {
+                "tasks": [t for t, _ in stalled], "reason": f"no heartbeat for {stall:.0f}s"}, stage_id=PROCESSING)
+        # a queued task nobody took while the workers of its machine type sat idle: its task.ready was lost
+        # (a broker that lost its log) and it would wait forever
+        forgotten = await repo.requeue_forgotten(job, PROCESSING, stall, self.settings.worker_liveness_s)
+        if forgotten:
+            await self._stage_ready(conn, job, forgotten)
+            await repo.log(job, "warning", "tasks-requeued", {
+                "tasks": [t for t, _ in forgotten],
+                "reason": f"queued for {stall:.0f}s while no {job.machine_type} worker ran any task"},
             stage_id=PROCESSING)
-        return len(stalled)
+        return len(stalled) + len(forgotten)
 
     async def check_timeout(self, conn: asyncpg.Connection, ws_id: str, job_id: str) -> bool:
         """Fail a processing job whose finished plus running work exceeds its timeout."""
@@ -394,6 +403,8 @@ class JobService:
         return False
 
     async def _job(self, repo: SchedulerRepository, ws: Workspace, job_id: str, *, lock: bool = False) -> Job:
+        if not looks_like_id(job_id, JOB_ID_MAX):
+            raise JobNotFound(job_id)
         job = await repo.get_job(ws.id, job_id, lock=lock)
         if job is None:
             raise JobNotFound(job_id)

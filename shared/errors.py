@@ -108,6 +108,11 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         # "the database (or S3) is away for a moment" is a 503 that clients retry (inference-cli does); any other
         # failure is a JSON 500 (the traceback goes to the log, not to the caller)
+        import asyncpg
+
+        if isinstance(exc, asyncpg.DataError):  # a value PostgreSQL cannot take (a NUL byte in a name, say)
+            return JSONResponse({"error": "InvalidInput", "message": f"the request holds a value that cannot be "
+                                 f"stored or looked up: {type(exc).__name__}"}, status_code=400)
         if is_transient(exc):
             return JSONResponse({"error": "ServiceUnavailable", "message": "a backing service (database, broker "
                                  "or object store) is unreachable for the moment; retry shortly"},

@@ -8,7 +8,10 @@
     /{workspace}/models/..    -> scheduler
     /notifications/...        -> notifier   (webhook delivery log)
 
-Repeated slashes are collapsed, so ``API_BASE_URL`` with a trailing slash works too.
+Repeated slashes are collapsed, so ``API_BASE_URL`` with a trailing slash works too. Paths are routed as
+decoded but forwarded as sent; one with a ``.``/``..`` segment (however encoded) or a control character
+(``%00``) is refused, so nothing behind the gateway is reachable but the routes above. The UI is served with
+a content security policy and may not be framed.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import unquote
 
 import httpx
 from fastapi import FastAPI, Request
@@ -53,6 +57,25 @@ class Upstreams:
 
 
 _WORKSPACE_SCOPED = re.compile(r"^/[a-z0-9_-]+/(workflows|models)(/|$)")
+
+
+UI_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+                               "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
+}
+
+
+def clean_path(raw: str) -> tuple[str, str] | None:
+    """(the decoded path to route on, the path to forward as sent) with repeated slashes collapsed; None for a
+    path that must not travel: dot segments or control characters, however they are encoded."""
+    forwarded = "/" + re.sub(r"/{2,}", "/", raw).lstrip("/")
+    decoded = unquote(forwarded)
+    if any(ord(c) < 32 or ord(c) == 127 for c in decoded):
+        return None
+    if any(segment in (".", "..") for segment in re.split(r"[/\\]", decoded)):
+        return None
+    return decoded, forwarded
 
 
 def route(path: str, up: Upstreams) -> str | None:
@@ -95,16 +118,28 @@ def create_gateway(upstreams: Upstreams, *, timeout_s: float = 300.0) -> FastAPI
     instrument(app, "gateway")
     app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
 
+    @app.middleware("http")
+    async def ui_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        if request.url.path == "/ui" or request.url.path.startswith("/ui/"):
+            response.headers.update(UI_HEADERS)
+        return response
+
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"], response_model=None)
     async def proxy(request: Request, path: str) -> StreamingResponse | JSONResponse:
-        clean = "/" + re.sub(r"/{2,}", "/", path).lstrip("/")
+        raw = request.scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or "/" + path
+        paths = clean_path(raw)
+        if paths is None:
+            return JSONResponse({"error": "InvalidInput", "message": "the path holds a '.' or '..' segment or a "
+                                 "control character"}, status_code=400)
+        clean, forwarded = paths
         target = route(clean, upstreams)
         if target is None:
-            return JSONResponse({"error": "NotFound", "message": f"no route for {clean}"}, status_code=404)
+            return JSONResponse({"error": "NotFound", "message": f"no route for {clean}"[:300]}, status_code=404)
         client: httpx.AsyncClient = request.app.state.client
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
         upstream_req = client.build_request(
-            request.method, target + clean, params=request.query_params.multi_items(), headers=headers,
+            request.method, target + forwarded, params=request.query_params.multi_items(), headers=headers,
             content=request.stream(),
         )
         try:

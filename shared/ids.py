@@ -26,6 +26,12 @@ def _validate(kind: str, value: str, max_len: int) -> str:
     return value
 
 
+def looks_like_id(value: str, max_len: int = BATCH_ID_MAX) -> bool:
+    """Whether ``value`` could name a batch or job at all: lookups of anything else are a 404 without a query
+    (a NUL byte, say, would otherwise be an error of the database)."""
+    return 0 < len(value) <= max_len and _ID_RE.fullmatch(value) is not None
+
+
 def validate_batch_id(value: str) -> str:
     return _validate("batch id", value, BATCH_ID_MAX)
 

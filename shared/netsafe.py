@@ -67,6 +67,27 @@ def check_url_static(url: str, allowed: frozenset[str] = frozenset()) -> None:
         raise UnsafeURL(f"host {parts.hostname!r} is a non-public address")
 
 
+def check_url_blocking(url: str, allowed: frozenset[str] = frozenset()) -> None:
+    """``check_url`` for synchronous code (it resolves the host in this thread)."""
+    check_url_static(url, allowed)
+    parts = urlsplit(url)
+    if host_port(url) in allowed:
+        return
+    assert parts.hostname is not None
+    try:
+        addresses = [ipaddress.ip_address(parts.hostname.strip("[]"))]
+    except ValueError:
+        try:
+            infos = socket.getaddrinfo(parts.hostname, parts.port or _default_port(parts.scheme),
+                                       type=socket.SOCK_STREAM)
+        except socket.gaierror as exc:
+            raise UnsafeURL(f"host {parts.hostname!r} does not resolve: {exc.strerror}") from None
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    for ip in addresses:
+        if not _is_public(ip):
+            raise UnsafeURL(f"host {parts.hostname!r} resolves to the non-public address {ip}")
+
+
 async def check_url(url: str, allowed: frozenset[str] = frozenset()) -> None:
     """Raise ``UnsafeURL`` unless ``url`` is http(s) to public addresses only (or an allowed host:port)."""
     check_url_static(url, allowed)
@@ -124,8 +145,20 @@ async def open_safe(client: httpx.AsyncClient, url: str, allowed: frozenset[str]
     raise FetchFailed("download-failed", f"more than {MAX_REDIRECTS} redirects from {url[:200]}")
 
 
-async def fetch_bytes(client: httpx.AsyncClient, url: str, allowed: frozenset[str], max_bytes: int) -> bytes:
-    """The whole body of ``url`` (checked for SSRF), refusing bodies over ``max_bytes``."""
+async def fetch_bytes(client: httpx.AsyncClient, url: str, allowed: frozenset[str], max_bytes: int,
+                      deadline_s: float | None = None) -> bytes:
+    """The whole body of ``url`` (checked for SSRF), refusing bodies over ``max_bytes``, within ``deadline_s``
+    in all: a server that trickles a byte at a time never times out a read, so reads alone bound nothing."""
+    if deadline_s is None:
+        return await _fetch(client, url, allowed, max_bytes)
+    try:
+        async with asyncio.timeout(deadline_s):
+            return await _fetch(client, url, allowed, max_bytes)
+    except TimeoutError:
+        raise FetchFailed("download-timeout", f"the download took longer than {deadline_s:g}s") from None
+
+
+async def _fetch(client: httpx.AsyncClient, url: str, allowed: frozenset[str], max_bytes: int) -> bytes:
     resp = await open_safe(client, url, allowed)
     try:
         declared = int(resp.headers.get("content-length") or 0)

@@ -24,6 +24,7 @@ from shared.broker import Subscriptions, build_broker, ensure_topics
 from shared.config import ServiceSettings
 from shared.db import create_pool
 from shared.errors import install_error_handlers
+from shared.limits import BodyLimit
 from shared.metrics import instrument
 from shared.migrations import apply_migrations
 from shared.outbox import OutboxRelay
@@ -129,6 +130,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
         return await health(spec.name, request.app.state.resources)
 
     instrument(app, spec.name)
+    app.add_middleware(BodyLimit)
     return app
 
 

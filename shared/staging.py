@@ -259,15 +259,19 @@ class StagingRepository:
             uuid.UUID(ws), batch_id, shard_id, status, from_status, file_name, source_key)
         return result.endswith(" 1")
 
-    async def claim_shard(self, lease_s: float, max_attempts: int) -> Shard | None:
-        """Claim one uploaded shard (or one whose indexer's lease ran out) for indexing."""
+    async def claim_shard(self, lease_s: float, max_attempts: int, kinds: tuple[str, ...]) -> Shard | None:
+        """Claim one uploaded shard of ``kinds`` (or one whose indexer's lease ran out) for indexing: of the
+        workspace with the fewest shards being indexed, so one tenant's many uploads do not starve another's."""
         row = await self.conn.fetchrow(
             f"UPDATE shards SET status = 'indexing', attempts = attempts + 1, updated_at = now(),"
             f" claimed_until = now() + make_interval(secs => $1)"
-            f" WHERE (workspace_id, batch_id, shard_id) = (SELECT workspace_id, batch_id, shard_id FROM shards"
-            f"   WHERE (status = 'uploaded' OR (status = 'indexing' AND claimed_until < now()))"
-            f"   AND attempts < $2 ORDER BY updated_at LIMIT 1 FOR UPDATE SKIP LOCKED)"
-            f" RETURNING {_SHARD_COLS}", lease_s, max_attempts)
+            f" WHERE (workspace_id, batch_id, shard_id) = (SELECT s.workspace_id, s.batch_id, s.shard_id FROM shards s"
+            f"   WHERE (s.status = 'uploaded' OR (s.status = 'indexing' AND s.claimed_until < now()))"
+            f"   AND s.attempts < $2 AND s.kind = ANY($3::text[])"
+            f"   ORDER BY (SELECT count(*) FROM shards busy WHERE busy.workspace_id = s.workspace_id"
+            f"     AND busy.status = 'indexing' AND busy.claimed_until >= now()), s.updated_at"
+            f"   LIMIT 1 FOR UPDATE OF s SKIP LOCKED)"
+            f" RETURNING {_SHARD_COLS}", lease_s, max_attempts, list(kinds))
         return _shard(row) if row else None
 
     async def exhausted_shards(self, max_attempts: int) -> list[Shard]:

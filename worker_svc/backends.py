@@ -73,7 +73,8 @@ class EngineBackend:
                 self._processes.move_to_end(key)
                 return process
             process = await asyncio.to_thread(EngineProcess, self.settings.inference_python, spec, files,
-                                              threads=self.settings.ort_threads or None)
+                                              threads=self.settings.ort_threads or None,
+                                              allowed_hosts=self.settings.webhook_allowed_hosts)
             self._processes[key] = process
             while len(self._processes) > self.keep:
                 _, old = self._processes.popitem(last=False)

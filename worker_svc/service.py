@@ -28,6 +28,7 @@ import numpy as np
 from botocore.exceptions import ClientError
 
 from shared.events import TaskDoneV1, TaskReadyV1
+from shared.images import too_large
 from shared.logs import bound
 from shared.metrics import FILE_LATENCY, FILES_PROCESSED, TASK_DURATION, TASKS
 from shared.outbox import stage
@@ -57,6 +58,9 @@ class TaskOutput:
 
 
 def decode_image(data: bytes) -> np.ndarray:
+    refused = too_large(data)  # checked at ingest too; never trust a shared process's memory to that alone
+    if refused:
+        raise FileFailed(f"the image is not decoded: {refused}")
     image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
     if image is None:
         raise FileFailed("the image could not be decoded")

@@ -155,7 +155,7 @@ class ConveyorClient:
         return self._pages(self.jobs(f"/jobs/{job_id}/logs"), "logs", 500, 1_000_000, severity=severity)
 
     def workflows(self) -> list[dict[str, Any]]:
-        return self._call("GET", f"/{self.workspace}/workflows")["workflows"]
+        return self._pages(f"/{self.workspace}/workflows", "workflows", 100, 10_000)
 
     def workflow(self, workflow_id: str) -> dict[str, Any]:
         return self._call("GET", f"/{self.workspace}/workflows/{workflow_id}")["workflow"]

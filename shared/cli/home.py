@@ -16,15 +16,22 @@ def home() -> Path:
 
 
 def installation_secret() -> str:
-    """The signing secret of this installation, made once (random, readable by its owner only)."""
+    """The signing secret of this installation, made once (random, readable by its owner only). Written to a
+    file of its own and linked into place, so processes starting at once all read the one complete secret."""
     path = home() / "signing_secret"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
+    if path.exists():
         return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".signing_secret.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(secrets.token_urlsafe(32))
+    try:
+        os.link(draft, path)  # atomic, and refused if another process published first
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
     return path.read_text().strip()
 
 

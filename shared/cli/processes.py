@@ -193,6 +193,7 @@ def bring_up(workspace: str, kafka_storage: str) -> tuple[bool, str, dict[str, s
                 raise typer.Exit(1) from None
             started_stack = True
     load_stack_env()
+    os.environ.setdefault("CONVEYOR_SIGNING_SECRET", installation_secret())  # every process of this home
     key = bootstrap_workspace(workspace)
     try:
         procs = start_services(list(SERVICES))

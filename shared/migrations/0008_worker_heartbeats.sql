@@ -8,3 +8,6 @@ CREATE TABLE worker_heartbeats (
     beat_at       timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX worker_heartbeats_beat ON worker_heartbeats (machine_type, beat_at);
+
+-- the scheduler's watchdog asks every second whether any task of a machine type is running
+CREATE INDEX tasks_running ON tasks (job_id) WHERE state = 'running';

@@ -62,7 +62,7 @@ function signIn(error) {
 // ---------- jobs ----------
 async function jobsView() {
   const [jobs, batches, workflows] = await Promise.all([pages(jobsApi("/jobs"), "jobs", { pageSize: 100 }),
-    pages(staging("/batches"), "batches", { pageSize: 100 }), api(`/${state.ws}/workflows`)]);
+    pages(staging("/batches"), "batches", { pageSize: 100 }), pages(`/${state.ws}/workflows`, "workflows").then((w) => ({ workflows: w }))]);
   $view.innerHTML = `<h1>Jobs</h1>
   <div class="card"><h2>New job</h2><form id="newjob" class="row">
     <label>Job id <input name="jobId" required maxlength="20" pattern="[a-z0-9_\\-]+" placeholder="my-job"></label>
@@ -174,7 +174,7 @@ async function batchView(batchId) {
 
 // ---------- registry ----------
 async function workflowsView() {
-  const { workflows } = await api(`/${state.ws}/workflows`);
+  const workflows = await pages(`/${state.ws}/workflows`, "workflows");
   $view.innerHTML = `<h1>Workflows</h1>` + table(["workflow", "updated"], workflows.map((w) => [esc(w.id), when(w.updatedAt)]),
     (i) => { document.getElementById("wid").value = workflows[i].id; document.getElementById("spec").value =
       JSON.stringify(JSON.parse(workflows[i].config).specification, null, 2); }) +

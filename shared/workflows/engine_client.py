@@ -31,7 +31,7 @@ class EngineUnavailable(RuntimeError):
 
 class EngineProcess:
     def __init__(self, python: Path, workflow: dict[str, Any], models: dict[str, dict[str, Any]], *,
-                 threads: int | None = None, check_only: bool = False) -> None:
+                 threads: int | None = None, check_only: bool = False, allowed_hosts: list[str] | None = None) -> None:
         if not Path(python).exists():
             raise EngineUnavailable(
                 f"the Workflows Execution Engine backend needs the inference environment at {python} "
@@ -40,7 +40,8 @@ class EngineProcess:
         self._proc = subprocess.Popen([str(python), "-m", "shared.workflows.engine_host"], stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, env=env, cwd=str(REPO_ROOT))
         self._lock = threading.Lock()
-        config = {"workflow": workflow, "models": models, "threads": threads, "check_only": check_only}
+        config = {"workflow": workflow, "models": models, "threads": threads, "check_only": check_only,
+                  "allowed_hosts": allowed_hosts or []}
         reply = self._exchange(json.dumps(config).encode())
         if "error" in reply:
             self.close()

@@ -3,12 +3,15 @@
 The engine's dependency pins clash with the services' (pydantic, numpy, fastapi), so it lives in a virtual
 environment of its own (``deploy/local/inference-venv.sh``) and this program is its entry point:
 ``<venv>/bin/python -m shared.workflows.engine_host`` with the repository on ``PYTHONPATH``. It imports
-nothing of Conveyor but the ONNX model wrappers: Conveyor's model registry is the engine's model manager,
-so Roboflow model blocks run the worker's registered ONNX files offline, never Roboflow's hosted API.
+nothing of Conveyor but the ONNX model wrappers and the SSRF guard: Conveyor's model registry is the engine's
+model manager, so Roboflow model blocks run the worker's registered ONNX files offline, never Roboflow's hosted
+API; and every HTTP request a block makes (``webhook_sink``, notifications, LLM APIs) passes the same guard as
+Conveyor's own webhooks, redirects included, before it leaves.
 
 Protocol on stdin/stdout, frames of a 4-byte big-endian length and a payload (see ``engine_client``):
 1. worker -> host: JSON ``{"workflow", "models": {id: {path, task, layout, class_names, input_size}},
-   "threads", "check_only"}``; host -> worker: ``{"ok": true}`` or ``{"error": "..."}`` (exit if check_only).
+   "threads", "check_only", "allowed_hosts"}``; host -> worker: ``{"ok": true}`` or ``{"error": "..."}``
+   (exit if check_only).
 2. per image: worker -> host: JSON ``{"parameters", "shape"}`` then the raw BGR uint8 pixels;
    host -> worker: ``{"outputs": {...}}`` (the engine's own serialisation) or ``{"error": "..."}``.
 """
@@ -126,6 +129,7 @@ def main() -> None:
     proto_in = sys.stdin.buffer
     config = json.loads(read_frame(proto_in) or b"{}")
     os.environ.update(ENGINE_ENV)
+    guard_outbound(frozenset(config.get("allowed_hosts") or []))
     try:
         import numpy as np
         from inference.core.workflows.execution_engine.core import ExecutionEngine
@@ -154,6 +158,36 @@ def main() -> None:
         except Exception as exc:
             reply = {"error": _message(exc)}
         write_frame(proto_out, json.dumps(reply, default=str).encode())
+
+
+def guard_outbound(allowed: frozenset[str]) -> None:
+    """Send every request of ``requests`` and ``httpx`` (what the engine's blocks use) through the SSRF guard:
+    at the transport, so each redirect is checked too."""
+    import httpx
+    import requests.adapters
+
+    from shared.netsafe import check_url_blocking
+
+    send = requests.adapters.HTTPAdapter.send
+
+    def guarded_send(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        check_url_blocking(request.url, allowed)
+        return send(self, request, *args, **kwargs)
+
+    handle = httpx.HTTPTransport.handle_request
+    handle_async = httpx.AsyncHTTPTransport.handle_async_request
+
+    def guarded_handle(self: Any, request: Any) -> Any:
+        check_url_blocking(str(request.url), allowed)
+        return handle(self, request)
+
+    async def guarded_handle_async(self: Any, request: Any) -> Any:
+        check_url_blocking(str(request.url), allowed)
+        return await handle_async(self, request)
+
+    requests.adapters.HTTPAdapter.send = guarded_send  # type: ignore[method-assign]
+    httpx.HTTPTransport.handle_request = guarded_handle  # type: ignore[method-assign]
+    httpx.AsyncHTTPTransport.handle_async_request = guarded_handle_async  # type: ignore[method-assign]
 
 
 def _local_mode() -> Any:

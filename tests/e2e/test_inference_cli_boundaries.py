@@ -11,6 +11,7 @@ import tarfile
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
@@ -21,7 +22,7 @@ import pytest
 
 from tests.fixtures.deployment import CLI_VENV, Deployment
 from tests.fixtures.hooks import HOOK_PORT, Hooks
-from tests.fixtures.media import jpeg, mp4
+from tests.fixtures.media import jpeg, mp4, photo
 from tests.fixtures.rfcli import api_get, rf, wait_count
 from tests.fixtures.workflows import detect_workflow
 
@@ -308,6 +309,43 @@ def test_every_forged_or_foreign_page_token_is_a_json_400(served: Deployment) ->
             assert resp.json()["error"] == "InvalidInput" and "nextPageToken" in resp.json()["message"]
     other_part = api_get(served, f"{STAGING}/batches/refs-1500/list", nextPageToken=foreign, partName="x")
     assert other_part.status_code == 400
+
+
+def test_metadata_inputs_reserved_names_and_output_expiry_with_the_client(inference_cli: Path, served: Deployment,
+                                                                          tmp_path: Path) -> None:
+    """--images-metadata-part-name and --metadata-mapping take effect; an output named `image` keeps the input's
+    name in its column; the outputs live seven days from the job, whatever the age of the input."""
+    folder = tmp_path / "meta"
+    folder.mkdir()
+    for name in ("loose.jpg", "strict.jpg", "keyless.jpg"):
+        (folder / name).write_bytes(photo("bus.jpg"))
+    _ok(rf(inference_cli, served, "data-staging", "create-batch-of-images", "--batch-id", "meta-cli",
+           "--images-dir", str(folder)))
+    lines = [{"fileName": "loose.jpg", "metadata": {"conf": 0.25}},
+             {"fileName": "strict.jpg", "metadata": {"conf": 0.999}}, {"fileName": "keyless.jpg", "metadata": {}}]
+    stored = httpx.post(f"{served.base_url}{STAGING}/batches/meta-cli/upload/metadata", params={
+        "api_key": served.api_key, "partName": "meta"}, content="".join(json.dumps(x) + "\n" for x in lines))
+    assert stored.status_code == 200 and stored.json()["records"] == 3, stored.text
+    spec = detect_workflow()
+    spec["outputs"].append({"type": "JsonField", "name": "image", "selector": "$steps.count.output"})
+    _put_workflow(served, "detect-image-out", spec)
+    _ok(rf(inference_cli, served, "batch-processing", "process-images-with-workflow", "--batch-id", "meta-cli",
+           "--workflow-id", "detect-image-out", "--job-id", "meta-cli-job", "--images-metadata-part-name", "meta",
+           "--metadata-mapping", "confidence=conf"))
+    job = _wait_job(served, "meta-cli-job")
+    assert job["state"] == "succeeded", job
+    target = tmp_path / "meta-out"
+    _ok(rf(inference_cli, served, "data-staging", "export-batch", "--batch-id", "meta-cli-job-export",
+           "--target-dir", str(target)))
+    rows = {r["image"]: r for p in target.rglob("results-*.jsonl")
+            for r in map(json.loads, p.read_text().splitlines())}
+    assert set(rows) == {"loose.jpg", "strict.jpg"}  # keyless.jpg lacks the key: a failed file
+    assert rows["loose.jpg"]["count"] >= 3 and rows["strict.jpg"]["count"] == 0
+    assert rows["loose.jpg"]["image_output"] == rows["loose.jpg"]["count"]
+    for batch in ("meta-cli-job-export", "meta-cli-job-processing"):
+        expiry = api_get(served, f"{STAGING}/batches/{batch}").json()["batch"]["expiryDate"]
+        left = datetime.fromisoformat(expiry) - datetime.now(UTC)
+        assert timedelta(days=6, hours=23) < left <= timedelta(days=7)
 
 
 def test_links_minted_with_a_published_secret_are_refused(served: Deployment) -> None:

@@ -99,3 +99,16 @@ def test_every_route_refuses_another_workspaces_key(deployment: Deployment, owne
     assert job["state"] == owner["job"]["state"] and job["lastUpdate"] == owner["job"]["lastUpdate"]
     assert api.get(f"/data-staging/v1/external/{ws}/batches/iso-batch/count").json()["count"] == 1
     assert api.get(f"/{ws}/workflows/iso-wf").status_code == 200
+
+
+def test_the_gateway_forwards_no_traversal_and_frames_no_ui(deployment: Deployment) -> None:
+    """Encoded dot segments would reach a service's /metrics, /docs or /openapi.json behind the gateway."""
+    base = deployment.base_url
+    for path in ("/data-staging/%2e%2e/metrics", "/data-staging/v1/%2E%2E/%2e%2e/docs", "/files/%2e%2e/openapi.json",
+                 "/batch-processing/v1/external/e2e/jobs/%00", "/data-staging/v1/external/e2e/batches/a%0Ab"):
+        with httpx.Client() as client:  # sent as written: httpx would otherwise normalise the dots away
+            resp = client.send(client.build_request("GET", httpx.URL(base + path)))
+        assert resp.status_code == 400 and resp.json()["error"] == "InvalidInput", (path, resp.text[:200])
+    ui = httpx.get(f"{base}/ui/")
+    assert ui.status_code == 200 and ui.headers["x-frame-options"] == "DENY"
+    assert "frame-ancestors 'none'" in ui.headers["content-security-policy"]

@@ -3,19 +3,21 @@ per-image parameters, parameter types."""
 
 import base64
 import json
+import struct
 
 import cv2
 import numpy as np
 import pytest
 
-from ingest_svc.validation import FileRejected, check_name, sniff_image, sniff_video
+from ingest_svc.validation import FileRejected, check_image, check_name, sniff_image, sniff_video
 from shared.errors import InvalidInput
+from shared.images import image_dimensions
 from shared.pagination import decode_token, encode_token, integer, text, timestamp
 from shared.workflows.errors import WorkflowInvalid
 from shared.workflows.outline import check_parameter_values
 from shared.workflows.values import Image
 from worker_svc.errors import FileFailed
-from worker_svc.service import TaskOutput, image_parameters, record_of
+from worker_svc.service import TaskOutput, decode_image, image_parameters, record_of
 
 
 def test_names_are_flat_and_folders_are_joined() -> None:
@@ -91,3 +93,21 @@ def test_parameter_values_are_checked_against_kinds_and_defaults() -> None:
     for values in ({"confidence": "high"}, {"confidence": True}, {"classes": "a"}, {"label": 3}):
         with pytest.raises(WorkflowInvalid, match="expects"):
             check_parameter_values(definition, values)
+
+
+def _tiff_header(width: int, height: int) -> bytes:
+    """A little-endian TIFF whose first IFD declares its size (LONG values) and nothing else."""
+    entries = struct.pack("<HHII", 256, 4, 1, width) + struct.pack("<HHII", 257, 4, 1, height)
+    return b"II*\x00" + struct.pack("<I", 8) + struct.pack("<H", 2) + entries + b"\x00" * 4 + b"\x00" * 64
+
+
+def test_a_tiff_bomb_is_refused_at_ingest_and_never_decoded_by_the_worker() -> None:
+    bomb = _tiff_header(20_000, 15_000)  # 300 Mpx declared in 100 bytes
+    assert image_dimensions(bomb) == (20_000, 15_000)
+    with pytest.raises(FileRejected) as refused:
+        check_image("bomb.tif", bomb)
+    assert refused.value.failure_type == "image-too-large"
+    with pytest.raises(FileFailed, match="20000x15000 pixels"):
+        decode_image(bomb)
+    tiff = cv2.imencode(".tiff", np.zeros((30, 40, 3), np.uint8))[1].tobytes()
+    assert check_image("ok.tif", tiff) == "image/tiff" and decode_image(tiff).shape == (30, 40, 3)

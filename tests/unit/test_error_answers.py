@@ -15,6 +15,10 @@ def _app() -> FastAPI:
     async def away() -> None:
         raise asyncpg.CannotConnectNowError("the database system is starting up")
 
+    @app.get("/nul")
+    async def nul() -> None:
+        raise asyncpg.CharacterNotInRepertoireError("invalid byte sequence for encoding \"UTF8\": 0x00")
+
     @app.get("/bug")
     async def bug() -> None:
         raise KeyError("c")
@@ -28,6 +32,8 @@ async def test_a_database_outage_is_a_503_and_a_bug_a_json_500() -> None:
         away = await client.get("/away")
         assert away.status_code == 503 and away.json()["error"] == "ServiceUnavailable"
         assert away.headers["retry-after"] == "2"
+        nul = await client.get("/nul")
+        assert nul.status_code == 400 and nul.json()["error"] == "InvalidInput"
         bug = await client.get("/bug")
         assert bug.status_code == 500 and bug.json() == {"error": "InternalError",
                                                          "message": "unexpected error; it has been logged"}

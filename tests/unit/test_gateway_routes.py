@@ -1,6 +1,6 @@
 import pytest
 
-from shared.gateway import Upstreams, route
+from shared.gateway import Upstreams, clean_path, route
 
 UP = Upstreams.local()
 
@@ -21,3 +21,17 @@ UP = Upstreams.local()
 )
 def test_paths_route_to_their_service(path: str, service: str | None) -> None:
     assert route(path, UP) == service
+
+
+@pytest.mark.parametrize("raw", ["/data-staging/%2e%2e/metrics", "/data-staging/../docs", "/files/%2E/x",
+                                 "/batch-processing/v1/external/ws/jobs/%00", "/ws/models/a%0Ab",
+                                 "/data-staging/v1/%2e%2E/%2e%2e/openapi.json", "/files/..%5Cmetrics"])
+def test_dot_segments_and_control_characters_never_travel(raw: str) -> None:
+    assert clean_path(raw) is None
+
+
+def test_paths_are_routed_decoded_and_forwarded_as_sent() -> None:
+    assert clean_path("//data-staging//v1/external/ws/batches") == (
+        "/data-staging/v1/external/ws/batches", "/data-staging/v1/external/ws/batches")
+    assert clean_path("/ws/models/proj%2F3") == ("/ws/models/proj/3", "/ws/models/proj%2F3")
+    assert clean_path("/data-staging/v1/external/ws/batches/a.b..c/list") is not None  # dots inside a name

@@ -28,3 +28,13 @@ def test_each_installation_makes_its_own_secret_once(tmp_path: Path, monkeypatch
     assert stat.S_IMODE(os.stat(tmp_path / "a" / "signing_secret").st_mode) == 0o600
     monkeypatch.setenv("CONVEYOR_HOME", str(tmp_path / "b"))
     assert installation_secret() != first
+
+
+def test_processes_starting_at_once_read_one_complete_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("CONVEYOR_HOME", str(tmp_path / "race"))
+    with ThreadPoolExecutor(16) as pool:
+        seen = set(pool.map(lambda _: installation_secret(), range(64)))
+    assert len(seen) == 1 and len(seen.pop()) >= 32
+    assert [p.name for p in (tmp_path / "race").iterdir()] == ["signing_secret"]  # no drafts left behind

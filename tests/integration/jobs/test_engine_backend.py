@@ -86,3 +86,38 @@ async def test_an_engine_job_runs_blocks_the_builtin_executor_lacks(engine_pytho
     assert records["zidane.jpg"]["blurred"] == "blurred__zidane.jpg.jpg"
     (blurred,) = [n for n in members if n.endswith("blurred__zidane.jpg.jpg")]
     assert members[blurred][:3] == b"\xff\xd8\xff"
+
+
+def test_a_webhook_sink_cannot_reach_a_private_address(engine_python: Path) -> None:
+    """Blocks of Roboflow's engine make their own requests: they pass the same SSRF guard as our webhooks."""
+    import http.server
+    import threading
+
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    workflow = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}],
+                "steps": [{"type": "roboflow_core/webhook_sink@v1", "name": "sink",
+                           "url": f"http://127.0.0.1:{server.server_address[1]}/hook", "method": "POST",
+                           "json_payload": {"hello": "world"}, "fire_and_forget": False, "cooldown_seconds": 0}],
+                "outputs": [{"type": "JsonField", "name": "failed", "selector": "$steps.sink.error_status"},
+                            {"type": "JsonField", "name": "message", "selector": "$steps.sink.message"}]}
+    image = cv2.imdecode(np.frombuffer(photo("bus.jpg"), np.uint8), cv2.IMREAD_COLOR)
+    engine = EngineProcess(engine_python, workflow, {})
+    try:
+        got = engine.run(image, {})
+    finally:
+        engine.close()
+        server.shutdown()
+    assert got["failed"] is True and "non-public" in got["message"], got
+    assert hits == []  # nothing reached the loopback receiver

@@ -102,7 +102,8 @@ async def test_images_of_an_uploaded_tar_are_processed_from_it_and_fail_once_it_
     await store.client.delete_object(Bucket=store.settings.staging_bucket, Key=archive)
     assert (await p.jobs_post("/jobs/tar-gone", json=job_body(ws, "tarred", "detect"))).status_code == 200
     job = await p.wait_job("tar-gone")
-    assert job["state"] == "succeeded", job  # no maxImageFailureRate was set
+    # no maxImageFailureRate was set, yet a job that produced nothing has failed
+    assert job["state"] == "failed" and f"every file failed ({len(images)} of {len(images)})" in job["reason"], job
     logs = (await p.jobs_get("/jobs/tar-gone/logs", severity="warning")).json()["logs"]
     failed = {f["fileName"]: f["reason"] for log in logs if log["logType"] == "files-failed"
               for f in log["payload"]["failedFiles"]}

@@ -103,3 +103,31 @@ async def test_a_running_task_without_heartbeat_is_dispatched_again(pipeline: Pi
     logs = (await p.jobs_get("/jobs/stall-job/logs")).json()["logs"]
     assert any(entry["logType"] == "tasks-requeued" for entry in logs)
     assert (await p.jobs_post("/jobs/stall-job/abort")).status_code == 200
+
+
+@pytest.mark.parametrize("pipeline", [{"scheduler": {"task_stall_s": 2.0}}], indirect=True)
+async def test_a_queued_task_that_idle_workers_never_took_is_dispatched_again(pipeline: Pipeline,
+                                                                              pool: asyncpg.Pool) -> None:
+    """Its task.ready was lost (a broker that lost its log): live workers of its type sit idle, it stays queued."""
+    p = pipeline
+    ws = p.staging.workspace
+    await _stage(p, "lost", 2)
+    await p.put_workflow("detect", detect_workflow())
+    # a live gpu worker that consumes nothing of this job: the job's one task.ready is as good as lost
+    await pool.execute("INSERT INTO worker_heartbeats (worker_id, machine_type) VALUES ($1, 'gpu')"
+                       " ON CONFLICT (worker_id) DO UPDATE SET beat_at = now()", f"idle-{ws.id}")
+    body = job_body(ws.slug, "lost", "detect")
+    body["computeConfiguration"]["machineType"] = "gpu"
+    assert (await p.jobs_post("/jobs/lost-job", json=body)).status_code == 200
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        (task,) = (await p.jobs_get("/jobs/lost-job/stages/processing/tasks")).json()["tasks"]
+        if task["notification"]["attempt"] >= 2:
+            break
+        await asyncio.sleep(0.2)
+    assert task["notification"]["state"] == "queued" and task["notification"]["attempt"] >= 2
+    logs = (await p.jobs_get("/jobs/lost-job/logs")).json()["logs"]
+    assert any(e["logType"] == "tasks-requeued" and "while no gpu worker ran any task" in e["payload"]["reason"]
+               for e in logs)
+    assert (await p.jobs_post("/jobs/lost-job/abort")).status_code == 200
+    await pool.execute("DELETE FROM worker_heartbeats WHERE worker_id = $1", f"idle-{ws.id}")

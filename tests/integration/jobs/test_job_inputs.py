@@ -177,3 +177,26 @@ async def test_output_batches_are_refused_when_taken_and_live_seven_days(pipelin
     rows = await pool.fetch("SELECT batch_id, expires_at - now() AS left FROM batches WHERE workspace_id = $1::uuid"
                             " AND batch_id LIKE 'fresh-%'", p.staging.workspace.id)
     assert len(rows) == 2 and all(r["left"].days == 6 and r["left"].seconds > 23 * 3600 for r in rows)
+
+
+async def test_request_bodies_and_workflows_are_bounded_and_workflows_paged(pipeline: Pipeline) -> None:
+    p = pipeline
+    huge = job_body(p.staging.workspace.slug, "x", "detect", workflowParameters={"pad": "x" * (40 * 1024 * 1024)})
+    resp = await p.jobs_post("/jobs/huge", json=huge)
+    assert resp.status_code == 413 and resp.json()["error"] == "TooLarge"
+    big = detect_workflow()
+    big["description"] = "y" * (2 * 1024 * 1024)
+    resp = await p.put_workflow("big", big)
+    assert resp.status_code == 413 and "1048576 bytes" in resp.json()["message"]
+    for i in range(5):
+        assert (await p.put_workflow(f"wf-{i}", detect_workflow())).status_code == 200
+    seen, token = [], None
+    while True:
+        page = (await p.jobs.get(f"/{p.staging.workspace.slug}/workflows", params={
+            "api_key": p.staging.key, "pageSize": 2, **({"nextPageToken": token} if token else {})})).json()
+        assert len(page["workflows"]) <= 2
+        seen += [w["id"] for w in page["workflows"]]
+        token = page["nextPageToken"]
+        if not token:
+            break
+    assert seen == [f"wf-{i}" for i in range(5)]
