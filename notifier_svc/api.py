@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 
 from notifier_svc.repository import Delivery, NotifierRepository
 from notifier_svc.schemas import DeliveryAttempt, DeliveryInfo, ListDeliveriesResponse
-from shared.auth import Workspace, workspace_from_path
+from shared.auth import Workspace, generate_webhook_secret, workspace_from_path
 from shared.db import transaction
 from shared.errors import InvalidInput, NotFound
 from shared.pagination import decode_token, encode_token, page_size, text, timestamp
@@ -58,6 +58,25 @@ async def delivery_details(request: Request, delivery_id: str,
         d = await _delivery(conn, ws, delivery_id)
         attempts = await NotifierRepository(conn).attempts(d.id)
     return {"delivery": _info(d, attempts).model_dump(mode="json")}
+
+
+@deliveries.get("/signing-secret")
+async def signing_secret(request: Request, ws: Workspace = Depends(workspace_from_path)) -> dict[str, object]:
+    """The ``whsec_`` secret that signs this workspace's webhooks (verify them with it)."""
+    async with request.app.state.pool.acquire() as conn:
+        secret, previous_until = await NotifierRepository(conn).signing_secret(ws.id)
+    return {"secret": secret, "previousSecretValidUntil": previous_until}
+
+
+@deliveries.post("/signing-secret/rotate")
+async def rotate_signing_secret(request: Request, ws: Workspace = Depends(workspace_from_path)) -> dict[str, object]:
+    """A new secret from now on; the previous one keeps signing beside it for the grace period, so receivers
+    that verify with either accept every webhook while they switch."""
+    grace = request.app.state.resources.extras["secret_rotation_grace_s"]
+    async with transaction(request.app.state.pool) as conn:
+        until = await NotifierRepository(conn).rotate_secret(ws.id, generate_webhook_secret(), grace)
+        secret, _ = await NotifierRepository(conn).signing_secret(ws.id)
+    return {"secret": secret, "previousSecretValidUntil": until}
 
 
 @deliveries.post("/deliveries/{delivery_id}/redeliver")

@@ -17,6 +17,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
 
     async def wire(res: Resources) -> None:
         res.extras["max_attempts"] = settings.max_attempts
+        res.extras["secret_rotation_grace_s"] = settings.secret_rotation_grace_s
 
     async def deliver(res: Resources) -> None:
         limits = httpx.Limits(max_connections=settings.max_in_flight)

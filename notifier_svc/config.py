@@ -22,6 +22,8 @@ class NotifierSettings(ServiceSettings):
     max_in_flight: int = 64
     lease_s: float = 30.0  # a crashed notifier's deliveries are taken over after this
     poll_interval_s: float = 0.5
+    # after a rotation of a workspace's signing secret, the previous one signs beside it this long
+    secret_rotation_grace_s: float = 86_400.0
 
     @model_validator(mode="after")
     def _deadline_within_lease(self) -> NotifierSettings:

@@ -63,10 +63,28 @@ class NotifierRepository:
             f"  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING {_COLS}", limit, lease_s)
         return [_delivery(r) for r in rows]
 
-    async def signing_material(self, ws: str) -> tuple[str, str] | None:
-        row = await self.conn.fetchrow("SELECT webhook_secret, publishable_key FROM workspaces WHERE id = $1",
-                                       uuid.UUID(ws))
-        return (row["webhook_secret"], row["publishable_key"]) if row else None
+    async def signing_material(self, ws: str) -> tuple[list[str], str] | None:
+        """The secrets that sign the workspace's webhooks (the previous one too, during a rotation's grace)
+        and its publishable key."""
+        row = await self.conn.fetchrow(
+            "SELECT webhook_secret, publishable_key, CASE WHEN previous_secret_until > now()"
+            " THEN previous_webhook_secret END AS previous FROM workspaces WHERE id = $1", uuid.UUID(ws))
+        if row is None:
+            return None
+        return [row["webhook_secret"], *([row["previous"]] if row["previous"] else [])], row["publishable_key"]
+
+    async def signing_secret(self, ws: str) -> tuple[str, datetime | None]:
+        row = await self.conn.fetchrow(
+            "SELECT webhook_secret, CASE WHEN previous_secret_until > now() THEN previous_secret_until END AS until"
+            " FROM workspaces WHERE id = $1", uuid.UUID(ws))
+        return row["webhook_secret"], row["until"]
+
+    async def rotate_secret(self, ws: str, new_secret: str, grace_s: float) -> datetime:
+        """Sign with ``new_secret`` from now on, and with the current one beside it for ``grace_s``."""
+        return await self.conn.fetchval(
+            "UPDATE workspaces SET previous_webhook_secret = webhook_secret, webhook_secret = $2,"
+            " previous_secret_until = now() + make_interval(secs => $3) WHERE id = $1"
+            " RETURNING previous_secret_until", uuid.UUID(ws), new_secret, grace_s)
 
     async def record_attempt(self, d: Delivery, attempt: int, status_code: int | None, error: str | None,
                              duration_ms: int) -> None:

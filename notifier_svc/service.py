@@ -116,10 +116,10 @@ class Dispatcher:
             material = await NotifierRepository(conn).signing_material(d.workspace_id)
         if material is None:
             return await self._settle(d, attempt, "failed", None, "workspace no longer exists", 0, None)
-        secret, publishable_key = material
+        secrets, publishable_key = material
         body = json.dumps({**d.payload, "delivery_attempt": attempt}, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", "Authorization": f"Bearer {publishable_key}",
-                   "User-Agent": "Conveyor-Webhooks/1", **webhooks.headers(secret, d.event_id, body)}
+                   "User-Agent": "Conveyor-Webhooks/1", **webhooks.headers(secrets, d.event_id, body)}
         started = time.monotonic()
         deadline = self.settings.request_timeout_s
         try:

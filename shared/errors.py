@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 class ServiceError(Exception):
@@ -97,6 +98,10 @@ def is_transient(exc: BaseException) -> bool:
     return isinstance(exc, transient) or (exc.__cause__ is not None and is_transient(exc.__cause__))
 
 
+_HTTP_ERRORS = {400: "InvalidInput", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
+                409: "Conflict", 410: "Gone", 413: "TooLarge", 415: "UnsupportedMediaType"}
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Render ``ServiceError`` and request-validation failures as JSON 4xx bodies."""
 
@@ -104,12 +109,22 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
         return JSONResponse({"error": type(exc).__name__, "message": exc.message}, status_code=exc.status_code)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # the framework's own refusals (unparsable body, unknown route, wrong method) in the same shape as ours
+        name = _HTTP_ERRORS.get(exc.status_code, "InvalidInput" if exc.status_code < 500 else "InternalError")
+        return JSONResponse({"error": name, "message": str(exc.detail)}, status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
         # "the database (or S3) is away for a moment" is a 503 that clients retry (inference-cli does); any other
         # failure is a JSON 500 (the traceback goes to the log, not to the caller)
         import asyncpg
 
+        if isinstance(exc, RecursionError):  # JSON nested deeper than the parser goes
+            return JSONResponse({"error": "InvalidInput", "message": "the request body is nested too deeply"},
+                                status_code=400)
         if isinstance(exc, asyncpg.DataError):  # a value PostgreSQL cannot take (a NUL byte in a name, say)
             return JSONResponse({"error": "InvalidInput", "message": f"the request holds a value that cannot be "
                                  f"stored or looked up: {type(exc).__name__}"}, status_code=400)

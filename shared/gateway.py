@@ -30,6 +30,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.staticfiles import StaticFiles
 
+from shared.errors import install_error_handlers
 from shared.metrics import instrument
 
 UI_DIR = Path(__file__).resolve().parent / "ui"  # the web UI, served at /ui/
@@ -78,6 +79,12 @@ def clean_path(raw: str) -> tuple[str, str] | None:
     return decoded, forwarded
 
 
+def _raw_path(request: Request) -> str:
+    """The path as the client sent it (percent-encoding kept)."""
+    raw = request.scope.get("raw_path") or request.scope.get("path", "/").encode()
+    return raw.decode("latin-1").split("?", 1)[0]
+
+
 def route(path: str, up: Upstreams) -> str | None:
     if path == "/" or path.startswith(("/data-staging/", "/files/")):
         return up.ingest
@@ -97,6 +104,7 @@ def create_gateway(upstreams: Upstreams, *, timeout_s: float = 300.0) -> FastAPI
             yield
 
     app = FastAPI(title="Conveyor gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    install_error_handlers(app)
 
     @app.get("/healthz")
     async def healthz(request: Request) -> JSONResponse:
@@ -119,7 +127,11 @@ def create_gateway(upstreams: Upstreams, *, timeout_s: float = 300.0) -> FastAPI
     app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
 
     @app.middleware("http")
-    async def ui_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def guard(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # before routing: a path with a newline matches no route at all, and must still be a clear 400
+        if clean_path(_raw_path(request)) is None:
+            return JSONResponse({"error": "InvalidInput", "message": "the path holds a '.' or '..' segment or a "
+                                 "control character"}, status_code=400)
         response = await call_next(request)
         if request.url.path == "/ui" or request.url.path.startswith("/ui/"):
             response.headers.update(UI_HEADERS)
@@ -127,11 +139,8 @@ def create_gateway(upstreams: Upstreams, *, timeout_s: float = 300.0) -> FastAPI
 
     @app.api_route("/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"], response_model=None)
     async def proxy(request: Request, path: str) -> StreamingResponse | JSONResponse:
-        raw = request.scope.get("raw_path", b"").decode("latin-1").split("?", 1)[0] or "/" + path
-        paths = clean_path(raw)
-        if paths is None:
-            return JSONResponse({"error": "InvalidInput", "message": "the path holds a '.' or '..' segment or a "
-                                 "control character"}, status_code=400)
+        paths = clean_path(_raw_path(request))
+        assert paths is not None  # the guard refused the others
         clean, forwarded = paths
         target = route(clean, upstreams)
         if target is None:

@@ -12,7 +12,7 @@ import base64
 import hashlib
 import hmac
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 TOLERANCE_S = 300
 
@@ -30,9 +30,12 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     return "v1," + base64.b64encode(mac).decode()
 
 
-def headers(secret: str, msg_id: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+def headers(secret: str | Sequence[str], msg_id: str, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+    """The signature headers; with several secrets (a rotation's grace period) one signature each."""
     ts = int(time.time()) if timestamp is None else timestamp
-    return {"webhook-id": msg_id, "webhook-timestamp": str(ts), "webhook-signature": sign(secret, msg_id, ts, body)}
+    keys = [secret] if isinstance(secret, str) else list(secret)
+    return {"webhook-id": msg_id, "webhook-timestamp": str(ts),
+            "webhook-signature": " ".join(sign(k, msg_id, ts, body) for k in keys)}
 
 
 def verify(secret: str, received: Mapping[str, str], body: bytes, *, now: float | None = None,

@@ -7,7 +7,7 @@ import typer
 from shared.cli.demo import demo_cmd
 from shared.cli.jobs_cmds import jobs_app
 from shared.cli.processes import down_cmd, serve_cmd, up_cmd
-from shared.cli.registry_cmds import models_app, workflows_app
+from shared.cli.registry_cmds import models_app, webhooks_app, workflows_app
 from shared.cli.stack import stack_app
 from shared.cli.staging_cmds import staging_app
 from shared.cli.workspaces import workspace_app
@@ -20,6 +20,7 @@ app.add_typer(staging_app, name="data-staging")
 app.add_typer(jobs_app, name="batch-processing")
 app.add_typer(workflows_app, name="workflows")
 app.add_typer(models_app, name="models")
+app.add_typer(webhooks_app, name="webhooks")
 app.command("serve")(serve_cmd)
 app.command("up")(up_cmd)
 app.command("down")(down_cmd)

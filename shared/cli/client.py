@@ -157,6 +157,12 @@ class ConveyorClient:
     def workflows(self) -> list[dict[str, Any]]:
         return self._pages(f"/{self.workspace}/workflows", "workflows", 100, 10_000)
 
+    def webhook_secret(self) -> dict[str, Any]:
+        return self._call("GET", f"/notifications/v1/{self.workspace}/signing-secret")
+
+    def rotate_webhook_secret(self) -> dict[str, Any]:
+        return self._call("POST", f"/notifications/v1/{self.workspace}/signing-secret/rotate")
+
     def workflow(self, workflow_id: str) -> dict[str, Any]:
         return self._call("GET", f"/{self.workspace}/workflows/{workflow_id}")["workflow"]
 

@@ -130,25 +130,28 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], name: str, timeout: fl
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"{name} exited with code {proc.returncode}; see {home() / 'logs' / name}.log")
+            raise RuntimeError(f"{name} exited with code {proc.returncode}; see {home() / 'logs' / name}.log "
+                               f"and .out")
         try:
             if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"{name} not healthy after {timeout:.0f}s; see {home() / 'logs' / name}.log")
+    raise RuntimeError(f"{name} not healthy after {timeout:.0f}s; see {home() / 'logs' / name}.log and .out")
 
 
 def start_services(names: list[str]) -> dict[str, subprocess.Popen[bytes]]:
     (home() / "logs").mkdir(parents=True, exist_ok=True)
     procs: dict[str, subprocess.Popen[bytes]] = {}
     for name in [*process_names(names), "gateway"]:
-        log = open(home() / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
+        # the service writes its log itself, rotating it; what escapes the logging (a crash) goes to .out
+        out = open(home() / "logs" / f"{name}.out", "ab")  # noqa: SIM115 - handed to the child
         command = [sys.executable, "-m", "shared.cli", "serve", name.partition("-")[0], "--port",
                    str(service_port(name))]
-        procs[name] = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True)
+        env = {**os.environ, "CONVEYOR_LOG_FILE": str(home() / "logs" / f"{name}.log")}
+        procs[name] = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                       start_new_session=True, env=env)
     (home() / "services.json").write_text(json.dumps({k: p.pid for k, p in procs.items()}))
     for name, proc in procs.items():
         wait_healthy(f"http://127.0.0.1:{service_port(name)}", proc, name)

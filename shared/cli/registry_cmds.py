@@ -1,4 +1,5 @@
-"""``conveyor workflows ...`` and ``conveyor models ...``: the workflow and model registries."""
+"""``conveyor workflows ...``, ``conveyor models ...`` and ``conveyor webhooks ...``: the workflow and model
+registries, and the workspace's webhook signing secret."""
 
 from __future__ import annotations
 
@@ -12,6 +13,23 @@ from shared.cli.common import ApiKey, ApiUrl, JsonOut, api, console, emit, err
 
 workflows_app = typer.Typer(help="Workflow definitions (Roboflow Workflows JSON).", no_args_is_help=True)
 models_app = typer.Typer(help="ONNX models the workflows can use.", no_args_is_help=True)
+webhooks_app = typer.Typer(help="The secret that signs this workspace's webhooks.", no_args_is_help=True)
+
+
+@webhooks_app.command("secret")
+def webhook_secret(rotate: bool = typer.Option(False, "--rotate", help="make a new one (the old one keeps "
+                                                                       "signing beside it for a grace period)"),
+                   api_key: str | None = ApiKey, api_url: str | None = ApiUrl, as_json: bool = JsonOut) -> None:
+    """Show (or rotate) the whsec_ secret receivers verify webhooks with."""
+    with api(api_key, api_url) as client:
+        answer = client.rotate_webhook_secret() if rotate else client.webhook_secret()
+
+    def render(a: dict[str, object]) -> None:
+        console.print(a["secret"])
+        if a.get("previousSecretValidUntil"):
+            console.print(f"the previous secret also signs until {a['previousSecretValidUntil']}")
+
+    emit(answer, as_json, render)
 
 
 @workflows_app.command("put")

@@ -198,10 +198,19 @@ async function modelsView() {
 }
 
 async function webhooksView() {
-  const deliveries = await pages(`/notifications/v1/${state.ws}/deliveries`, "deliveries", { pageSize: 100 });
-  $view.innerHTML = `<h1>Webhook deliveries</h1>` + table(["event", "subject", "url", "status", "attempts", "last result", "created"],
+  const base = `/notifications/v1/${state.ws}`;
+  const [deliveries, signing] = await Promise.all([pages(`${base}/deliveries`, "deliveries", { pageSize: 100 }),
+    api(`${base}/signing-secret`)]);
+  const secretCard = (s) => `<div class="card" id="signing"><h2>Signing secret</h2><p>Verify webhooks with
+    <code id="secret">${esc(s.secret)}</code></p>${s.previousSecretValidUntil ? `<p>The previous secret also signs
+    until ${when(s.previousSecretValidUntil)}.</p>` : ""}<button id="rotate">Rotate</button></div>`;
+  $view.innerHTML = `<h1>Webhooks</h1>` + secretCard(signing) + `<h2>Deliveries</h2>` +
+    table(["event", "subject", "url", "status", "attempts", "last result", "created"],
     deliveries.map((d) => [esc(d.category), esc(`${d.subjectKind} ${d.subjectId}`), esc(d.url), badge(d.status),
       `${d.attempts}/${d.maxAttempts}`, esc(d.lastError || d.lastStatusCode || ""), when(d.createdAt)]));
+  document.getElementById("rotate").onclick = () => api(`${base}/signing-secret/rotate`, { method: "POST" })
+    .then(() => { toast("secret rotated: the previous one signs beside it for a day"); webhooksView(); },
+      (e) => toast(e.message));
 }
 
 // ---------- routing ----------

@@ -95,3 +95,12 @@ def test_per_image_metadata_from_the_terminal(cli_env: dict[str, str], tmp_path:
     run(cli_env, tmp_path, "data-staging", "export-batch", "-b", "term-meta-job-export", "-t", str(target))
     rows = {r["image"]: r for p in target.rglob("results-*.jsonl") for r in map(json.loads, p.read_text().splitlines())}
     assert rows["loose.jpg"]["count"] >= 3 and rows["strict.jpg"]["count"] == 0
+
+
+def test_the_webhook_secret_is_shown_and_rotated(cli_env: dict[str, str], tmp_path: Path) -> None:
+    shown = json.loads(run(cli_env, tmp_path, "webhooks", "secret", "--json"))
+    assert shown["secret"].startswith("whsec_") and shown["previousSecretValidUntil"] is None
+    rotated = json.loads(run(cli_env, tmp_path, "webhooks", "secret", "--rotate", "--json"))
+    assert rotated["secret"] != shown["secret"] and rotated["previousSecretValidUntil"]
+    again = json.loads(run(cli_env, tmp_path, "webhooks", "secret", "--json"))
+    assert again["secret"] == rotated["secret"]  # what receivers verify with from now on

@@ -110,7 +110,12 @@ def test_the_web_ui_drives_a_job_end_to_end(deployment: Deployment, browser: Bro
     expect(page.locator("main")).to_contain_text("yolov4-tiny-coco")
     shot(page, "models")
     page.click("nav >> text=Webhooks")
-    expect(page.locator("h1")).to_have_text("Webhook deliveries")
+    expect(page.locator("h1")).to_have_text("Webhooks")
+    first = page.locator("#secret").inner_text()
+    assert first.startswith("whsec_")
+    page.click("#rotate")  # a new secret; the previous one signs beside it for the grace period
+    expect(page.locator("#secret")).not_to_have_text(first)
+    expect(page.locator("#signing")).to_contain_text("previous secret also signs")
     shot(page, "webhooks")
     page.close()
 

@@ -19,6 +19,10 @@ def _app() -> FastAPI:
     async def nul() -> None:
         raise asyncpg.CharacterNotInRepertoireError("invalid byte sequence for encoding \"UTF8\": 0x00")
 
+    @app.post("/deep")
+    async def deep(body: dict) -> dict:  # type: ignore[type-arg]
+        return body
+
     @app.get("/bug")
     async def bug() -> None:
         raise KeyError("c")
@@ -34,6 +38,9 @@ async def test_a_database_outage_is_a_503_and_a_bug_a_json_500() -> None:
         assert away.headers["retry-after"] == "2"
         nul = await client.get("/nul")
         assert nul.status_code == 400 and nul.json()["error"] == "InvalidInput"
+        deep = await client.post("/deep", content=b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+                                 headers={"content-type": "application/json"})
+        assert deep.status_code in (400, 422) and deep.json()["error"] == "InvalidInput", deep.text
         bug = await client.get("/bug")
         assert bug.status_code == 500 and bug.json() == {"error": "InternalError",
                                                          "message": "unexpected error; it has been logged"}

@@ -209,3 +209,34 @@ async def test_a_trickling_receiver_gets_one_numbered_attempt_at_a_time(
 def test_an_attempt_deadline_must_be_shorter_than_the_lease() -> None:
     with pytest.raises(ValueError, match="shorter than NOTIFIER_LEASE_S"):
         NotifierSettings(request_timeout_s=30, lease_s=30)
+
+
+async def test_a_rotated_secret_signs_beside_the_new_one_for_the_grace_period(
+        settings: ServiceSettings, make_workspace: WorkspaceFactory, pool: asyncpg.Pool) -> None:
+    ws, key = await make_workspace()
+    async with receiver() as r, running_notifier(notifier_settings(settings, [r.host]), ws, key) as n:
+        path = f"/notifications/v1/{ws.slug}/signing-secret"
+        shown = (await n.http.get(path, params={"api_key": key})).json()
+        old, _ = await _secret_and_key(pool, ws.id)
+        assert shown == {"secret": old, "previousSecretValidUntil": None}
+        rotated = (await n.http.post(f"{path}/rotate", params={"api_key": key})).json()
+        new = rotated["secret"]
+        assert new != old and new.startswith("whsec_") and rotated["previousSecretValidUntil"]
+
+        await n.request(f"{r.url}/hook", {**JOB_PAYLOAD, "event_id": "evt-rot-1"})
+        await n.wait_status("delivered", count=1)
+        first = r.requests[-1]
+        assert len(first.headers["webhook-signature"].split()) == 2
+        webhooks.verify(old, first.headers, first.body)  # a receiver still on the old secret
+        webhooks.verify(new, first.headers, first.body)  # and one that switched
+
+        await pool.execute("UPDATE workspaces SET previous_secret_until = now() - interval '1 second'"
+                           " WHERE id = $1::uuid", ws.id)  # the grace period is over
+        await n.request(f"{r.url}/hook", {**JOB_PAYLOAD, "event_id": "evt-rot-2"})
+        await n.wait_status("delivered", count=2)
+        second = r.requests[-1]
+        webhooks.verify(new, second.headers, second.body)
+        with pytest.raises(webhooks.InvalidSignature):
+            webhooks.verify(old, second.headers, second.body)
+        _, other_key = await make_workspace()
+        assert (await n.http.get(path, params={"api_key": other_key})).status_code == 403
