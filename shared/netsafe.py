@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -34,7 +35,10 @@ def host_port(url: str) -> str:
 _ALSO_BLOCKED = (ipaddress.ip_network("100.64.0.0/10"), ipaddress.ip_network("2002::/16"))
 
 
-def _is_public(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _is_public(ip: Address) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
     blocked = (ip.is_loopback or ip.is_link_local or ip.is_private or ip.is_multicast or ip.is_reserved
@@ -67,46 +71,57 @@ def check_url_static(url: str, allowed: frozenset[str] = frozenset()) -> None:
         raise UnsafeURL(f"host {parts.hostname!r} is a non-public address")
 
 
-def check_url_blocking(url: str, allowed: frozenset[str] = frozenset()) -> None:
-    """``check_url`` for synchronous code (it resolves the host in this thread)."""
+def _to_resolve(url: str, allowed: frozenset[str]) -> tuple[str, int, list[Address]] | None:
+    """After the static checks: (host, port, its literal address or []) to resolve; None when allowed."""
     check_url_static(url, allowed)
-    parts = urlsplit(url)
     if host_port(url) in allowed:
-        return
+        return None
+    parts = urlsplit(url)
     assert parts.hostname is not None
     try:
-        addresses = [ipaddress.ip_address(parts.hostname.strip("[]"))]
+        literal = [ipaddress.ip_address(parts.hostname.strip("[]"))]
     except ValueError:
+        literal = []
+    return parts.hostname, parts.port or _default_port(parts.scheme), literal
+
+
+def _addresses(infos: list[Any]) -> list[Address]:
+    return [ipaddress.ip_address(info[4][0]) for info in infos]
+
+
+def _refuse_private(host: str, addresses: list[Address]) -> None:
+    for address in addresses:
+        if not _is_public(address):
+            raise UnsafeURL(f"host {host!r} resolves to the non-public address {address}")
+
+
+def check_url_blocking(url: str, allowed: frozenset[str] = frozenset()) -> None:
+    """``check_url`` for synchronous code (it resolves the host in this thread)."""
+    target = _to_resolve(url, allowed)
+    if target is None:
+        return
+    host, port, addresses = target
+    if not addresses:
         try:
-            infos = socket.getaddrinfo(parts.hostname, parts.port or _default_port(parts.scheme),
-                                       type=socket.SOCK_STREAM)
+            addresses = _addresses(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
         except socket.gaierror as exc:
-            raise UnsafeURL(f"host {parts.hostname!r} does not resolve: {exc.strerror}") from None
-        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
-    for ip in addresses:
-        if not _is_public(ip):
-            raise UnsafeURL(f"host {parts.hostname!r} resolves to the non-public address {ip}")
+            raise UnsafeURL(f"host {host!r} does not resolve: {exc.strerror}") from None
+    _refuse_private(host, addresses)
 
 
 async def check_url(url: str, allowed: frozenset[str] = frozenset()) -> None:
     """Raise ``UnsafeURL`` unless ``url`` is http(s) to public addresses only (or an allowed host:port)."""
-    check_url_static(url, allowed)
-    parts = urlsplit(url)
-    if host_port(url) in allowed:
+    target = _to_resolve(url, allowed)
+    if target is None:
         return
-    assert parts.hostname is not None
-    try:
-        addresses = [ipaddress.ip_address(parts.hostname.strip("[]"))]
-    except ValueError:
+    host, port, addresses = target
+    if not addresses:
         try:
-            infos = await asyncio.get_running_loop().getaddrinfo(
-                parts.hostname, parts.port or _default_port(parts.scheme), type=socket.SOCK_STREAM)
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
-            raise UnsafeURL(f"host {parts.hostname!r} does not resolve: {exc.strerror}") from None
-        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
-    for address in addresses:
-        if not _is_public(address):
-            raise UnsafeURL(f"host {parts.hostname!r} resolves to non-public address {address}")
+            raise UnsafeURL(f"host {host!r} does not resolve: {exc.strerror}") from None
+        addresses = _addresses(infos)
+    _refuse_private(host, addresses)
 
 
 class FetchFailed(Exception):

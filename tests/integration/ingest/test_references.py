@@ -110,17 +110,22 @@ async def test_a_crashed_indexers_shard_is_taken_over_after_its_lease(
     assert row is not None and row.attempts == 2
 
 
-async def test_shards_that_keep_crashing_indexers_are_failed_not_retried_forever(
-        ingest: StagingClient, pool: asyncpg.Pool) -> None:
+async def _spent_shard(ingest: StagingClient, pool: asyncpg.Pool, batch: str, status: str, lease_over: bool) -> None:
+    """A reference shard whose attempts are all spent, in ``status``."""
     async with pool.acquire() as conn, conn.transaction():
         repo = StagingRepository(conn)
-        await repo.insert_batch(ingest.workspace.id, "poison", "poison", "sharded-batch", "images",
+        await repo.insert_batch(ingest.workspace.id, batch, batch, "sharded-batch", "images",
                                 datetime.now(UTC) + timedelta(days=7))
-        await repo.insert_shard(ingest.workspace.id, "poison", "s1", kind="image-references", status="indexing",
+        await repo.insert_shard(ingest.workspace.id, batch, "s1", kind="image-references", status=status,
                                 source_key="uploads/none.jsonl")
-        await conn.execute("UPDATE shards SET claimed_until = now() - interval '1 second', attempts = $2"
-                           " WHERE workspace_id = $1::uuid AND shard_id = 's1'", ingest.workspace.id,
-                           ingest.settings.indexer_max_attempts)
+        await conn.execute("UPDATE shards SET attempts = $2, claimed_until = CASE WHEN $3 THEN now()"
+                           " - interval '1 second' END WHERE workspace_id = $1::uuid AND batch_id = $4",
+                           ingest.workspace.id, ingest.settings.indexer_max_attempts, lease_over, batch)
+
+
+async def test_shards_that_keep_crashing_indexers_are_failed_not_retried_forever(
+        ingest: StagingClient, pool: asyncpg.Pool) -> None:
+    await _spent_shard(ingest, pool, "poison", "indexing", lease_over=True)
     (shard,) = await shards_settled(ingest, "poison")
     assert shard["statusType"] == "error" and "indexing-failed" in shard["statusMetadata"]["error"]
 
@@ -129,13 +134,6 @@ async def test_a_shard_given_back_after_its_last_attempt_is_failed_not_left_queu
         ingest: StagingClient, pool: asyncpg.Pool) -> None:
     """An indexing error gives the shard back as uploaded, attempts counted; once they are spent, claim_shard
     no longer takes it, so the sweep must end it (before, it stayed queued-for-indexing forever)."""
-    async with pool.acquire() as conn, conn.transaction():
-        repo = StagingRepository(conn)
-        await repo.insert_batch(ingest.workspace.id, "spent", "spent", "sharded-batch", "images",
-                                datetime.now(UTC) + timedelta(days=7))
-        await repo.insert_shard(ingest.workspace.id, "spent", "s1", kind="image-references", status="uploaded",
-                                source_key="uploads/none.jsonl")
-        await conn.execute("UPDATE shards SET attempts = $2 WHERE workspace_id = $1::uuid AND shard_id = 's1'",
-                           ingest.workspace.id, ingest.settings.indexer_max_attempts)
+    await _spent_shard(ingest, pool, "spent", "uploaded", lease_over=False)
     (shard,) = await shards_settled(ingest, "spent")
     assert shard["statusType"] == "error" and "indexing-failed" in shard["statusMetadata"]["error"]
