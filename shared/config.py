@@ -45,8 +45,9 @@ class S3Settings(BaseSettings):
     model_config = _PLAIN
 
     endpoint_url: str | None = Field("http://127.0.0.1:28333", validation_alias="S3_ENDPOINT_URL")
-    access_key_id: str = Field("devkey", validation_alias="AWS_ACCESS_KEY_ID")
-    secret_access_key: str = Field("devsecret", validation_alias="AWS_SECRET_ACCESS_KEY")
+    # none published: the local stack makes its own (CONVEYOR_HOME/credentials.json); unset, the AWS chain
+    access_key_id: str | None = Field(None, validation_alias="AWS_ACCESS_KEY_ID")
+    secret_access_key: str | None = Field(None, validation_alias="AWS_SECRET_ACCESS_KEY")
     region: str = Field("us-east-1", validation_alias="AWS_DEFAULT_REGION")
     staging_bucket: str = Field("staging", validation_alias="S3_STAGING_BUCKET")
     models_bucket: str = Field("models", validation_alias="S3_MODELS_BUCKET")
@@ -68,6 +69,8 @@ class ServiceSettings(BaseSettings):
     # one; `conveyor up` makes one per installation (CONVEYOR_HOME/signing_secret). No default: a public one
     # would let anyone mint links to any workspace's files.
     signing_secret: str | None = Field(None, validation_alias="CONVEYOR_SIGNING_SECRET")
+    # bearer token that /metrics asks for (the counts span every workspace); `conveyor up` makes one
+    metrics_token: str | None = Field(None, validation_alias="CONVEYOR_METRICS_TOKEN")
     cache_dir: Path = Field(Path.home() / ".cache" / "conveyor", validation_alias="CONVEYOR_CACHE_DIR")
     # host:port pairs webhooks may target although not public (a receiver on the same host or network);
     # every other non-public address is refused (SSRF protection)

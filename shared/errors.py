@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
@@ -122,6 +123,9 @@ def install_error_handlers(app: FastAPI) -> None:
         # failure is a JSON 500 (the traceback goes to the log, not to the caller)
         import asyncpg
 
+        if isinstance(exc, ValidationError):  # a body a route validated itself (a workflow's several shapes)
+            summary = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+            return JSONResponse({"error": "InvalidInput", "message": f"invalid request: {summary}"}, status_code=400)
         if isinstance(exc, RecursionError):  # JSON nested deeper than the parser goes
             return JSONResponse({"error": "InvalidInput", "message": "the request body is nested too deeply"},
                                 status_code=400)

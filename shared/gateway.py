@@ -95,7 +95,7 @@ def route(path: str, up: Upstreams) -> str | None:
     return None
 
 
-def create_gateway(upstreams: Upstreams, *, timeout_s: float = 300.0) -> FastAPI:
+def create_gateway(upstreams: Upstreams, *, timeout_s: float = 300.0, metrics_token: str | None = None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
@@ -123,7 +123,7 @@ def create_gateway(upstreams: Upstreams, *, timeout_s: float = 300.0) -> FastAPI
         return JSONResponse({"status": "ok" if healthy else "degraded", "services": results},
                             status_code=200 if healthy else 503)
 
-    instrument(app, "gateway")
+    instrument(app, "gateway", metrics_token, public=True)
     app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
 
     @app.middleware("http")

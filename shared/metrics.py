@@ -7,10 +7,12 @@ exported empty. Labels stay low-cardinality: machine types, outcomes, routes - n
 
 from __future__ import annotations
 
+import hmac
 import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 
 _LATENCY = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -41,11 +43,21 @@ def exposition() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
 
 
-def instrument(app: FastAPI, service: str) -> None:
-    """``/metrics`` (Prometheus text format) and a latency histogram of every API request by route template."""
+def instrument(app: FastAPI, service: str, token: str | None = None, *, public: bool = False) -> None:
+    """``/metrics`` (Prometheus text format) and a latency histogram of every API request by route template.
+
+    The counts span every workspace, so with ``token`` set only ``Authorization: Bearer <token>`` reads them;
+    a ``public`` app (the gateway) serves them with a token only."""
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if token is None and public:
+            return JSONResponse({"error": "NotFound", "message": "the gateway serves /metrics only with "
+                                 "CONVEYOR_METRICS_TOKEN set (scrape with that bearer token)"}, status_code=404)
+        given = request.headers.get("authorization", "")
+        if token is not None and not hmac.compare_digest(given.encode(), f"Bearer {token}".encode()):
+            return JSONResponse({"error": "Unauthorized", "message": "/metrics needs the bearer token of "
+                                 "CONVEYOR_METRICS_TOKEN"}, status_code=401)
         body, content_type = exposition()
         return Response(body, media_type=content_type)
 

@@ -129,7 +129,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     async def healthz(request: Request) -> JSONResponse:
         return await health(spec.name, request.app.state.resources)
 
-    instrument(app, spec.name)
+    instrument(app, spec.name, spec.settings.metrics_token)
     app.add_middleware(BodyLimit)
     return app
 

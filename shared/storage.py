@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import aioboto3
 import aiohttp
+import botocore.session
 import yarl
 from botocore.auth import S3SigV4QueryAuth
 from botocore.awsrequest import AWSRequest
@@ -52,13 +53,25 @@ class ObjectMissing(Exception):
     """The object does not exist (expired, deleted or never written)."""
 
 
+def _signing_credentials(settings: S3Settings) -> Credentials:
+    """The keys small-object requests are presigned with: the configured ones, else the AWS chain's (frozen
+    at start: a deployment on expiring role credentials sets keys, or restarts within their lifetime)."""
+    if settings.access_key_id and settings.secret_access_key:
+        return Credentials(settings.access_key_id, settings.secret_access_key)
+    found = botocore.session.get_session().get_credentials()
+    if found is None:
+        raise RuntimeError("no S3 credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY")
+    frozen = found.get_frozen_credentials()
+    return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
+
+
 class ObjectStore:
     def __init__(self, settings: S3Settings) -> None:
         self.settings = settings
         self._stack = contextlib.AsyncExitStack()
         self._client: Any = None
         self._http: aiohttp.ClientSession | None = None
-        self._credentials = Credentials(settings.access_key_id, settings.secret_access_key)
+        self._credentials = _signing_credentials(settings)
 
     @property
     def client(self) -> Any:

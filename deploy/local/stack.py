@@ -13,6 +13,7 @@ import importlib.util
 import json
 import os
 import pwd
+import secrets
 import shutil
 import signal
 import socket
@@ -21,8 +22,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
-S3_KEY, S3_SECRET, REGION = "devkey", "devsecret", "us-east-1"
+REGION = "us-east-1"
 BUCKETS = ("tansu", "staging", "models")
 _STOP_ORDER = ("tansu", "weed", "postgres")  # reverse dependency order
 
@@ -96,13 +98,32 @@ class LocalStack:
     def port(self, offset: int) -> int:
         return self.port_base + offset
 
+    def credentials(self) -> dict[str, str]:
+        """This installation's own credentials (S3 keys, PostgreSQL password, SeaweedFS's internal JWT keys),
+        made once and kept readable by the owner only: none is published, so nothing of the stack opens to a
+        guessed key."""
+        path = self.base / "credentials.json"
+        if path.exists():
+            return json.loads(path.read_text())
+        self.base.mkdir(parents=True, exist_ok=True)
+        made = {"s3_access_key": "ck" + secrets.token_hex(9), "s3_secret_key": secrets.token_urlsafe(30),
+                "pg_password": secrets.token_urlsafe(24),
+                **{name: secrets.token_urlsafe(24) for name in ("filer_jwt", "filer_read_jwt", "volume_jwt",
+                                                                 "volume_read_jwt")}}
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            json.dump(made, f)
+        return made
+
     def env(self) -> dict[str, str]:
+        creds = self.credentials()
         return {
-            "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{self.port(5432)}/postgres",
+            "DATABASE_URL": (f"postgresql://postgres:{quote(creds['pg_password'], safe='')}@127.0.0.1:"
+                             f"{self.port(5432)}/postgres"),
             "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{self.port(9092)}",
             "S3_ENDPOINT_URL": f"http://127.0.0.1:{self.port(8333)}",
-            "AWS_ACCESS_KEY_ID": S3_KEY,
-            "AWS_SECRET_ACCESS_KEY": S3_SECRET,
+            "AWS_ACCESS_KEY_ID": creds["s3_access_key"],
+            "AWS_SECRET_ACCESS_KEY": creds["s3_secret_key"],
             "AWS_DEFAULT_REGION": REGION,
         }
 
@@ -174,10 +195,23 @@ class LocalStack:
     def _start_weed(self) -> None:
         data = self.base / "s3"
         data.mkdir(exist_ok=True)
+        creds = self.credentials()
         identities = self.base / "s3-identities.json"
         identities.write_text(json.dumps({"identities": [{
-            "name": "dev", "credentials": [{"accessKey": S3_KEY, "secretKey": S3_SECRET}],
+            "name": "conveyor", "credentials": [{"accessKey": creds["s3_access_key"],
+                                                 "secretKey": creds["s3_secret_key"]}],
             "actions": ["Admin", "Read", "List", "Tagging", "Write"]}]}))
+        identities.chmod(0o600)
+        # SeaweedFS reads security.toml from its working directory: with these keys its filer and volume HTTP
+        # ports answer only requests signed by the S3 gateway inside it, so nothing but S3 (with its keys)
+        # reads or writes what is stored
+        conf = self.base / "s3-conf"
+        conf.mkdir(exist_ok=True)
+        (conf / "security.toml").write_text("".join(
+            f'[jwt.{section}]\nkey = "{creds[name]}"\nexpires_after_seconds = 30\n\n'
+            for section, name in (("filer_signing", "filer_jwt"), ("filer_signing.read", "filer_read_jwt"),
+                                  ("signing", "volume_jwt"), ("signing.read", "volume_read_jwt"))))
+        (conf / "security.toml").chmod(0o600)
         logdir = self.base / "logs" / "weed"
         logdir.mkdir(parents=True, exist_ok=True)
         p = self.port
@@ -189,15 +223,16 @@ class LocalStack:
                f"-bucket={','.join(BUCKETS)}", "-master.volumeSizeLimitMB=64",
                "-master.heartbeatInterval=2s"]  # raft beats of a lone master (300 ms by default) are idle CPU
         self.procs["weed"] = subprocess.Popen(cmd, stdout=self._log("weed"), stderr=subprocess.STDOUT,
-                                              stdin=subprocess.DEVNULL, start_new_session=True)
+                                              stdin=subprocess.DEVNULL, start_new_session=True, cwd=conf)
 
     def _wait_s3(self, timeout: float = 30) -> None:
         import boto3
         from botocore.config import Config
 
         _wait_tcp(self.port(8333), timeout, self.procs["weed"], "SeaweedFS")
-        s3 = boto3.client("s3", endpoint_url=self.env()["S3_ENDPOINT_URL"], aws_access_key_id=S3_KEY,
-                          aws_secret_access_key=S3_SECRET, region_name=REGION,
+        env = self.env()
+        s3 = boto3.client("s3", endpoint_url=env["S3_ENDPOINT_URL"], aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"], region_name=REGION,
                           config=Config(s3={"addressing_style": "path"}, retries={"max_attempts": 0},
                                         connect_timeout=1, read_timeout=3))
         deadline, last = time.monotonic() + timeout, None
@@ -238,8 +273,15 @@ class LocalStack:
         data = root / "data"
         script = []
         if not (data / "PG_VERSION").exists():
-            script.append(f"'{binaries}/initdb' -D '{data}' -U postgres -A trust -E UTF8 --locale=C.UTF-8"
-                          f"{'' if self.durable else ' --no-sync'} >'{root}/initdb.log' 2>&1 || exit 1")
+            # TCP connections need the installation's password; only the owner's own socket is trusted
+            pwfile = root / "pwfile"
+            pwfile.write_text(self.credentials()["pg_password"] + "\n")
+            pwfile.chmod(0o600)
+            if user is not None:
+                os.chown(pwfile, user.pw_uid, user.pw_gid)
+            script.append(f"'{binaries}/initdb' -D '{data}' -U postgres --auth-host=scram-sha-256 --auth-local=trust"
+                          f" --pwfile='{pwfile}' -E UTF8 --locale=C.UTF-8{'' if self.durable else ' --no-sync'}"
+                          f" >'{root}/initdb.log' 2>&1; status=$?; rm -f '{pwfile}'; [ $status -eq 0 ] || exit 1")
         unsafe = "" if self.durable else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         # exec keeps the PID equal to the postmaster's, so it can be stopped by PID
         script.append(f"exec '{binaries}/postgres' -D '{data}' -p {self.port(5432)} -c listen_addresses=127.0.0.1"
@@ -267,8 +309,10 @@ class LocalStack:
         storage = "memory://tansu/"
         if self.kafka_storage == "s3":
             storage = "s3://tansu/"
-            env.update(AWS_ENDPOINT=self.env()["S3_ENDPOINT_URL"], AWS_ACCESS_KEY_ID=S3_KEY,
-                       AWS_SECRET_ACCESS_KEY=S3_SECRET, AWS_DEFAULT_REGION=REGION, AWS_ALLOW_HTTP="true")
+            stack = self.env()
+            env.update(AWS_ENDPOINT=stack["S3_ENDPOINT_URL"], AWS_ACCESS_KEY_ID=stack["AWS_ACCESS_KEY_ID"],
+                       AWS_SECRET_ACCESS_KEY=stack["AWS_SECRET_ACCESS_KEY"], AWS_DEFAULT_REGION=REGION,
+                       AWS_ALLOW_HTTP="true")
         self.procs["tansu"] = subprocess.Popen(
             [str(tansu_bin()), "broker", "--listener-url", url, "--advertised-listener-url", url,
              "--storage-engine", storage],

@@ -15,14 +15,15 @@ def home() -> Path:
     return Path(os.environ.get("CONVEYOR_HOME", ".devstack")).resolve()
 
 
-def installation_secret() -> str:
-    """The signing secret of this installation, made once (random, readable by its owner only). Written to a
-    file of its own and linked into place, so processes starting at once all read the one complete secret."""
-    path = home() / "signing_secret"
+def installation_secret(name: str = "signing_secret") -> str:
+    """A secret of this installation (the link signing secret, the metrics token), made once (random, readable
+    by its owner only). Written to a file of its own and linked into place, so processes starting at once all
+    read the one complete secret."""
+    path = home() / name
     if path.exists():
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
-    draft = path.with_name(f".signing_secret.{os.getpid()}.{secrets.token_hex(4)}")
+    draft = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}")
     fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(secrets.token_urlsafe(32))

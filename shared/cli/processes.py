@@ -78,13 +78,14 @@ def serve_cmd(
     load_stack_env()
     os.environ.setdefault("CONVEYOR_PUBLIC_URL", public_url())
     os.environ.setdefault("CONVEYOR_SIGNING_SECRET", installation_secret())
+    os.environ.setdefault("CONVEYOR_METRICS_TOKEN", installation_secret("metrics_token"))
     if service == "gateway":
         from shared.gateway import Upstreams, create_gateway
 
         # CONVEYOR_UPSTREAM_<SERVICE> points the gateway at services on other hosts (compose, Kubernetes)
         app = create_gateway(Upstreams(**{
             name: os.environ.get(f"CONVEYOR_UPSTREAM_{name.upper()}", f"http://127.0.0.1:{service_port(name)}")
-            for name in SERVICES}))
+            for name in SERVICES}), metrics_token=os.environ["CONVEYOR_METRICS_TOKEN"])
     elif service in SERVICES:
         module = importlib.import_module(f"{service}_svc.app")
         app = module.create_app()
@@ -197,6 +198,7 @@ def bring_up(workspace: str, kafka_storage: str) -> tuple[bool, str, dict[str, s
             started_stack = True
     load_stack_env()
     os.environ.setdefault("CONVEYOR_SIGNING_SECRET", installation_secret())  # every process of this home
+    os.environ.setdefault("CONVEYOR_METRICS_TOKEN", installation_secret("metrics_token"))
     key = bootstrap_workspace(workspace)
     try:
         procs = start_services(list(SERVICES))

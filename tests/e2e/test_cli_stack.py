@@ -1,10 +1,25 @@
+import asyncio
+import json
+import stat
 import time
 from pathlib import Path
+
+import asyncpg
+import httpx
 
 from deploy.local.stack import port_open
 from tests.fixtures.cli import conveyor
 
 PORTS = {"CONVEYOR_PORT_BASE": "23000"}
+
+
+async def _connect(dsn: str) -> str:
+    try:
+        conn = await asyncpg.connect(dsn, timeout=5)
+    except Exception as exc:
+        return str(exc)
+    await conn.close()
+    return "connected"
 
 
 def test_stack_up_status_env_down(tmp_path: Path) -> None:
@@ -15,8 +30,18 @@ def test_stack_up_status_env_down(tmp_path: Path) -> None:
     try:
         assert up.returncode == 0, up.stderr
         assert elapsed < 10, f"stack up took {elapsed:.1f}s"
-        assert "export DATABASE_URL=postgresql://postgres@127.0.0.1:28432/postgres" in up.stdout
+        # the installation's own password and S3 keys, none published
+        creds = json.loads((home / "credentials.json").read_text())
+        assert stat.S_IMODE((home / "credentials.json").stat().st_mode) == 0o600
+        assert f"export DATABASE_URL=postgresql://postgres:{creds['pg_password']}@127.0.0.1:28432/postgres" \
+            in up.stdout
+        assert f"export AWS_ACCESS_KEY_ID={creds['s3_access_key']}" in up.stdout
         assert all(port_open(p) for p in (28432, 32092, 31333))
+        # what the services do not need is closed: SeaweedFS's filer answers no unsigned request, PostgreSQL
+        # no connection without the password
+        assert httpx.get("http://127.0.0.1:31888/buckets/staging/", timeout=5).status_code == 401
+        refused = asyncio.run(_connect("postgresql://postgres@127.0.0.1:28432/postgres"))
+        assert "password" in refused
 
         status = conveyor("stack", "status", home=home, env=PORTS, own_stack=True)
         assert status.returncode == 0, status.stdout + status.stderr

@@ -2,6 +2,7 @@
 
 import json
 import time
+from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -13,8 +14,10 @@ from tests.fixtures.workflows import detect_workflow
 SERVICE_PORTS = {"ingest": 9101, "scheduler": 9102, "worker": 9103, "export": 9104, "notifier": 9105, "gateway": 9000}
 
 
-def scrape(port: int) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    resp = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+def scrape(port: int, home: Path) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """The metrics of one process, read with the installation's token (``conveyor up`` makes one)."""
+    token = (home / "metrics_token").read_text().strip()
+    resp = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10, headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 200 and resp.headers["content-type"].startswith("text/plain")
     return {(s.name, tuple(sorted(s.labels.items()))): s.value
             for family in text_string_to_metric_families(resp.text) for s in family.samples}
@@ -44,7 +47,8 @@ def test_metrics_are_scraped_from_every_service_and_logs_carry_job_ids(deploymen
             time.sleep(0.5)
         assert state == "succeeded"
 
-    ingest, worker, export = scrape(9101), scrape(9103), scrape(9104)
+    home = deployment.home
+    ingest, worker, export = scrape(9101, home), scrape(9103, home), scrape(9104, home)
     assert value(ingest, "conveyor_files_ingested_total", outcome="stored") >= 2
     assert value(ingest, "conveyor_http_request_duration_seconds_count", route=(
         "/data-staging/v1/external/{workspace}/batches/{batch_id}/upload/image"), status="200") >= 2
@@ -53,12 +57,17 @@ def test_metrics_are_scraped_from_every_service_and_logs_carry_job_ids(deploymen
     assert value(worker, "conveyor_file_processing_seconds_count") >= 2
     assert value(export, "conveyor_export_archives_total") >= 1
     deadline = time.monotonic() + 15  # gauges are sampled every few seconds
-    while value(scheduler := scrape(9102), "conveyor_jobs", state="succeeded") < 1 and time.monotonic() < deadline:
+    while value(scheduler := scrape(9102, home), "conveyor_jobs", state="succeeded") < 1 \
+            and time.monotonic() < deadline:
         time.sleep(0.5)
     assert value(scheduler, "conveyor_jobs", state="succeeded") >= 1
     assert ("conveyor_task_queue_depth", (("machine_type", "cpu"),)) in scheduler
-    assert any(n == "conveyor_webhook_attempt_seconds_count" for n, _ in scrape(9105))
-    assert value(scrape(9000), "conveyor_http_request_duration_seconds_count", service="gateway") >= 4
+    assert any(n == "conveyor_webhook_attempt_seconds_count" for n, _ in scrape(9105, home))
+    assert value(scrape(9000, home), "conveyor_http_request_duration_seconds_count", service="gateway") >= 4
+
+    # the counts span every workspace: without the token, nobody reads them
+    for port in SERVICE_PORTS.values():
+        assert httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).status_code == 401
 
     lines = [json.loads(line) for line in (deployment.home / "logs" / "worker.log").read_text().splitlines()
              if line.startswith("{")]

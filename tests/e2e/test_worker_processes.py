@@ -45,7 +45,7 @@ def test_two_worker_processes_share_a_job_and_lose_nothing(tmp_path: Path, stack
                 time.sleep(0.5)
             assert job["state"] == "succeeded", job
 
-        per_worker = [value(scrape(port), "conveyor_files_processed_total", outcome="processed")
+        per_worker = [value(scrape(port, tmp_path), "conveyor_files_processed_total", outcome="processed")
                       for port in (9603, 9613)]
         assert sum(per_worker) == FILES  # every file once: none lost, none done by both
         assert all(n > 0 for n in per_worker), f"one worker did everything: {per_worker}"

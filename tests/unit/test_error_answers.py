@@ -23,6 +23,11 @@ def _app() -> FastAPI:
     async def deep(body: dict) -> dict:  # type: ignore[type-arg]
         return body
 
+    @app.get("/shape")
+    async def shape() -> None:
+        from scheduler_svc.schemas import WorkflowSave
+        WorkflowSave.model_validate({"config": 5})
+
     @app.get("/bug")
     async def bug() -> None:
         raise KeyError("c")
@@ -41,6 +46,10 @@ async def test_a_database_outage_is_a_503_and_a_bug_a_json_500() -> None:
         deep = await client.post("/deep", content=b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}",
                                  headers={"content-type": "application/json"})
         assert deep.status_code in (400, 422) and deep.json()["error"] == "InvalidInput", deep.text
+        latin = await client.post("/deep", content=b'{"a": "\xff\xfe"}', headers={"content-type": "application/json"})
+        assert latin.status_code in (400, 422) and latin.json()["error"] == "InvalidInput", latin.text
+        shape = await client.get("/shape")
+        assert shape.status_code == 400 and shape.json()["message"].startswith("invalid request: config")
         bug = await client.get("/bug")
         assert bug.status_code == 500 and bug.json() == {"error": "InternalError",
                                                          "message": "unexpected error; it has been logged"}

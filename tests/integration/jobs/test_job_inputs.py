@@ -91,6 +91,10 @@ async def test_workers_per_machine_sets_the_images_in_flight(pipeline: Pipeline,
     body["inferenceBackend"] = "tensorflow"
     refused = await p.jobs_post("/jobs/wpm-bad", json=body)
     assert refused.status_code == 422 and "inferenceBackend" in refused.json()["message"]
+    body["inferenceBackend"] = None
+    body["computeConfiguration"]["workersPerMachine"] = True  # JSON true is not a count
+    refused = await p.jobs_post("/jobs/wpm-bad", json=body)
+    assert refused.status_code == 422 and "workersPerMachine" in refused.json()["message"]
 
 
 async def test_wrong_typed_parameters_and_reserved_output_names(pipeline: Pipeline) -> None:
