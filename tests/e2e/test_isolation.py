@@ -116,7 +116,7 @@ def test_the_gateway_forwards_no_traversal_and_frames_no_ui(deployment: Deployme
             resp = client.send(client.build_request("GET", httpx.URL(
                 "http://127.0.0.1:9102/batch-processing/v1/external/e2e/jobs/%00"),
                 params={"api_key": deployment.api_key}))
-        assert resp.status_code in (400, 404) and resp.json()["error"] in ("InvalidInput", "NotFound")
+        assert resp.status_code in (400, 404) and resp.json()["error"] in ("InvalidInput", "JobNotFound")
     listed = httpx.get(f"{base}/batch-processing/v1/external/e2e/jobs", params={"api_key": deployment.api_key},
                        timeout=10)
     assert listed.status_code == 200
