@@ -34,7 +34,10 @@ class IngestSettings(ServiceSettings):
     expiry_sweep_interval_s: float = 300.0
     # how often ingests still waiting for their ingest-status webhook are checked again (an unused upload
     # link that expired no longer holds them)
-    ingest_sweep_interval_s: float = 30.0
+    ingest_sweep_interval_s: float = 2.0
+    # an ingest of archives is complete only once no archive link was handed out in its batch for this long:
+    # a client uploading a folder packs each tar before it asks for its link
+    ingest_settle_s: float = 10.0
 
     @model_validator(mode="after")
     def _signing_secret_is_set(self) -> IngestSettings:

@@ -51,13 +51,14 @@ MAX_REFERENCES_FILE = 64 * 1024 * 1024
 COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
 
 
-async def notify_if_complete(conn: asyncpg.Connection, prefix: str, ws: str, batch_id: str, ingest_id: str) -> int:
+async def notify_if_complete(conn: asyncpg.Connection, settings: IngestSettings, ws: str, batch_id: str,
+                             ingest_id: str) -> int:
     """Send the ingest's ``ingest-status`` if none of its shards can change any more; 1 when sent."""
     repo = IngestRepository(conn)
-    ingest = await repo.lock_if_complete(ws, batch_id, ingest_id)
+    ingest = await repo.lock_if_complete(ws, batch_id, ingest_id, settings.ingest_settle_s)
     if ingest is None:
         return 0
-    await stage_many(conn, prefix, ingest_status(ingest, await repo.totals(ingest)))
+    await stage_many(conn, settings.kafka.topic_prefix, ingest_status(ingest, await repo.totals(ingest)))
     await repo.mark_notified(ingest)
     return 1
 
@@ -206,16 +207,16 @@ class Indexer:
         (a tar names its ingest only inside): each such ingest's ``ingest-status`` goes out once."""
         repo = IngestRepository(conn)
         for ws, batch_id, ingest_id in await repo.unnotified(shard.workspace_id, shard.batch_id):
-            await notify_if_complete(conn, self.settings.kafka.topic_prefix, ws, batch_id, ingest_id)
+            await notify_if_complete(conn, self.settings, ws, batch_id, ingest_id)
 
     async def sweep_ingests(self) -> int:
-        """Ingests that waited on an upload link that has since expired unused are notified now."""
+        """Ingests whose last shards have settled (or whose unused upload links expired) are notified now."""
         sent = 0
         async with self.pool.acquire() as conn:
             pending = await IngestRepository(conn).unnotified(limit=1000)
         for ws, batch_id, ingest_id in pending:
             async with self.pool.acquire() as conn, conn.transaction():
-                sent += await notify_if_complete(conn, self.settings.kafka.topic_prefix, ws, batch_id, ingest_id)
+                sent += await notify_if_complete(conn, self.settings, ws, batch_id, ingest_id)
         return sent
 
     # ------------------------------------------------------------------ collecting

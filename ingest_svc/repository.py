@@ -54,8 +54,10 @@ class IngestRepository:
             uuid.UUID(ws) if ws else None, batch_id, limit)
         return [(str(r["workspace_id"]), r["batch_id"], r["ingest_id"]) for r in rows]
 
-    async def lock_if_complete(self, ws: str, batch_id: str, ingest_id: str) -> Ingest | None:
-        """The ingest, locked, when it is not notified yet and none of its shards can still change."""
+    async def lock_if_complete(self, ws: str, batch_id: str, ingest_id: str, settle_s: float) -> Ingest | None:
+        """The ingest, locked, when it is not notified yet and none of its shards can still change: none is
+        pending, and no archive link was handed out in the batch for ``settle_s`` (a client uploading a folder
+        asks for the next tar's link only once it has packed it, so a quiet moment must pass first)."""
         row = await self.conn.fetchrow(
             "SELECT workspace_id, batch_id, ingest_id, notifications_url, notification_categories FROM ingests"
             " WHERE workspace_id = $1 AND batch_id = $2 AND ingest_id = $3 AND notified_at IS NULL FOR UPDATE",
@@ -66,7 +68,8 @@ class IngestRepository:
         blocked = await self.conn.fetchval(
             f"SELECT EXISTS (SELECT 1 FROM shards s, ingests i WHERE i.workspace_id = $1 AND i.batch_id = $2"
             f" AND i.ingest_id = $3 AND s.workspace_id = i.workspace_id AND s.batch_id = i.batch_id"
-            f" AND {_BLOCKING})", uuid.UUID(ws), batch_id, ingest_id)
+            f" AND ({_BLOCKING} OR (s.kind = 'tar' AND s.created_at > now() - make_interval(secs => $4))))",
+            uuid.UUID(ws), batch_id, ingest_id, settle_s)
         if blocked:
             return None
         return Ingest(workspace_id=str(row["workspace_id"]), batch_id=row["batch_id"], ingest_id=row["ingest_id"],

@@ -1,6 +1,7 @@
 """An ingest (one ingestId) over many shards: staged whole, notified once, never refused past a shard size."""
 
 import asyncio
+import json
 
 import asyncpg
 import pytest
@@ -8,8 +9,8 @@ import pytest
 from ingest_svc.indexer import Indexer
 from shared.storage import ObjectStore
 from tests.fixtures.ingest import StagingClient
-from tests.fixtures.media import jpeg
-from tests.fixtures.staging import shards_settled
+from tests.fixtures.media import jpeg, tar_of
+from tests.fixtures.staging import shards_settled, upload_tar
 
 
 async def _status_notes(pool: asyncpg.Pool, ws: str, batch: str) -> list[dict]:
@@ -56,7 +57,8 @@ async def test_an_ingest_waits_for_an_open_upload_link_of_its_batch(
     await shards_settled_except_awaiting(ingest, "waits")
     assert await _status_notes(pool, ingest.workspace.id, "waits") == []
 
-    await pool.execute("UPDATE shards SET link_expires_at = now() - interval '1 second'"
+    await pool.execute("UPDATE shards SET link_expires_at = now() - interval '1 second',"
+                       " created_at = now() - interval '1 hour'"
                        " WHERE workspace_id = $1::uuid AND batch_id = 'waits' AND status = 'awaiting-upload'",
                        ingest.workspace.id)
     indexer = Indexer(ingest.settings, pool, store)
@@ -73,3 +75,25 @@ async def shards_settled_except_awaiting(ingest: StagingClient, batch: str) -> N
             return
         await asyncio.sleep(0.2)
     raise AssertionError(f"shards of {batch} did not settle")
+
+
+@pytest.mark.parametrize("ingest", [{"ingest_settle_s": 2.5, "ingest_sweep_interval_s": 0.3}], indirect=True)
+async def test_an_ingest_of_tars_is_notified_once_its_batch_has_settled(ingest: StagingClient,
+                                                                       pool: asyncpg.Pool) -> None:
+    """A client packs each tar before it asks for its link: the next tar of the ingest may come a moment after
+    the last one finished, so the webhook waits for a quiet moment, then goes out once with every tar counted."""
+    config = json.dumps({"ingestId": "settling", "notificationsURL": "https://hooks.example.com/n"}).encode()
+    await upload_tar(ingest, "settle", tar_of({"a.jpg": jpeg(1), "notification_config.json": config}))
+    await shards_settled(ingest, "settle")
+    await asyncio.sleep(0.6)  # the second tar, packed a little later
+    assert await _status_notes(pool, ingest.workspace.id, "settle") == []
+    await upload_tar(ingest, "settle", tar_of({"b.jpg": jpeg(2), "notification_config.json": config}))
+    await shards_settled(ingest, "settle")
+    for _ in range(80):
+        notes = await _status_notes(pool, ingest.workspace.id, "settle")
+        if notes:
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(1.0)
+    (note,) = await _status_notes(pool, ingest.workspace.id, "settle")
+    assert note["notification"]["shards_count"] == 2 and note["notification"]["ingested_files_count"] == 2
