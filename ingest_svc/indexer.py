@@ -21,7 +21,6 @@ import logging
 import posixpath
 import tarfile
 import tempfile
-import time
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -86,7 +85,6 @@ class Indexer:
         self.pool = pool
         self.store = store
         self._wake = asyncio.Event()
-        self._next_sweep = 0.0
 
     # ------------------------------------------------------------------ loop
     async def run(self) -> None:
@@ -99,7 +97,8 @@ class Indexer:
             # of their own: no tenant's slow servers can hold the archive of another waiting
             await asyncio.gather(
                 *(self._work(http, ARCHIVES) for _ in range(self.settings.indexer_concurrency)),
-                *(self._work(http, REFERENCES) for _ in range(self.settings.reference_indexer_concurrency)))
+                *(self._work(http, REFERENCES) for _ in range(self.settings.reference_indexer_concurrency)),
+                self._sweep_forever())
         finally:
             await http.aclose()
             with contextlib.suppress(Exception):
@@ -111,9 +110,6 @@ class Indexer:
 
     async def _work(self, http: httpx.AsyncClient, kinds: tuple[str, ...]) -> None:
         while True:
-            if time.monotonic() >= self._next_sweep:
-                self._next_sweep = time.monotonic() + self.settings.ingest_sweep_interval_s
-                await self.sweep_ingests()
             if not await self.index_next(http, kinds):
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -208,6 +204,11 @@ class Indexer:
         repo = IngestRepository(conn)
         for ws, batch_id, ingest_id in await repo.unnotified(shard.workspace_id, shard.batch_id):
             await notify_if_complete(conn, self.settings, ws, batch_id, ingest_id)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await self.sweep_ingests()
+            await asyncio.sleep(self.settings.ingest_sweep_interval_s)
 
     async def sweep_ingests(self) -> int:
         """Ingests whose last shards have settled (or whose unused upload links expired) are notified now."""

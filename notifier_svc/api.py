@@ -73,9 +73,9 @@ async def rotate_signing_secret(request: Request, ws: Workspace = Depends(worksp
     """A new secret from now on; the previous one keeps signing beside it for the grace period, so receivers
     that verify with either accept every webhook while they switch."""
     grace = request.app.state.resources.extras["secret_rotation_grace_s"]
+    secret = generate_webhook_secret()
     async with transaction(request.app.state.pool) as conn:
-        until = await NotifierRepository(conn).rotate_secret(ws.id, generate_webhook_secret(), grace)
-        secret, _ = await NotifierRepository(conn).signing_secret(ws.id)
+        until = await NotifierRepository(conn).rotate_secret(ws.id, secret, grace)
     return {"secret": secret, "previousSecretValidUntil": until}
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -181,7 +182,7 @@ class JobService:
             return False
         if job.machine_type == "gpu" and self.settings.unserved_machine_type == "cpu":
             moved = await repo.move_queued(job, "cpu")
-            job = await self._job_by_id(repo, ws_id, job_id)
+            job = replace(job, machine_type="cpu")
             await self._stage_ready(conn, job, moved)
             await repo.log(job, "warning", "machine-type-fallback", {
                 "requested": "gpu", "running": "cpu", "reason": f"no gpu worker was live for "
@@ -192,11 +193,6 @@ class JobService:
                            f"{self.settings.queue_wait_s:.0f}s (start a {job.machine_type} worker, then restart "
                            f"the job)")
         return True
-
-    async def _job_by_id(self, repo: SchedulerRepository, ws_id: str, job_id: str) -> Job:
-        job = await repo.get_job(ws_id, job_id, lock=True)
-        assert job is not None
-        return job
 
     async def _dispatch(self, conn: asyncpg.Connection, repo: SchedulerRepository, job: Job) -> int:
         counts = await repo.count_tasks(job, PROCESSING)

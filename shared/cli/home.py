@@ -36,6 +36,13 @@ def installation_secret(name: str = "signing_secret") -> str:
     return path.read_text().strip()
 
 
+def export_installation_secrets() -> None:
+    """This installation's link-signing secret and metrics token into the environment every process of this
+    home starts with (what the environment sets already wins)."""
+    os.environ.setdefault("CONVEYOR_SIGNING_SECRET", installation_secret())
+    os.environ.setdefault("CONVEYOR_METRICS_TOKEN", installation_secret("metrics_token"))
+
+
 def local_stack(kafka_storage: str = "s3") -> LocalStack:
     return LocalStack(base=home(), port_base=int(os.environ.get("CONVEYOR_PORT_BASE", "20000")),
                       kafka_storage=kafka_storage)

@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 
 from deploy.local.stack import StackError
-from shared.cli.home import home, installation_secret, load_stack_env, local_stack, stack_from_environment
+from shared.cli.home import export_installation_secrets, home, load_stack_env, local_stack, stack_from_environment
 
 console = Console(stderr=True)
 
@@ -77,8 +77,7 @@ def serve_cmd(
     configure_logging(service, log_level)
     load_stack_env()
     os.environ.setdefault("CONVEYOR_PUBLIC_URL", public_url())
-    os.environ.setdefault("CONVEYOR_SIGNING_SECRET", installation_secret())
-    os.environ.setdefault("CONVEYOR_METRICS_TOKEN", installation_secret("metrics_token"))
+    export_installation_secrets()
     if service == "gateway":
         from shared.gateway import Upstreams, create_gateway
 
@@ -197,8 +196,7 @@ def bring_up(workspace: str, kafka_storage: str) -> tuple[bool, str, dict[str, s
                 raise typer.Exit(1) from None
             started_stack = True
     load_stack_env()
-    os.environ.setdefault("CONVEYOR_SIGNING_SECRET", installation_secret())  # every process of this home
-    os.environ.setdefault("CONVEYOR_METRICS_TOKEN", installation_secret("metrics_token"))
+    export_installation_secrets()  # before the services start, so they all read the same secrets
     key = bootstrap_workspace(workspace)
     try:
         procs = start_services(list(SERVICES))
