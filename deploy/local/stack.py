@@ -202,9 +202,9 @@ class LocalStack:
                                                  "secretKey": creds["s3_secret_key"]}],
             "actions": ["Admin", "Read", "List", "Tagging", "Write"]}]}))
         identities.chmod(0o600)
-        # SeaweedFS reads security.toml from its working directory: with these keys its filer and volume HTTP
-        # ports answer only requests signed by the S3 gateway inside it, so nothing but S3 (with its keys)
-        # reads or writes what is stored
+        # SeaweedFS reads security.toml from its working directory: with these keys its filer answers only
+        # requests signed by the S3 gateway inside it (tested), and chunk reads and writes on its volume port ask
+        # for tokens it signs (its status pages stay open)
         conf = self.base / "s3-conf"
         conf.mkdir(exist_ok=True)
         (conf / "security.toml").write_text("".join(
