@@ -18,8 +18,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from deploy.local.samples import ensure_samples
 from shared.config import REPO_ROOT, ServiceSettings
-from shared.samples import ensure_samples
 
 DATA = REPO_ROOT / "bench" / ".data"
 RESULTS = REPO_ROOT / "bench" / "results"
@@ -87,8 +87,8 @@ def tar_of(files: list[Path]) -> bytes:
 def running_conveyor(**settings: str) -> Iterator[tuple[str, str]]:
     """Stack + every service process + gateway, as ``conveyor up`` starts them; yields (base URL, API key)."""
     os.environ.update({**BENCH_ENV, **settings})
-    from shared.cli.home import local_stack
-    from shared.cli.processes import bring_up, public_url, stop_services
+    from deploy.local.home import local_stack
+    from deploy.local.processes import bring_up, public_url, stop_services
 
     started_stack, key, _ = bring_up("bench", "memory")
     try:

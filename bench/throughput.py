@@ -44,11 +44,11 @@ import numpy as np
 
 from bench.common import DATA, TAR_LIMIT, JobHooks, real_images, report, running_conveyor, tar_of, wait_notified
 from bench.peers import inference_cli
+from deploy.local.demo import detector_workflow
+from scheduler_svc.default_model import ensure_default_model
 from shared.cli.client import ConveyorClient
-from shared.cli.demo import detector_workflow
 from shared.config import REPO_ROOT, ServiceSettings
-from shared.models.default import ensure_default_model
-from shared.models.detector import OnnxDetector, available_providers
+from worker_svc.inference.detector import OnnxDetector, available_providers
 
 
 def bare_loop(files: list[Path], threads: int | None, batch: int, sessions: int = 1,

@@ -27,12 +27,12 @@ from ingest_svc.schemas import (
     VideoReferencesIngest,
 )
 from ingest_svc.service import DOWNLOAD, UPLOAD, StagingService, Upload
+from ingest_svc.signing import verify
 from shared.auth import Workspace, current_workspace, workspace_from_path
 from shared.db import transaction
 from shared.errors import InvalidInput, NotFound, NotSupported, TooLarge
 from shared.ids import validate_batch_id
 from shared.pagination import decode_token, encode_token, integer, page_size, text, timestamp
-from shared.signing import verify
 from shared.staging import Batch, Shard, StagingRepository, member_range
 
 discovery = APIRouter()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.config import ServiceSettings
+from shared.config import DEFAULT_PORTS, ServiceSettings
 from shared.netsafe import host_port
 
 MIN_SECRET_LENGTH = 24
@@ -16,7 +16,7 @@ KNOWN_SECRETS = frozenset({"conveyor-dev-signing-secret"})
 class IngestSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="INGEST_", extra="ignore", populate_by_name=True)
 
-    port: int = 8101
+    port: int = DEFAULT_PORTS["ingest"]
     max_tar_bytes: int = 4 * 1024**3  # a 500-image tar of large photos stays far below this
     max_tar_images: int = 500
     max_video_bytes: int = 20 * 1024**3

@@ -23,6 +23,7 @@ from ingest_svc.config import IngestSettings
 from ingest_svc.errors import BatchExpired, BatchNotFound, BatchTypeConflict, DuplicateFile
 from ingest_svc.repository import IngestRepository
 from ingest_svc.schemas import ImageReferencesIngest, ReferencesIngestResponse, SignedURLDetails, VideoReferencesIngest
+from ingest_svc.signing import sign
 from ingest_svc.validation import FileRejected, check_image, check_name, check_video
 from shared.errors import Conflict, InvalidInput, TooLarge
 from shared.events import FileIngestedV1
@@ -30,7 +31,6 @@ from shared.ids import looks_like_id, validate_batch_id
 from shared.metrics import FILES_INGESTED
 from shared.netsafe import UnsafeURL, check_url_static
 from shared.outbox import stage, stage_many
-from shared.signing import sign
 from shared.staging import Batch, NewFile, Shard, StagingRepository
 from shared.storage import ObjectStore, file_key
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
-from shared.config import ServiceSettings
+from shared.config import DEFAULT_PORTS, ServiceSettings
 
 
 class NotifierSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="NOTIFIER_", extra="ignore", populate_by_name=True)
 
-    port: int = 8105
+    port: int = DEFAULT_PORTS["notifier"]
     max_attempts: int = 8
     backoff_base_s: float = 2.0  # delay before attempt n+1: base * 2**(n-1), with full jitter, capped
     backoff_max_s: float = 600.0

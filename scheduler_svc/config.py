@@ -6,13 +6,13 @@ from typing import Literal
 
 from pydantic_settings import SettingsConfigDict
 
-from shared.config import ServiceSettings
+from shared.config import DEFAULT_PORTS, ServiceSettings
 
 
 class SchedulerSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SCHEDULER_", extra="ignore", populate_by_name=True)
 
-    port: int = 8102
+    port: int = DEFAULT_PORTS["scheduler"]
     # images per task: a task should be seconds of work, so progress, retries and aborts stay fine-grained
     images_per_task: int = 64
     max_task_attempts: int = 3

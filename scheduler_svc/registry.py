@@ -15,12 +15,12 @@ import numpy as np
 import onnx
 import onnxruntime as ort
 
+from scheduler_svc.default_model import DEFAULT_MODEL_ID, ensure_default_model
 from scheduler_svc.errors import WorkflowNotFound
 from scheduler_svc.repository import SchedulerRepository
 from scheduler_svc.schemas import WorkflowSave
 from shared.config import ServiceSettings
 from shared.errors import InvalidInput
-from shared.models.default import DEFAULT_MODEL_ID, ensure_default_model
 from shared.storage import ObjectStore
 from shared.workflows.plans import check_workflow
 

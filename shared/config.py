@@ -55,6 +55,21 @@ class S3Settings(BaseSettings):
     presign_expiry: timedelta = Field(timedelta(hours=1), validation_alias="PRESIGN_EXPIRY")
 
 
+# The port map: every process's default port, read by the settings classes and the local supervisor alike.
+DEFAULT_PORTS: dict[str, int] = {"gateway": 8000, "ingest": 8101, "scheduler": 8102, "worker": 8103,
+                                 "export": 8104, "notifier": 8105}
+
+
+class LogSettings(BaseSettings):
+    model_config = _PLAIN
+
+    level: str = Field("info", validation_alias="CONVEYOR_LOG_LEVEL")
+    # JSON lines (for the platform's collector) or plain text lines
+    format: Literal["json", "text"] = Field("json", validation_alias="CONVEYOR_LOG_FORMAT")
+    # a file of its own, rotated; unset: stderr
+    file: str | None = Field(None, validation_alias="CONVEYOR_LOG_FILE")
+
+
 class ServiceSettings(BaseSettings):
     """Base of every service's settings: infrastructure fragments plus the public identity."""
 
@@ -63,6 +78,7 @@ class ServiceSettings(BaseSettings):
     postgres: PostgresSettings = Field(default_factory=PostgresSettings)
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     s3: S3Settings = Field(default_factory=S3Settings)
+    logs: LogSettings = Field(default_factory=LogSettings)
     # Base URL clients use (the gateway); signed upload/download links point here.
     public_url: str = Field("http://127.0.0.1:8000", validation_alias="CONVEYOR_PUBLIC_URL")
     # HMAC secret of self-authorising links (uploads, downloads), read by ingest, which refuses to start without
@@ -80,5 +96,6 @@ class ServiceSettings(BaseSettings):
     workflow_backend: Literal["builtin", "inference"] = Field("builtin", validation_alias="CONVEYOR_WORKFLOW_BACKEND")
     inference_python: Path = Field(REPO_ROOT / ".venv-inference" / "bin" / "python",
                                    validation_alias="CONVEYOR_INFERENCE_PYTHON")
+    # where this process listens (``<SVC>_HOST``, ``<SVC>_PORT``); a container listens on 0.0.0.0
     host: str = "127.0.0.1"
-    port: int = 8100
+    port: int

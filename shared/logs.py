@@ -12,12 +12,13 @@ import contextvars
 import json
 import logging
 import logging.handlers
-import os
 import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+
+from shared.config import LogSettings
 
 _context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("conveyor_log_context", default=None)
 
@@ -81,13 +82,13 @@ class RepeatFilter(logging.Filter):
         return True
 
 
-def configure_logging(service: str, level: str = "info") -> None:
-    path = os.environ.get("CONVEYOR_LOG_FILE")
+def configure_logging(service: str, settings: LogSettings) -> None:
+    path, level = settings.file, settings.level
     # a file of its own rotates (4 x 50 MB at most); otherwise stderr, which the platform collects
     handler: logging.Handler = (logging.handlers.RotatingFileHandler(path, maxBytes=50 * 1024 * 1024, backupCount=3)
                                 if path else logging.StreamHandler(sys.stderr))
     handler.addFilter(RepeatFilter())
-    if os.environ.get("CONVEYOR_LOG_FORMAT", "json") == "text":
+    if settings.format == "text":
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     else:
         handler.setFormatter(JsonFormatter(service))

@@ -25,6 +25,7 @@ from shared.config import ServiceSettings
 from shared.db import create_pool
 from shared.errors import install_error_handlers
 from shared.limits import BodyLimit
+from shared.logs import configure_logging
 from shared.metrics import instrument
 from shared.migrations import apply_migrations
 from shared.outbox import OutboxRelay
@@ -152,3 +153,12 @@ async def health(name: str, res: Resources) -> JSONResponse:
     healthy = all(v == "ok" for v in checks.values())
     return JSONResponse({"service": name, "status": "ok" if healthy else "degraded", "checks": checks},
                         status_code=200 if healthy else 503)
+
+
+def serve(name: str, settings: ServiceSettings, create_app: Callable[[Any], FastAPI]) -> None:
+    """A service process in production: configured by its environment alone (``python -m <svc>``)."""
+    import uvicorn
+
+    configure_logging(name, settings.logs)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level=settings.logs.level,
+                access_log=False, log_config=None)

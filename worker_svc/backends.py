@@ -1,9 +1,9 @@
 """The two workflow executors behind one interface: ``prepare`` a job's workflow once per task, then run it on
 each image or frame. Both return Roboflow-shaped outputs the worker serialises the same way.
 
-* ``builtin``: Conveyor's own core blocks in this process (``shared.workflows.engine``), light to install.
+* ``builtin``: Conveyor's own core blocks in this process (``worker_svc.workflows.runner``), light to install.
 * ``inference``: Roboflow's Workflows Execution Engine in a long-lived process of its own environment
-  (``shared.workflows.engine_host``), with Conveyor's model registry as its model manager.
+  (``worker_svc.workflows.engine_host``), with Conveyor's model registry as its model manager.
 """
 
 from __future__ import annotations
@@ -19,12 +19,13 @@ from typing import Any
 
 import numpy as np
 
-from shared.workflows.engine import WorkflowRunner, compile_workflow
-from shared.workflows.engine_client import EngineProcess
+from shared.workflows.compiler import compile_workflow
 from shared.workflows.outline import outline_workflow
 from shared.workflows.plans import WorkflowPlan
 from worker_svc.config import WorkerSettings
 from worker_svc.models import LoadedModels, ModelCache
+from worker_svc.workflows.engine_client import EngineRunner
+from worker_svc.workflows.runner import WorkflowRunner
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class EngineBackend:
         self.settings = settings
         self.models = models
         self.keep = keep
-        self._processes: OrderedDict[str, EngineProcess] = OrderedDict()
+        self._processes: OrderedDict[str, EngineRunner] = OrderedDict()
         self._lock = asyncio.Lock()
 
     async def prepare(self, workspace_id: str, workflow: dict[str, Any], params: dict[str, Any]) -> PreparedWorkflow:
@@ -65,14 +66,14 @@ class EngineBackend:
         values = {**outline.parameters, **params}
         return PreparedWorkflow(outline, lambda image, _parent, own: process.run(image, {**values, **(own or {})}))
 
-    async def _process(self, spec: dict[str, Any], files: dict[str, dict[str, Any]]) -> EngineProcess:
+    async def _process(self, spec: dict[str, Any], files: dict[str, dict[str, Any]]) -> EngineRunner:
         key = hashlib.sha256(json.dumps([spec, files], sort_keys=True).encode()).hexdigest()
         async with self._lock:
             process = self._processes.get(key)
             if process is not None and process.alive:
                 self._processes.move_to_end(key)
                 return process
-            process = await asyncio.to_thread(EngineProcess, self.settings.inference_python, spec, files,
+            process = await asyncio.to_thread(EngineRunner, self.settings.inference_python, spec, files,
                                               threads=self.settings.ort_threads or None,
                                               allowed_hosts=self.settings.webhook_allowed_hosts)
             self._processes[key] = process

@@ -8,14 +8,13 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from shared.config import ServiceSettings
-from shared.models.default import DEFAULT_MODEL_ID
+from shared.config import DEFAULT_PORTS, ServiceSettings
 
 
 class WorkerSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="WORKER_", extra="ignore", populate_by_name=True)
 
-    port: int = 8103
+    port: int = DEFAULT_PORTS["worker"]
     # the task topic this worker consumes: one process per machine type
     machine_type: Literal["cpu", "gpu"] = "cpu"
     # tasks run at once by this process (each uses onnxruntime's own thread pool)
@@ -43,7 +42,7 @@ class WorkerSettings(ServiceSettings):
     # shared models (registered for every workspace) loaded and run once on each lane when the worker starts,
     # so the first task after a deploy does not wait for them; ones not registered yet are waited for (the
     # scheduler registers the default model as it starts) up to preload_wait_s. [] turns this off.
-    preload_models: list[str] = Field(default_factory=lambda: [DEFAULT_MODEL_ID])
+    preload_models: list[str] = Field(default_factory=lambda: ["yolov4-tiny-coco"])  # the built-in model
     preload_wait_s: float = 120.0
 
     @property

@@ -18,10 +18,10 @@ from typing import Any
 import asyncpg
 
 from shared.errors import InvalidEvent
-from shared.models.classifier import OnnxClassifier
-from shared.models.detector import OnnxDetector
 from shared.storage import ObjectStore
 from worker_svc.config import WorkerSettings
+from worker_svc.inference.classifier import OnnxClassifier
+from worker_svc.inference.detector import OnnxDetector
 
 log = logging.getLogger(__name__)
 

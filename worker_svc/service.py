@@ -36,7 +36,6 @@ from shared.staging import NewFile, StagingRepository
 from shared.storage import ObjectMissing, ObjectStore, file_key
 from shared.workflows.errors import WorkflowRunFailed
 from shared.workflows.plans import WorkflowPlan
-from shared.workflows.values import Image, encode_jpeg, serialize
 from worker_svc.backends import BuiltinBackend, EngineBackend, PreparedWorkflow
 from worker_svc.config import WorkerSettings
 from worker_svc.errors import FileFailed, TaskAborted
@@ -44,6 +43,7 @@ from worker_svc.repository import JobView, WorkerRepository
 from worker_svc.results import KEY_COLUMNS, encode
 from worker_svc.spans import SpanTooShort, StagedReader
 from worker_svc.video import sampled_frames
+from worker_svc.workflows.values import Image, encode_jpeg, serialize
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@
 The command is the real one from ``.venv-inference`` (``bench/peers/setup.sh``) with ``--processing_target
 inference_package``: the Workflows Execution Engine in the CLI's process, nothing hosted. Offline, inference
 finds its model in its own cache (``MODEL_CACHE_DIR``): the default YOLOv4-tiny network re-headed to the
-YOLOv8 output layout (``shared.models.heads``), which inference runs as a ``yolov8`` object-detection model
+YOLOv8 output layout (``bench.heads``), which inference runs as a ``yolov8`` object-detection model
 with its own decode, letterbox, onnxruntime session and NMS. The workflow is Conveyor's benchmark workflow
 (detection + count) with that model id. Timed: the whole command, as a user runs it.
 """
@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import DATA
+from bench.heads import with_yolov8_head
+from scheduler_svc.default_model import DEFAULT_INPUT_SIZE, ensure_default_model
 from shared.config import REPO_ROOT, ServiceSettings
-from shared.models.default import DEFAULT_INPUT_SIZE, ensure_default_model
-from shared.models.heads import with_yolov8_head
-from shared.workflows.engine_host import ENGINE_ENV
+from shared.workflows.roboflow_engine import ENGINE_ENV
 
 VENV = REPO_ROOT / ".venv-inference"
 MODEL_ID = "conveyor-bench/1"

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 import ray
 
-from shared.models.detector import OnnxDetector
+from worker_svc.inference.detector import OnnxDetector
 
 
 class Detect:

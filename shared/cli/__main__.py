@@ -1,3 +1,5 @@
-from shared.cli import main
+"""``python -m shared.cli``: the API and workspace commands alone, for an image without the local tooling."""
 
-main()
+from shared.cli import api_commands
+
+api_commands()()

@@ -13,7 +13,6 @@ import typer
 from rich.console import Console
 
 from shared.cli.client import ApiError, ConveyorClient
-from shared.cli.home import home
 
 console = Console()
 err = Console(stderr=True)
@@ -27,8 +26,6 @@ JsonOut = typer.Option(False, "--json", help="print machine-readable JSON")
 
 def resolve_key(api_key: str | None) -> str:
     key = api_key or os.environ.get("CONVEYOR_API_KEY") or os.environ.get("ROBOFLOW_API_KEY")
-    if not key and (home() / "api_key").exists():
-        key = (home() / "api_key").read_text().strip()
     if not key:
         err.print("[red]no API key[/]: pass --api-key, set CONVEYOR_API_KEY, or run 'conveyor up' first")
         raise typer.Exit(2)
@@ -36,9 +33,11 @@ def resolve_key(api_key: str | None) -> str:
 
 
 def resolve_url(api_url: str | None) -> str:
-    from shared.cli.processes import public_url
-
-    return (api_url or os.environ.get("API_BASE_URL") or public_url()).rstrip("/")
+    url = api_url or os.environ.get("API_BASE_URL")
+    if not url:
+        err.print("[red]no API address[/]: pass --api-url, set API_BASE_URL, or run 'conveyor up' first")
+        raise typer.Exit(2)
+    return url.rstrip("/")
 
 
 @contextmanager

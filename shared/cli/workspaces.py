@@ -8,7 +8,6 @@ import typer
 from rich.console import Console
 
 from shared.auth import WorkspaceRepository
-from shared.cli.home import load_stack_env
 from shared.config import PostgresSettings
 from shared.db import create_pool
 from shared.errors import ServiceError
@@ -19,8 +18,6 @@ console = Console(stderr=True)
 
 
 def _run(action):
-    load_stack_env()
-
     async def go():
         pool = await create_pool(PostgresSettings())
         try:

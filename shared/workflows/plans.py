@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol
 
-from shared.workflows.engine import compile_workflow
+from shared.workflows.compiler import compile_workflow
 from shared.workflows.outline import outline_workflow
 
 
@@ -31,7 +31,7 @@ def check_workflow(definition: Any, backend: str, inference_python: Path) -> Wor
     manifest and every selector): blocking, so call it in a thread."""
     plan = plan_workflow(definition, backend)
     if backend == "inference":
-        from shared.workflows.engine_client import check_with_engine
+        from shared.workflows.roboflow_engine import check_with_engine
 
         spec = definition.get("specification", definition) if isinstance(definition, dict) else definition
         check_with_engine(inference_python, spec)

@@ -356,7 +356,7 @@ def test_metadata_inputs_reserved_names_and_output_expiry_with_the_client(infere
 
 def test_links_minted_with_a_published_secret_are_refused(served: Deployment) -> None:
     """`conveyor up` signs with a secret of its own installation: the old public default mints nothing."""
-    from shared.signing import sign
+    from ingest_svc.signing import sign
 
     listed = api_get(served, f"{STAGING}/batches/pics-job-export/list").json()["filesMetadata"][0]
     assert httpx.get(listed["downloadURL"]).status_code == 200

@@ -9,9 +9,9 @@ import cv2
 import numpy as np
 import pytest
 
-from shared.models.batching import DynamicBatcher
-from shared.models.default import ensure_default_model, sample_photos
-from shared.models.detector import OnnxDetector
+from scheduler_svc.default_model import ensure_default_model, sample_photos
+from worker_svc.inference.batching import DynamicBatcher
+from worker_svc.inference.detector import OnnxDetector
 
 
 class RecordingModel:

@@ -15,9 +15,9 @@ from shared.images import image_dimensions
 from shared.pagination import decode_token, encode_token, integer, text, timestamp
 from shared.workflows.errors import WorkflowInvalid
 from shared.workflows.outline import check_parameter_values
-from shared.workflows.values import Image
 from worker_svc.errors import FileFailed
 from worker_svc.service import TaskOutput, decode_image, image_parameters, record_of
+from worker_svc.workflows.values import Image
 
 
 def test_names_are_flat_and_folders_are_joined() -> None:

@@ -13,7 +13,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from shared.cli.processes import SERVICES
+from deploy.local.processes import SERVICES
 from shared.config import REPO_ROOT
 from shared.events import Topic, topic_name
 from shared.events.topics import REGISTRY

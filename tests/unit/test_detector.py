@@ -6,9 +6,9 @@ import onnx
 import pytest
 from onnx import TensorProto, helper, numpy_helper
 
-from shared.models.darknet import parse_cfg
-from shared.models.default import class_names, ensure_default_model, package_dir, sample_photos
-from shared.models.detector import OnnxDetector, letterbox, nms
+from scheduler_svc.darknet import parse_cfg
+from scheduler_svc.default_model import class_names, ensure_default_model, package_dir, sample_photos
+from worker_svc.inference.detector import OnnxDetector, letterbox, nms
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def test_yolov8_layout_is_decoded_into_original_pixels(tmp_path: Path) -> None:
 
 
 def test_yolov8_head_gives_the_same_detections(tmp_path: Path, default_detector: OnnxDetector) -> None:
-    from shared.models.heads import with_yolov8_head
+    from bench.heads import with_yolov8_head
 
     model = ensure_default_model(tmp_path)
     reheaded = OnnxDetector(with_yolov8_head(model.onnx_path, tmp_path / "v8.onnx"), model.class_names,

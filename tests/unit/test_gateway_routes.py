@@ -1,8 +1,9 @@
 import pytest
 
-from shared.gateway import Upstreams, clean_path, route
+from deploy.gateway.app import Upstreams, clean_path, route
+from deploy.gateway.config import GatewaySettings
 
-UP = Upstreams.local()
+UP = Upstreams.of(GatewaySettings())
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from deploy.local.home import installation_secret
 from ingest_svc.config import IngestSettings
-from shared.cli.home import installation_secret
 
 
 @pytest.mark.parametrize("secret", [None, "", "short", "conveyor-dev-signing-secret",

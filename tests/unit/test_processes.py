@@ -2,7 +2,7 @@
 
 import pytest
 
-from shared.cli.processes import SERVICES, process_names, service_port
+from deploy.local.processes import SERVICES, process_names, service_port
 
 
 def test_extra_worker_processes_get_names_and_ports_of_their_own(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,11 +3,12 @@ from typing import Any
 import cv2
 import pytest
 
-from shared.models.default import ensure_default_model, sample_photos
-from shared.models.detector import OnnxDetector
-from shared.workflows.engine import WorkflowInvalid, WorkflowRunner, compile_workflow
-from shared.workflows.values import serialize
+from scheduler_svc.default_model import ensure_default_model, sample_photos
+from shared.workflows.compiler import WorkflowInvalid, compile_workflow
 from tests.fixtures.workflows import DETECTOR, detect_workflow, person_filter
+from worker_svc.inference.detector import OnnxDetector
+from worker_svc.workflows.runner import WorkflowRunner
+from worker_svc.workflows.values import serialize
 
 
 class Models:

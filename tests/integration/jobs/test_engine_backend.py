@@ -8,13 +8,14 @@ import cv2
 import numpy as np
 import pytest
 
-from shared.models.default import ensure_default_model
-from shared.workflows.engine import WorkflowRunner, compile_workflow
-from shared.workflows.engine_client import EngineProcess
-from shared.workflows.values import EncodedImage, serialize
+from scheduler_svc.default_model import ensure_default_model
+from shared.workflows.compiler import compile_workflow
 from tests.fixtures.media import photo
 from tests.fixtures.pipeline import Pipeline, job_body
 from tests.fixtures.workflows import DETECTOR, detect_workflow
+from worker_svc.workflows.engine_client import EngineRunner
+from worker_svc.workflows.runner import WorkflowRunner
+from worker_svc.workflows.values import EncodedImage, serialize
 
 ENGINE = {name: {"workflow_backend": "inference"} for name in ("scheduler", "worker")}
 
@@ -31,7 +32,7 @@ def blur_people_workflow() -> dict[str, Any]:
 def test_both_backends_detect_the_same_objects(engine_python: Path, tmp_path: Path) -> None:
     model = ensure_default_model(tmp_path)
     image = cv2.imdecode(np.frombuffer(photo("bus.jpg"), np.uint8), cv2.IMREAD_COLOR)
-    from shared.models.detector import OnnxDetector
+    from worker_svc.inference.detector import OnnxDetector
     from worker_svc.models import LoadedModels
 
     builtin = WorkflowRunner(compile_workflow(detect_workflow()),
@@ -39,7 +40,7 @@ def test_both_backends_detect_the_same_objects(engine_python: Path, tmp_path: Pa
     expected = serialize(builtin.run(image))
     files = {DETECTOR: {"path": str(model.onnx_path), "task": "object-detection", "layout": "boxes-scores",
                         "class_names": model.class_names, "input_size": model.input_size}}
-    engine = EngineProcess(engine_python, blur_people_workflow(), files)
+    engine = EngineRunner(engine_python, blur_people_workflow(), files)
     try:
         got = engine.run(image, {"confidence": 0.3})
     finally:
@@ -113,7 +114,7 @@ def test_a_webhook_sink_cannot_reach_a_private_address(engine_python: Path) -> N
                 "outputs": [{"type": "JsonField", "name": "failed", "selector": "$steps.sink.error_status"},
                             {"type": "JsonField", "name": "message", "selector": "$steps.sink.message"}]}
     image = cv2.imdecode(np.frombuffer(photo("bus.jpg"), np.uint8), cv2.IMREAD_COLOR)
-    engine = EngineProcess(engine_python, workflow, {})
+    engine = EngineRunner(engine_python, workflow, {})
     try:
         got = engine.run(image, {})
     finally:

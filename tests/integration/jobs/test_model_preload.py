@@ -6,9 +6,9 @@ from pathlib import Path
 
 import asyncpg
 
+from scheduler_svc.default_model import ensure_default_model
 from scheduler_svc.registry import register_model
 from shared.config import ServiceSettings
-from shared.models.default import ensure_default_model
 from shared.storage import ObjectStore
 from worker_svc.config import WorkerSettings
 from worker_svc.models import ModelCache

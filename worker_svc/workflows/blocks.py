@@ -1,22 +1,20 @@
-"""The core Roboflow Workflow blocks, implemented on Conveyor's own ONNX models.
+"""What the core Roboflow Workflow blocks of ``shared.workflows.catalogue`` do, on Conveyor's own ONNX models.
 
-Each block declares its parameters (``image``/``predictions`` parameters may receive a ``Batch`` of
-crops, in which case the block runs once per element), its outputs and a ``run`` function. Output shapes
-follow Roboflow's serialised Workflow outputs.
+``image``/``predictions`` parameters may receive a ``Batch`` of crops, in which case the block runs once per
+element. Output shapes follow Roboflow's serialised Workflow outputs.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import cv2
 
-from shared.workflows import uql
-from shared.workflows.errors import WorkflowInvalid
-from shared.workflows.values import Batch, Classification, Detections, Image
+from shared.workflows.catalogue import BlockSpec
+from worker_svc.workflows import uql
+from worker_svc.workflows.values import Batch, Classification, Detections, Image
 
 
 class ModelProvider(Protocol):
@@ -27,14 +25,7 @@ class ModelProvider(Protocol):
     def classifier(self, model_id: str) -> Any: ...
 
 
-@dataclass(frozen=True)
-class Block:
-    types: tuple[str, ...]
-    params: dict[str, str]  # name -> "image" | "predictions" | "value"
-    required: tuple[str, ...]
-    outputs: tuple[str, ...]
-    run: Callable[[ModelProvider, dict[str, Any]], dict[str, Any]]
-    defaults: dict[str, Any] = field(default_factory=dict)
+Run = Callable[[ModelProvider, dict[str, Any]], dict[str, Any]]
 
 
 def _detect(models: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
@@ -115,59 +106,19 @@ def _labels(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
     return {"image": Image(canvas, parent_id=image.parent_id, offset=image.offset)}
 
 
-_DETECTION_PARAMS = {"images": "image", "model_id": "value", "confidence": "value", "iou_threshold": "value",
-                     "max_detections": "value", "class_filter": "value", "class_agnostic_nms": "value",
-                     "max_candidates": "value", "disable_active_learning": "value",
-                     "active_learning_target_dataset": "value"}
-
-BLOCKS: list[Block] = [
-    Block(("roboflow_core/roboflow_object_detection_model@v1", "roboflow_core/roboflow_object_detection_model@v2",
-           "RoboflowObjectDetectionModel", "ObjectDetectionModel"),
-          _DETECTION_PARAMS, ("images", "model_id"), ("predictions", "model_id", "inference_id"), _detect,
-          {"confidence": 0.4, "iou_threshold": 0.3, "max_detections": 300}),
-    Block(("roboflow_core/roboflow_classification_model@v1", "roboflow_core/roboflow_classification_model@v2",
-           "RoboflowClassificationModel", "ClassificationModel"),
-          {"images": "image", "model_id": "value", "confidence": "value", "disable_active_learning": "value",
-           "active_learning_target_dataset": "value"},
-          ("images", "model_id"), ("predictions", "model_id", "inference_id"), _classify, {"confidence": 0.4}),
-    Block(("roboflow_core/detections_filter@v1", "DetectionsFilter"),
-          {"predictions": "predictions", "operations": "value", "operations_parameters": "value"},
-          ("predictions", "operations"), ("predictions",), _filter),
-    Block(("roboflow_core/dynamic_crop@v1", "Crop"), {"images": "image", "predictions": "predictions"},
-          ("images", "predictions"), ("crops",), _crop),
-    Block(("roboflow_core/bounding_box_visualization@v1",),
-          {"image": "image", "predictions": "predictions", "copy_image": "value", "thickness": "value",
-           "color_palette": "value", "roundness": "value"},
-          ("image", "predictions"), ("image",), _boxes),
-    Block(("roboflow_core/label_visualization@v1",),
-          {"image": "image", "predictions": "predictions", "copy_image": "value", "text": "value",
-           "text_position": "value", "color_palette": "value", "text_scale": "value"},
-          ("image", "predictions"), ("image",), _labels),
-    Block(("roboflow_core/property_definition@v1", "PropertyDefinition"),
-          {"data": "predictions", "operations": "value"},
-          ("data", "operations"), ("output",), _property),
-]
-
-BY_TYPE: dict[str, Block] = {t: b for b in BLOCKS for t in b.types}
-
-# Blocks refused for security: they would let a workflow reach the worker's disk or environment.
+RUNS: dict[str, Run] = {
+    "object_detection": _detect, "classification": _classify, "detections_filter": _filter,
+    "dynamic_crop": _crop, "bounding_box_visualization": _boxes, "label_visualization": _labels,
+    "property_definition": _property,
+}
 
 
-def run_block(block: Block, models: ModelProvider, params: dict[str, Any]) -> dict[str, Any]:
+def run_block(block: BlockSpec, models: ModelProvider, params: dict[str, Any]) -> dict[str, Any]:
     """Run a block, once per element when an image or predictions parameter is a Batch (crops)."""
+    run = RUNS[block.name]
     batched = [n for n, kind in block.params.items() if kind != "value" and isinstance(params.get(n), Batch)]
     if not batched:
-        return block.run(models, params)
+        return run(models, params)
     size = len(params[batched[0]])
-    results = [block.run(models, {**params, **{n: params[n][i] for n in batched}}) for i in range(size)]
+    results = [run(models, {**params, **{n: params[n][i] for n in batched}}) for i in range(size)]
     return {out: Batch(r[out] for r in results) for out in block.outputs}
-
-
-def check_block_params(step: dict[str, Any], block: Block) -> None:
-    """Static checks of a step's literal parameters."""
-    name = step.get("name")
-    for required in block.required:
-        if required not in step:
-            raise WorkflowInvalid(f"step {name!r} ({step['type']}) is missing {required!r}")
-    if "operations" in block.params and isinstance(step.get("operations"), list | dict):
-        uql.check_operations(step["operations"], f"step {name!r}")

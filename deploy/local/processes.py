@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import json
 import os
 import signal
@@ -17,8 +16,9 @@ import httpx
 import typer
 from rich.console import Console
 
+from deploy.local.home import export_installation_secrets, home, load_stack_env, local_stack, stack_from_environment
 from deploy.local.stack import StackError
-from shared.cli.home import export_installation_secrets, home, load_stack_env, local_stack, stack_from_environment
+from shared.config import DEFAULT_PORTS
 
 console = Console(stderr=True)
 
@@ -26,13 +26,15 @@ SERVICES = ("ingest", "scheduler", "worker", "export", "notifier")
 
 
 def service_port(name: str) -> int:
-    """Service ports are CONVEYOR_SERVICE_PORT_BASE (8100) + 1..5; the gateway's is CONVEYOR_GATEWAY_PORT (8000);
-    a service's extra processes (``worker-2``, ``worker-3``, ...) listen 10 apart from its first."""
+    """The port map (``shared.config.DEFAULT_PORTS``) moved by CONVEYOR_SERVICE_PORT_BASE (8100) and, for the
+    gateway, CONVEYOR_GATEWAY_PORT (8000); a service's extra processes (``worker-2``, ``worker-3``, ...) listen
+    10 apart from its first."""
     if name == "gateway":
         return gateway_port()
     service, _, index = name.partition("-")
     extra = 10 * (int(index) - 1) if index else 0
-    return int(os.environ.get("CONVEYOR_SERVICE_PORT_BASE", "8100")) + 1 + SERVICES.index(service) + extra
+    base = int(os.environ.get("CONVEYOR_SERVICE_PORT_BASE", "8100"))
+    return base + DEFAULT_PORTS[service] - 8100 + extra
 
 
 SCALABLE = ("ingest", "worker")
@@ -56,11 +58,32 @@ def process_names(services: list[str]) -> list[str]:
 
 
 def gateway_port() -> int:
-    return int(os.environ.get("CONVEYOR_GATEWAY_PORT", "8000"))
+    return int(os.environ.get("CONVEYOR_GATEWAY_PORT", str(DEFAULT_PORTS["gateway"])))
 
 
 def public_url() -> str:
     return os.environ.get("CONVEYOR_PUBLIC_URL") or f"http://127.0.0.1:{gateway_port()}"
+
+
+def process_environment(name: str, host: str = "127.0.0.1", port: int | None = None) -> dict[str, str]:
+    """What one local process is started with, beyond this environment: where it listens, where the gateway
+    finds the services, the stack's addresses, the installation's secrets."""
+    load_stack_env()
+    export_installation_secrets()
+    service = name.partition("-")[0]
+    env = {"CONVEYOR_PUBLIC_URL": os.environ.get("CONVEYOR_PUBLIC_URL") or public_url()}
+    if service == "gateway":
+        env |= {"CONVEYOR_GATEWAY_HOST": host, "CONVEYOR_GATEWAY_PORT": str(port or gateway_port())}
+        env |= {f"CONVEYOR_UPSTREAM_{s.upper()}": os.environ.get(f"CONVEYOR_UPSTREAM_{s.upper()}")
+                or f"http://127.0.0.1:{service_port(s)}" for s in SERVICES}
+    else:
+        env |= {f"{service.upper()}_HOST": host, f"{service.upper()}_PORT": str(port or service_port(name))}
+    return env
+
+
+def entry_point(service: str) -> list[str]:
+    """The production command of a service: the same one its image runs."""
+    return [sys.executable, "-m", "deploy.gateway" if service == "gateway" else f"{service}_svc"]
 
 
 def serve_cmd(
@@ -69,30 +92,14 @@ def serve_cmd(
     port: int | None = typer.Option(None, help="default: the service's own port"),
     log_level: str = typer.Option("info", help="JSON lines on stderr (CONVEYOR_LOG_FORMAT=text for plain lines)"),
 ) -> None:
-    """Run one service process in the foreground."""
-    import uvicorn
-
-    from shared.logs import configure_logging
-
-    configure_logging(service, log_level)
-    load_stack_env()
-    os.environ.setdefault("CONVEYOR_PUBLIC_URL", public_url())
-    export_installation_secrets()
-    if service == "gateway":
-        from shared.gateway import Upstreams, create_gateway
-
-        # CONVEYOR_UPSTREAM_<SERVICE> points the gateway at services on other hosts (compose, Kubernetes)
-        app = create_gateway(Upstreams(**{
-            name: os.environ.get(f"CONVEYOR_UPSTREAM_{name.upper()}", f"http://127.0.0.1:{service_port(name)}")
-            for name in SERVICES}), metrics_token=os.environ["CONVEYOR_METRICS_TOKEN"])
-    elif service in SERVICES:
-        module = importlib.import_module(f"{service}_svc.app")
-        app = module.create_app()
-    else:
+    """Run one service process in the foreground, on the local stack (its production entry point with this
+    installation's addresses and secrets)."""
+    if service not in (*SERVICES, "gateway"):
         console.print(f"[red]unknown service {service!r}[/]; choose one of {', '.join([*SERVICES, 'gateway'])}")
         raise typer.Exit(2)
-    uvicorn.run(app, host=host, port=port or service_port(service), log_level=log_level, access_log=False,
-                log_config=None)
+    env = {**os.environ, "CONVEYOR_LOG_LEVEL": log_level, **process_environment(service, host, port)}
+    command = entry_point(service)
+    os.execve(command[0], command, env)
 
 
 def _api_key_file() -> Path:
@@ -147,9 +154,8 @@ def start_services(names: list[str]) -> dict[str, subprocess.Popen[bytes]]:
     for name in [*process_names(names), "gateway"]:
         # the service writes its log itself, rotating it; what escapes the logging (a crash) goes to .out
         out = open(home() / "logs" / f"{name}.out", "ab")  # noqa: SIM115 - handed to the child
-        command = [sys.executable, "-m", "shared.cli", "serve", name.partition("-")[0], "--port",
-                   str(service_port(name))]
-        env = {**os.environ, "CONVEYOR_LOG_FILE": str(home() / "logs" / f"{name}.log")}
+        command = entry_point(name.partition("-")[0])
+        env = {**os.environ, **process_environment(name), "CONVEYOR_LOG_FILE": str(home() / "logs" / f"{name}.log")}
         procs[name] = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                        start_new_session=True, env=env)
     (home() / "services.json").write_text(json.dumps({k: p.pid for k, p in procs.items()}))

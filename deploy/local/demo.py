@@ -18,12 +18,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from deploy.local.home import local_stack
+from deploy.local.processes import bring_up, public_url, stop_services
+from deploy.local.samples import ensure_samples
+from scheduler_svc.default_model import DEFAULT_MODEL_ID
 from shared.cli.client import ConveyorClient
-from shared.cli.home import local_stack
-from shared.cli.processes import bring_up, public_url, stop_services
 from shared.config import ServiceSettings
-from shared.models.default import DEFAULT_MODEL_ID
-from shared.samples import ensure_samples
 
 console = Console()
 WORKFLOW_ID = "coco-detector"

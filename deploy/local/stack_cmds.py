@@ -9,8 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from deploy.local.home import STACK_VARS, home, local_stack, stack_from_environment
 from deploy.local.stack import StackError, port_open
-from shared.cli.home import STACK_VARS, home, local_stack, stack_from_environment
 
 stack_app = typer.Typer(help="The local stack: Tansu (Kafka API), SeaweedFS (S3), PostgreSQL.", no_args_is_help=True)
 console = Console(stderr=True)

@@ -3,7 +3,7 @@
 Two output layouts are understood:
 
 * ``boxes-scores``: ``boxes`` [N, A, 4] (x1, y1, x2, y2 in input pixels) and ``scores`` [N, A, C], as
-  written by ``shared.models.darknet`` (YOLOv4-tiny, YOLOv3-tiny);
+  written by ``scheduler_svc.darknet`` (YOLOv4-tiny, YOLOv3-tiny);
 * ``yolov8``: one output [N, 4 + C, A] (cx, cy, w, h, class scores), as exported by Ultralytics
   YOLOv8 / YOLO11.
 
@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from shared.models.batching import DynamicBatcher
+from worker_svc.inference.batching import DynamicBatcher
 
 Layout = Literal["boxes-scores", "yolov8"]
 LETTERBOX_FILL = 114

@@ -10,7 +10,7 @@ import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.models.darknet import convert
+from scheduler_svc.darknet import convert
 
 DEFAULT_MODEL_ID = "yolov4-tiny-coco"
 DEFAULT_INPUT_SIZE = 416

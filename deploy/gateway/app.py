@@ -30,6 +30,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.staticfiles import StaticFiles
 
+from deploy.gateway.config import GatewaySettings
 from shared.errors import install_error_handlers
 from shared.metrics import instrument
 
@@ -52,9 +53,10 @@ class Upstreams:
                 "notifier": self.notifier, "worker": self.worker}
 
     @classmethod
-    def local(cls, port_base: int = 8100, host: str = "127.0.0.1") -> Upstreams:
-        names = ("ingest", "scheduler", "worker", "export", "notifier")
-        return cls(**{name: f"http://{host}:{port_base + 1 + i}" for i, name in enumerate(names)})
+    def of(cls, settings: GatewaySettings) -> Upstreams:
+        return cls(ingest=settings.upstream_ingest, scheduler=settings.upstream_scheduler,
+                   export=settings.upstream_export, notifier=settings.upstream_notifier,
+                   worker=settings.upstream_worker)
 
 
 _WORKSPACE_SCOPED = re.compile(r"^/[a-z0-9_-]+/(workflows|models)(/|$)")

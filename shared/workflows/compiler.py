@@ -1,10 +1,11 @@
-"""Compile a Roboflow Workflow definition and run it on images, with the built-in core blocks.
+"""Compile a Roboflow Workflow definition against the built-in executor's block catalogue.
 
 A definition is ``{"version", "inputs", "steps", "outputs"}``: exactly one image input
 (``WorkflowImage``), any number of parameters (``WorkflowParameter`` with ``default_value``), steps that
 reference inputs and other steps through selectors (``$inputs.name``, ``$steps.step.output``), and
 outputs (``JsonField`` with a ``selector``). Compilation checks everything a run would trip over, so a
-bad workflow is a 4xx when it is saved, never a failure halfway through a job.
+bad workflow is a 4xx when it is saved, never a failure halfway through a job. The worker runs the result
+(``worker_svc.workflows.runner``).
 """
 
 from __future__ import annotations
@@ -14,22 +15,19 @@ from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
-import numpy as np
-
-from shared.workflows.blocks import BY_TYPE, Block, ModelProvider, check_block_params, run_block
+from shared.workflows.catalogue import BY_TYPE, BlockSpec, check_block_params
 from shared.workflows.errors import WorkflowInvalid
 from shared.workflows.outline import BLOCKED, parse_io
-from shared.workflows.values import Image
 
-__all__ = ["CompiledWorkflow", "WorkflowInvalid", "WorkflowRunner", "compile_workflow"]
+__all__ = ["SELECTOR", "CompiledWorkflow", "WorkflowInvalid", "compile_workflow"]
 
-_SELECTOR = re.compile(r"^\$(inputs|steps)\.([A-Za-z0-9_\-]+)(?:\.([A-Za-z0-9_\-*]+))?$")
+SELECTOR = re.compile(r"^\$(inputs|steps)\.([A-Za-z0-9_\-]+)(?:\.([A-Za-z0-9_\-*]+))?$")
 
 
 @dataclass(frozen=True)
 class Step:
     name: str
-    block: Block
+    block: BlockSpec
     raw: dict[str, Any]
 
 
@@ -55,7 +53,7 @@ class CompiledWorkflow:
         produces_images = {s.name for s in self.steps if "image" in s.block.outputs or "crops" in s.block.outputs}
         out = []
         for name, selector in self.outputs:
-            m = _SELECTOR.match(selector)
+            m = SELECTOR.match(selector)
             if m and ((m.group(1) == "steps" and m.group(2) in produces_images and m.group(3) in ("image", "crops"))
                       or (m.group(1) == "inputs" and m.group(2) == self.image_input)):
                 out.append(name)
@@ -115,7 +113,7 @@ def _selectors(value: Any) -> list[str]:
 
 def _check_selector(selector: str, where: str, image: str, parameters: dict[str, Any],
                     steps: dict[str, Step]) -> set[str]:
-    m = _SELECTOR.match(selector)
+    m = SELECTOR.match(selector)
     if not m:
         raise WorkflowInvalid(f"{where}: malformed selector {selector!r}")
     scope, name, prop = m.groups()
@@ -128,41 +126,3 @@ def _check_selector(selector: str, where: str, image: str, parameters: dict[str,
     if prop not in (*steps[name].block.outputs, "*"):
         raise WorkflowInvalid(f"{where}: step {name!r} has no output {prop!r} (it has {steps[name].block.outputs})")
     return {name}
-
-
-class WorkflowRunner:
-    """Runs a compiled workflow on one image at a time (model calls release the GIL)."""
-
-    def __init__(self, workflow: CompiledWorkflow, models: ModelProvider, parameters: dict[str, Any]) -> None:
-        self.workflow = workflow
-        self.models = models
-        unknown = set(parameters) - set(workflow.parameters) - {workflow.image_input}
-        if unknown:
-            raise WorkflowInvalid(f"unknown workflow parameters: {sorted(unknown)}")
-        self.parameters = {**workflow.parameters, **parameters}
-
-    def run(self, image_bgr: np.ndarray, parent_id: str = "image",
-            overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Outputs for one image; ``overrides`` are this image's own parameter values (from its metadata)."""
-        image = Image(image_bgr, parent_id=parent_id)
-        values = {**self.parameters, **overrides} if overrides else self.parameters
-        results: dict[str, dict[str, Any]] = {}
-        for step in self.workflow.steps:
-            params = dict(step.block.defaults)
-            for key, value in step.raw.items():
-                if key not in ("type", "name"):
-                    params[key] = self._resolve(value, image, results, values)
-            results[step.name] = run_block(step.block, self.models, params)
-        return {name: self._resolve(sel, image, results, values) for name, sel in self.workflow.outputs}
-
-    def _resolve(self, value: Any, image: Image, results: dict[str, dict[str, Any]], values: dict[str, Any]) -> Any:
-        if isinstance(value, list):
-            return [self._resolve(v, image, results, values) for v in value]
-        if isinstance(value, dict):
-            return {k: self._resolve(v, image, results, values) for k, v in value.items()}
-        if not (isinstance(value, str) and value.startswith("$")):
-            return value
-        scope, name, prop = _SELECTOR.match(value).groups()  # type: ignore[union-attr]
-        if scope == "inputs":
-            return image if name == self.workflow.image_input else values.get(name)
-        return results[name] if prop == "*" else results[name][prop]

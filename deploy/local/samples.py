@@ -15,7 +15,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from shared.models.default import sample_photos
+from scheduler_svc.default_model import sample_photos
 
 PACKAGES: dict[str, dict[str, str]] = {
     "scikit-image==0.26.0": {

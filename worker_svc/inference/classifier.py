@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from shared.models.detector import SessionModel
+from worker_svc.inference.detector import SessionModel
 
 
 class OnnxClassifier(SessionModel):
