@@ -27,7 +27,7 @@ from export_svc.config import ExportSettings
 from export_svc.repository import ExportRepository
 from shared.events import StageCompleteV1
 from shared.metrics import ARCHIVES
-from shared.outbox import stage
+from shared.outbox import enqueue
 from shared.staging import NewFile, StagingRepository
 from shared.storage import ObjectStore, file_key
 
@@ -76,7 +76,7 @@ class Exporter:
             for number, archive in enumerate(archives):
                 await repo.record_archive_task(event.workspace_id, event.job_id, f"archive-{number:04d}",
                                                len(archive.results) + len(archive.images))
-            await stage(conn, self.settings.kafka.topic_prefix, StageCompleteV1(
+            await enqueue(conn, self.settings.kafka.topic_prefix, StageCompleteV1(
                 workspace_id=event.workspace_id, job_id=event.job_id, stage_id=EXPORT, output_batch_id=out_batch,
                 correlation_id=event.job_id))
         ARCHIVES.inc(len(archives))

@@ -33,6 +33,7 @@ from shared.db import transaction
 from shared.errors import InvalidInput, NotFound, NotSupported, TooLarge
 from shared.ids import validate_batch_id
 from shared.pagination import decode_token, encode_token, integer, page_size, text, timestamp
+from shared.runtime import Resources
 from shared.staging import Batch, Shard, StagingRepository, member_range
 
 discovery = APIRouter()
@@ -47,7 +48,8 @@ def _optional_text(value: object) -> str | None:
 
 
 def service(request: Request) -> StagingService:
-    return request.app.state.resources.extras["staging"]
+    resources: Resources[StagingService] = request.app.state.resources
+    return resources.deps
 
 
 @discovery.get("/")

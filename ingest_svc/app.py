@@ -15,16 +15,14 @@ from shared.runtime import Resources, ServiceSpec, create_service_app
 def create_app(settings: IngestSettings | None = None) -> FastAPI:
     settings = settings or IngestSettings()
 
-    async def wire(res: Resources) -> None:
-        res.extras["staging"] = StagingService(settings, res.store)
-
-    async def index(res: Resources) -> None:
+    async def index(res: Resources[StagingService]) -> None:
         await Indexer(settings, res.pool, res.store).run()
 
-    async def sweep(res: Resources) -> None:
+    async def sweep(res: Resources[StagingService]) -> None:
         await sweep_forever(res.pool, res.store, settings.expiry_sweep_interval_s)
 
     return create_service_app(ServiceSpec(
-        name="ingest", settings=settings, routers=[discovery, staging, links], on_startup=[wire],
+        name="ingest", settings=settings, dependencies=lambda res: StagingService(settings, res.store),
+        routers=[discovery, staging, links],
         background=[index, sweep],
     ))

@@ -29,13 +29,13 @@ import httpx
 from ingest_svc.config import IngestSettings
 from ingest_svc.notifications import files_status, ingest_status
 from ingest_svc.repository import IngestRepository
-from ingest_svc.service import parse_references, stage_ingested
+from ingest_svc.service import parse_references
 from ingest_svc.validation import FileRejected, check_image, check_name, check_tar_member, sniff_video
 from shared.errors import InvalidInput
 from shared.events import ShardReadyV1
 from shared.metrics import FILES_INGESTED, SHARDS_INDEXED
 from shared.netsafe import FetchFailed, UnsafeURL, fetch_bytes, open_safe
-from shared.outbox import stage, stage_many
+from shared.outbox import enqueue, enqueue_many
 from shared.staging import NewFile, Shard, StagingRepository
 from shared.storage import ObjectStore, file_key
 
@@ -57,7 +57,7 @@ async def notify_if_complete(conn: asyncpg.Connection, settings: IngestSettings,
     ingest = await repo.lock_if_complete(ws, batch_id, ingest_id, settings.ingest_settle_s)
     if ingest is None:
         return 0
-    await stage_many(conn, settings.kafka.topic_prefix, ingest_status(ingest, await repo.totals(ingest)))
+    await enqueue_many(conn, settings.kafka.topic_prefix, ingest_status(ingest, await repo.totals(ingest)))
     await repo.mark_notified(ingest)
     return 1
 
@@ -168,13 +168,12 @@ class Indexer:
         await repo.finish_shard(shard, "indexed", len(stored), len(failed), ingest_id=ingest_id,
                                 notifications_url=url)
         prefix = self.settings.kafka.topic_prefix
-        await stage_ingested(conn, prefix, shard.workspace_id, shard.batch_id, stored)
-        await stage(conn, prefix, ShardReadyV1(
+        await enqueue(conn, prefix, ShardReadyV1(
             workspace_id=shard.workspace_id, batch_id=shard.batch_id, shard_id=shard.shard_id, ingest_id=ingest_id,
             ingested_files=len(stored), failed_files=len(failed)))
         categories = shard.notification_categories or ["ingest-status", "files-status"]
         if url:
-            await stage_many(conn, prefix, files_status(
+            await enqueue_many(conn, prefix, files_status(
                 workspace_id=shard.workspace_id, url=url, categories=categories, ingest_id=ingest_id,
                 batch_id=shard.batch_id, shard_id=shard.shard_id, ingested=[f.file_name for f in stored],
                 failed=failed))
@@ -191,7 +190,7 @@ class Indexer:
         repo = StagingRepository(conn)
         await repo.finish_shard(shard, "failed", 0, 0, error=f"{exc.failure_type}: {exc.reason}")
         prefix = self.settings.kafka.topic_prefix
-        await stage(conn, prefix, ShardReadyV1(
+        await enqueue(conn, prefix, ShardReadyV1(
             workspace_id=shard.workspace_id, batch_id=shard.batch_id, shard_id=shard.shard_id,
             ingest_id=shard.ingest_id, ingested_files=0, failed_files=0))
         await self._notify_finished_ingests(conn, shard)

@@ -26,11 +26,9 @@ from ingest_svc.schemas import ImageReferencesIngest, ReferencesIngestResponse, 
 from ingest_svc.signing import sign
 from ingest_svc.validation import FileRejected, check_image, check_name, check_video
 from shared.errors import Conflict, InvalidInput, TooLarge
-from shared.events import FileIngestedV1
 from shared.ids import looks_like_id, validate_batch_id
 from shared.metrics import FILES_INGESTED
 from shared.netsafe import UnsafeURL, check_url_static
-from shared.outbox import stage, stage_many
 from shared.staging import Batch, NewFile, Shard, StagingRepository
 from shared.storage import ObjectStore, file_key
 
@@ -135,7 +133,6 @@ class StagingService:
                       size_bytes=len(data), object_key=key)
         if not await repo.insert_files(ws, batch_id, [new]):
             raise DuplicateFile(batch_id, name)
-        await stage(conn, self.settings.kafka.topic_prefix, ingested_event(ws, batch_id, new))
         FILES_INGESTED.labels("stored").inc()
         return True
 
@@ -237,7 +234,6 @@ class StagingService:
         if not await repo.insert_files(shard.workspace_id, shard.batch_id, [new]):
             raise DuplicateFile(shard.batch_id, shard.file_name)
         await repo.finish_shard(shard, "indexed", 1, 0)
-        await stage(conn, self.settings.kafka.topic_prefix, ingested_event(shard.workspace_id, shard.batch_id, new))
 
     # ------------------------------------------------------------------ references
     async def ingest_references(self, conn: asyncpg.Connection, ws: str, batch_id: str, display_name: str | None,
@@ -298,16 +294,6 @@ def _check_video_head(shard: Shard, head: bytes) -> None:
         check_video(shard.file_name or "video", head)
     except FileRejected as exc:
         raise InvalidInput(f"{exc.failure_type}: {exc.reason}") from None
-
-
-def ingested_event(ws: str, batch_id: str, f: NewFile) -> FileIngestedV1:
-    return FileIngestedV1(workspace_id=ws, batch_id=batch_id, file_name=f.file_name, part_name=f.part_name or None,
-                          shard_id=f.shard_id, content_type=f.content_type, size_bytes=f.size_bytes,
-                          object_key=f.object_key, byte_offset=f.byte_offset)
-
-
-async def stage_ingested(conn: asyncpg.Connection, prefix: str, ws: str, batch_id: str, files: list[NewFile]) -> None:
-    await stage_many(conn, prefix, [ingested_event(ws, batch_id, f) for f in files])
 
 
 MAX_METADATA_RECORD = 64 * 1024

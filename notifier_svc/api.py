@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
 
+from notifier_svc.config import NotifierSettings
 from notifier_svc.repository import Delivery, NotifierRepository
 from notifier_svc.schemas import DeliveryAttempt, DeliveryInfo, ListDeliveriesResponse
 from shared.auth import Workspace, generate_webhook_secret, workspace_from_path
 from shared.db import transaction
 from shared.errors import InvalidInput, NotFound
 from shared.pagination import decode_token, encode_token, page_size, text, timestamp
+from shared.runtime import Resources
 
 deliveries = APIRouter(prefix="/notifications/v1/{workspace}", tags=["webhooks"])
 STATUSES = ("pending", "delivering", "delivered", "failed", "dead")
@@ -68,11 +70,16 @@ async def signing_secret(request: Request, ws: Workspace = Depends(workspace_fro
     return {"secret": secret, "previousSecretValidUntil": previous_until}
 
 
+def _settings(request: Request) -> NotifierSettings:
+    resources: Resources[NotifierSettings] = request.app.state.resources
+    return resources.deps
+
+
 @deliveries.post("/signing-secret/rotate")
 async def rotate_signing_secret(request: Request, ws: Workspace = Depends(workspace_from_path)) -> dict[str, object]:
     """A new secret from now on; the previous one keeps signing beside it for the grace period, so receivers
     that verify with either accept every webhook while they switch."""
-    grace = request.app.state.resources.extras["secret_rotation_grace_s"]
+    grace = _settings(request).secret_rotation_grace_s
     secret = generate_webhook_secret()
     async with transaction(request.app.state.pool) as conn:
         until = await NotifierRepository(conn).rotate_secret(ws.id, secret, grace)
@@ -84,5 +91,5 @@ async def redeliver(request: Request, delivery_id: str, ws: Workspace = Depends(
     """Send a delivery again (whatever its status), with a fresh allowance of attempts."""
     async with transaction(request.app.state.pool) as conn:
         d = await _delivery(conn, ws, delivery_id)
-        await NotifierRepository(conn).redeliver(d, request.app.state.resources.extras["max_attempts"])
+        await NotifierRepository(conn).redeliver(d, _settings(request).max_attempts)
     return {"status": "ok", "deliveryId": delivery_id}

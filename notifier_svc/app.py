@@ -15,16 +15,12 @@ from shared.runtime import Resources, ServiceSpec, create_service_app
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     settings = settings or NotifierSettings()
 
-    async def wire(res: Resources) -> None:
-        res.extras["max_attempts"] = settings.max_attempts
-        res.extras["secret_rotation_grace_s"] = settings.secret_rotation_grace_s
-
-    async def deliver(res: Resources) -> None:
+    async def deliver(res: Resources[NotifierSettings]) -> None:
         limits = httpx.Limits(max_connections=settings.max_in_flight)
         async with httpx.AsyncClient(limits=limits, trust_env=False) as http:
             await Dispatcher(settings, res.pool, http).run()
 
     return create_service_app(ServiceSpec(
-        name="notifier", settings=settings, routers=[deliveries], on_startup=[wire],
+        name="notifier", settings=settings, routers=[deliveries], dependencies=lambda _: settings,
         subscriptions=lambda res: subscribers.build(res, settings), background=[deliver],
     ))

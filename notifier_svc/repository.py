@@ -43,7 +43,7 @@ class NotifierRepository:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
 
-    async def enqueue(self, ws: str, event_id: str, url: str, category: str, subject_kind: str, subject_id: str,
+    async def add_delivery(self, ws: str, event_id: str, url: str, category: str, subject_kind: str, subject_id: str,
                       payload: dict[str, Any], max_attempts: int) -> bool:
         result = await self.conn.execute(
             "INSERT INTO deliveries (id, workspace_id, event_id, url, category, subject_kind, subject_id, payload,"

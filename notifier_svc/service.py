@@ -43,9 +43,9 @@ def backoff_s(attempt: int, base: float, cap: float, retry_after: str | None = N
     return delay / 2 + random.uniform(0, delay / 2)
 
 
-async def enqueue(conn: asyncpg.Connection, event: NotificationRequestedV1, max_attempts: int) -> bool:
+async def accept_request(conn: asyncpg.Connection, event: NotificationRequestedV1, max_attempts: int) -> bool:
     event_id = str(event.payload.get("event_id") or event.event_id)
-    return await NotifierRepository(conn).enqueue(event.workspace_id, event_id, event.url, event.category,
+    return await NotifierRepository(conn).add_delivery(event.workspace_id, event_id, event.url, event.category,
                                                   event.subject_kind, event.subject_id, event.payload, max_attempts)
 
 

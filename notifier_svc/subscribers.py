@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from notifier_svc.config import NotifierSettings
-from notifier_svc.service import enqueue
+from notifier_svc.service import accept_request
 from shared.broker import Subscriptions
 from shared.db import transaction
 from shared.events import NotificationRequestedV1, Topic
@@ -15,7 +15,7 @@ def build(res: Resources, settings: NotifierSettings) -> Subscriptions:
 
     async def requested(event: NotificationRequestedV1) -> None:
         async with transaction(res.pool) as conn:
-            await enqueue(conn, event, settings.max_attempts)
+            await accept_request(conn, event, settings.max_attempts)
 
     subs.add(Topic.NOTIFICATIONS, group="notifier", handler=requested)
     return subs

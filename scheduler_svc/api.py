@@ -40,6 +40,7 @@ from shared.db import transaction
 from shared.errors import InvalidInput, NotFound, NotSupported, TooLarge
 from shared.ids import JOB_ID_MAX, looks_like_id
 from shared.pagination import decode_token, encode_token, integer, page_size, text, timestamp
+from shared.runtime import Resources
 
 MAX_WORKFLOW_BYTES = 1024 * 1024  # Roboflow's largest real definitions are tens of kilobytes
 jobs = APIRouter(prefix="/batch-processing/v1/external/{workspace}", tags=["batch-processing"])
@@ -47,7 +48,8 @@ registry = APIRouter(prefix="/{workspace}", tags=["registry"])
 
 
 def service(request: Request) -> JobService:
-    return request.app.state.resources.extras["jobs"]
+    resources: Resources[JobService] = request.app.state.resources
+    return resources.deps
 
 
 async def job_metadata(repo: SchedulerRepository, job: Job) -> JobMetadata:
@@ -219,7 +221,7 @@ async def write_workflow(request: Request, workflow_id: str, body: dict[str, Any
     spec = workflow_body(WorkflowSave.model_validate(body) if {"specification", "config"} & set(body) else body)
     if len(json.dumps(spec)) > MAX_WORKFLOW_BYTES:
         raise TooLarge(f"a workflow definition is limited to {MAX_WORKFLOW_BYTES} bytes of JSON")
-    await check_workflow_definition(workflow_id, spec, request.app.state.resources.extras["jobs"].settings)
+    await check_workflow_definition(workflow_id, spec, service(request).settings)
     async with transaction(request.app.state.pool) as conn:
         await save_workflow(conn, ws.id, workflow_id, spec)
         return workflow_document(ws.slug, await get_workflow(conn, ws.id, workflow_id))

@@ -22,12 +22,11 @@ def create_app(settings: SchedulerSettings | None = None) -> FastAPI:
     settings = settings or SchedulerSettings()
     service = JobService(settings)
 
-    async def wire(res: Resources) -> None:
-        res.extras["jobs"] = service
+    async def register_model(res: Resources[JobService]) -> None:
         if settings.register_default_model:
             await register_default_model(res.pool, res.store, settings.cache_dir)
 
-    async def enforce_timeouts(res: Resources) -> None:
+    async def enforce_timeouts(res: Resources[JobService]) -> None:
         """Cumulative runtime includes tasks still running: a job is stopped as soon as it passes its limit."""
         while True:
             async with res.pool.acquire() as conn:
@@ -41,7 +40,7 @@ def create_app(settings: SchedulerSettings | None = None) -> FastAPI:
                     await service.check_unserved(conn, ws_id, job_id)
             await asyncio.sleep(settings.timeout_check_interval_s)
 
-    async def sample_queues(res: Resources) -> None:
+    async def sample_queues(res: Resources[JobService]) -> None:
         """Queue depth and lag per machine type, jobs per state: gauges for /metrics."""
         while True:
             async with res.pool.acquire() as conn:
@@ -56,6 +55,7 @@ def create_app(settings: SchedulerSettings | None = None) -> FastAPI:
             await asyncio.sleep(settings.metrics_interval_s)
 
     return create_service_app(ServiceSpec(
-        name="scheduler", settings=settings, routers=[jobs, live, registry], on_startup=[wire],
+        name="scheduler", settings=settings, routers=[jobs, live, registry], dependencies=lambda _: service,
+        on_startup=[register_model],
         subscriptions=lambda res: subscribers.build(res, service), background=[enforce_timeouts, sample_queues],
     ))

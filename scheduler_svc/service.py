@@ -35,7 +35,7 @@ from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.events import JobStateChangedV1, NotificationRequestedV1, StageCompleteV1, TaskDoneV1, TaskReadyV1, Topic
 from shared.ids import JOB_ID_MAX, looks_like_id, validate_job_id
 from shared.netsafe import UnsafeURL, check_url_static
-from shared.outbox import stage, stage_many
+from shared.outbox import enqueue, enqueue_many
 from shared.staging import StagingRepository
 from shared.workflows.errors import WorkflowInvalid
 from shared.workflows.outline import check_parameter_values
@@ -135,7 +135,7 @@ class JobService:
         if fallback:
             await repo.log(job, "warning", "machine-type-fallback", {"requested": compute.machine_type,
                                                                       "running": machine_type, "reason": fallback})
-        await stage(conn, self.prefix, JobStateChangedV1(workspace_id=ws.id, job_id=job_id, state="processing"))
+        await enqueue(conn, self.prefix, JobStateChangedV1(workspace_id=ws.id, job_id=job_id, state="processing"))
         await self._dispatch(conn, repo, job)
         return job
 
@@ -206,7 +206,7 @@ class JobService:
     async def _stage_ready(self, conn: asyncpg.Connection, job: Job, tasks: list[tuple[str, int]]) -> None:
         """``task.ready`` for each (task, attempt), on the job's machine type's topic, in the outbox."""
         topic = Topic.TASKS_GPU if job.machine_type == "gpu" else Topic.TASKS_CPU
-        await stage_many(conn, self.prefix, [
+        await enqueue_many(conn, self.prefix, [
             TaskReadyV1(workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING, task_id=task_id,
                         attempt=attempt, correlation_id=job.job_id)
             for task_id, attempt in tasks], topic=topic)
@@ -275,10 +275,10 @@ class JobService:
         await repo.set_stage_state(job, EXPORT, "running", {"type": "stage-status", "message": "packing results"})
         await repo.set_job_state(job, "exporting")
         await repo.log(job, "info", "stage-complete", {"stage": PROCESSING}, stage_id=PROCESSING)
-        await stage(conn, self.prefix, StageCompleteV1(
+        await enqueue(conn, self.prefix, StageCompleteV1(
             workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING,
             output_batch_id=output_batch(job.job_id, PROCESSING), correlation_id=job.job_id))
-        await stage(conn, self.prefix, JobStateChangedV1(workspace_id=job.workspace_id, job_id=job.job_id,
+        await enqueue(conn, self.prefix, JobStateChangedV1(workspace_id=job.workspace_id, job_id=job.job_id,
                                                          state="exporting"))
 
     async def on_stage_complete(self, conn: asyncpg.Connection, event: StageCompleteV1) -> None:
@@ -308,12 +308,12 @@ class JobService:
         await repo.log(job, "error" if state == "failed" else "info", f"job-{state}", {"reason": reason})
         notification = {"type": "job-state-notification", "state": state, "reason": reason}
         await repo.set_last_notification(job, notification)
-        await stage(conn, self.prefix, JobStateChangedV1(workspace_id=job.workspace_id, job_id=job.job_id,
+        await enqueue(conn, self.prefix, JobStateChangedV1(workspace_id=job.workspace_id, job_id=job.job_id,
                                                          state=state, reason=reason))  # type: ignore[arg-type]
         if job.notifications_url:
             payload = {"type": "roboflow-batch-job-notification-v1", "event_id": str(uuid.uuid4()),
                        "job_id": job.job_id, "job_state": "success" if state == "succeeded" else "fail"}
-            await stage(conn, self.prefix, NotificationRequestedV1(
+            await enqueue(conn, self.prefix, NotificationRequestedV1(
                 workspace_id=job.workspace_id, url=job.notifications_url, category="job-status", subject_kind="job",
                 subject_id=job.job_id, payload=payload, correlation_id=job.job_id))
         log.info("job %s %s%s", job.job_id, state, f": {reason}" if reason else "")
@@ -357,7 +357,7 @@ class JobService:
             await repo.set_job_state(job, "processing")
             await repo.set_stage_state(job, PROCESSING, "running", {"type": "stage-status", "message": "restarted"})
             await repo.set_stage_state(job, EXPORT, "pending", {})
-            await stage(conn, self.prefix, JobStateChangedV1(workspace_id=job.workspace_id, job_id=job_id,
+            await enqueue(conn, self.prefix, JobStateChangedV1(workspace_id=job.workspace_id, job_id=job_id,
                                                              state="processing"))
             await self._dispatch(conn, repo, job)
         return {"status": "ok", "message": f"job restarted; {reopened} unfinished tasks will run", "jobId": job_id}

@@ -97,5 +97,7 @@ class ServiceSettings(BaseSettings):
     inference_python: Path = Field(REPO_ROOT / ".venv-inference" / "bin" / "python",
                                    validation_alias="CONVEYOR_INFERENCE_PYTHON")
     # where this process listens (``<SVC>_HOST``, ``<SVC>_PORT``); a container listens on 0.0.0.0
+    # published outbox rows are deleted after this long (the relay purges them)
+    outbox_retention_s: float = Field(86_400.0, validation_alias="CONVEYOR_OUTBOX_RETENTION_S")
     host: str = "127.0.0.1"
     port: int

@@ -8,6 +8,9 @@ Subscriber-side errors are sorted by what the consumer must do: ``InvalidEvent``
 
 from __future__ import annotations
 
+import errno
+import socket
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -87,16 +90,38 @@ class TransientError(Exception):
     """A consumed event failed for a reason that may pass (a dependency is down): retry it."""
 
 
-def is_transient(exc: BaseException) -> bool:
-    """Errors that mean "the infrastructure is away for a moment" (a restarting database, broker or S3), not
-    "this event cannot be handled": consumers wait them out instead of dead-lettering the event."""
-    import asyncpg
-    from botocore.exceptions import ConnectionClosedError, EndpointConnectionError
+# errno values of an OSError that mean "the network or the peer is away", not "this cannot be done"
+_NETWORK_ERRNOS = frozenset({errno.ECONNREFUSED, errno.ECONNRESET, errno.ECONNABORTED, errno.EPIPE, errno.ETIMEDOUT,
+                             errno.EHOSTUNREACH, errno.ENETUNREACH, errno.ENETDOWN, errno.EHOSTDOWN, errno.EAGAIN})
+# S3 error codes of throttling and of the service being busy (5xx come with their status)
+_S3_RETRYABLE = frozenset({"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout", "ServiceUnavailable",
+                           "InternalError", "RequestLimitExceeded"})
 
-    transient = (TransientError, OSError, TimeoutError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError,
-                 asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError, asyncpg.AdminShutdownError,
-                 EndpointConnectionError, ConnectionClosedError)
-    return isinstance(exc, transient) or (exc.__cause__ is not None and is_transient(exc.__cause__))
+
+def is_transient(exc: BaseException) -> bool:
+    """Errors that mean "the infrastructure is away for a moment" (a restarting database, broker or S3; the
+    network between), not "this event cannot be handled": consumers wait them out instead of dead-lettering
+    the event. Anything else (a missing file, a bug, a refused statement) is retried a bounded number of times
+    and then dead-lettered with its reason, so it cannot block its partition."""
+    import asyncpg
+    from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError, RequestTimedOutError
+    from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError, ReadTimeoutError
+
+    if isinstance(exc, TransientError | TimeoutError | ConnectionError | socket.gaierror):
+        return True
+    if isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.InterfaceError | asyncpg.CannotConnectNowError
+                  | asyncpg.TooManyConnectionsError | asyncpg.AdminShutdownError):
+        return True
+    if isinstance(exc, EndpointConnectionError | ConnectionClosedError | ReadTimeoutError | KafkaConnectionError
+                  | KafkaTimeoutError | NodeNotReadyError | RequestTimedOutError):
+        return True
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        return status >= 500 or error.get("Code") in _S3_RETRYABLE
+    if type(exc) is OSError and exc.errno in _NETWORK_ERRNOS:
+        return True
+    return exc.__cause__ is not None and is_transient(exc.__cause__)
 
 
 _HTTP_ERRORS = {400: "InvalidInput", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",

@@ -3,7 +3,9 @@ they describe, and a relay publishes them to Kafka after commit (at least once, 
 
 Only one relay publishes at a time across all processes (a transaction-scoped advisory lock), so
 events keep their order; a ``pg_notify`` on insert wakes the relay without polling delay (an idle relay
-looks every ``idle_poll_s`` as well, in case a notification was lost with its connection).
+looks every ``idle_poll_s`` as well, in case a notification was lost with its connection). Published rows
+are kept ``retention_s`` (for inspection and replay by hand) and then deleted, in bounded batches, so the
+table holds about one retention period of events.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "conveyor_outbox"
 _RELAY_LOCK = 0x4F555442  # "OUTB"
+_PURGE_BATCH = 10_000  # rows deleted per statement: short transactions, never a long lock on the table
 
 
-async def stage(conn: asyncpg.Connection, prefix: str, event: EventBase, topic: Topic | None = None) -> None:
+async def enqueue(conn: asyncpg.Connection, prefix: str, event: EventBase, topic: Topic | None = None) -> None:
     """Write ``event`` to the outbox inside the caller's transaction."""
     name = topic_name(prefix, topic or topic_for(event))
     await conn.execute(
@@ -33,7 +36,7 @@ async def stage(conn: asyncpg.Connection, prefix: str, event: EventBase, topic: 
     await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
 
 
-async def stage_many(conn: asyncpg.Connection, prefix: str, events: list[EventBase],
+async def enqueue_many(conn: asyncpg.Connection, prefix: str, events: list[EventBase],
                      topic: Topic | None = None) -> None:
     if not events:
         return
@@ -52,11 +55,14 @@ class OutboxRelay:
     """Publishes committed outbox rows to Kafka, oldest first, marking each batch after Kafka acked it."""
 
     def __init__(self, pool: asyncpg.Pool, broker: KafkaBroker, *, batch_size: int = 500,
-                 idle_poll_s: float = 5.0) -> None:
+                 idle_poll_s: float = 5.0, retention_s: float = 86_400.0, purge_interval_s: float = 60.0) -> None:
         self._pool = pool
         self._broker = broker
         self._batch_size = batch_size
         self._idle_poll_s = idle_poll_s
+        self._retention_s = retention_s
+        self._purge_interval_s = purge_interval_s
+        self._purged_at = 0.0
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._listener: asyncpg.Connection | None = None
@@ -94,6 +100,7 @@ class OutboxRelay:
                 published = 0
                 await asyncio.sleep(self._idle_poll_s)
             if published < self._batch_size:
+                await self._purge_when_due()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._idle_poll_s)
 
@@ -123,9 +130,28 @@ class OutboxRelay:
             )
             return len(rows)
 
-    @staticmethod
-    async def purge_published(pool: asyncpg.Pool, older_than_s: int = 86_400) -> int:
+    async def _purge_when_due(self) -> None:
+        now = asyncio.get_running_loop().time()
+        if now - self._purged_at < self._purge_interval_s:
+            return
+        self._purged_at = now
+        try:
+            purged = await purge_published(self._pool, self._retention_s)
+        except Exception:
+            log.exception("outbox purge failed; trying again at the next interval")
+            return
+        if purged:
+            log.info("outbox: purged %d published rows older than %.0f s", purged, self._retention_s)
+
+
+async def purge_published(pool: asyncpg.Pool, older_than_s: float) -> int:
+    """Delete rows published more than ``older_than_s`` ago, oldest first, ``_PURGE_BATCH`` per statement."""
+    total = 0
+    while True:
         result = await pool.execute(
-            "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => $1)", older_than_s
-        )
-        return int(result.split()[-1])
+            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at < now() - "
+            "make_interval(secs => $1) ORDER BY id LIMIT $2)", float(older_than_s), _PURGE_BATCH)
+        deleted = int(result.split()[-1])
+        total += deleted
+        if deleted < _PURGE_BATCH:
+            return total

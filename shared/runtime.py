@@ -12,8 +12,8 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request
@@ -32,52 +32,58 @@ from shared.outbox import OutboxRelay
 from shared.storage import ObjectStore
 
 log = logging.getLogger(__name__)
+D = TypeVar("D")
 
 
 @dataclass
-class Resources:
-    """Clients of one service process, opened at startup. Exposed as ``app.state.resources``."""
+class Resources(Generic[D]):
+    """Clients of one service process, opened at startup, and the service's own dependencies (``deps``, made by
+    ``ServiceSpec.dependencies`` from the clients). Exposed as ``app.state.resources``."""
 
     settings: ServiceSettings
     pool: asyncpg.Pool
     store: ObjectStore
     broker: KafkaBroker
-    extras: dict[str, Any] = field(default_factory=dict)
+    deps: D = None  # type: ignore[assignment]  # set at startup, before anything reads it
 
 
 @dataclass
-class ServiceSpec:
+class ServiceSpec(Generic[D]):
     name: str
     settings: ServiceSettings
+    # the service's typed dependencies (its service objects), made once the clients are open
+    dependencies: Callable[[Resources[D]], D] | None = None
     routers: Sequence[APIRouter] = ()
-    subscriptions: Callable[[Resources], Subscriptions | None] | None = None
+    subscriptions: Callable[[Resources[D]], Subscriptions | None] | None = None
     # long-running loops (sweepers, schedulers); cancelled at shutdown
-    background: Sequence[Callable[[Resources], Awaitable[None]]] = ()
-    on_startup: Sequence[Callable[[Resources], Awaitable[None]]] = ()
-    on_shutdown: Sequence[Callable[[Resources], Awaitable[None]]] = ()
+    background: Sequence[Callable[[Resources[D]], Awaitable[None]]] = ()
+    on_startup: Sequence[Callable[[Resources[D]], Awaitable[None]]] = ()
+    on_shutdown: Sequence[Callable[[Resources[D]], Awaitable[None]]] = ()
     relay_outbox: bool = True
 
 
 @contextlib.asynccontextmanager
-async def open_resources(spec: ServiceSpec) -> AsyncIterator[Resources]:
+async def open_resources(spec: ServiceSpec[D]) -> AsyncIterator[Resources[D]]:
     settings = spec.settings
     pool = await create_pool(settings.postgres)
     store = ObjectStore(settings.s3)
     broker = build_broker(settings.kafka, client_id=spec.name)
     relay: OutboxRelay | None = None
     tasks: list[asyncio.Task[None]] = []
-    res = Resources(settings=settings, pool=pool, store=store, broker=broker)
+    res: Resources[D] = Resources(settings=settings, pool=pool, store=store, broker=broker)
     try:
         await apply_migrations(pool)
         await store.start()
         await store.ensure_buckets()
+        if spec.dependencies is not None:
+            res.deps = spec.dependencies(res)
         await ensure_topics(settings.kafka)
         subs = spec.subscriptions(res) if spec.subscriptions else None
         if subs is not None:
             broker.include_router(subs.router)
         await broker.start()
         if spec.relay_outbox:
-            relay = OutboxRelay(pool, broker)
+            relay = OutboxRelay(pool, broker, retention_s=settings.outbox_retention_s)
             await relay.start()
         for hook in spec.on_startup:
             await hook(res)
@@ -100,7 +106,7 @@ async def open_resources(spec: ServiceSpec) -> AsyncIterator[Resources]:
         await pool.close()
 
 
-async def _supervised(loop: Callable[[Resources], Awaitable[None]], res: Resources) -> None:
+async def _supervised(loop: Callable[[Resources[D]], Awaitable[None]], res: Resources[D]) -> None:
     """Run a background loop forever, restarting it (after a pause) if it crashes."""
     while True:
         try:
@@ -113,7 +119,7 @@ async def _supervised(loop: Callable[[Resources], Awaitable[None]], res: Resourc
             await asyncio.sleep(1.0)
 
 
-def create_service_app(spec: ServiceSpec) -> FastAPI:
+def create_service_app(spec: ServiceSpec[D]) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with open_resources(spec) as res:
@@ -135,7 +141,7 @@ def create_service_app(spec: ServiceSpec) -> FastAPI:
     return app
 
 
-async def health(name: str, res: Resources) -> JSONResponse:
+async def health(name: str, res: Resources[Any]) -> JSONResponse:
     checks: dict[str, str] = {}
 
     async def check(key: str, probe: Awaitable[Any]) -> None:
@@ -155,7 +161,11 @@ async def health(name: str, res: Resources) -> JSONResponse:
                         status_code=200 if healthy else 503)
 
 
-def serve(name: str, settings: ServiceSettings, create_app: Callable[[Any], FastAPI]) -> None:
+class Listening(ServiceSettings):
+    port: int
+
+
+def serve(name: str, settings: Listening, create_app: Callable[[Any], FastAPI]) -> None:
     """A service process in production: configured by its environment alone (``python -m <svc>``)."""
     import uvicorn
 

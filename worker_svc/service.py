@@ -31,7 +31,7 @@ from shared.events import TaskDoneV1, TaskReadyV1
 from shared.images import too_large
 from shared.logs import bound
 from shared.metrics import FILE_LATENCY, FILES_PROCESSED, TASK_DURATION, TASKS
-from shared.outbox import stage
+from shared.outbox import enqueue
 from shared.staging import NewFile, StagingRepository
 from shared.storage import ObjectMissing, ObjectStore, file_key
 from shared.workflows.errors import WorkflowRunFailed
@@ -328,7 +328,7 @@ class TaskRunner:
                 await WorkerRepository(conn).log(
                     event.workspace_id, event.job_id, event.stage_id, event.task_id, "warning", "files-failed",
                     {"failedFiles": [{"fileName": n, "reason": r} for n, r in output.failed[:100]]})
-            await stage(conn, self.settings.kafka.topic_prefix, done)
+            await enqueue(conn, self.settings.kafka.topic_prefix, done)
         machine = self.settings.machine_type
         TASKS.labels(machine, status).inc()
         TASK_DURATION.labels(machine).observe(runtime)

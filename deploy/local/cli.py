@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 
+import typer
+
 from deploy.local.demo import demo_cmd
 from deploy.local.home import home, load_stack_env
 from deploy.local.processes import down_cmd, public_url, serve_cmd, up_cmd
@@ -22,8 +24,9 @@ app.command("demo")(demo_cmd)
 
 
 @app.callback()
-def local_defaults() -> None:
-    load_stack_env()
+def local_defaults(ctx: typer.Context) -> None:
+    if ctx.invoked_subcommand == "workspace":  # the admin commands reach the local stack's database
+        load_stack_env()
     os.environ.setdefault("API_BASE_URL", public_url())
     key_file = home() / "api_key"
     if not (os.environ.get("CONVEYOR_API_KEY") or os.environ.get("ROBOFLOW_API_KEY")) and key_file.exists():

@@ -1,7 +1,7 @@
 """The event contract: versioned, frozen pydantic models and the topic registry."""
 
 from shared.events.base import EventBase
-from shared.events.ingest import FileIngestedV1, ShardReadyV1
+from shared.events.ingest import ShardReadyV1
 from shared.events.jobs import JobStateChangedV1, StageCompleteV1, TaskDoneV1, TaskReadyV1
 from shared.events.notifications import NotificationRequestedV1
 from shared.events.topics import REGISTRY, Topic, TopicSpec, decode, topic_for, topic_name
@@ -9,7 +9,6 @@ from shared.events.topics import REGISTRY, Topic, TopicSpec, decode, topic_for, 
 __all__ = [
     "REGISTRY",
     "EventBase",
-    "FileIngestedV1",
     "JobStateChangedV1",
     "NotificationRequestedV1",
     "ShardReadyV1",

@@ -1,7 +1,7 @@
 """Base of every event exchanged over Kafka.
 
 Events are immutable facts. Each concrete event narrows ``type`` to a ``Literal`` that embeds its
-version (``"file.ingested@v1"``); a breaking change adds a ``V2`` class next to the old one, and new
+version (``"shard.ready@v1"``); a breaking change adds a ``V2`` class next to the old one, and new
 fields are added as optional so consumers can be rolled out first.
 """
 

@@ -65,7 +65,11 @@ class StageCompleteV1(EventBase):
 
 
 class JobStateChangedV1(EventBase):
-    """Emitted by scheduler_svc on every job state transition (consumed by notifier_svc and workers)."""
+    """Emitted by scheduler_svc on every job state transition.
+
+    A public event, for consumers outside Conveyor; no Conveyor service consumes it (the scheduler itself asks
+    for the job webhooks, and workers learn of an abort from the task's state).
+    """
 
     type: Literal["job.state-changed@v1"] = "job.state-changed@v1"
     workspace_id: str

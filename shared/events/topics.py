@@ -1,5 +1,9 @@
 """The topic registry: every Kafka topic, its key, who produces it, who consumes it, and its payload.
 
+A public topic is part of the contract with consumers outside Conveyor (see the README); the others are
+internal. A contract test derives the real producers and consumers from the code and compares them with this
+registry, and refuses a topic that nobody consumes unless it is public.
+
 Topic names are ``<prefix>.<suffix>.v<schema_version>``; the prefix comes from ``KafkaSettings`` so
 that several deployments (or test runs) can share one cluster. A payload union is decoded with the
 topic's ``TypeAdapter``; unknown ``type`` values fail validation and are dead-lettered.
@@ -14,13 +18,12 @@ from typing import Annotated, Any
 from pydantic import Discriminator, TypeAdapter
 
 from shared.events.base import EventBase
-from shared.events.ingest import FileIngestedV1, ShardReadyV1
+from shared.events.ingest import ShardReadyV1
 from shared.events.jobs import JobStateChangedV1, StageCompleteV1, TaskDoneV1, TaskReadyV1
 from shared.events.notifications import NotificationRequestedV1
 
 
 class Topic(StrEnum):
-    FILES_INGESTED = "ingest.files"
     SHARDS_READY = "ingest.shards"
     TASKS_CPU = "tasks.cpu"
     TASKS_GPU = "tasks.gpu"
@@ -39,6 +42,7 @@ class TopicSpec:
     consumers: tuple[str, ...]
     adapter: TypeAdapter[Any]
     partitions: int = 3
+    public: bool = False
 
 
 def _adapter(*models: type[EventBase]) -> TypeAdapter[Any]:
@@ -51,10 +55,8 @@ def _adapter(*models: type[EventBase]) -> TypeAdapter[Any]:
 REGISTRY: dict[Topic, TopicSpec] = {
     spec.topic: spec
     for spec in (
-        TopicSpec(Topic.FILES_INGESTED, 1, "workspace/batch", ("ingest_svc",), ("scheduler_svc",),
-                  _adapter(FileIngestedV1)),
-        TopicSpec(Topic.SHARDS_READY, 1, "workspace/batch", ("ingest_svc",), ("scheduler_svc",),
-                  _adapter(ShardReadyV1)),
+        TopicSpec(Topic.SHARDS_READY, 1, "workspace/batch", ("ingest_svc",), (), _adapter(ShardReadyV1),
+                  public=True),
         TopicSpec(Topic.TASKS_CPU, 1, "workspace/job/task", ("scheduler_svc",), ("worker_svc",),
                   _adapter(TaskReadyV1), partitions=6),
         TopicSpec(Topic.TASKS_GPU, 1, "workspace/job/task", ("scheduler_svc",), ("worker_svc",),
@@ -63,8 +65,8 @@ REGISTRY: dict[Topic, TopicSpec] = {
                   _adapter(TaskDoneV1)),
         TopicSpec(Topic.STAGES, 1, "workspace/job", ("scheduler_svc", "export_svc"),
                   ("export_svc", "scheduler_svc"), _adapter(StageCompleteV1)),
-        TopicSpec(Topic.JOB_STATES, 1, "workspace/job", ("scheduler_svc",), ("worker_svc", "notifier_svc"),
-                  _adapter(JobStateChangedV1)),
+        TopicSpec(Topic.JOB_STATES, 1, "workspace/job", ("scheduler_svc",), (), _adapter(JobStateChangedV1),
+                  public=True),
         TopicSpec(Topic.NOTIFICATIONS, 1, "workspace/subject", ("ingest_svc", "scheduler_svc"),
                   ("notifier_svc",), _adapter(NotificationRequestedV1)),
     )

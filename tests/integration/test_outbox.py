@@ -6,14 +6,13 @@ import pytest
 
 from shared.broker import build_broker, ensure_topics
 from shared.config import ServiceSettings
-from shared.events import FileIngestedV1, Topic, topic_name
-from shared.outbox import OutboxRelay, stage, stage_many
+from shared.events import ShardReadyV1, Topic, topic_name
+from shared.outbox import OutboxRelay, enqueue, enqueue_many, purge_published
 from tests.fixtures.kafka import read_topic, wait_for
 
 
-def _file(i: int, batch: str) -> FileIngestedV1:
-    return FileIngestedV1(workspace_id="ws", batch_id=batch, file_name=f"{i}.jpg", content_type="image/jpeg",
-                          size_bytes=i, object_key=f"k/{i}")
+def _file(i: int, batch: str) -> ShardReadyV1:
+    return ShardReadyV1(workspace_id="ws", batch_id=batch, shard_id=f"s{i}", ingested_files=i, failed_files=0)
 
 
 async def test_only_committed_events_are_relayed_in_order(pool: asyncpg.Pool, settings: ServiceSettings,
@@ -22,12 +21,12 @@ async def test_only_committed_events_are_relayed_in_order(pool: asyncpg.Pool, se
     await ensure_topics(settings.kafka)
     with pytest.raises(RuntimeError):
         async with pool.acquire() as conn, conn.transaction():
-            await stage(conn, prefix, _file(99, unique))
+            await enqueue(conn, prefix, _file(99, unique))
             raise RuntimeError("rolled back: the event must never be published")
     committed = [_file(i, unique) for i in range(5)]
     async with pool.acquire() as conn, conn.transaction():
-        await stage(conn, prefix, committed[0])
-        await stage_many(conn, prefix, committed[1:])
+        await enqueue(conn, prefix, committed[0])
+        await enqueue_many(conn, prefix, committed[1:])
 
     broker = build_broker(settings.kafka, client_id="test-relay")
     await broker.start()
@@ -42,11 +41,11 @@ async def test_only_committed_events_are_relayed_in_order(pool: asyncpg.Pool, se
         await relay.stop()
         await broker.stop()
 
-    records = await read_topic(settings.kafka.bootstrap_servers, topic_name(prefix, Topic.FILES_INGESTED), 5)
+    records = await read_topic(settings.kafka.bootstrap_servers, topic_name(prefix, Topic.SHARDS_READY), 5)
     assert [json.loads(r.value)["event_id"] for r in records] == ids  # one key: one partition, commit order
     assert {r.key.decode() for r in records} == {f"ws/{unique}"}
-    assert all(dict(r.headers)["event-type"] == b"file.ingested@v1" for r in records)
-    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE payload->>'file_name' = '99.jpg' "
+    assert all(dict(r.headers)["event-type"] == b"shard.ready@v1" for r in records)
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE payload->>'shard_id' = 's99' "
                                "AND payload->>'batch_id' = $1", unique) == 0
 
 
@@ -66,7 +65,7 @@ async def test_a_commit_during_a_publish_wakes_the_relay_again(pool: asyncpg.Poo
         sent = await publish(*args, **kwargs)
         if kwargs["headers"]["event-id"] == first.event_id:
             async with pool.acquire() as conn, conn.transaction():
-                await stage(conn, prefix, late)
+                await enqueue(conn, prefix, late)
         return sent
 
     broker.publish = publish_then_commit_another  # type: ignore[method-assign]
@@ -74,7 +73,7 @@ async def test_a_commit_during_a_publish_wakes_the_relay_again(pool: asyncpg.Poo
     await relay.start()
     try:
         async with pool.acquire() as conn, conn.transaction():
-            await stage(conn, prefix, first)
+            await enqueue(conn, prefix, first)
         published = await wait_for(lambda: pool.fetchval(
             "SELECT count(*) = 2 FROM outbox WHERE event_id = ANY($1) AND published_at IS NOT NULL",
             [first.event_id, late.event_id]), timeout=10)
@@ -82,3 +81,36 @@ async def test_a_commit_during_a_publish_wakes_the_relay_again(pool: asyncpg.Poo
     finally:
         await relay.stop()
         await broker.stop()
+
+
+async def test_published_rows_are_purged_so_the_table_stays_bounded(pool: asyncpg.Pool, settings: ServiceSettings,
+                                                                    unique: str) -> None:
+    """100,000 events through one relay that keeps published rows 0 s: after each 10,000 the table holds none
+    of them (without the purge it would end with 100,000); rows younger than the retention are kept."""
+    await ensure_topics(settings.kafka)
+    prefix = settings.kafka.topic_prefix
+    broker = build_broker(settings.kafka, client_id="test-relay-purge")
+    await broker.start()
+    relay = OutboxRelay(pool, broker, retention_s=0, purge_interval_s=0, idle_poll_s=0.2)
+    await relay.start()
+    ours = "FROM outbox WHERE payload->>'batch_id' = $1"
+    try:
+        for chunk in range(10):
+            async with pool.acquire() as conn, conn.transaction():
+                await enqueue_many(conn, prefix, [_file(chunk * 10_000 + i, unique) for i in range(10_000)])
+            assert await pool.fetchval(f"SELECT count(*) {ours}", unique) == 10_000
+            assert await wait_for(lambda: pool.fetchval(f"SELECT count(*) = 0 {ours}", unique), timeout=120)
+            left = await pool.fetchval(f"SELECT count(*) {ours}", unique)
+            assert left == 0, f"after {chunk + 1} x 10,000 events the outbox still holds {left} of them"
+    finally:
+        await relay.stop()
+        await broker.stop()
+
+    kept = _file(0, f"{unique}-kept")
+    async with pool.acquire() as conn, conn.transaction():
+        await enqueue(conn, prefix, kept)
+    await pool.execute("UPDATE outbox SET published_at = now() WHERE event_id = $1", kept.event_id)
+    await purge_published(pool, 86_400)
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE event_id = $1", kept.event_id) == 1
+    await purge_published(pool, 0)
+    assert await pool.fetchval("SELECT count(*) FROM outbox WHERE event_id = $1", kept.event_id) == 0

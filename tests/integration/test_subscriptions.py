@@ -14,12 +14,18 @@ def _shard(shard_id: str) -> ShardReadyV1:
 async def test_handlers_get_typed_events_and_poison_goes_to_the_dead_letter_topic(settings: ServiceSettings) -> None:
     await ensure_topics(settings.kafka)
     seen: list[str] = []
-    failures = {"flaky": 2}
+    # more transient failures than max_attempts: waiting for the infrastructure is not bounded
+    failures = {"flaky": 4}
+    broken_attempts = 0
 
     async def handle(event: ShardReadyV1) -> None:
+        nonlocal broken_attempts
         assert isinstance(event, ShardReadyV1)
         if event.shard_id == "invalid":
             raise InvalidEvent("shard is unknown")
+        if event.shard_id == "broken":  # not the infrastructure: retried max_attempts times, then dead-lettered
+            broken_attempts += 1
+            raise FileNotFoundError(2, "No such file or directory", "/data/missing.tar")
         if failures.get(event.shard_id, 0) > 0:
             failures[event.shard_id] -= 1
             raise ConnectionError("database away")
@@ -36,13 +42,16 @@ async def test_handlers_get_typed_events_and_poison_goes_to_the_dead_letter_topi
         await broker.publish({"type": "shard.ready@v1", "shard_id": "no other fields"}, name, key=b"ws/b")
         await publish_event(broker, settings.kafka.topic_prefix, Topic.SHARDS_READY, _shard("invalid"))
         await publish_event(broker, settings.kafka.topic_prefix, Topic.SHARDS_READY, _shard("flaky"))
+        await publish_event(broker, settings.kafka.topic_prefix, Topic.SHARDS_READY, _shard("broken"))
         await publish_event(broker, settings.kafka.topic_prefix, Topic.SHARDS_READY, _shard("last"))
         assert await wait_for(lambda: len(seen) == 3, timeout=30), seen
     finally:
         await broker.stop()
     assert seen == ["good", "flaky", "last"]  # flaky retried in place, order kept
-    dead = await read_topic(settings.kafka.bootstrap_servers, f"{name}.dlq", 2)
+    assert failures["flaky"] == 0 and broken_attempts == 3
+    dead = await read_topic(settings.kafka.bootstrap_servers, f"{name}.dlq", 3)
     reasons = sorted(dict(r.headers)["x-dlq-reason"].decode() for r in dead)
-    assert len(dead) == 2
-    assert reasons[0] == "shard is unknown" and reasons[1].startswith("undecodable payload")
+    assert len(dead) == 3
+    assert reasons[0].startswith("failed 3 times, last error: FileNotFoundError") and "/data/missing.tar" in reasons[0]
+    assert reasons[1] == "shard is unknown" and reasons[2].startswith("undecodable payload")
     assert json.loads(dead[0].value)["type"] == "shard.ready@v1"

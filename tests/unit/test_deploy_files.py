@@ -14,13 +14,13 @@ import pytest
 import yaml
 
 from deploy.local.processes import SERVICES
-from shared.config import REPO_ROOT
+from shared.config import DEFAULT_PORTS, REPO_ROOT
 from shared.events import Topic, topic_name
 from shared.events.topics import REGISTRY
 
 K8S = REPO_ROOT / "deploy" / "k8s"
 COMPOSE = REPO_ROOT / "deploy" / "compose" / "docker-compose.yml"
-PORTS = {"ingest": 8101, "scheduler": 8102, "worker": 8103, "export": 8104, "notifier": 8105, "gateway": 8000}
+PORTS = DEFAULT_PORTS
 # the part of KEDA's ScaledObject CRD these manifests use (KEDA's CRDs are not in the Kubernetes schemas)
 SCALED_OBJECT = {
     "type": "object", "required": ["apiVersion", "kind", "metadata", "spec"],
@@ -123,7 +123,10 @@ def test_compose_file_validates_and_needs_a_signing_secret(docker_compose: str) 
 def test_each_service_image_serves_its_service_on_its_port(image: str) -> None:
     dockerfile = (REPO_ROOT / "deploy" / "docker" / image / "Dockerfile").read_text()
     service = image.removesuffix("-gpu")
-    assert f'CMD ["conveyor", "serve", "{service}", "--host", "0.0.0.0", "--port", "{PORTS[service]}"]' in dockerfile
+    module = "deploy.gateway" if service == "gateway" else f"{service}_svc"
+    listen = "CONVEYOR_GATEWAY" if service == "gateway" else service.upper()
+    assert f'CMD ["python", "-m", "{module}"]' in dockerfile
+    assert f"ENV {listen}_HOST=0.0.0.0 {listen}_PORT={PORTS[service]}" in dockerfile
     assert f"EXPOSE {PORTS[service]}" in dockerfile
     base = (REPO_ROOT / "deploy" / "docker" / "Dockerfile.base").read_text()
     for source in re.findall(r"^COPY (\S+) ", base, re.MULTILINE):

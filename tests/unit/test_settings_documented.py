@@ -5,11 +5,11 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings
 
+from deploy.gateway.config import GatewaySettings
 from export_svc.config import ExportSettings
 from ingest_svc.config import IngestSettings
 from notifier_svc.config import NotifierSettings
 from scheduler_svc.config import SchedulerSettings
-from deploy.gateway.config import GatewaySettings
 from shared.config import KafkaSettings, LogSettings, PostgresSettings, S3Settings
 from worker_svc.config import WorkerSettings
 
