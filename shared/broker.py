@@ -79,6 +79,8 @@ class Subscriptions:
         self.max_attempts = max_attempts
         self.retry_backoff_s = retry_backoff_s
         self._groups: set[str] = set()
+        # (topic, group) of every subscription: what the topic registry is checked against
+        self.subscribed: list[tuple[Topic, str]] = []
 
     def add(
         self,
@@ -97,6 +99,7 @@ class Subscriptions:
             # two consumers of one process in one group rebalance each other at every (re)start
             raise ValueError(f"consumer group {group!r} already has a subscription here; give each its own")
         self._groups.add(group)
+        self.subscribed.append((topic, group))
         kafka = self.kafka
         router = self.router
         dlq_publisher = router.publisher(dlq, include_in_schema=False)

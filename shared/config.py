@@ -96,8 +96,8 @@ class ServiceSettings(BaseSettings):
     workflow_backend: Literal["builtin", "inference"] = Field("builtin", validation_alias="CONVEYOR_WORKFLOW_BACKEND")
     inference_python: Path = Field(REPO_ROOT / ".venv-inference" / "bin" / "python",
                                    validation_alias="CONVEYOR_INFERENCE_PYTHON")
-    # where this process listens (``<SVC>_HOST``, ``<SVC>_PORT``); a container listens on 0.0.0.0
     # published outbox rows are deleted after this long (the relay purges them)
     outbox_retention_s: float = Field(86_400.0, validation_alias="CONVEYOR_OUTBOX_RETENTION_S")
+    # where this process listens (``<SVC>_HOST``; each service's class sets its ``<SVC>_PORT`` from
+    # DEFAULT_PORTS); a container listens on 0.0.0.0
     host: str = "127.0.0.1"
-    port: int
