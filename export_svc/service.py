@@ -6,8 +6,10 @@ flat names in the processing stage's ``images`` part. No two archives of an expo
 no archive holds a folder, because clients (inference-cli's ``export-batch``) unpack every archive of a
 part into one folder, several at once. Archives
 are written to deterministic keys of the export stage's output batch (part ``archives``), recorded with
-their export tasks and ``stage.complete`` in one transaction: a redelivered event rewrites the same
-archives and changes nothing else.
+``stage.complete`` (which lists them, the export stage's tasks, for the scheduler) in one transaction: a
+redelivered event rewrites the same archives and changes nothing else. Everything needed comes in the
+processing stage's ``stage.complete``; export reads no job. A job aborted while it exports keeps its state:
+the scheduler ignores the export's completion then.
 """
 
 from __future__ import annotations
@@ -21,11 +23,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import IO
 
-import asyncpg
-
 from export_svc.config import ExportSettings
-from export_svc.repository import ExportRepository
-from shared.events import StageCompleteV1
+from shared.db import Pool, Record
+from shared.events import ArchiveTask, StageCompleteV1
 from shared.metrics import ARCHIVES
 from shared.outbox import enqueue
 from shared.staging import NewFile, StagingRepository
@@ -38,13 +38,13 @@ EXPORT = "export"
 
 @dataclass
 class Archive:
-    results: list[asyncpg.Record] = field(default_factory=list)
-    images: list[asyncpg.Record] = field(default_factory=list)
+    results: list[Record] = field(default_factory=list)
+    images: list[Record] = field(default_factory=list)
     size: int = 0
 
 
 class Exporter:
-    def __init__(self, settings: ExportSettings, pool: asyncpg.Pool, store: ObjectStore) -> None:
+    def __init__(self, settings: ExportSettings, pool: Pool, store: ObjectStore) -> None:
         self.settings = settings
         self.pool = pool
         self.store = store
@@ -52,11 +52,7 @@ class Exporter:
     async def on_stage_complete(self, event: StageCompleteV1) -> None:
         if event.stage_id != "processing":
             return
-        async with self.pool.acquire() as conn:
-            found = await ExportRepository(conn).job_state_and_format(event.workspace_id, event.job_id)
-        if found is None or found[0] != "exporting":
-            return  # aborted meanwhile, or already exported (a redelivery)
-        fmt = found[1]
+        fmt = event.aggregation_format
         archives = await self._plan(event)
         out_batch = f"{event.job_id}-{EXPORT}"
         new_files = []
@@ -72,19 +68,18 @@ class Exporter:
             await staging.upsert_part(event.workspace_id, out_batch, "archives", "file-part", "archives", "metadata",
                                       "results and image outputs, as tar.gz archives")
             await staging.insert_files(event.workspace_id, out_batch, new_files)
-            repo = ExportRepository(conn)
-            for number, archive in enumerate(archives):
-                await repo.record_archive_task(event.workspace_id, event.job_id, f"archive-{number:04d}",
-                                               len(archive.results) + len(archive.images))
             await enqueue(conn, self.settings.kafka.topic_prefix, StageCompleteV1(
                 workspace_id=event.workspace_id, job_id=event.job_id, stage_id=EXPORT, output_batch_id=out_batch,
+                archives=[ArchiveTask(task_id=f"archive-{number:04d}",
+                                      files_count=len(archive.results) + len(archive.images))
+                          for number, archive in enumerate(archives)],
                 correlation_id=event.job_id))
         ARCHIVES.inc(len(archives))
         log.info("exported job %s into %d archives", event.job_id, len(archives))
 
     async def _plan(self, event: StageCompleteV1) -> list[Archive]:
-        async def all_files(part: str) -> list[asyncpg.Record]:
-            rows: list[asyncpg.Record] = []
+        async def all_files(part: str) -> list[Record]:
+            rows: list[Record] = []
             after = 0
             async with self.pool.acquire() as conn:
                 repo = StagingRepository(conn)
@@ -94,7 +89,7 @@ class Exporter:
             return rows
 
         results = sorted(await all_files("results"), key=lambda r: r["file_name"])
-        images_by_task: dict[str | None, list[asyncpg.Record]] = {}
+        images_by_task: dict[str | None, list[Record]] = {}
         for image in await all_files("images"):
             images_by_task.setdefault(image["shard_id"], []).append(image)
         archives = [Archive()]
@@ -118,7 +113,7 @@ class Exporter:
             spool.seek(0)
             return await self.store.put_stream(key, _chunks(spool), content_type="application/gzip")
 
-    async def _aggregate(self, results: list[asyncpg.Record], fmt: str) -> bytes:
+    async def _aggregate(self, results: list[Record], fmt: str) -> bytes:
         parts = [await self.store.get_bytes(r["object_key"]) for r in results]
         if fmt != "csv":
             return b"".join(parts)

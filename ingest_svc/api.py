@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-import asyncpg
 from botocore.exceptions import ClientError
 from fastapi import APIRouter, Depends, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from ingest_svc.repository import IngestStore, Shard
 from ingest_svc.schemas import (
     BatchMetadata,
     BatchPart,
@@ -29,12 +29,12 @@ from ingest_svc.schemas import (
 from ingest_svc.service import DOWNLOAD, UPLOAD, StagingService, Upload
 from ingest_svc.signing import verify
 from shared.auth import Workspace, current_workspace, workspace_from_path
-from shared.db import transaction
+from shared.db import Record, transaction
 from shared.errors import InvalidInput, NotFound, NotSupported, TooLarge
 from shared.ids import validate_batch_id
 from shared.pagination import decode_token, encode_token, integer, page_size, text, timestamp
 from shared.runtime import Resources
-from shared.staging import Batch, Shard, StagingRepository, member_range
+from shared.staging import Batch, member_range
 
 discovery = APIRouter()
 staging = APIRouter(prefix="/data-staging/v1/external/{workspace}", tags=["data-staging"])
@@ -71,7 +71,7 @@ async def list_batches(request: Request, ws: Workspace = Depends(workspace_from_
     cursor = decode_token(nextPageToken, "batches", c=timestamp, b=text)
     after = (cursor["c"], cursor["b"]) if cursor else None
     async with request.app.state.pool.acquire() as conn:
-        batches = await StagingRepository(conn).list_batches(ws.id, limit + 1, after)
+        batches = await IngestStore(conn).list_batches(ws.id, limit + 1, after)
     token = None
     if len(batches) > limit:
         last = batches[limit - 1]
@@ -82,7 +82,7 @@ async def list_batches(request: Request, ws: Workspace = Depends(workspace_from_
 @staging.get("/batches/{batch_id}", response_model=BatchResponse)
 async def batch_details(request: Request, batch_id: str, ws: Workspace = Depends(workspace_from_path)) -> BatchResponse:
     async with request.app.state.pool.acquire() as conn:
-        batch = await service(request).get_batch(StagingRepository(conn), ws.id, batch_id)
+        batch = await service(request).get_batch(IngestStore(conn), ws.id, batch_id)
     return BatchResponse(batch=_batch(batch))
 
 
@@ -90,27 +90,27 @@ async def batch_details(request: Request, batch_id: str, ws: Workspace = Depends
 async def count_files(request: Request, batch_id: str, ws: Workspace = Depends(workspace_from_path),
                       partName: str | None = None) -> CountResponse:
     async with request.app.state.pool.acquire() as conn:
-        repo = StagingRepository(conn)
+        repo = IngestStore(conn)
         await service(request).get_batch(repo, ws.id, batch_id)
         return CountResponse(count=await repo.count_files(ws.id, batch_id, partName))
 
 
 async def _files_page(request: Request, ws: Workspace, batch_id: str, listing: str, page: int | None,
-                      token: str | None, part: str | None) -> tuple[list[asyncpg.Record], str | None]:
+                      token: str | None, part: str | None) -> tuple[list[Record], str | None]:
     """One page of a batch's files in staging order, and the token of the next (bound to listing and part)."""
     limit = page_size(page, 1000)
     cursor = decode_token(token, listing, s=integer, p=_optional_text) or {"s": 0, "p": part}
     if cursor["p"] != part:
         raise InvalidInput("invalid nextPageToken: it belongs to a listing of another partName")
     async with request.app.state.pool.acquire() as conn:
-        repo = StagingRepository(conn)
+        repo = IngestStore(conn)
         await service(request).get_batch(repo, ws.id, batch_id)
         rows = await repo.list_files(ws.id, batch_id, part, limit + 1, cursor["s"])
     following = encode_token(listing, {"s": rows[limit - 1]["seq"], "p": part}) if len(rows) > limit else None
     return rows[:limit], following
 
 
-def _link(svc: StagingService, r: asyncpg.Record) -> str:
+def _link(svc: StagingService, r: Record) -> str:
     return svc.download_link(r["object_key"], r["file_name"], r["content_type"],
                              member_range(r["byte_offset"], r["size_bytes"]))
 
@@ -150,7 +150,7 @@ async def roboql_ingest(batch_id: str, ws: Workspace = Depends(workspace_from_pa
 async def list_parts(request: Request, batch_id: str,
                      ws: Workspace = Depends(workspace_from_path)) -> ListPartsResponse:
     async with request.app.state.pool.acquire() as conn:
-        repo = StagingRepository(conn)
+        repo = IngestStore(conn)
         await service(request).get_batch(repo, ws.id, batch_id)
         rows = await repo.list_parts(ws.id, batch_id)
     return ListPartsResponse(batch_parts=[
@@ -179,7 +179,7 @@ async def list_shards(request: Request, batch_id: str, ws: Workspace = Depends(w
     limit = page_size(pageSize, 100)
     cursor = decode_token(nextPageToken, "shards", a=text)
     async with request.app.state.pool.acquire() as conn:
-        repo = StagingRepository(conn)
+        repo = IngestStore(conn)
         await service(request).get_batch(repo, ws.id, batch_id)
         shards = await repo.list_shards(ws.id, batch_id, limit + 1, cursor["a"] if cursor else None)
     token = encode_token("shards", {"a": shards[limit - 1].shard_id}) if len(shards) > limit else None
@@ -191,7 +191,7 @@ async def failed_files(request: Request, batch_id: str, shard_id: str, ws: Works
                        pageSize: int | None = None) -> dict[str, object]:
     """The files of one ingest shard that were refused, with the reason (a Conveyor extension)."""
     async with request.app.state.pool.acquire() as conn:
-        repo = StagingRepository(conn)
+        repo = IngestStore(conn)
         await service(request).get_batch(repo, ws.id, batch_id)
         rows = await repo.failed_files(ws.id, batch_id, shard_id, page_size(pageSize, 1000))
     return {"failedFiles": [{"fileName": r["file_name"], "type": r["failure_type"], "reason": r["reason"]}

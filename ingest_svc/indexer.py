@@ -23,20 +23,20 @@ import tarfile
 import tempfile
 from dataclasses import dataclass, field
 
-import asyncpg
 import httpx
 
 from ingest_svc.config import IngestSettings
 from ingest_svc.notifications import files_status, ingest_status
-from ingest_svc.repository import IngestRepository
+from ingest_svc.repository import IngestRepository, IngestStore, Shard
 from ingest_svc.service import parse_references
 from ingest_svc.validation import FileRejected, check_image, check_name, check_tar_member, sniff_video
+from shared.db import Connection, Pool
 from shared.errors import InvalidInput
 from shared.events import ShardReadyV1
 from shared.metrics import FILES_INGESTED, SHARDS_INDEXED
 from shared.netsafe import FetchFailed, UnsafeURL, fetch_bytes, open_safe
 from shared.outbox import enqueue, enqueue_many
-from shared.staging import NewFile, Shard, StagingRepository
+from shared.staging import NewFile
 from shared.storage import ObjectStore, file_key
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,7 @@ MAX_REFERENCES_FILE = 64 * 1024 * 1024
 COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
 
 
-async def notify_if_complete(conn: asyncpg.Connection, settings: IngestSettings, ws: str, batch_id: str,
+async def notify_if_complete(conn: Connection, settings: IngestSettings, ws: str, batch_id: str,
                              ingest_id: str) -> int:
     """Send the ingest's ``ingest-status`` if none of its shards can change any more; 1 when sent."""
     repo = IngestRepository(conn)
@@ -80,7 +80,7 @@ class Outcome:
 
 
 class Indexer:
-    def __init__(self, settings: IngestSettings, pool: asyncpg.Pool, store: ObjectStore) -> None:
+    def __init__(self, settings: IngestSettings, pool: Pool, store: ObjectStore) -> None:
         self.settings = settings
         self.pool = pool
         self.store = store
@@ -118,7 +118,7 @@ class Indexer:
     async def index_next(self, http: httpx.AsyncClient, kinds: tuple[str, ...] = ()) -> bool:
         """Claim and index one shard (of ``kinds``, or any); False when there was nothing to do."""
         async with self.pool.acquire() as conn, conn.transaction():
-            repo = StagingRepository(conn)
+            repo = IngestStore(conn)
             for stale in await repo.exhausted_shards(self.settings.indexer_max_attempts):
                 await self._record_failure(conn, stale, ShardFailed(
                     "indexing-failed", f"indexing failed {stale.attempts} times; upload the data again"))
@@ -137,7 +137,7 @@ class Indexer:
             # S3 or the network failed: give the shard back for another attempt (attempts are counted)
             log.exception("indexing shard %s of %s failed; will retry", shard.shard_id, shard.batch_id)
             async with self.pool.acquire() as conn:
-                await StagingRepository(conn).set_shard_status(shard.workspace_id, shard.batch_id, shard.shard_id,
+                await IngestStore(conn).set_shard_status(shard.workspace_id, shard.batch_id, shard.shard_id,
                                                                "uploaded", from_status="indexing")
             await asyncio.sleep(1.0)
             return True
@@ -151,11 +151,11 @@ class Indexer:
         while True:
             await asyncio.sleep(self.settings.indexer_lease_s / 3)
             async with self.pool.acquire() as conn:
-                await StagingRepository(conn).renew_lease(shard, self.settings.indexer_lease_s)
+                await IngestStore(conn).renew_lease(shard, self.settings.indexer_lease_s)
 
     # ------------------------------------------------------------------ recording
-    async def _record(self, conn: asyncpg.Connection, shard: Shard, outcome: Outcome) -> None:
-        repo = StagingRepository(conn)
+    async def _record(self, conn: Connection, shard: Shard, outcome: Outcome) -> None:
+        repo = IngestStore(conn)
         inserted = await repo.insert_files(shard.workspace_id, shard.batch_id, outcome.files)
         stored = [f for f in outcome.files if f.file_name in inserted]
         failed = outcome.failed + [
@@ -186,8 +186,8 @@ class Indexer:
         log.info("indexed shard %s of %s: %d files, %d failed", shard.shard_id, shard.batch_id, len(stored),
                  len(failed))
 
-    async def _record_failure(self, conn: asyncpg.Connection, shard: Shard, exc: ShardFailed) -> None:
-        repo = StagingRepository(conn)
+    async def _record_failure(self, conn: Connection, shard: Shard, exc: ShardFailed) -> None:
+        repo = IngestStore(conn)
         await repo.finish_shard(shard, "failed", 0, 0, error=f"{exc.failure_type}: {exc.reason}")
         prefix = self.settings.kafka.topic_prefix
         await enqueue(conn, prefix, ShardReadyV1(
@@ -197,7 +197,7 @@ class Indexer:
         SHARDS_INDEXED.labels("failed").inc()
         log.warning("shard %s of %s failed: %s", shard.shard_id, shard.batch_id, exc.reason)
 
-    async def _notify_finished_ingests(self, conn: asyncpg.Connection, shard: Shard) -> None:
+    async def _notify_finished_ingests(self, conn: Connection, shard: Shard) -> None:
         """A finished shard may complete its own ingest, or another of the batch that waited for this shard
         (a tar names its ingest only inside): each such ingest's ``ingest-status`` goes out once."""
         repo = IngestRepository(conn)
@@ -227,7 +227,7 @@ class Indexer:
 
     async def _existing(self, shard: Shard, names: list[str]) -> set[str]:
         async with self.pool.acquire() as conn:
-            return await StagingRepository(conn).existing_names(shard.workspace_id, shard.batch_id, "", names)
+            return await IngestStore(conn).existing_names(shard.workspace_id, shard.batch_id, "", names)
 
     async def _store_image(self, shard: Shard, name: str, data: bytes, outcome: Outcome) -> None:
         try:

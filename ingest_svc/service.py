@@ -17,19 +17,18 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import asyncpg
-
 from ingest_svc.config import IngestSettings
 from ingest_svc.errors import BatchExpired, BatchNotFound, BatchTypeConflict, DuplicateFile
-from ingest_svc.repository import IngestRepository
+from ingest_svc.repository import IngestRepository, IngestStore, Shard
 from ingest_svc.schemas import ImageReferencesIngest, ReferencesIngestResponse, SignedURLDetails, VideoReferencesIngest
 from ingest_svc.signing import sign
 from ingest_svc.validation import FileRejected, check_image, check_name, check_video
+from shared.db import Connection
 from shared.errors import Conflict, InvalidInput, TooLarge
 from shared.ids import looks_like_id, validate_batch_id
 from shared.metrics import FILES_INGESTED
 from shared.netsafe import UnsafeURL, check_url_static
-from shared.staging import Batch, NewFile, Shard, StagingRepository
+from shared.staging import Batch, NewFile
 from shared.storage import ObjectStore, file_key
 
 _PART_NAME = re.compile(r"[a-z0-9_-]{1,64}")
@@ -56,7 +55,7 @@ class StagingService:
         self.store = store
 
     # ------------------------------------------------------------------ batches
-    async def get_batch(self, repo: StagingRepository, ws: str, batch_id: str) -> Batch:
+    async def get_batch(self, repo: IngestStore, ws: str, batch_id: str) -> Batch:
         if not looks_like_id(batch_id):
             raise BatchNotFound(batch_id)
         batch = await repo.get_batch(ws, batch_id)
@@ -66,7 +65,7 @@ class StagingService:
             raise BatchExpired(batch_id)
         return batch
 
-    async def open_batch(self, repo: StagingRepository, ws: str, batch_id: str, display_name: str | None, *,
+    async def open_batch(self, repo: IngestStore, ws: str, batch_id: str, display_name: str | None, *,
                          batch_type: str, content_type: str) -> Batch:
         """The batch to upload into, created on first use; refuses to mix upload kinds."""
         validate_batch_id(batch_id)
@@ -109,10 +108,10 @@ class StagingService:
         return f"{self.settings.public_url}/files/download/{token}"
 
     # ------------------------------------------------------------------ simple image upload
-    async def upload_image(self, conn: asyncpg.Connection, ws: str, batch_id: str, display_name: str | None,
+    async def upload_image(self, conn: Connection, ws: str, batch_id: str, display_name: str | None,
                            file_name: str, data: bytes) -> bool:
         """Stage one image. Returns False when the same name and content was already staged (a retry)."""
-        repo = StagingRepository(conn)
+        repo = IngestStore(conn)
         batch = await self.open_batch(repo, ws, batch_id, display_name, batch_type="simple-batch",
                                       content_type="images")
         try:
@@ -137,12 +136,12 @@ class StagingService:
         return True
 
     # ------------------------------------------------------------------ per-image metadata
-    async def upload_metadata(self, conn: asyncpg.Connection, ws: str, batch_id: str, part_name: str,
+    async def upload_metadata(self, conn: Connection, ws: str, batch_id: str, part_name: str,
                               data: bytes) -> int:
         """Stage a JSONL of ``{"fileName": ..., "metadata": {...}}`` as the batch's metadata part ``part_name``;
         jobs feed its values to workflow inputs (``imagesMetadataInputsMapping``). Returns the records stored."""
         validate_part_name(part_name)
-        repo = StagingRepository(conn)
+        repo = IngestStore(conn)
         batch = await self.get_batch(repo, ws, batch_id)
         if batch.batch_type == "multipart-batch" or batch.content_type != "images":
             raise InvalidInput(f"batch {batch_id!r} holds {batch.content_type}; metadata parts describe staged images")
@@ -152,9 +151,9 @@ class StagingService:
         return await repo.upsert_metadata(ws, batch_id, part_name, records)
 
     # ------------------------------------------------------------------ signed-URL uploads
-    async def request_video_upload(self, conn: asyncpg.Connection, ws: str, batch_id: str,
+    async def request_video_upload(self, conn: Connection, ws: str, batch_id: str,
                                    display_name: str | None, file_name: str) -> SignedURLDetails:
-        repo = StagingRepository(conn)
+        repo = IngestStore(conn)
         await self.open_batch(repo, ws, batch_id, display_name, batch_type="simple-batch", content_type="videos")
         try:
             name = check_name(file_name)
@@ -168,9 +167,9 @@ class StagingService:
                                 link_expires_at=self._link_expiry())
         return self.upload_link(Upload(ws, batch_id, shard_id), self.settings.max_video_bytes)
 
-    async def request_tar_upload(self, conn: asyncpg.Connection, ws: str, batch_id: str,
+    async def request_tar_upload(self, conn: Connection, ws: str, batch_id: str,
                                  display_name: str | None) -> SignedURLDetails:
-        repo = StagingRepository(conn)
+        repo = IngestStore(conn)
         await self.open_batch(repo, ws, batch_id, display_name, batch_type="sharded-batch", content_type="images")
         shard_id = new_shard_id()
         await repo.insert_shard(ws, batch_id, shard_id, kind="tar", status="awaiting-upload",
@@ -179,8 +178,8 @@ class StagingService:
         details = self.upload_link(Upload(ws, batch_id, shard_id), self.settings.max_tar_bytes)
         return details.model_copy(update={"max_files": self.settings.max_tar_images})
 
-    async def pending_upload(self, conn: asyncpg.Connection, upload: Upload) -> Shard:
-        shard = await StagingRepository(conn).get_shard(upload.workspace_id, upload.batch_id, upload.shard_id)
+    async def pending_upload(self, conn: Connection, upload: Upload) -> Shard:
+        shard = await IngestStore(conn).get_shard(upload.workspace_id, upload.batch_id, upload.shard_id)
         if shard is None:
             raise BatchNotFound(upload.batch_id)
         if shard.status != "awaiting-upload":
@@ -218,8 +217,8 @@ class StagingService:
             _check_video_head(shard, bytes(head))
         return key, size
 
-    async def complete_upload(self, conn: asyncpg.Connection, shard: Shard, key: str, size: int) -> None:
-        repo = StagingRepository(conn)
+    async def complete_upload(self, conn: Connection, shard: Shard, key: str, size: int) -> None:
+        repo = IngestStore(conn)
         if shard.kind == "tar":
             if not await repo.set_shard_status(shard.workspace_id, shard.batch_id, shard.shard_id, "uploaded",
                                                from_status="awaiting-upload", source_key=key):
@@ -236,11 +235,11 @@ class StagingService:
         await repo.finish_shard(shard, "indexed", 1, 0)
 
     # ------------------------------------------------------------------ references
-    async def ingest_references(self, conn: asyncpg.Connection, ws: str, batch_id: str, display_name: str | None,
+    async def ingest_references(self, conn: Connection, ws: str, batch_id: str, display_name: str | None,
                                 request: ImageReferencesIngest | VideoReferencesIngest) -> ReferencesIngestResponse:
         videos = isinstance(request, VideoReferencesIngest)
         kind = "video-references" if videos else "image-references"
-        repo = StagingRepository(conn)
+        repo = IngestStore(conn)
         await self.open_batch(repo, ws, batch_id, display_name, batch_type="sharded-batch",
                               content_type="videos" if videos else "images")
         ingest_id = request.ingest_id or uuid.uuid4().hex

@@ -10,18 +10,17 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import asyncpg
-
-from shared.staging import StagingRepository
+from ingest_svc.repository import IngestStore
+from shared.db import Pool
 from shared.storage import ObjectStore, batch_prefix
 
 log = logging.getLogger(__name__)
 
 
-async def sweep_once(pool: asyncpg.Pool, store: ObjectStore, limit: int = 50) -> int:
+async def sweep_once(pool: Pool, store: ObjectStore, limit: int = 50) -> int:
     swept = 0
     async with pool.acquire() as conn, conn.transaction():
-        repo = StagingRepository(conn)
+        repo = IngestStore(conn)
         for batch in await repo.expired_batches(limit):
             await store.delete_prefix(batch_prefix(batch.workspace_id, batch.batch_id))
             await store.delete_prefix(f"uploads/{batch.workspace_id}/{batch.batch_id}/")
@@ -32,7 +31,7 @@ async def sweep_once(pool: asyncpg.Pool, store: ObjectStore, limit: int = 50) ->
     return swept
 
 
-async def sweep_forever(pool: asyncpg.Pool, store: ObjectStore, interval_s: float) -> None:
+async def sweep_forever(pool: Pool, store: ObjectStore, interval_s: float) -> None:
     while True:
         while await sweep_once(pool, store) > 0:
             pass

@@ -7,11 +7,12 @@ from fastapi import APIRouter, Depends, Request
 from notifier_svc.config import NotifierSettings
 from notifier_svc.repository import Delivery, NotifierRepository
 from notifier_svc.schemas import DeliveryAttempt, DeliveryInfo, ListDeliveriesResponse
-from shared.auth import Workspace, generate_webhook_secret, workspace_from_path
+from shared.auth import Workspace, workspace_from_path
 from shared.db import transaction
 from shared.errors import InvalidInput, NotFound
 from shared.pagination import decode_token, encode_token, page_size, text, timestamp
 from shared.runtime import Resources
+from shared.webhooks import generate_webhook_secret
 
 deliveries = APIRouter(prefix="/notifications/v1/{workspace}", tags=["webhooks"])
 STATUSES = ("pending", "delivering", "delivered", "failed", "dead")

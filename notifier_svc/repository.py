@@ -1,4 +1,5 @@
-"""All SQL of notifier_svc: deliveries, their attempts, and the signing material of workspaces."""
+"""All SQL of notifier_svc: deliveries, their attempts, and the signing material of workspaces (its own
+``webhook_signing`` table)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
+
+from shared.webhooks import generate_publishable_key, generate_webhook_secret
 
 
 @dataclass(frozen=True)
@@ -63,28 +66,38 @@ class NotifierRepository:
             f"  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING {_COLS}", limit, lease_s)
         return [_delivery(r) for r in rows]
 
+    async def _ensure_signing(self, ws: str) -> None:
+        """A workspace's signing row, made at its first use (a new workspace has none yet)."""
+        await self.conn.execute(
+            "INSERT INTO webhook_signing (workspace_id, secret, publishable_key) SELECT id, $2, $3 FROM workspaces"
+            " WHERE id = $1 ON CONFLICT (workspace_id) DO NOTHING", uuid.UUID(ws), generate_webhook_secret(),
+            generate_publishable_key())
+
     async def signing_material(self, ws: str) -> tuple[list[str], str] | None:
         """The secrets that sign the workspace's webhooks (the previous one too, during a rotation's grace)
         and its publishable key."""
+        await self._ensure_signing(ws)
         row = await self.conn.fetchrow(
-            "SELECT webhook_secret, publishable_key, CASE WHEN previous_secret_until > now()"
-            " THEN previous_webhook_secret END AS previous FROM workspaces WHERE id = $1", uuid.UUID(ws))
+            "SELECT secret, publishable_key, CASE WHEN previous_until > now() THEN previous_secret END AS previous"
+            " FROM webhook_signing WHERE workspace_id = $1", uuid.UUID(ws))
         if row is None:
             return None
-        return [row["webhook_secret"], *([row["previous"]] if row["previous"] else [])], row["publishable_key"]
+        return [row["secret"], *([row["previous"]] if row["previous"] else [])], row["publishable_key"]
 
     async def signing_secret(self, ws: str) -> tuple[str, datetime | None]:
+        await self._ensure_signing(ws)
         row = await self.conn.fetchrow(
-            "SELECT webhook_secret, CASE WHEN previous_secret_until > now() THEN previous_secret_until END AS until"
-            " FROM workspaces WHERE id = $1", uuid.UUID(ws))
-        return row["webhook_secret"], row["until"]
+            "SELECT secret, CASE WHEN previous_until > now() THEN previous_until END AS until"
+            " FROM webhook_signing WHERE workspace_id = $1", uuid.UUID(ws))
+        return row["secret"], row["until"]
 
     async def rotate_secret(self, ws: str, new_secret: str, grace_s: float) -> datetime:
         """Sign with ``new_secret`` from now on, and with the current one beside it for ``grace_s``."""
+        await self._ensure_signing(ws)
         return await self.conn.fetchval(
-            "UPDATE workspaces SET previous_webhook_secret = webhook_secret, webhook_secret = $2,"
-            " previous_secret_until = now() + make_interval(secs => $3) WHERE id = $1"
-            " RETURNING previous_secret_until", uuid.UUID(ws), new_secret, grace_s)
+            "UPDATE webhook_signing SET previous_secret = secret, secret = $2,"
+            " previous_until = now() + make_interval(secs => $3) WHERE workspace_id = $1"
+            " RETURNING previous_until", uuid.UUID(ws), new_secret, grace_s)
 
     async def record_attempt(self, d: Delivery, attempt: int, status_code: int | None, error: str | None,
                              duration_ms: int) -> None:

@@ -19,12 +19,12 @@ import random
 import time
 from collections import defaultdict
 
-import asyncpg
 import httpx
 
 from notifier_svc.config import NotifierSettings
 from notifier_svc.repository import Delivery, NotifierRepository
 from shared import webhooks
+from shared.db import Connection, Pool
 from shared.events import NotificationRequestedV1
 from shared.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_LATENCY
 from shared.netsafe import UnsafeURL, check_url, host_port
@@ -43,14 +43,14 @@ def backoff_s(attempt: int, base: float, cap: float, retry_after: str | None = N
     return delay / 2 + random.uniform(0, delay / 2)
 
 
-async def accept_request(conn: asyncpg.Connection, event: NotificationRequestedV1, max_attempts: int) -> bool:
+async def accept_request(conn: Connection, event: NotificationRequestedV1, max_attempts: int) -> bool:
     event_id = str(event.payload.get("event_id") or event.event_id)
     return await NotifierRepository(conn).add_delivery(event.workspace_id, event_id, event.url, event.category,
                                                   event.subject_kind, event.subject_id, event.payload, max_attempts)
 
 
 class Dispatcher:
-    def __init__(self, settings: NotifierSettings, pool: asyncpg.Pool, http: httpx.AsyncClient) -> None:
+    def __init__(self, settings: NotifierSettings, pool: Pool, http: httpx.AsyncClient) -> None:
         self.settings = settings
         self.pool = pool
         self.http = http

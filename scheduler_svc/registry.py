@@ -10,7 +10,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import numpy as np
 import onnx
 import onnxruntime as ort
@@ -20,8 +19,10 @@ from scheduler_svc.errors import WorkflowNotFound
 from scheduler_svc.repository import SchedulerRepository
 from scheduler_svc.schemas import WorkflowSave
 from shared.config import ServiceSettings
+from shared.db import Connection, Pool, Record
 from shared.errors import InvalidInput
-from shared.storage import ObjectStore
+from shared.events import ModelRef
+from shared.storage import ObjectStore, shared_ref_key
 from shared.workflows.plans import check_workflow
 
 MAX_MODEL_BYTES = 1024**3
@@ -52,18 +53,18 @@ async def check_workflow_definition(workflow_id: str, spec: dict[str, Any], sett
     await asyncio.to_thread(check_workflow, spec, settings.workflow_backend, settings.inference_python)
 
 
-async def save_workflow(conn: asyncpg.Connection, ws_id: str, workflow_id: str, spec: dict[str, Any]) -> None:
+async def save_workflow(conn: Connection, ws_id: str, workflow_id: str, spec: dict[str, Any]) -> None:
     await SchedulerRepository(conn).upsert_workflow(ws_id, workflow_id, spec)
 
 
-def workflow_document(workspace: str, row: asyncpg.Record) -> dict[str, Any]:
+def workflow_document(workspace: str, row: Record) -> dict[str, Any]:
     """The shape inference's ``get_workflow_specification`` expects."""
     return {"workflow": {"id": row["workflow_id"], "name": row["workflow_id"], "workspace": workspace,
                          "config": json.dumps({"specification": row["specification"]}),
                          "createdAt": row["created_at"].isoformat(), "updatedAt": row["updated_at"].isoformat()}}
 
 
-async def get_workflow(conn: asyncpg.Connection, ws_id: str, workflow_id: str) -> asyncpg.Record:
+async def get_workflow(conn: Connection, ws_id: str, workflow_id: str) -> Record:
     row = await SchedulerRepository(conn).get_workflow(ws_id, workflow_id)
     if row is None:
         raise WorkflowNotFound(workflow_id)
@@ -131,7 +132,7 @@ def inspect_model(path: Path, task: str, class_names: list[str]) -> tuple[str, i
     return layout, int(size)
 
 
-async def register_model(conn: asyncpg.Connection, store: ObjectStore, ws_id: str | None, model_id: str,
+async def register_model(conn: Connection, store: ObjectStore, ws_id: str | None, model_id: str,
                          data: bytes, task: str, class_names: list[str]) -> dict[str, Any]:
     if not model_id or len(model_id) > 128 or not all(c.isalnum() or c in "-_./" for c in model_id):
         raise InvalidInput("model ids are 1 to 128 letters, digits, '-', '_', '.' or '/'")
@@ -150,22 +151,32 @@ async def register_model(conn: asyncpg.Connection, store: ObjectStore, ws_id: st
     await store.put_bytes(key, data, bucket=store.settings.models_bucket)
     await SchedulerRepository(conn).upsert_model(ws_id, model_id, task=task, layout=layout, class_names=class_names,
                                                  input_size=size, object_key=key, sha256=digest)
+    if ws_id is None:
+        await publish_shared_ref(store, ModelRef(model_id=model_id, object_key=key, sha256=digest, task=task,
+                                                 layout=layout, class_names=class_names, input_size=size))
     return {"modelId": model_id, "task": task, "layout": layout, "inputSize": size, "sha256": digest}
 
 
-async def register_default_model(pool: asyncpg.Pool, store: ObjectStore, cache_dir: Path) -> None:
+async def register_default_model(pool: Pool, store: ObjectStore, cache_dir: Path) -> None:
     """Pre-register the converted YOLOv4-tiny COCO detector for every workspace (idempotent)."""
     model = ensure_default_model(cache_dir)
     data = model.onnx_path.read_bytes()
     digest = hashlib.sha256(data).hexdigest()
     async with pool.acquire() as conn:
-        existing = await conn.fetchval(
-            "SELECT sha256 FROM models WHERE workspace_id IS NULL AND model_id = $1", DEFAULT_MODEL_ID)
-    if existing == digest:
-        return
+        existing = await SchedulerRepository(conn).shared_model_digest(DEFAULT_MODEL_ID)
     key = f"shared/{DEFAULT_MODEL_ID}/{digest}.onnx"
-    await store.put_bytes(key, data, bucket=store.settings.models_bucket)
-    async with pool.acquire() as conn:
-        await SchedulerRepository(conn).upsert_model(
-            None, DEFAULT_MODEL_ID, task="object-detection", layout="boxes-scores", class_names=model.class_names,
-            input_size=model.input_size, object_key=key, sha256=digest)
+    ref = ModelRef(model_id=DEFAULT_MODEL_ID, object_key=key, sha256=digest, task="object-detection",
+                   layout="boxes-scores", class_names=model.class_names, input_size=model.input_size)
+    if existing != digest:
+        await store.put_bytes(key, data, bucket=store.settings.models_bucket)
+        async with pool.acquire() as conn:
+            await SchedulerRepository(conn).upsert_model(
+                None, DEFAULT_MODEL_ID, task=ref.task, layout="boxes-scores", class_names=ref.class_names,
+                input_size=model.input_size, object_key=key, sha256=digest)
+    await publish_shared_ref(store, ref)
+
+
+async def publish_shared_ref(store: ObjectStore, ref: ModelRef) -> None:
+    """Where workers find a model registered for every workspace before any task names it (to preload it)."""
+    await store.put_bytes(shared_ref_key(ref.model_id), ref.model_dump_json().encode(),
+                          bucket=store.settings.models_bucket, content_type="application/json")

@@ -9,6 +9,8 @@ from typing import Any
 
 import asyncpg
 
+from shared.events import ModelRef
+
 TERMINAL = ("succeeded", "failed", "aborted")
 
 
@@ -69,6 +71,11 @@ def _job(row: asyncpg.Record) -> Job:
     return Job(**{**dict(row), "workspace_id": str(row["workspace_id"])})
 
 
+def model_ref(row: asyncpg.Record) -> ModelRef:
+    return ModelRef(model_id=row["model_id"], object_key=row["object_key"], sha256=row["sha256"], task=row["task"],
+                    layout=row["layout"], class_names=list(row["class_names"]), input_size=row["input_size"])
+
+
 def _uuid(ws: str) -> uuid.UUID:
     return uuid.UUID(ws)
 
@@ -108,6 +115,10 @@ class SchedulerRepository:
             " task = $3, layout = $4, class_names = $5, input_size = $6, object_key = $7, sha256 = $8,"
             " created_at = now()",
             _uuid(ws) if ws else None, model_id, task, layout, class_names, input_size, object_key, sha256)
+
+    async def shared_model_digest(self, model_id: str) -> str | None:
+        return await self.conn.fetchval(
+            "SELECT sha256 FROM models WHERE workspace_id IS NULL AND model_id = $1", model_id)
 
     async def get_model(self, ws: str, model_id: str) -> asyncpg.Record | None:
         """The workspace's own model of that id, else a shared one."""
@@ -226,6 +237,29 @@ class SchedulerRepository:
             " progress) VALUES ($1, $2, $3, $4, 0, 0, $5, $6, 1.0) ON CONFLICT DO NOTHING",
             _uuid(job.workspace_id), job.job_id, stage_id, task_id, files_count, state)
 
+    async def record_archive_task(self, job: Job, task_id: str, files_count: int) -> None:
+        """One archive of the export stage, made by export_svc: a finished task of that stage."""
+        await self.conn.execute(
+            "INSERT INTO tasks (workspace_id, job_id, stage_id, task_id, seq_from, seq_to, files_count, state,"
+            " attempt, progress, files_processed) VALUES ($1, $2, 'export', $3, 0, 0, $4, 'succeeded', 1, 1.0, $4)"
+            " ON CONFLICT DO NOTHING", _uuid(job.workspace_id), job.job_id, task_id, files_count)
+
+    async def task_ranges(self, job: Job, stage_id: str, task_ids: list[str]) -> dict[str, tuple[int, int]]:
+        rows = await self.conn.fetch(
+            "SELECT task_id, seq_from, seq_to FROM tasks WHERE workspace_id = $1 AND job_id = $2 AND stage_id = $3"
+            " AND task_id = ANY($4::text[])", _uuid(job.workspace_id), job.job_id, stage_id, task_ids)
+        return {r["task_id"]: (r["seq_from"], r["seq_to"]) for r in rows}
+
+    async def task_alive(self, ws: str, job_id: str, stage_id: str, task_id: str, attempt: int, progress: float,
+                         machine_type: str) -> None:
+        """The attempt runs (a worker said so): running since its first word, progress and heartbeat now."""
+        await self.conn.execute(
+            "UPDATE tasks SET started_at = CASE WHEN state = 'queued' THEN now() ELSE started_at END,"
+            " state = 'running', progress = greatest(coalesce(progress, 0), $6), machine_type = $7, updated_at = now()"
+            " WHERE workspace_id = $1 AND job_id = $2 AND stage_id = $3 AND task_id = $4 AND attempt = $5"
+            " AND state IN ('queued', 'running')", _uuid(ws), job_id, stage_id, task_id, attempt, progress,
+            machine_type)
+
     async def requeue_stalled(self, job: Job, stage_id: str, stall_s: float) -> list[tuple[str, int]]:
         rows = await self.conn.fetch(
             "UPDATE tasks SET state = 'queued', attempt = attempt + 1, updated_at = now(), progress = 0"
@@ -319,6 +353,16 @@ class SchedulerRepository:
         return float(value or 0.0)
 
     # ------------------------------------------------------------------ workers
+    async def worker_beat(self, worker_id: str, machine_type: str) -> None:
+        await self.conn.execute(
+            "INSERT INTO worker_heartbeats (worker_id, machine_type) VALUES ($1, $2)"
+            " ON CONFLICT (worker_id) DO UPDATE SET beat_at = now(), machine_type = $2", worker_id, machine_type)
+        # rows of workers that vanished without saying goodbye (kill -9) are dropped after a day
+        await self.conn.execute("DELETE FROM worker_heartbeats WHERE beat_at < now() - interval '1 day'")
+
+    async def worker_left(self, worker_id: str) -> None:
+        await self.conn.execute("DELETE FROM worker_heartbeats WHERE worker_id = $1", worker_id)
+
     async def live_machine_types(self, liveness_s: float) -> set[str]:
         rows = await self.conn.fetch(
             "SELECT DISTINCT machine_type FROM worker_heartbeats WHERE beat_at > now() - make_interval(secs => $1)",

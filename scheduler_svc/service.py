@@ -16,8 +16,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-import asyncpg
-
 from scheduler_svc.config import SchedulerSettings
 from scheduler_svc.errors import (
     BatchStillStaging,
@@ -28,11 +26,22 @@ from scheduler_svc.errors import (
     ModelNotFound,
     WorkflowNotFound,
 )
-from scheduler_svc.repository import Job, SchedulerRepository
+from scheduler_svc.repository import Job, SchedulerRepository, model_ref
 from scheduler_svc.schemas import JobCreate, RestartOverride
 from shared.auth import Workspace
+from shared.db import Connection
 from shared.errors import Conflict, Forbidden, InvalidInput
-from shared.events import JobStateChangedV1, NotificationRequestedV1, StageCompleteV1, TaskDoneV1, TaskReadyV1, Topic
+from shared.events import (
+    JobStateChangedV1,
+    NotificationRequestedV1,
+    StageCompleteV1,
+    TaskDoneV1,
+    TaskProgressV1,
+    TaskReadyV2,
+    TaskStartedV1,
+    Topic,
+    WorkerAliveV1,
+)
 from shared.ids import JOB_ID_MAX, looks_like_id, validate_job_id
 from shared.netsafe import UnsafeURL, check_url_static
 from shared.outbox import enqueue, enqueue_many
@@ -57,7 +66,7 @@ class JobService:
         self.prefix = settings.kafka.topic_prefix
 
     # ------------------------------------------------------------------ creation
-    async def create_job(self, conn: asyncpg.Connection, ws: Workspace, job_id: str, body: JobCreate,
+    async def create_job(self, conn: Connection, ws: Workspace, job_id: str, body: JobCreate,
                          name: str | None) -> Job:
         validate_job_id(job_id)
         repo = SchedulerRepository(conn)
@@ -139,7 +148,7 @@ class JobService:
         await self._dispatch(conn, repo, job)
         return job
 
-    async def _check_metadata(self, conn: asyncpg.Connection, ws: Workspace, body: JobCreate, kind: str,
+    async def _check_metadata(self, conn: Connection, ws: Workspace, body: JobCreate, kind: str,
                               parameters: set[str]) -> None:
         """Per-image metadata feeds workflow inputs: the part must exist and the mapping name real inputs."""
         part = body.job_input.images_metadata_part
@@ -168,7 +177,7 @@ class JobService:
         return "cpu", (f"no {requested} worker is running in this deployment; the job runs on cpu workers "
                        f"(SCHEDULER_UNSERVED_MACHINE_TYPE=cpu)")
 
-    async def check_unserved(self, conn: asyncpg.Connection, ws_id: str, job_id: str) -> bool:
+    async def check_unserved(self, conn: Connection, ws_id: str, job_id: str) -> bool:
         """A job whose queued tasks waited ``queue_wait_s`` while no worker of its machine type was live is
         moved to cpu workers (a gpu job, policy ``cpu``) or failed with the reason: nothing waits forever."""
         repo = SchedulerRepository(conn)
@@ -194,7 +203,7 @@ class JobService:
                            f"the job)")
         return True
 
-    async def _dispatch(self, conn: asyncpg.Connection, repo: SchedulerRepository, job: Job) -> int:
+    async def _dispatch(self, conn: Connection, repo: SchedulerRepository, job: Job) -> int:
         counts = await repo.count_tasks(job, PROCESSING)
         free = job.max_parallel_tasks - counts.get("queued", 0) - counts.get("running", 0)
         if free <= 0:
@@ -203,16 +212,60 @@ class JobService:
         await self._stage_ready(conn, job, claimed)
         return len(claimed)
 
-    async def _stage_ready(self, conn: asyncpg.Connection, job: Job, tasks: list[tuple[str, int]]) -> None:
-        """``task.ready`` for each (task, attempt), on the job's machine type's topic, in the outbox."""
+    async def _stage_ready(self, conn: Connection, job: Job, tasks: list[tuple[str, int]]) -> None:
+        """``task.ready`` for each (task, attempt), on the job's machine type's topic, in the outbox: with the
+        resolved processing specification, so the worker never reads the job."""
+        if not tasks:
+            return
+        repo = SchedulerRepository(conn)
+        ranges = await repo.task_ranges(job, PROCESSING, [task_id for task_id, _ in tasks])
+        spec = await self._task_spec(repo, job)
         topic = Topic.TASKS_GPU if job.machine_type == "gpu" else Topic.TASKS_CPU
         await enqueue_many(conn, self.prefix, [
-            TaskReadyV1(workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING, task_id=task_id,
-                        attempt=attempt, correlation_id=job.job_id)
+            TaskReadyV2(workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING, task_id=task_id,
+                        attempt=attempt, seq_from=ranges[task_id][0], seq_to=ranges[task_id][1],
+                        correlation_id=job.job_id, **spec)
             for task_id, attempt in tasks], topic=topic)
 
+    async def _task_spec(self, repo: SchedulerRepository, job: Job) -> dict[str, Any]:
+        """What every task of the job carries: the workflow, its resolved parameters and outputs, the models."""
+        spec = job.definition["processingSpecification"]
+        job_input = job.definition.get("jobInput") or {}
+        params = spec.get("workflowParameters") or {}
+        plan = plan_workflow(job.workflow, self.settings.workflow_backend)
+        persisted = (spec.get("imagesOutputsToBePersisted") or plan.image_outputs()
+                     if spec.get("persistImagesOutputs") else [])
+        models = []
+        for model_id in sorted(plan.model_ids(params)):
+            row = await repo.get_model(job.workspace_id, model_id)
+            if row is not None:  # one deleted since the job was made: the worker fails the task with the reason
+                models.append(model_ref(row))
+        return {
+            "kind": job.kind, "workflow": job.workflow, "parameters": params, "persisted_outputs": list(persisted),
+            "aggregation_format": spec.get("aggregationFormat") or "jsonl", "max_video_fps": spec.get("maxVideoFPS"),
+            "input_batch_id": job.input_batch_id, "input_part_name": job.input_part_name,
+            "metadata_part": job_input.get("imagesMetadataPart"),
+            "metadata_mapping": spec.get("imagesMetadataInputsMapping") or {},
+            "in_flight": job.workers_per_machine, "output_batch_id": output_batch(job.job_id, PROCESSING),
+            "models": models,
+        }
+
+    async def on_task_started(self, conn: Connection, event: TaskStartedV1 | TaskProgressV1) -> None:
+        """A worker runs the task's attempt (or says it still does): the task is running, alive now. An
+        event of a superseded attempt, or of a finished task, changes nothing."""
+        progress = event.progress if isinstance(event, TaskProgressV1) else 0.0
+        await SchedulerRepository(conn).task_alive(event.workspace_id, event.job_id, event.stage_id, event.task_id,
+                                                   event.attempt, progress, event.machine_type)
+
+    async def on_worker_alive(self, conn: Connection, event: WorkerAliveV1) -> None:
+        repo = SchedulerRepository(conn)
+        if event.leaving:
+            await repo.worker_left(event.worker_id)
+        else:
+            await repo.worker_beat(event.worker_id, event.machine_type)
+
     # ------------------------------------------------------------------ progress
-    async def on_task_done(self, conn: asyncpg.Connection, event: TaskDoneV1) -> None:
+    async def on_task_done(self, conn: Connection, event: TaskDoneV1) -> None:
         repo = SchedulerRepository(conn)
         job = await repo.get_job(event.workspace_id, event.job_id, lock=True)
         if job is None:
@@ -229,6 +282,10 @@ class JobService:
                                    failed=event.files_failed, runtime_s=event.runtime_seconds,
                                    machine_type=event.machine_type, error=event.error)
             return
+        if event.failed_file_reasons:
+            await repo.log(job, "warning", "files-failed", {"failedFiles": [
+                {"fileName": f.file_name, "reason": f.reason} for f in event.failed_file_reasons]},
+                stage_id=event.stage_id, task_id=event.task_id, module="worker")
         if event.status == "succeeded":
             await repo.finish_task(job, event.stage_id, event.task_id, "succeeded", processed=event.files_processed,
                                    failed=event.files_failed, runtime_s=event.runtime_seconds,
@@ -270,18 +327,19 @@ class JobService:
         return (f"processing timeout exceeded: the cumulative runtime of all workers passed "
                 f"processingTimeoutSeconds={job.timeout_s}")
 
-    async def _start_export(self, conn: asyncpg.Connection, repo: SchedulerRepository, job: Job) -> None:
+    async def _start_export(self, conn: Connection, repo: SchedulerRepository, job: Job) -> None:
         await repo.set_stage_state(job, PROCESSING, "succeeded", {"type": "stage-status", "message": "all tasks done"})
         await repo.set_stage_state(job, EXPORT, "running", {"type": "stage-status", "message": "packing results"})
         await repo.set_job_state(job, "exporting")
         await repo.log(job, "info", "stage-complete", {"stage": PROCESSING}, stage_id=PROCESSING)
+        fmt = job.definition["processingSpecification"].get("aggregationFormat") or "jsonl"
         await enqueue(conn, self.prefix, StageCompleteV1(
             workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING,
-            output_batch_id=output_batch(job.job_id, PROCESSING), correlation_id=job.job_id))
+            output_batch_id=output_batch(job.job_id, PROCESSING), aggregation_format=fmt, correlation_id=job.job_id))
         await enqueue(conn, self.prefix, JobStateChangedV1(workspace_id=job.workspace_id, job_id=job.job_id,
                                                          state="exporting"))
 
-    async def on_stage_complete(self, conn: asyncpg.Connection, event: StageCompleteV1) -> None:
+    async def on_stage_complete(self, conn: Connection, event: StageCompleteV1) -> None:
         if event.stage_id != EXPORT:
             return
         repo = SchedulerRepository(conn)
@@ -291,11 +349,13 @@ class JobService:
         if not event.succeeded:
             await self._finish(conn, repo, job, "failed", "export failed")
             return
+        for archive in event.archives:
+            await repo.record_archive_task(job, archive.task_id, archive.files_count)
         await repo.set_stage_state(job, EXPORT, "succeeded", {"type": "stage-status", "message": "archives ready"})
         await self._finish(conn, repo, job, "succeeded", None)
 
     # ------------------------------------------------------------------ terminal states
-    async def _finish(self, conn: asyncpg.Connection, repo: SchedulerRepository, job: Job, state: str,
+    async def _finish(self, conn: Connection, repo: SchedulerRepository, job: Job, state: str,
                       reason: str | None) -> None:
         await repo.set_job_state(job, state, reason)
         if state != "succeeded":
@@ -318,7 +378,7 @@ class JobService:
                 subject_id=job.job_id, payload=payload, correlation_id=job.job_id))
         log.info("job %s %s%s", job.job_id, state, f": {reason}" if reason else "")
 
-    async def abort(self, conn: asyncpg.Connection, ws: Workspace, job_id: str) -> dict[str, Any]:
+    async def abort(self, conn: Connection, ws: Workspace, job_id: str) -> dict[str, Any]:
         repo = SchedulerRepository(conn)
         job = await self._job(repo, ws, job_id)
         if job.terminal:
@@ -326,7 +386,7 @@ class JobService:
         await self._finish(conn, repo, job, "aborted", "aborted by request")
         return {"status": "ok", "message": "job aborted", "jobId": job_id}
 
-    async def restart(self, conn: asyncpg.Connection, ws: Workspace, job_id: str,
+    async def restart(self, conn: Connection, ws: Workspace, job_id: str,
                       override: RestartOverride | None) -> dict[str, Any]:
         repo = SchedulerRepository(conn)
         job = await self._job(repo, ws, job_id, lock=True)
@@ -362,7 +422,7 @@ class JobService:
             await self._dispatch(conn, repo, job)
         return {"status": "ok", "message": f"job restarted; {reopened} unfinished tasks will run", "jobId": job_id}
 
-    async def requeue_stalled(self, conn: asyncpg.Connection, ws_id: str, job_id: str) -> int:
+    async def requeue_stalled(self, conn: Connection, ws_id: str, job_id: str) -> int:
         """A running task whose worker stopped heartbeating (it died, or its task.done was lost with a broker),
         or a queued one that live, idle workers never took (its task.ready was lost), is dispatched again as a
         new attempt: the old attempt's late events are ignored, its results overwritten."""
@@ -387,7 +447,7 @@ class JobService:
             stage_id=PROCESSING)
         return len(stalled) + len(forgotten)
 
-    async def check_timeout(self, conn: asyncpg.Connection, ws_id: str, job_id: str) -> bool:
+    async def check_timeout(self, conn: Connection, ws_id: str, job_id: str) -> bool:
         """Fail a processing job whose finished plus running work exceeds its timeout."""
         repo = SchedulerRepository(conn)
         job = await repo.get_job(ws_id, job_id, lock=True)

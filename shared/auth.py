@@ -7,7 +7,6 @@ stored, so a database leak does not leak keys. Clients send the key as the ``api
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import secrets
 import uuid
@@ -27,7 +26,6 @@ class Workspace:
     id: str
     slug: str
     name: str
-    webhook_secret: str
 
 
 def hash_key(key: str) -> bytes:
@@ -38,28 +36,22 @@ def generate_key() -> str:
     return KEY_PREFIX + secrets.token_urlsafe(32)
 
 
-def generate_webhook_secret() -> str:
-    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-
-
 class WorkspaceRepository:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
 
     async def create(self, slug: str, name: str) -> Workspace:
         validate_workspace_slug(slug)
-        ws = Workspace(id=str(uuid.uuid4()), slug=slug, name=name, webhook_secret=generate_webhook_secret())
+        ws = Workspace(id=str(uuid.uuid4()), slug=slug, name=name)
         try:
-            await self.conn.execute(
-                "INSERT INTO workspaces (id, slug, name, webhook_secret) VALUES ($1, $2, $3, $4)",
-                uuid.UUID(ws.id), ws.slug, ws.name, ws.webhook_secret,
-            )
+            await self.conn.execute("INSERT INTO workspaces (id, slug, name) VALUES ($1, $2, $3)",
+                                    uuid.UUID(ws.id), ws.slug, ws.name)
         except asyncpg.UniqueViolationError:
             raise Conflict(f"workspace {slug!r} already exists") from None
         return ws
 
     async def get_by_slug(self, slug: str) -> Workspace | None:
-        row = await self.conn.fetchrow("SELECT id, slug, name, webhook_secret FROM workspaces WHERE slug = $1", slug)
+        row = await self.conn.fetchrow("SELECT id, slug, name FROM workspaces WHERE slug = $1", slug)
         return _workspace(row) if row else None
 
     async def add_key(self, workspace_id: str, label: str = "", key: str | None = None) -> str:
@@ -80,7 +72,7 @@ class WorkspaceRepository:
 
     async def by_key(self, key: str) -> Workspace | None:
         row = await self.conn.fetchrow(
-            "SELECT w.id, w.slug, w.name, w.webhook_secret FROM api_keys k JOIN workspaces w"
+            "SELECT w.id, w.slug, w.name FROM api_keys k JOIN workspaces w"
             " ON w.id = k.workspace_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
             hash_key(key),
         )
@@ -88,7 +80,7 @@ class WorkspaceRepository:
 
 
 def _workspace(row: asyncpg.Record) -> Workspace:
-    return Workspace(id=str(row["id"]), slug=row["slug"], name=row["name"], webhook_secret=row["webhook_secret"])
+    return Workspace(id=str(row["id"]), slug=row["slug"], name=row["name"])
 
 
 async def ensure_workspace(conn: asyncpg.Connection, slug: str, api_key: str | None = None) -> tuple[Workspace, str]:

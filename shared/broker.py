@@ -158,6 +158,27 @@ class Subscriptions:
                     await asyncio.sleep(self.retry_backoff_s * 2 ** (attempt - 1))
 
 
+BROADCAST = "(broadcast)"
+
+
+def add_broadcast(subs: Subscriptions, topic: Topic, handler: Handler) -> None:
+    """Every process gets every event of ``topic``, from the start of the topic: no consumer group (no offsets,
+    no rebalancing, no group join), for state a process keeps in memory (e.g. which jobs were stopped). A
+    handler's error is logged and the event skipped: such state must tolerate a gap."""
+    name = topic_name(subs.kafka.topic_prefix, topic)
+    subs.subscribed.append((topic, BROADCAST))
+
+    @subs.router.subscriber(name, group_id=None, ack_policy=AckPolicy.MANUAL, auto_offset_reset="earliest",
+                            fetch_max_wait_ms=subs.kafka.fetch_max_wait_ms)
+    async def _consume(msg: KafkaMessage) -> None:
+        try:
+            await handler(decode(topic, msg.body))
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("broadcast handler for %s failed; event skipped", name)
+
+
 async def publish_event(broker: KafkaBroker, prefix: str, topic: Topic, event: EventBase) -> None:
     """Publish directly (not through the outbox): for events whose loss a retry would repair."""
     await broker.publish(

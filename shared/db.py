@@ -12,6 +12,12 @@ from shared.config import PostgresSettings
 
 ACQUIRE_TIMEOUT_S = 30.0
 
+# The types a service's code holds (a transaction's connection, the pool, a row) without importing the driver:
+# SQL itself runs only in repositories and in this platform kit (an import contract checks it).
+Connection = asyncpg.Connection
+Pool = asyncpg.Pool
+Record = asyncpg.Record
+
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for typ in ("json", "jsonb"):

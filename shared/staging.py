@@ -1,6 +1,8 @@
-"""Staged data (batches, parts, shards, files, failed files): all its SQL. Written by ingest_svc for input
-batches and by scheduler_svc, worker_svc and export_svc for job output batches; transactions are opened by
-the caller."""
+"""The shared batch store (owned by ingest_svc): batches, their parts, files and per-file metadata, all its
+SQL. Written by ingest_svc for input batches and by scheduler_svc, worker_svc and export_svc for job output
+batches; read by all of them. Transactions are opened by the caller. Ingest's own bookkeeping (shards, their
+leases, failed files, ingests) is in ``ingest_svc.repository``; ``open_shards`` is the one question about it
+others may ask (is a batch still being staged?)."""
 
 from __future__ import annotations
 
@@ -24,25 +26,6 @@ class Batch:
 
 
 @dataclass(frozen=True)
-class Shard:
-    workspace_id: str
-    batch_id: str
-    shard_id: str
-    ingest_id: str | None
-    kind: str
-    status: str
-    source_key: str
-    file_name: str | None
-    objects_count: int
-    failed_count: int
-    error: str | None
-    notifications_url: str | None
-    notification_categories: list[str]
-    attempts: int
-    updated_at: datetime
-
-
-@dataclass(frozen=True)
 class NewFile:
     part_name: str
     file_name: str
@@ -60,17 +43,10 @@ def member_range(byte_offset: int | None, size_bytes: int) -> tuple[int, int] | 
 
 
 _BATCH_COLS = "workspace_id, batch_id, display_name, batch_type, content_type, created_at, expires_at"
-_SHARD_COLS = ("workspace_id, batch_id, shard_id, ingest_id, kind, status, source_key, file_name, objects_count,"
-               " failed_count, error, notifications_url, notification_categories, attempts, updated_at")
 
 
 def _batch(row: asyncpg.Record) -> Batch:
     return Batch(**{**dict(row), "workspace_id": str(row["workspace_id"])})
-
-
-def _shard(row: asyncpg.Record) -> Shard:
-    return Shard(**{**dict(row), "workspace_id": str(row["workspace_id"]),
-                    "notification_categories": list(row["notification_categories"])})
 
 
 class StagingRepository:
@@ -190,38 +166,24 @@ class StagingRepository:
             f"SELECT {cols} FROM files WHERE workspace_id = $1 AND batch_id = $2 AND part_name = $3 AND seq > $4"
             " ORDER BY seq LIMIT $5", uuid.UUID(ws), batch_id, part_name, after_seq, limit)
 
+    async def task_files(self, ws: str, batch_id: str, part_name: str | None, seq_from: int,
+                         seq_to: int, metadata_part: str | None = None) -> list[asyncpg.Record]:
+        """A task's files in order (``seq`` from..to), each with its metadata object of ``metadata_part``
+        (NULL if none)."""
+        return await self.conn.fetch(
+            "SELECT f.file_name, f.object_key, f.byte_offset, f.size_bytes, f.content_type, m.metadata FROM files f"
+            " LEFT JOIN file_metadata m ON m.workspace_id = f.workspace_id AND m.batch_id = f.batch_id"
+            "  AND m.part_name = $6 AND m.file_name = f.file_name"
+            " WHERE f.workspace_id = $1 AND f.batch_id = $2"
+            " AND ($3::text IS NULL OR f.part_name = $3) AND f.seq BETWEEN $4 AND $5 ORDER BY f.seq",
+            uuid.UUID(ws), batch_id, part_name, seq_from, seq_to, metadata_part)
+
     async def get_file(self, ws: str, batch_id: str, part_name: str, file_name: str) -> asyncpg.Record | None:
         return await self.conn.fetchrow(
             "SELECT object_key, byte_offset, content_type, size_bytes FROM files WHERE workspace_id = $1"
             " AND batch_id = $2 AND part_name = $3 AND file_name = $4", uuid.UUID(ws), batch_id, part_name, file_name)
 
-    async def insert_failed(self, ws: str, batch_id: str, shard_id: str,
-                            failures: list[tuple[str, str, str]]) -> None:
-        """Record failed files as (file name, failure type, reason)."""
-        if failures:
-            await self.conn.executemany(
-                "INSERT INTO failed_files (workspace_id, batch_id, shard_id, file_name, failure_type, reason)"
-                " VALUES ($1, $2, $3, $4, $5, $6)",
-                [(uuid.UUID(ws), batch_id, shard_id, n, t, r) for n, t, r in failures])
-
-    async def failed_files(self, ws: str, batch_id: str, shard_id: str, limit: int) -> list[asyncpg.Record]:
-        return await self.conn.fetch(
-            "SELECT file_name, failure_type, reason FROM failed_files WHERE workspace_id = $1 AND batch_id = $2"
-            " AND shard_id = $3 ORDER BY created_at, file_name LIMIT $4", uuid.UUID(ws), batch_id, shard_id, limit)
-
-    # ------------------------------------------------------------------ shards
-    async def insert_shard(self, ws: str, batch_id: str, shard_id: str, *, kind: str, status: str,
-                           source_key: str, file_name: str | None = None, ingest_id: str | None = None,
-                           ingest_part: int = 0, notifications_url: str | None = None,
-                           categories: list[str] | None = None, link_expires_at: datetime | None = None) -> bool:
-        result = await self.conn.execute(
-            "INSERT INTO shards (workspace_id, batch_id, shard_id, ingest_id, kind, status, source_key, file_name,"
-            " notifications_url, notification_categories, ingest_part, link_expires_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING",
-            uuid.UUID(ws), batch_id, shard_id, ingest_id, kind, status, source_key, file_name, notifications_url,
-            categories or [], ingest_part, link_expires_at)
-        return result.endswith(" 1")
-
+    # ------------------------------------------------------------------ ingest's shards, as others see them
     async def open_shards(self, ws: str, batch_id: str) -> dict[str, int]:
         """Shards that may still bring files into the batch, by status: uploaded or being indexed, or
         awaiting an upload whose signed link is still valid."""
@@ -230,73 +192,3 @@ class StagingRepository:
             " AND (status IN ('uploaded', 'indexing') OR (status = 'awaiting-upload' AND link_expires_at > now()))"
             " GROUP BY status", uuid.UUID(ws), batch_id)
         return {r["status"]: r["n"] for r in rows}
-
-    async def get_shard(self, ws: str, batch_id: str, shard_id: str) -> Shard | None:
-        row = await self.conn.fetchrow(
-            f"SELECT {_SHARD_COLS} FROM shards WHERE workspace_id = $1 AND batch_id = $2 AND shard_id = $3",
-            uuid.UUID(ws), batch_id, shard_id)
-        return _shard(row) if row else None
-
-    async def shards_of_ingest(self, ws: str, batch_id: str, ingest_id: str, kind: str) -> list[Shard]:
-        rows = await self.conn.fetch(
-            f"SELECT {_SHARD_COLS} FROM shards WHERE workspace_id = $1 AND batch_id = $2 AND ingest_id = $3"
-            " AND kind = $4 ORDER BY shard_id", uuid.UUID(ws), batch_id, ingest_id, kind)
-        return [_shard(r) for r in rows]
-
-    async def list_shards(self, ws: str, batch_id: str, limit: int, after: str | None) -> list[Shard]:
-        rows = await self.conn.fetch(
-            f"SELECT {_SHARD_COLS} FROM shards WHERE workspace_id = $1 AND batch_id = $2 AND shard_id > $3"
-            " ORDER BY shard_id LIMIT $4", uuid.UUID(ws), batch_id, after or "", limit)
-        return [_shard(r) for r in rows]
-
-    async def set_shard_status(self, ws: str, batch_id: str, shard_id: str, status: str, *,
-                               from_status: str | None = None, file_name: str | None = None,
-                               source_key: str | None = None) -> bool:
-        result = await self.conn.execute(
-            "UPDATE shards SET status = $4, file_name = coalesce($6, file_name),"
-            " source_key = coalesce($7, source_key), updated_at = now()"
-            " WHERE workspace_id = $1 AND batch_id = $2 AND shard_id = $3 AND ($5::text IS NULL OR status = $5)",
-            uuid.UUID(ws), batch_id, shard_id, status, from_status, file_name, source_key)
-        return result.endswith(" 1")
-
-    async def claim_shard(self, lease_s: float, max_attempts: int, kinds: tuple[str, ...]) -> Shard | None:
-        """Claim one uploaded shard of ``kinds`` (or one whose indexer's lease ran out) for indexing: of the
-        workspace with the fewest shards being indexed, so one tenant's many uploads do not starve another's."""
-        row = await self.conn.fetchrow(
-            f"UPDATE shards SET status = 'indexing', attempts = attempts + 1, updated_at = now(),"
-            f" claimed_until = now() + make_interval(secs => $1)"
-            f" WHERE (workspace_id, batch_id, shard_id) = (SELECT s.workspace_id, s.batch_id, s.shard_id FROM shards s"
-            f"   WHERE (s.status = 'uploaded' OR (s.status = 'indexing' AND s.claimed_until < now()))"
-            f"   AND s.attempts < $2 AND s.kind = ANY($3::text[])"
-            f"   ORDER BY (SELECT count(*) FROM shards busy WHERE busy.workspace_id = s.workspace_id"
-            f"     AND busy.status = 'indexing' AND busy.claimed_until >= now()), s.updated_at"
-            f"   LIMIT 1 FOR UPDATE OF s SKIP LOCKED)"
-            f" RETURNING {_SHARD_COLS}", lease_s, max_attempts, list(kinds))
-        return _shard(row) if row else None
-
-    async def exhausted_shards(self, max_attempts: int) -> list[Shard]:
-        """Shards out of attempts: a crashed indexer's (lease run out), or one given back after an error. Each
-        must end failed with its reason, never wait forever (claim_shard no longer takes them)."""
-        rows = await self.conn.fetch(
-            f"SELECT {_SHARD_COLS} FROM shards WHERE attempts >= $1"
-            " AND (status = 'uploaded' OR (status = 'indexing' AND claimed_until < now())) FOR UPDATE SKIP LOCKED",
-            max_attempts)
-        return [_shard(r) for r in rows]
-
-    async def finish_shard(self, shard: Shard, status: str, ingested: int, failed: int,
-                           error: str | None = None, *, ingest_id: str | None = None,
-                           notifications_url: str | None = None) -> None:
-        """Record a shard's outcome; a tar's ``notification_config.json`` names its ingest and webhook."""
-        await self.conn.execute(
-            "UPDATE shards SET status = $4, objects_count = $5, failed_count = $6,"
-            " error = $7, claimed_until = NULL, updated_at = now(), ingest_id = coalesce(ingest_id, $8),"
-            " notifications_url = coalesce(notifications_url, $9)"
-            " WHERE workspace_id = $1 AND batch_id = $2 AND shard_id = $3",
-            uuid.UUID(shard.workspace_id), shard.batch_id, shard.shard_id, status, ingested, failed, error,
-            ingest_id, notifications_url)
-
-    async def renew_lease(self, shard: Shard, lease_s: float) -> None:
-        await self.conn.execute(
-            "UPDATE shards SET claimed_until = now() + make_interval(secs => $4)"
-            " WHERE workspace_id = $1 AND batch_id = $2 AND shard_id = $3",
-            uuid.UUID(shard.workspace_id), shard.batch_id, shard.shard_id, lease_s)

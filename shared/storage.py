@@ -44,6 +44,12 @@ def file_key(workspace_id: str, batch_id: str, part_name: str | None, file_name:
     return f"{batch_prefix(workspace_id, batch_id)}{part_name or '_'}/{middle}{file_name}"
 
 
+def shared_ref_key(model_id: str) -> str:
+    """Key (in the models bucket) of the reference of a model registered for every workspace: the scheduler's
+    registry writes it, workers read it to preload the model (``shared.events.ModelRef`` as JSON)."""
+    return f"shared/{model_id}/ref.json"
+
+
 def _range_header(byte_range: tuple[int, int] | None) -> dict[str, str]:
     """HTTP's Range for the bytes ``[start, end)`` (its end is inclusive); nothing for the whole object."""
     return {"Range": f"bytes={byte_range[0]}-{byte_range[1] - 1}"} if byte_range else {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import secrets
 import time
 from collections.abc import Mapping, Sequence
 
@@ -19,6 +20,16 @@ TOLERANCE_S = 300
 
 class InvalidSignature(ValueError):
     """The webhook's signature does not match, or its timestamp is outside the tolerance."""
+
+
+def generate_webhook_secret() -> str:
+    """A Standard Webhooks signing secret: ``whsec_`` and 32 random bytes, base64."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def generate_publishable_key() -> str:
+    """The bearer token webhooks carry (Roboflow's receivers check a workspace's publishable key)."""
+    return "pk_" + secrets.token_hex(16)
 
 
 def _key(secret: str) -> bytes:

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 
 from fastapi import FastAPI
 
+from shared.broker import publish_event
+from shared.events import EventBase, WorkerAliveV1, topic_for
 from shared.runtime import Resources, ServiceSpec, create_service_app
 from worker_svc import subscribers
 from worker_svc.backends import build_backend
 from worker_svc.config import WorkerSettings
 from worker_svc.models import ModelCache
-from worker_svc.repository import WorkerRepository
 from worker_svc.service import TaskRunner
+from worker_svc.stops import StoppedJobs
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +29,22 @@ log = logging.getLogger(__name__)
 class WorkerDeps:
     models: ModelCache
     runner: TaskRunner
+    stops: StoppedJobs
 
 
 def create_app(settings: WorkerSettings | None = None) -> FastAPI:
     settings = settings or WorkerSettings()
+    worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
     def dependencies(res: Resources[WorkerDeps]) -> WorkerDeps:
-        models = ModelCache(res.pool, res.store, settings)
-        return WorkerDeps(models, TaskRunner(settings, res.pool, res.store, build_backend(settings, models)))
+        async def publish(event: EventBase) -> None:
+            await publish_event(res.broker, settings.kafka.topic_prefix, topic_for(event), event)
+
+        models = ModelCache(res.store, settings)
+        stops = StoppedJobs()
+        runner = TaskRunner(settings, res.pool, res.store, build_backend(settings, models), publish=publish,
+                            stops=stops, worker_id=worker_id)
+        return WorkerDeps(models, runner, stops)
 
     async def preload_models(res: Resources[WorkerDeps]) -> None:
         # the builtin backend runs models in this process; the engine's processes load their own
@@ -42,23 +52,22 @@ def create_app(settings: WorkerSettings | None = None) -> FastAPI:
             loaded = await res.deps.models.preload(settings.preload_models, settings.preload_wait_s)
             log.info("models preloaded: %s", ", ".join(loaded) or "none")
 
-    worker_id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-
     async def announce(res: Resources[WorkerDeps]) -> None:
         """Heartbeat of the process (not of a task): the scheduler learns which machine types are served."""
         while True:
-            async with res.pool.acquire() as conn:
-                await WorkerRepository(conn).beat(worker_id, settings.machine_type)
+            with contextlib.suppress(Exception):  # the next one repairs a lost one
+                await res.deps.runner.publish(WorkerAliveV1(worker_id=worker_id, machine_type=settings.machine_type))
             await asyncio.sleep(settings.liveness_interval_s)
 
-    async def close_backend(res: Resources[WorkerDeps]) -> None:
+    async def leave(res: Resources[WorkerDeps]) -> None:
+        if res.deps is None:
+            return
         with contextlib.suppress(Exception):
-            async with res.pool.acquire() as conn:
-                await WorkerRepository(conn).leave(worker_id)
-        if res.deps is not None:
-            await res.deps.runner.backend.close()
+            await res.deps.runner.publish(WorkerAliveV1(worker_id=worker_id, machine_type=settings.machine_type,
+                                                        leaving=True))
+        await res.deps.runner.backend.close()
 
     return create_service_app(ServiceSpec(
         name="worker", settings=settings, dependencies=dependencies,
-        subscriptions=lambda res: subscribers.build(res, settings, res.deps.runner),
-        background=[preload_models, announce], on_shutdown=[close_backend]))
+        subscriptions=lambda res: subscribers.build(res, settings, res.deps.runner, res.deps.stops),
+        background=[preload_models, announce], on_shutdown=[leave]))

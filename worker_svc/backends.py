@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 
+from shared.errors import InvalidEvent
+from shared.events import ModelRef
 from shared.workflows.compiler import compile_workflow
 from shared.workflows.outline import outline_workflow
 from shared.workflows.plans import WorkflowPlan
@@ -39,9 +41,10 @@ class BuiltinBackend:
     def __init__(self, models: ModelCache) -> None:
         self.models = models
 
-    async def prepare(self, workspace_id: str, workflow: dict[str, Any], params: dict[str, Any]) -> PreparedWorkflow:
+    async def prepare(self, workflow: dict[str, Any], params: dict[str, Any],
+                      models: dict[str, ModelRef]) -> PreparedWorkflow:
         compiled = compile_workflow(workflow)
-        loaded = {m: await self.models.load(workspace_id, m) for m in compiled.model_ids(params)}
+        loaded = {m: await self.models.load(_ref(models, m)) for m in compiled.model_ids(params)}
         runner = WorkflowRunner(compiled, LoadedModels(loaded), params)
         return PreparedWorkflow(compiled, runner.run)
 
@@ -59,9 +62,10 @@ class EngineBackend:
         self._processes: OrderedDict[str, EngineRunner] = OrderedDict()
         self._lock = asyncio.Lock()
 
-    async def prepare(self, workspace_id: str, workflow: dict[str, Any], params: dict[str, Any]) -> PreparedWorkflow:
+    async def prepare(self, workflow: dict[str, Any], params: dict[str, Any],
+                      models: dict[str, ModelRef]) -> PreparedWorkflow:
         outline = outline_workflow(workflow)
-        files = {m: dataclasses.asdict(await self.models.fetch(workspace_id, m)) for m in outline.model_ids(params)}
+        files = {m: dataclasses.asdict(await self.models.fetch(_ref(models, m))) for m in outline.model_ids(params)}
         process = await self._process(workflow.get("specification", workflow), files)
         values = {**outline.parameters, **params}
         return PreparedWorkflow(outline, lambda image, _parent, own: process.run(image, {**values, **(own or {})}))
@@ -87,6 +91,13 @@ class EngineBackend:
             for process in self._processes.values():
                 await asyncio.to_thread(process.close)
             self._processes.clear()
+
+
+def _ref(models: dict[str, ModelRef], model_id: str) -> ModelRef:
+    if model_id not in models:
+        # the scheduler resolves every model of the workflow when it dispatches the task
+        raise InvalidEvent(f"the task names no registered model {model_id!r}")
+    return models[model_id]
 
 
 def build_backend(settings: WorkerSettings, models: ModelCache) -> BuiltinBackend | EngineBackend:

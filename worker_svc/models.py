@@ -1,7 +1,8 @@
-"""The worker's model registry client: resolves ``model_id``s to loaded onnxruntime sessions.
+"""The worker's model cache: turns the model references a task carries into loaded onnxruntime sessions.
 
 Models are fetched from S3 once (by content hash) into the cache folder and kept loaded, least recently
-used first out. Loading is async (database + S3); running the workflow then finds them in memory.
+used first out. Loading is async (S3); running the workflow then finds them in memory. Shared models to preload
+are found by their reference object, which the scheduler's registry keeps in the models bucket.
 """
 
 from __future__ import annotations
@@ -15,10 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import asyncpg
-
-from shared.errors import InvalidEvent
-from shared.storage import ObjectStore
+from shared.events import ModelRef
+from shared.storage import ObjectMissing, ObjectStore, shared_ref_key
 from worker_svc.config import WorkerSettings
 from worker_svc.inference.classifier import OnnxClassifier
 from worker_svc.inference.detector import OnnxDetector
@@ -38,33 +37,32 @@ class ModelFile:
 
 
 class ModelCache:
-    def __init__(self, pool: asyncpg.Pool, store: ObjectStore, settings: WorkerSettings) -> None:
-        self.pool = pool
+    def __init__(self, store: ObjectStore, settings: WorkerSettings) -> None:
         self.store = store
         self.settings = settings
         self.cache_dir = settings.cache_dir / "registry"
         self._loaded: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._lock = asyncio.Lock()
 
-    async def fetch(self, workspace_id: str | None, model_id: str) -> ModelFile:
-        """The model's registry entry with its ONNX file in the local cache (downloaded once, by hash): the
-        workspace's own model of that id if it has one, else the shared one (``workspace_id`` None: shared)."""
-        async with self.pool.acquire() as conn:
-            row = await conn.fetchrow(
-                "SELECT task, layout, class_names, input_size, object_key, sha256 FROM models WHERE model_id = $2"
-                " AND (workspace_id = $1::uuid OR workspace_id IS NULL) ORDER BY workspace_id NULLS LAST LIMIT 1",
-                workspace_id, model_id)
-        if row is None:
-            raise InvalidEvent(f"model {model_id!r} is not registered")
-        path = self.cache_dir / f"{row['sha256']}.onnx"
+    async def fetch(self, ref: ModelRef) -> ModelFile:
+        """The model's ONNX file in the local cache (downloaded once, by hash)."""
+        path = self.cache_dir / f"{ref.sha256}.onnx"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            data = await self.store.get_bytes(row["object_key"], bucket=self.store.settings.models_bucket)
+            data = await self.store.get_bytes(ref.object_key, bucket=self.store.settings.models_bucket)
             tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
             tmp.write_bytes(data)
             tmp.replace(path)
-        return ModelFile(model_id, str(path), row["sha256"], row["task"], row["layout"], list(row["class_names"]),
-                         row["input_size"])
+        return ModelFile(ref.model_id, str(path), ref.sha256, ref.task, ref.layout, list(ref.class_names),
+                         ref.input_size)
+
+    async def shared_ref(self, model_id: str) -> ModelRef | None:
+        """The reference of a model registered for every workspace, or None while it is not registered."""
+        try:
+            data = await self.store.fetch(shared_ref_key(model_id), bucket=self.store.settings.models_bucket)
+        except ObjectMissing:
+            return None
+        return ModelRef.model_validate_json(data)
 
     async def preload(self, model_ids: list[str], wait_s: float, retry_s: float = 1.0) -> list[str]:
         """Load shared models and warm every lane of each; returns the ids loaded. A model not registered yet
@@ -72,31 +70,26 @@ class ModelCache:
         deadline = time.monotonic() + wait_s
         loaded = []
         for model_id in model_ids:
-            while True:
-                try:
-                    model = await self.load(None, model_id)
-                except InvalidEvent:
-                    if time.monotonic() < deadline:
-                        await asyncio.sleep(retry_s)
-                        continue
-                    log.warning("model %r to preload is not registered; skipped", model_id)
-                    break
-                try:
-                    await asyncio.to_thread(model.warm_up)
-                except Exception:  # loaded all the same: a task that uses it gets the model's own error
-                    log.warning("model %r did not run on a blank image", model_id, exc_info=True)
-                loaded.append(model_id)
-                break
+            while (ref := await self.shared_ref(model_id)) is None and time.monotonic() < deadline:
+                await asyncio.sleep(retry_s)
+            if ref is None:
+                log.warning("model %r to preload is not registered; skipped", model_id)
+                continue
+            model = await self.load(ref)
+            try:
+                await asyncio.to_thread(model.warm_up)
+            except Exception:  # loaded all the same: a task that uses it gets the model's own error
+                log.warning("model %r did not run on a blank image", model_id, exc_info=True)
+            loaded.append(model_id)
         return loaded
 
-    async def load(self, workspace_id: str | None, model_id: str) -> Any:
+    async def load(self, ref: ModelRef) -> Any:
         async with self._lock:
-            file = await self.fetch(workspace_id, model_id)
-            key = (model_id, file.sha256)
+            key = (ref.model_id, ref.sha256)
             if key in self._loaded:
                 self._loaded.move_to_end(key)
                 return self._loaded[key]
-            model = await asyncio.to_thread(self._build, file)
+            model = await asyncio.to_thread(self._build, await self.fetch(ref))
             self._loaded[key] = model
             while len(self._loaded) > self.settings.model_cache_size:
                 _, evicted = self._loaded.popitem(last=False)

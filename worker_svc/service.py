@@ -1,10 +1,13 @@
 """Running one task: the workflow over each of its files, results written durably, then ``task.done``.
 
-Downloads and decodes run ahead of inference (``prefetch`` files), in threads, so the model is never
-idle waiting for I/O. The job's state is polled while the task runs: an abort stops it within about a
-second. Results go to deterministic object keys and ``ON CONFLICT DO NOTHING`` rows, and ``task.done`` is
-written to the outbox in the same transaction, so a redelivered task overwrites instead of duplicating,
-and the offset is committed only once all of this is durable.
+Everything a task needs comes in its ``task.ready@v2`` event (the resolved processing specification, the input
+range, the models); the worker reads only the shared batch store (the task's files) and writes only output
+batches and events. Downloads and decodes run ahead of inference (``prefetch`` files), in threads, so the model
+is never idle waiting for I/O. ``task.started`` and ``task.progress`` (every few seconds: the heartbeat) go to
+the scheduler, which owns task state; an abort reaches the worker as a job lifecycle event and stops the task
+within about a second. Results go to deterministic object keys and ``ON CONFLICT DO NOTHING`` rows, and
+``task.done`` is written to the outbox in the same transaction, so a redelivered task overwrites instead of
+duplicating, and the offset is committed only once all of this is durable.
 """
 
 from __future__ import annotations
@@ -17,17 +20,25 @@ import posixpath
 import tempfile
 import time
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import asyncpg
 import cv2
 import numpy as np
 from botocore.exceptions import ClientError
 
-from shared.events import TaskDoneV1, TaskReadyV1
+from shared.db import Pool, Record
+from shared.events import (
+    EventBase,
+    FailedFile,
+    TaskDoneV1,
+    TaskProgressV1,
+    TaskReadyV1,
+    TaskReadyV2,
+    TaskStartedV1,
+)
 from shared.images import too_large
 from shared.logs import bound
 from shared.metrics import FILE_LATENCY, FILES_PROCESSED, TASK_DURATION, TASKS
@@ -35,13 +46,12 @@ from shared.outbox import enqueue
 from shared.staging import NewFile, StagingRepository
 from shared.storage import ObjectMissing, ObjectStore, file_key
 from shared.workflows.errors import WorkflowRunFailed
-from shared.workflows.plans import WorkflowPlan
 from worker_svc.backends import BuiltinBackend, EngineBackend, PreparedWorkflow
 from worker_svc.config import WorkerSettings
 from worker_svc.errors import FileFailed, TaskAborted
-from worker_svc.repository import JobView, WorkerRepository
 from worker_svc.results import KEY_COLUMNS, encode
 from worker_svc.spans import SpanTooShort, StagedReader
+from worker_svc.stops import StoppedJobs
 from worker_svc.video import sampled_frames
 from worker_svc.workflows.values import Image, encode_jpeg, serialize
 
@@ -103,41 +113,53 @@ def image_parameters(mapping: dict[str, str], metadata: dict[str, Any] | None) -
     return {workflow_input: metadata[key] for workflow_input, key in mapping.items()}
 
 
+Publish = Callable[[EventBase], Awaitable[None]]
+
+
 class TaskRunner:
-    def __init__(self, settings: WorkerSettings, pool: asyncpg.Pool, store: ObjectStore,
-                 backend: BuiltinBackend | EngineBackend) -> None:
+    def __init__(self, settings: WorkerSettings, pool: Pool, store: ObjectStore,
+                 backend: BuiltinBackend | EngineBackend, *, publish: Publish, stops: StoppedJobs,
+                 worker_id: str) -> None:
         self.settings = settings
         self.pool = pool
         self.store = store
         self.backend = backend
+        # task.started and task.progress go straight to Kafka: a lost one is repaired by the next
+        self.publish = publish
+        self.stops = stops
+        self.worker_id = worker_id
         # workflow runs, apart from downloads and decodes (asyncio's default pool)
         # a job's workersPerMachine (at most 64) may ask for more runs at once than the worker's default
         self._executor = ThreadPoolExecutor(max(settings.in_flight, 64) * max(1, settings.concurrency),
                                             thread_name_prefix="workflow")
 
-    async def handle(self, event: TaskReadyV1) -> None:
+    async def handle(self, event: TaskReadyV1 | TaskReadyV2) -> None:
+        if isinstance(event, TaskReadyV1):
+            # dispatched by a scheduler older than task.ready@v2: this worker cannot run it from the event
+            # alone; the scheduler's watchdog dispatches the task again
+            log.warning("task %s/%s arrived as task.ready@v1; left for the scheduler to dispatch again",
+                        event.job_id, event.task_id)
+            return
         with bound(workspace_id=event.workspace_id, job_id=event.job_id, task_id=event.task_id,
                    attempt=event.attempt):
             await self._handle(event)
 
-    async def _handle(self, event: TaskReadyV1) -> None:
-        async with self.pool.acquire() as conn:
-            repo = WorkerRepository(conn)
-            job = await repo.job(event.workspace_id, event.job_id)
-            task = await repo.task(event.workspace_id, event.job_id, event.stage_id, event.task_id)
-        if job is None or task is None or task.attempt != event.attempt or task.state not in ("queued", "running"):
-            return  # superseded (a restart), already done (a redelivery), or deleted
-        if job.state != "processing":
-            await self._report(event, "aborted", TaskOutput(), 0.0, f"job is {job.state}")
+    async def _handle(self, event: TaskReadyV2) -> None:
+        stopped = self.stops.stopped(event.workspace_id, event.job_id, event.occurred_at)
+        if stopped:
+            await self._report(event, "aborted", TaskOutput(), 0.0, f"job is {stopped}")
             return
-        async with self.pool.acquire() as conn:
-            await WorkerRepository(conn).mark_running(event.workspace_id, event.job_id, event.stage_id,
-                                                      event.task_id, event.attempt, self.settings.machine_type)
+        with contextlib.suppress(Exception):  # the first task.progress marks it running as well
+            await self.publish(TaskStartedV1(
+                workspace_id=event.workspace_id, job_id=event.job_id, stage_id=event.stage_id,
+                task_id=event.task_id, attempt=event.attempt, machine_type=self.settings.machine_type,
+                worker_id=self.worker_id, correlation_id=event.job_id))
         started = time.monotonic()
         aborted = asyncio.Event()
-        watcher = asyncio.create_task(self._watch(event, aborted))
+        progress = _Progress(self, event)
+        watcher = asyncio.create_task(self._watch(event, progress, aborted))
         try:
-            output = await self._run(event, job, task.seq_from, task.seq_to, aborted)
+            output = await self._run(event, progress, aborted)
         except TaskAborted:
             await self._report(event, "aborted", TaskOutput(), time.monotonic() - started, "job stopped")
             return
@@ -151,48 +173,42 @@ class TaskRunner:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-        await self._report(event, "succeeded", output, time.monotonic() - started, None, job=job)
+        await self._report(event, "succeeded", output, time.monotonic() - started, None, store=True)
 
-    async def _watch(self, event: TaskReadyV1, aborted: asyncio.Event) -> None:
-        """Abort within seconds of the job stopping; heartbeat the task so the scheduler knows it is alive."""
-        last_beat = time.monotonic()
+    async def _watch(self, event: TaskReadyV2, progress: _Progress, aborted: asyncio.Event) -> None:
+        """Abort within a second of hearing that the job stopped; send the progress at least every heartbeat
+        interval, so the scheduler knows the task is alive."""
         while True:
             await asyncio.sleep(self.settings.abort_check_interval_s)
-            async with self.pool.acquire() as conn:
-                repo = WorkerRepository(conn)
-                state = await repo.job_state(event.workspace_id, event.job_id)
-                if time.monotonic() - last_beat >= self.settings.heartbeat_interval_s:
-                    await repo.heartbeat(event.workspace_id, event.job_id, event.stage_id, event.task_id,
-                                         event.attempt)
-                    last_beat = time.monotonic()
-            if state != "processing":
+            if self.stops.stopped(event.workspace_id, event.job_id, event.occurred_at):
                 aborted.set()
                 return
+            if time.monotonic() - progress.sent_at >= self.settings.heartbeat_interval_s:
+                await progress.send()
 
-    async def _run(self, event: TaskReadyV1, job: JobView, seq_from: int, seq_to: int,
-                   aborted: asyncio.Event) -> TaskOutput:
-        spec = job.definition["processingSpecification"]
-        workflow = await self.backend.prepare(event.workspace_id, job.workflow, spec.get("workflowParameters") or {})
-        persist = self._persisted_outputs(workflow.plan, spec)
-        metadata_part = (job.definition.get("jobInput") or {}).get("imagesMetadataPart")
+    async def _run(self, event: TaskReadyV2, progress: _Progress, aborted: asyncio.Event) -> TaskOutput:
+        models = {m.model_id: m for m in event.models}
+        workflow = await self.backend.prepare(event.workflow, event.parameters, models)
+        persist = set(event.persisted_outputs)
         async with self.pool.acquire() as conn:
-            files = await WorkerRepository(conn).input_files(event.workspace_id, job.input_batch_id,
-                                                             job.input_part_name, seq_from, seq_to, metadata_part)
-        progress = _Progress(self, event, len(files))
+            files = await StagingRepository(conn).task_files(event.workspace_id, event.input_batch_id,
+                                                             event.input_part_name, event.seq_from, event.seq_to,
+                                                             event.metadata_part)
+        progress.total = max(len(files), 1)
         output = TaskOutput()
-        if job.kind == "videos":
+        if event.kind == "videos":
             for f in files:
-                await self._video(workflow, f, spec.get("maxVideoFPS"), persist, output, aborted)
+                await self._video(workflow, f, event.max_video_fps, persist, output, aborted)
                 await progress.step()
         else:
-            in_flight = job.workers_per_machine or self.settings.in_flight
-            mapping = (spec.get("imagesMetadataInputsMapping") or {}) if metadata_part else {}
+            in_flight = event.in_flight or self.settings.in_flight
+            mapping = event.metadata_mapping if event.metadata_part else {}
             await self._images(workflow, files, persist, output, progress, aborted, in_flight, mapping)
         if aborted.is_set():
             raise TaskAborted
         return output
 
-    async def _images(self, workflow: PreparedWorkflow, files: list[asyncpg.Record], persist: set[str],
+    async def _images(self, workflow: PreparedWorkflow, files: list[Record], persist: set[str],
                       output: TaskOutput, progress: _Progress, aborted: asyncio.Event, in_flight: int,
                       mapping: dict[str, str]) -> None:
         """Up to ``in_flight`` images in the workflow at once (the job's workersPerMachine, else the worker's
@@ -241,13 +257,7 @@ class TaskRunner:
         finally:
             FILE_LATENCY.labels(self.settings.machine_type).observe(time.perf_counter() - started)
 
-    def _persisted_outputs(self, plan: WorkflowPlan, spec: dict[str, Any]) -> set[str]:
-        if not spec.get("persistImagesOutputs"):
-            return set()
-        wanted = spec.get("imagesOutputsToBePersisted") or plan.image_outputs()
-        return set(wanted)
-
-    async def _prefetched(self, files: list[asyncpg.Record]) -> AsyncIterator[tuple[str, np.ndarray | FileFailed]]:
+    async def _prefetched(self, files: list[Record]) -> AsyncIterator[tuple[str, np.ndarray | FileFailed]]:
         """Files downloaded and decoded ``prefetch`` ahead, in order."""
         reader = StagedReader(self.store, files)
 
@@ -279,7 +289,7 @@ class TaskRunner:
                 t.cancel()
             reader.close()
 
-    async def _video(self, workflow: PreparedWorkflow, f: asyncpg.Record, max_fps: float | None, persist: set[str],
+    async def _video(self, workflow: PreparedWorkflow, f: Record, max_fps: float | None, persist: set[str],
                      output: TaskOutput, aborted: asyncio.Event) -> None:
         name = f["file_name"]
         with tempfile.NamedTemporaryFile(suffix=posixpath.splitext(name)[1] or ".mp4") as tmp:
@@ -309,25 +319,21 @@ class TaskRunner:
         else:
             output.processed += 1
 
-    async def _report(self, event: TaskReadyV1, status: str, output: TaskOutput, runtime: float,
-                      error: str | None, job: JobView | None = None) -> None:
+    async def _report(self, event: TaskReadyV2, status: str, output: TaskOutput, runtime: float,
+                      error: str | None, *, store: bool = False) -> None:
         done = TaskDoneV1(workspace_id=event.workspace_id, job_id=event.job_id, stage_id=event.stage_id,
                           task_id=event.task_id, attempt=event.attempt, status=status,  # type: ignore[arg-type]
                           files_processed=output.processed, files_failed=len(output.failed), runtime_seconds=runtime,
-                          machine_type=self.settings.machine_type, error=error, correlation_id=event.job_id)
-        new_files = await self._store_outputs(event, job, output) if job is not None else []
+                          machine_type=self.settings.machine_type, error=error, correlation_id=event.job_id,
+                          failed_file_reasons=[FailedFile(file_name=n, reason=r) for n, r in output.failed[:100]])
+        new_files = await self._store_outputs(event, output) if store else []
         async with self.pool.acquire() as conn, conn.transaction():
             if new_files:
                 staging = StagingRepository(conn)
-                batch_id = f"{event.job_id}-{event.stage_id}"
                 for part, content in {(f.part_name, f.nested_content_type or "metadata") for f in new_files}:
-                    await staging.upsert_part(event.workspace_id, batch_id, part, "file-part", content, None,
-                                              "workflow results" if part == "results" else "image outputs")
-                await staging.insert_files(event.workspace_id, batch_id, new_files)
-            if output.failed:
-                await WorkerRepository(conn).log(
-                    event.workspace_id, event.job_id, event.stage_id, event.task_id, "warning", "files-failed",
-                    {"failedFiles": [{"fileName": n, "reason": r} for n, r in output.failed[:100]]})
+                    await staging.upsert_part(event.workspace_id, event.output_batch_id, part, "file-part", content,
+                                              None, "workflow results" if part == "results" else "image outputs")
+                await staging.insert_files(event.workspace_id, event.output_batch_id, new_files)
             await enqueue(conn, self.settings.kafka.topic_prefix, done)
         machine = self.settings.machine_type
         TASKS.labels(machine, status).inc()
@@ -337,11 +343,11 @@ class TaskRunner:
         log.info("task %s: %d processed, %d failed in %.2f s, %d in flight", status, output.processed,
                  len(output.failed), runtime, output.in_flight)
 
-    async def _store_outputs(self, event: TaskReadyV1, job: JobView, output: TaskOutput) -> list[NewFile]:
+    async def _store_outputs(self, event: TaskReadyV2, output: TaskOutput) -> list[NewFile]:
         """Write results (and persisted images) to deterministic keys: a redelivery overwrites them."""
-        fmt = job.definition["processingSpecification"].get("aggregationFormat") or "jsonl"
+        fmt = event.aggregation_format
         body, content_type = encode(output.records, fmt)
-        batch_id = f"{event.job_id}-{event.stage_id}"
+        batch_id = event.output_batch_id
         name = f"{event.task_id}.{'csv' if fmt == 'csv' else 'jsonl'}"
         key = file_key(event.workspace_id, batch_id, "results", name)
         await self.store.put_bytes(key, body, content_type=content_type)
@@ -362,21 +368,26 @@ class TaskRunner:
 
 
 class _Progress:
-    """Writes the task's progress at most every ``progress_interval_s``."""
+    """The share of the task's files done, sent to the scheduler at most every ``progress_interval_s`` (and by
+    the watcher at least every ``heartbeat_interval_s``)."""
 
-    def __init__(self, runner: TaskRunner, event: TaskReadyV1, total: int) -> None:
-        self.runner, self.event, self.total = runner, event, max(total, 1)
+    def __init__(self, runner: TaskRunner, event: TaskReadyV2) -> None:
+        self.runner, self.event = runner, event
+        self.total = 1
         self.done = 0
-        self.last = time.monotonic()
+        self.sent_at = time.monotonic()
 
     async def step(self) -> None:
         self.done += 1
-        now = time.monotonic()
-        if now - self.last < self.runner.settings.progress_interval_s:
-            return
-        self.last = now
-        e = self.event
-        async with self.runner.pool.acquire() as conn:
-            await WorkerRepository(conn).set_progress(e.workspace_id, e.job_id, e.stage_id, e.task_id, e.attempt,
-                                                      round(self.done / self.total, 4))
+        if time.monotonic() - self.sent_at >= self.runner.settings.progress_interval_s:
+            await self.send()
 
+    async def send(self) -> None:
+        self.sent_at = time.monotonic()
+        e = self.event
+        with contextlib.suppress(Exception):  # the next one repairs a lost one; a task never fails for it
+            await self.runner.publish(TaskProgressV1(
+                workspace_id=e.workspace_id, job_id=e.job_id, stage_id=e.stage_id, task_id=e.task_id,
+                attempt=e.attempt, progress=round(min(self.done / self.total, 1.0), 4),
+                machine_type=self.runner.settings.machine_type, worker_id=self.runner.worker_id,
+                correlation_id=e.job_id))

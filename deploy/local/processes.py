@@ -97,7 +97,8 @@ def serve_cmd(
     if service not in (*SERVICES, "gateway"):
         console.print(f"[red]unknown service {service!r}[/]; choose one of {', '.join([*SERVICES, 'gateway'])}")
         raise typer.Exit(2)
-    env = {**os.environ, "CONVEYOR_LOG_LEVEL": log_level, **process_environment(service, host, port)}
+    extra = process_environment(service, host, port)  # first: it exports the installation's secrets
+    env = {**os.environ, "CONVEYOR_LOG_LEVEL": log_level, **extra}
     command = entry_point(service)
     os.execve(command[0], command, env)
 
@@ -155,7 +156,8 @@ def start_services(names: list[str]) -> dict[str, subprocess.Popen[bytes]]:
         # the service writes its log itself, rotating it; what escapes the logging (a crash) goes to .out
         out = open(home() / "logs" / f"{name}.out", "ab")  # noqa: SIM115 - handed to the child
         command = entry_point(name.partition("-")[0])
-        env = {**os.environ, **process_environment(name), "CONVEYOR_LOG_FILE": str(home() / "logs" / f"{name}.log")}
+        extra = process_environment(name)  # first: it exports the installation's secrets
+        env = {**os.environ, **extra, "CONVEYOR_LOG_FILE": str(home() / "logs" / f"{name}.log")}
         procs[name] = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                        start_new_session=True, env=env)
     (home() / "services.json").write_text(json.dumps({k: p.pid for k, p in procs.items()}))

@@ -2,21 +2,38 @@
 
 from shared.events.base import EventBase
 from shared.events.ingest import ShardReadyV1
-from shared.events.jobs import JobStateChangedV1, StageCompleteV1, TaskDoneV1, TaskReadyV1
+from shared.events.jobs import (
+    ArchiveTask,
+    FailedFile,
+    JobStateChangedV1,
+    ModelRef,
+    StageCompleteV1,
+    TaskDoneV1,
+    TaskReadyV1,
+    TaskReadyV2,
+)
 from shared.events.notifications import NotificationRequestedV1
 from shared.events.topics import REGISTRY, Topic, TopicSpec, decode, topic_for, topic_name
+from shared.events.workers import TaskProgressV1, TaskStartedV1, WorkerAliveV1
 
 __all__ = [
     "REGISTRY",
+    "ArchiveTask",
     "EventBase",
+    "FailedFile",
     "JobStateChangedV1",
+    "ModelRef",
     "NotificationRequestedV1",
     "ShardReadyV1",
     "StageCompleteV1",
     "TaskDoneV1",
+    "TaskProgressV1",
     "TaskReadyV1",
+    "TaskReadyV2",
+    "TaskStartedV1",
     "Topic",
     "TopicSpec",
+    "WorkerAliveV1",
     "decode",
     "topic_for",
     "topic_name",

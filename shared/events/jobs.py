@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.base import EventBase
 
 
-class TaskReadyV1(EventBase):
-    """Emitted by scheduler_svc when a task (a chunk of files of one stage) may run.
+class _Part(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
-    Consumed by worker_svc from the task topic of the job's machine type (cpu or gpu).
+
+class ModelRef(_Part):
+    """A registered model as the worker loads it: its ONNX object (by content hash) and how to read its outputs."""
+
+    model_id: str
+    object_key: str
+    sha256: str
+    task: Literal["object-detection", "classification"]
+    layout: str | None = None
+    class_names: list[str]
+    input_size: int | None = None
+
+
+class FailedFile(_Part):
+    file_name: str
+    reason: str
+
+
+class ArchiveTask(_Part):
+    """One archive of an export: a task of the job's export stage."""
+
+    task_id: str
+    files_count: int
+
+
+class TaskReadyV1(EventBase):
+    """Emitted by scheduler_svc before task.ready@v2: names the task only (workers read the rest from the job).
+
+    Still decoded, so a message of an older scheduler is not dead-lettered; workers leave it, and the
+    scheduler's watchdog dispatches its task again as v2.
     """
 
     type: Literal["task.ready@v1"] = "task.ready@v1"
@@ -19,6 +50,42 @@ class TaskReadyV1(EventBase):
     stage_id: str
     task_id: str
     attempt: int = 1
+
+    def key(self) -> str:
+        return f"{self.workspace_id}/{self.job_id}/{self.task_id}"
+
+
+class TaskReadyV2(EventBase):
+    """Emitted by scheduler_svc when a task (a range of files of one stage) may run, with everything the worker
+    needs to run it: the workflow and its resolved processing specification, the input range, the models.
+
+    Consumed by worker_svc from the task topic of the job's machine type (cpu or gpu).
+    """
+
+    type: Literal["task.ready@v2"] = "task.ready@v2"
+    workspace_id: str
+    job_id: str
+    stage_id: str
+    task_id: str
+    attempt: int = 1
+    kind: Literal["images", "videos"]
+    workflow: dict[str, Any]
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    # outputs whose images are kept (imagesOutputsToBePersisted); None: every image output
+    persisted_outputs: list[str] | None = None
+    aggregation_format: Literal["jsonl", "csv"] = "jsonl"
+    max_video_fps: float | None = None
+    input_batch_id: str
+    input_part_name: str | None = None
+    seq_from: int
+    seq_to: int
+    # per-image metadata: the batch's metadata part, and workflow input -> metadata key
+    metadata_part: str | None = None
+    metadata_mapping: dict[str, str] = Field(default_factory=dict)
+    # images of this task in the workflow at once (the job's workersPerMachine); 0: the worker's default
+    in_flight: int = 0
+    output_batch_id: str
+    models: list[ModelRef] = Field(default_factory=list)
 
     def key(self) -> str:
         return f"{self.workspace_id}/{self.job_id}/{self.task_id}"
@@ -42,6 +109,8 @@ class TaskDoneV1(EventBase):
     runtime_seconds: float = 0.0
     machine_type: Literal["cpu", "gpu"] = "cpu"
     error: str | None = None
+    # the first files that failed, with their reasons (the scheduler records them in the job's log)
+    failed_file_reasons: list[FailedFile] = Field(default_factory=list)
 
     def key(self) -> str:
         return f"{self.workspace_id}/{self.job_id}"
@@ -59,6 +128,10 @@ class StageCompleteV1(EventBase):
     stage_id: str
     output_batch_id: str
     succeeded: bool = True
+    # processing -> export: the format the results were written in
+    aggregation_format: Literal["jsonl", "csv"] = "jsonl"
+    # export -> scheduler: the archives made, the export stage's tasks
+    archives: list[ArchiveTask] = Field(default_factory=list)
 
     def key(self) -> str:
         return f"{self.workspace_id}/{self.job_id}"
@@ -67,8 +140,8 @@ class StageCompleteV1(EventBase):
 class JobStateChangedV1(EventBase):
     """Emitted by scheduler_svc on every job state transition.
 
-    A public event, for consumers outside Conveyor; no Conveyor service consumes it (the scheduler itself asks
-    for the job webhooks, and workers learn of an abort from the task's state).
+    A public event, for consumers outside Conveyor as well. Every worker process reads it (as a broadcast, from
+    the start of the topic) to stop a job's tasks within seconds of an abort, a timeout or a failure.
     """
 
     type: Literal["job.state-changed@v1"] = "job.state-changed@v1"

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
 from pydantic import Discriminator, TypeAdapter
 
 from shared.events.base import EventBase
 from shared.events.ingest import ShardReadyV1
-from shared.events.jobs import JobStateChangedV1, StageCompleteV1, TaskDoneV1, TaskReadyV1
+from shared.events.jobs import JobStateChangedV1, StageCompleteV1, TaskDoneV1, TaskReadyV1, TaskReadyV2
 from shared.events.notifications import NotificationRequestedV1
+from shared.events.workers import TaskProgressV1, TaskStartedV1, WorkerAliveV1
 
 
 class Topic(StrEnum):
@@ -28,6 +29,8 @@ class Topic(StrEnum):
     TASKS_CPU = "tasks.cpu"
     TASKS_GPU = "tasks.gpu"
     TASKS_DONE = "tasks.done"
+    TASKS_PROGRESS = "tasks.progress"
+    WORKERS = "workers.liveness"
     STAGES = "jobs.stages"
     JOB_STATES = "jobs.states"
     NOTIFICATIONS = "notifications.requested"
@@ -48,7 +51,7 @@ class TopicSpec:
 def _adapter(*models: type[EventBase]) -> TypeAdapter[Any]:
     if len(models) == 1:
         return TypeAdapter(models[0])
-    union = Annotated[models, Discriminator("type")]  # type: ignore[valid-type]
+    union = Annotated[Union[models], Discriminator("type")]  # type: ignore[valid-type]  # noqa: UP007
     return TypeAdapter(union)
 
 
@@ -58,15 +61,18 @@ REGISTRY: dict[Topic, TopicSpec] = {
         TopicSpec(Topic.SHARDS_READY, 1, "workspace/batch", ("ingest_svc",), (), _adapter(ShardReadyV1),
                   public=True),
         TopicSpec(Topic.TASKS_CPU, 1, "workspace/job/task", ("scheduler_svc",), ("worker_svc",),
-                  _adapter(TaskReadyV1), partitions=6),
+                  _adapter(TaskReadyV1, TaskReadyV2), partitions=6),
         TopicSpec(Topic.TASKS_GPU, 1, "workspace/job/task", ("scheduler_svc",), ("worker_svc",),
-                  _adapter(TaskReadyV1), partitions=6),
+                  _adapter(TaskReadyV1, TaskReadyV2), partitions=6),
         TopicSpec(Topic.TASKS_DONE, 1, "workspace/job", ("worker_svc",), ("scheduler_svc",),
                   _adapter(TaskDoneV1)),
+        TopicSpec(Topic.TASKS_PROGRESS, 1, "workspace/job/task", ("worker_svc",), ("scheduler_svc",),
+                  _adapter(TaskStartedV1, TaskProgressV1), partitions=6),
+        TopicSpec(Topic.WORKERS, 1, "worker", ("worker_svc",), ("scheduler_svc",), _adapter(WorkerAliveV1)),
         TopicSpec(Topic.STAGES, 1, "workspace/job", ("scheduler_svc", "export_svc"),
                   ("export_svc", "scheduler_svc"), _adapter(StageCompleteV1)),
-        TopicSpec(Topic.JOB_STATES, 1, "workspace/job", ("scheduler_svc",), (), _adapter(JobStateChangedV1),
-                  public=True),
+        TopicSpec(Topic.JOB_STATES, 1, "workspace/job", ("scheduler_svc",), ("worker_svc",),
+                  _adapter(JobStateChangedV1), public=True),
         TopicSpec(Topic.NOTIFICATIONS, 1, "workspace/subject", ("ingest_svc", "scheduler_svc"),
                   ("notifier_svc",), _adapter(NotificationRequestedV1)),
     )

@@ -21,6 +21,7 @@ from shared.events import REGISTRY, EventBase, Topic
 from shared.events.topics import _types_of
 from worker_svc import subscribers as worker_subscribers
 from worker_svc.config import WorkerSettings
+from worker_svc.stops import StoppedJobs
 
 SERVICES = ("ingest_svc", "scheduler_svc", "worker_svc", "export_svc", "notifier_svc")
 
@@ -31,8 +32,8 @@ def _subscriptions() -> dict[str, list[Subscriptions]]:
     return {
         "ingest_svc": [],  # ingest consumes nothing
         "scheduler_svc": [scheduler_subscribers.build(res, None)],  # type: ignore[arg-type]
-        "worker_svc": [worker_subscribers.build(res, WorkerSettings(machine_type=m), None)  # type: ignore[arg-type]
-                       for m in ("cpu", "gpu")],
+        "worker_svc": [worker_subscribers.build(res, WorkerSettings(machine_type=m), None,  # type: ignore[arg-type]
+                                                StoppedJobs()) for m in ("cpu", "gpu")],
         "export_svc": [export_subscribers.build(res, None)],  # type: ignore[arg-type]
         "notifier_svc": [notifier_subscribers.build(res, NotifierSettings())],  # type: ignore[arg-type]
     }
@@ -83,7 +84,8 @@ def test_producers_in_the_registry_are_the_real_publishers() -> None:
 
 def test_the_derivation_sees_what_it_must() -> None:
     """The checks above would pass vacuously if the scan found nothing: it finds the known cases."""
-    assert "TaskReadyV1" in _constructed("scheduler_svc") and "TaskDoneV1" in _constructed("worker_svc")
-    assert _topics_of(_event_classes()["TaskReadyV1"]) == {Topic.TASKS_CPU, Topic.TASKS_GPU}
+    assert "TaskReadyV2" in _constructed("scheduler_svc") and "TaskDoneV1" in _constructed("worker_svc")
+    assert _topics_of(_event_classes()["TaskReadyV2"]) == {Topic.TASKS_CPU, Topic.TASKS_GPU}
     workers = _subscriptions()["worker_svc"]
-    assert [t for subs in workers for t, _ in subs.subscribed] == [Topic.TASKS_CPU, Topic.TASKS_GPU]
+    assert [t for subs in workers for t, _ in subs.subscribed] == [Topic.TASKS_CPU, Topic.JOB_STATES,
+                                                                  Topic.TASKS_GPU, Topic.JOB_STATES]

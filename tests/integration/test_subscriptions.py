@@ -52,6 +52,6 @@ async def test_handlers_get_typed_events_and_poison_goes_to_the_dead_letter_topi
     dead = await read_topic(settings.kafka.bootstrap_servers, f"{name}.dlq", 3)
     reasons = sorted(dict(r.headers)["x-dlq-reason"].decode() for r in dead)
     assert len(dead) == 3
-    assert reasons[0].startswith("failed 3 times, last error: FileNotFoundError") and "/data/missing.tar" in reasons[0]
+    assert reasons[0].startswith("failed 3 times, last error: FileNotFoundError(2, ")
     assert reasons[1] == "shard is unknown" and reasons[2].startswith("undecodable payload")
     assert json.loads(dead[0].value)["type"] == "shard.ready@v1"

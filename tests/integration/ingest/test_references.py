@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from shared.staging import StagingRepository
+from ingest_svc.repository import IngestStore
 from shared.storage import ObjectStore
 from tests.fixtures.ingest import StagingClient
 from tests.fixtures.media import jpeg, mp4
@@ -95,7 +95,7 @@ async def test_a_crashed_indexers_shard_is_taken_over_after_its_lease(
     key = f"uploads/{ingest.workspace.id}/crash/s1.jsonl"
     await store.put_bytes(key, f'{{"name": "x.jpg", "url": "{url}"}}\n'.encode())
     async with pool.acquire() as conn, conn.transaction():
-        repo = StagingRepository(conn)
+        repo = IngestStore(conn)
         await repo.insert_batch(ingest.workspace.id, "crash", "crash", "sharded-batch", "images",
                                 datetime.now(UTC) + timedelta(days=7))
         await repo.insert_shard(ingest.workspace.id, "crash", "s1", kind="image-references", status="indexing",
@@ -106,14 +106,14 @@ async def test_a_crashed_indexers_shard_is_taken_over_after_its_lease(
     (shard,) = await shards_settled(ingest, "crash")
     assert shard["shardObjectsCount"] == 1 and shard["statusType"] == "success"
     async with pool.acquire() as conn:
-        row = await StagingRepository(conn).get_shard(ingest.workspace.id, "crash", "s1")
+        row = await IngestStore(conn).get_shard(ingest.workspace.id, "crash", "s1")
     assert row is not None and row.attempts == 2
 
 
 async def _spent_shard(ingest: StagingClient, pool: asyncpg.Pool, batch: str, status: str, lease_over: bool) -> None:
     """A reference shard whose attempts are all spent, in ``status``."""
     async with pool.acquire() as conn, conn.transaction():
-        repo = StagingRepository(conn)
+        repo = IngestStore(conn)
         await repo.insert_batch(ingest.workspace.id, batch, batch, "sharded-batch", "images",
                                 datetime.now(UTC) + timedelta(days=7))
         await repo.insert_shard(ingest.workspace.id, batch, "s1", kind="image-references", status=status,

@@ -24,8 +24,9 @@ JOB_PAYLOAD = {"type": "roboflow-batch-job-notification-v1", "event_id": "evt-1"
 
 
 async def _secret_and_key(pool: asyncpg.Pool, ws_id: str) -> tuple[str, str]:
-    row = await pool.fetchrow("SELECT webhook_secret, publishable_key FROM workspaces WHERE id = $1::uuid", ws_id)
-    return row["webhook_secret"], row["publishable_key"]
+    row = await pool.fetchrow("SELECT secret, publishable_key FROM webhook_signing WHERE workspace_id = $1::uuid",
+                              ws_id)
+    return row["secret"], row["publishable_key"]
 
 
 async def test_signed_delivery_on_first_try(settings: ServiceSettings, make_workspace: WorkspaceFactory,
@@ -230,8 +231,8 @@ async def test_a_rotated_secret_signs_beside_the_new_one_for_the_grace_period(
         webhooks.verify(old, first.headers, first.body)  # a receiver still on the old secret
         webhooks.verify(new, first.headers, first.body)  # and one that switched
 
-        await pool.execute("UPDATE workspaces SET previous_secret_until = now() - interval '1 second'"
-                           " WHERE id = $1::uuid", ws.id)  # the grace period is over
+        await pool.execute("UPDATE webhook_signing SET previous_until = now() - interval '1 second'"
+                           " WHERE workspace_id = $1::uuid", ws.id)  # the grace period is over
         await n.request(f"{r.url}/hook", {**JOB_PAYLOAD, "event_id": "evt-rot-2"})
         await n.wait_status("delivered", count=2)
         second = r.requests[-1]
