@@ -191,3 +191,10 @@ def report(name: str, rows: list[tuple[str, str]], data: dict[str, Any]) -> Path
     path.write_text(json.dumps({"benchmark": name, "machine": machine(), **data}, indent=2))
     print(f"(written to {path.relative_to(REPO_ROOT)})")
     return path
+
+
+def decode(data: bytes) -> np.ndarray:
+    """BGR pixels of a JPEG, as every peer decodes it (a full-size ``cv2.imdecode``)."""
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None, "not an image"
+    return image

@@ -39,10 +39,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
-from bench.common import DATA, TAR_LIMIT, JobHooks, real_images, report, running_conveyor, tar_of, wait_notified
+from bench.common import DATA, TAR_LIMIT, JobHooks, decode, real_images, report, running_conveyor, tar_of, wait_notified
 from bench.peers import inference_cli
 from deploy.local.demo import detector_workflow
 from scheduler_svc.default_model import ensure_default_model
@@ -65,8 +64,7 @@ def bare_loop(files: list[Path], threads: int | None, batch: int, sessions: int 
     def share(lane: int) -> int:
         mine, found = files[lane::sessions], 0
         for i in range(0, len(mine), batch):
-            images = [cv2.imdecode(np.frombuffer(f.read_bytes(), np.uint8), cv2.IMREAD_COLOR)
-                      for f in mine[i:i + batch]]
+            images = [decode(f.read_bytes()) for f in mine[i:i + batch]]
             found += sum(len(d) for d in detectors[lane].detect(images, confidence=0.35))
         return found
 
@@ -163,8 +161,9 @@ def main() -> None:
         # decoding on one thread can starve a GPU: a thread per core, each with its own session, overlaps them
         configs[f"1 session per core on {provider}, batch 8"] = (threads, 8, os.cpu_count() or 1, True)
     else:
-        configs = {"1 session x all cores, batch 1": (threads, 1, 1), "1 session x all cores, batch 8": (threads, 8, 1),
-                   "1 session per core x 1 thread, batch 1": (1, 1, os.cpu_count() or 1)}
+        configs = {"1 session x all cores, batch 1": (threads, 1, 1, False),
+                   "1 session x all cores, batch 8": (threads, 8, 1, False),
+                   "1 session per core x 1 thread, batch 1": (1, 1, os.cpu_count() or 1, False)}
     bare = {k: bare_loop(files, *c) for k, c in configs.items()}
     best = max(bare, key=lambda k: bare[k][0])  # the limit: the best configuration, run as often as Conveyor
     limit_runs = [bare[best][0]] + [bare_loop(files, *configs[best])[0] for _ in range(args.repeats - 1)]

@@ -169,7 +169,7 @@ def _shard(s: Shard) -> ShardDetails:
     meta: dict[str, object] = {"kind": s.kind, "ingestId": s.ingest_id, "failedObjectsCount": s.failed_count}
     if s.error:
         meta["error"] = s.error
-    return ShardDetails(shard_id=s.shard_id, status_name=name, status_type=status_type,  # type: ignore[arg-type]
+    return ShardDetails(shard_id=s.shard_id, status_name=name, status_type=status_type,
                         event_timestamp=s.updated_at, shard_objects_count=s.objects_count, status_metadata=meta)
 
 
@@ -208,7 +208,7 @@ async def upload_image(request: Request, batch_id: str, ws: Workspace = Depends(
         raise InvalidInput("send the image as one multipart/form-data file part")
     upload = uploads[0]
     data = await upload.read(MAX_SIMPLE_UPLOAD + 1)
-    name = fileName or upload.filename or ""
+    name = fileName or getattr(upload, "filename", None) or ""
     if len(data) > MAX_SIMPLE_UPLOAD:
         raise TooLarge(f"file-size-limit-exceeded: {name} is larger than 20 MiB")
     async with transaction(request.app.state.pool) as conn:

@@ -8,7 +8,7 @@ from notifier_svc.config import NotifierSettings
 from notifier_svc.repository import Delivery, NotifierRepository
 from notifier_svc.schemas import DeliveryAttempt, DeliveryInfo, ListDeliveriesResponse
 from shared.auth import Workspace, workspace_from_path
-from shared.db import transaction
+from shared.db import Record, transaction
 from shared.errors import InvalidInput, NotFound
 from shared.pagination import decode_token, encode_token, page_size, text, timestamp
 from shared.runtime import Resources
@@ -18,7 +18,7 @@ deliveries = APIRouter(prefix="/notifications/v1/{workspace}", tags=["webhooks"]
 STATUSES = ("pending", "delivering", "delivered", "failed", "dead")
 
 
-def _info(d: Delivery, attempts: list | None = None) -> DeliveryInfo:  # type: ignore[type-arg]
+def _info(d: Delivery, attempts: list[Record] | None = None) -> DeliveryInfo:
     return DeliveryInfo(
         delivery_id=d.id, event_id=d.event_id, url=d.url, category=d.category, subject_kind=d.subject_kind,
         subject_id=d.subject_id, status=d.status, attempts=d.attempts, max_attempts=d.max_attempts,
@@ -40,7 +40,7 @@ async def list_deliveries(request: Request, ws: Workspace = Depends(workspace_fr
     cursor = decode_token(nextPageToken, "deliveries", c=timestamp, i=text)
     after = (cursor["c"], cursor["i"]) if cursor else None
     async with request.app.state.pool.acquire() as conn:
-        found = await NotifierRepository(conn).list(ws.id, kind, subject, status, limit + 1, after)
+        found = await NotifierRepository(conn).list_deliveries(ws.id, kind, subject, status, limit + 1, after)
     token = encode_token("deliveries", {"c": found[limit - 1].created_at.isoformat(),
                                           "i": str(found[limit - 1].id)}) \
         if len(found) > limit else None

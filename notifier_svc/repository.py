@@ -126,8 +126,8 @@ class NotifierRepository:
             " next_attempt_at = now() + make_interval(secs => $3), updated_at = now()"
             " WHERE id = $1 AND status = 'delivering' AND attempts = $2", uuid.UUID(d.id), d.attempts, retry_in_s)
 
-    async def list(self, ws: str, subject_kind: str | None, subject_id: str | None, status: str | None, limit: int,
-                   after: tuple[datetime, str] | None) -> list[Delivery]:
+    async def list_deliveries(self, ws: str, subject_kind: str | None, subject_id: str | None, status: str | None,
+                              limit: int, after: tuple[datetime, str] | None) -> list[Delivery]:
         rows = await self.conn.fetch(
             f"SELECT {_COLS} FROM deliveries WHERE workspace_id = $1 AND ($2::text IS NULL OR subject_kind = $2)"
             " AND ($3::text IS NULL OR subject_id = $3) AND ($4::text IS NULL OR status = $4)"

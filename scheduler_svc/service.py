@@ -369,7 +369,7 @@ class JobService:
         notification = {"type": "job-state-notification", "state": state, "reason": reason}
         await repo.set_last_notification(job, notification)
         await enqueue(conn, self.prefix, JobStateChangedV1(workspace_id=job.workspace_id, job_id=job.job_id,
-                                                         state=state, reason=reason))  # type: ignore[arg-type]
+                                                         state=state, reason=reason))
         if job.notifications_url:
             payload = {"type": "roboflow-batch-job-notification-v1", "event_id": str(uuid.uuid4()),
                        "job_id": job.job_id, "job_state": "success" if state == "succeeded" else "fail"}

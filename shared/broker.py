@@ -121,7 +121,8 @@ class Subscriptions:
             headers = {k: v for k, v in (msg.headers or {}).items() if isinstance(v, str)}
             headers["x-dlq-reason"] = reason[:1000]
             headers["x-dlq-group"] = group
-            await dlq_publisher.publish(msg.body, key=msg.raw_message.key, headers=headers)
+            record: Any = msg.raw_message
+            await dlq_publisher.publish(msg.body, key=record.key, headers=headers)
 
         @router.subscriber(name, **options)
         async def _consume(msg: KafkaMessage) -> None:

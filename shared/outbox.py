@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 
 import asyncpg
 from faststream.kafka import KafkaBroker
@@ -36,7 +37,7 @@ async def enqueue(conn: asyncpg.Connection, prefix: str, event: EventBase, topic
     await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
 
 
-async def enqueue_many(conn: asyncpg.Connection, prefix: str, events: list[EventBase],
+async def enqueue_many(conn: asyncpg.Connection, prefix: str, events: Sequence[EventBase],
                      topic: Topic | None = None) -> None:
     if not events:
         return

@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 import asyncpg
 from fastapi import APIRouter, FastAPI, Request
@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 
 from shared.broker import Subscriptions, build_broker, ensure_topics
-from shared.config import ServiceSettings
+from shared.config import LogSettings, ServiceSettings
 from shared.db import create_pool
 from shared.errors import install_error_handlers
 from shared.limits import BodyLimit
@@ -161,8 +161,12 @@ async def health(name: str, res: Resources[Any]) -> JSONResponse:
                         status_code=200 if healthy else 503)
 
 
-class Listening(ServiceSettings):
+class Listening(Protocol):
+    """Settings of a process that listens: every service's class."""
+
+    host: str
     port: int
+    logs: LogSettings
 
 
 def serve(name: str, settings: Listening, create_app: Callable[[Any], FastAPI]) -> None:

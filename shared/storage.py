@@ -158,7 +158,7 @@ class ObjectStore:
                 async with self._http.request(method, url, data=data, headers=sent) as resp:
                     if resp.status == 206 or (resp.status == 200 and byte_range is None):
                         return await resp.read()
-                    if resp.status == 200:  # a server that ignores Range sends the whole object
+                    if resp.status == 200 and byte_range is not None:  # a server ignoring Range sends it all
                         return (await resp.read())[byte_range[0]:byte_range[1]]
                     if resp.status == 416 and byte_range is not None:
                         return b""  # the object ends before the range starts: none of its bytes exist

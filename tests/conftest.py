@@ -10,7 +10,7 @@ pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.resources", "tests.fix
                   "tests.fixtures.deployment", "tests.fixtures.pipeline", "tests.fixtures.engine",
                   "tests.fixtures.chaos", "tests.fixtures.hooks"]
 
-_TIERS = ("unit", "integration", "e2e", "chaos")
+_TIERS = ("unit", "integration", "contracts", "e2e", "chaos")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

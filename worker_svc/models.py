@@ -98,12 +98,14 @@ class ModelCache:
 
     def _build(self, f: ModelFile) -> OnnxClassifier | OnnxDetector:
         s = self.settings
-        session = {"threads": s.session_threads, "prefer_gpu": s.machine_type == "gpu", "spin": s.ort_spinning}
+        session: dict[str, Any] = {"threads": s.session_threads, "prefer_gpu": s.machine_type == "gpu",
+                                   "spin": s.ort_spinning}
         model: OnnxClassifier | OnnxDetector
         if f.task == "classification":
             model = OnnxClassifier(Path(f.path), f.class_names, input_size=f.input_size, **session)
         else:
-            model = OnnxDetector(Path(f.path), f.class_names, input_size=f.input_size, layout=f.layout, **session)
+            model = OnnxDetector(Path(f.path), f.class_names, input_size=f.input_size, layout=f.layout,  # type: ignore[arg-type]
+                                 **session)
         model.enable_batching(s.batch, s.batch_wait_ms / 1000, s.lanes)
         return model
 

@@ -322,7 +322,7 @@ class TaskRunner:
     async def _report(self, event: TaskReadyV2, status: str, output: TaskOutput, runtime: float,
                       error: str | None, *, store: bool = False) -> None:
         done = TaskDoneV1(workspace_id=event.workspace_id, job_id=event.job_id, stage_id=event.stage_id,
-                          task_id=event.task_id, attempt=event.attempt, status=status,  # type: ignore[arg-type]
+                          task_id=event.task_id, attempt=event.attempt, status=status,
                           files_processed=output.processed, files_failed=len(output.failed), runtime_seconds=runtime,
                           machine_type=self.settings.machine_type, error=error, correlation_id=event.job_id,
                           failed_file_reasons=[FailedFile(file_name=n, reason=r) for n, r in output.failed[:100]])

@@ -19,10 +19,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import ray
 
+from bench.common import decode
 from worker_svc.inference.detector import OnnxDetector
 
 
@@ -31,7 +31,7 @@ class Detect:
         self.detector = OnnxDetector(Path(model), class_names, input_size=416, threads=1, prefer_gpu=False)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        images = [cv2.imdecode(np.frombuffer(b, np.uint8), cv2.IMREAD_COLOR) for b in batch["bytes"]]
+        images = [decode(b) for b in batch["bytes"]]
         found = self.detector.detect(images, confidence=0.35)
         return {"path": batch["path"], "count": np.array([len(d) for d in found]),
                 "predictions": np.array([json.dumps(d) for d in found], dtype=object)}

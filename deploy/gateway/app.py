@@ -22,6 +22,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote
 
 import httpx
@@ -129,7 +130,7 @@ def create_gateway(upstreams: Upstreams, *, timeout_s: float = 300.0, metrics_to
     app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
 
     @app.middleware("http")
-    async def guard(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def guard(request: Request, call_next: Any) -> Any:
         # before routing: a path with a newline matches no route at all, and must still be a clear 400
         if clean_path(_raw_path(request)) is None:
             return JSONResponse({"error": "InvalidInput", "message": "the path holds a '.' or '..' segment or a "
@@ -150,7 +151,7 @@ def create_gateway(upstreams: Upstreams, *, timeout_s: float = 300.0, metrics_to
         client: httpx.AsyncClient = request.app.state.client
         headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
         upstream_req = client.build_request(
-            request.method, target + forwarded, params=request.query_params.multi_items(), headers=headers,
+            request.method, target + forwarded, params=list(request.query_params.multi_items()), headers=headers,
             content=request.stream(),
         )
         try:

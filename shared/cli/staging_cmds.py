@@ -8,6 +8,7 @@ import json
 import tarfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import typer
@@ -56,7 +57,7 @@ def _s3_references(bucket_path: str, suffixes: set[str]) -> list[dict[str, str]]
     return refs
 
 
-def _read_references(source: str) -> dict[str, object]:
+def _read_references(source: str) -> dict[str, Any]:
     if source.startswith(("http://", "https://")):
         return {"url": source}
     lines = Path(source).read_text().splitlines()
@@ -98,8 +99,8 @@ def create_batch_of_images(
         raise typer.Exit(2)
     with api(api_key, api_url) as client:
         if images_dir is None:
-            source = _read_references(references) if references else {"refs": _s3_references(bucket_path or "",
-                                                                                             IMAGE_SUFFIXES)}
+            source: dict[str, Any] = (_read_references(references) if references
+                                      else {"refs": _s3_references(bucket_path or "", IMAGE_SUFFIXES)})
             answers = _ingest_references(client, batch_id, "image", source.get("refs", []), source.get("url"),
                                          batch_name, ingest_id, notifications_url, notification_category)
             console.print(f"ingest accepted: {', '.join(str(a['ingestId']) for a in answers)}; "
@@ -205,7 +206,7 @@ def list_ingest_details(batch_id: str = typer.Option(..., "--batch-id", "-b"), a
     with api(api_key, api_url) as client:
         shards = client.shards(batch_id)
 
-    def render(items: list[dict[str, object]]) -> None:
+    def render(items: list[dict[str, Any]]) -> None:
         table = Table("shard", "status", "files", "failed", "updated")
         for s in items:
             meta = s.get("statusMetadata") or {}
@@ -224,7 +225,7 @@ def export_batch(batch_id: str = typer.Option(..., "--batch-id", "-b"),
     """Download every file of a batch (output archives are extracted)."""
     with api(api_key, api_url) as client:
         batch = client.batch(batch_id)
-        parts = part_name or ([p["partName"] for p in client.parts(batch_id)]
+        parts: list[str | None] = list(part_name) or ([p["partName"] for p in client.parts(batch_id)]
                               if batch["batchType"] == "multipart-batch" else [None])
         listed = [(part, f) for part in parts for f in client.files(batch_id, part)]
         with Progress(console=console) as progress:

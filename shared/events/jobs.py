@@ -71,8 +71,8 @@ class TaskReadyV2(EventBase):
     kind: Literal["images", "videos"]
     workflow: dict[str, Any]
     parameters: dict[str, Any] = Field(default_factory=dict)
-    # outputs whose images are kept (imagesOutputsToBePersisted); None: every image output
-    persisted_outputs: list[str] | None = None
+    # outputs whose images are kept (resolved from persistImagesOutputs and imagesOutputsToBePersisted)
+    persisted_outputs: list[str] = Field(default_factory=list)
     aggregation_format: Literal["jsonl", "csv"] = "jsonl"
     max_video_fps: float | None = None
     input_batch_id: str

@@ -112,6 +112,5 @@ def topic_for(event: EventBase) -> Topic:
 
 def decode(topic: Topic, data: bytes | str | dict[str, Any]) -> EventBase:
     adapter = REGISTRY[topic].adapter
-    if isinstance(data, dict):
-        return adapter.validate_python(data)
-    return adapter.validate_json(data)
+    event: EventBase = adapter.validate_python(data) if isinstance(data, dict) else adapter.validate_json(data)
+    return event

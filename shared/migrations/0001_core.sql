@@ -1,3 +1,5 @@
+-- Owned by platform: workspaces, api_keys, outbox.
+-- (the platform kit: shared/auth.py writes workspaces and keys, shared/outbox.py the outbox)
 -- Workspaces, API keys and the transactional outbox.
 
 CREATE TABLE workspaces (

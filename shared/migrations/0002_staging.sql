@@ -1,3 +1,6 @@
+-- Owned by ingest_svc: batches, batch_parts, shards, files, failed_files.
+-- (batches, batch_parts and files are the shared batch store, shared/staging.py, which job output batches are
+-- written through too; shards and failed files are ingest's own, ingest_svc/repository.py)
 -- Data staging (owned by ingest_svc): batches, their parts, ingest shards, files and failed files.
 
 CREATE TABLE batches (

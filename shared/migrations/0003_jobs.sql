@@ -1,3 +1,4 @@
+-- Owned by scheduler_svc: workflows, models, jobs, job_stages, tasks, job_logs, machine_usage.
 -- Workflows and models (owned by scheduler_svc), jobs, stages, tasks and logs.
 
 CREATE TABLE workflows (

@@ -1,3 +1,4 @@
+-- Owned by notifier_svc: deliveries, delivery_attempts.
 -- Webhook deliveries (owned by notifier_svc) and the workspaces' publishable keys.
 
 ALTER TABLE workspaces ADD COLUMN publishable_key text;

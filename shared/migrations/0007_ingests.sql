@@ -1,4 +1,5 @@
--- Owned by ingest_svc. An ingest (one ingestId) may span many shards: a reference list is split into chunks
+-- Owned by ingest_svc: ingests.
+-- An ingest (one ingestId) may span many shards: a reference list is split into chunks
 -- of references_per_shard, and a CLI upload of a folder into tars of 256 images. The unique key is therefore
 -- (ingest id, chunk number), not the ingest id alone; chunk 0 still guards against two concurrent requests
 -- creating the same ingest.

@@ -1,6 +1,7 @@
--- Owned by worker_svc: each worker process says every few seconds that it is alive and which task topic
--- (machine type) it consumes. The scheduler reads it to know whether a job's machine type is served at all
--- (a gpu job on a deployment without a gpu worker must not wait forever).
+-- Owned by scheduler_svc: worker_heartbeats.
+-- Each worker process says every few seconds that it is alive and which task topic (machine type) it consumes
+-- (worker.alive events, which the scheduler writes here). The scheduler reads it to know whether a job's
+-- machine type is served at all (a gpu job on a deployment without a gpu worker must not wait forever).
 CREATE TABLE worker_heartbeats (
     worker_id     text PRIMARY KEY,
     machine_type  text NOT NULL CHECK (machine_type IN ('cpu', 'gpu')),

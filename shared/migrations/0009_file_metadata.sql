@@ -1,4 +1,5 @@
--- Owned by ingest_svc (the shared batch store): per-image metadata of a batch's metadata part, one JSON object
+-- Owned by ingest_svc: file_metadata.
+-- The shared batch store's per-image metadata of a batch's metadata part, one JSON object
 -- per staged file name. A job names the part (jobInput.imagesMetadataPart) and maps workflow inputs to keys
 -- of these objects (imagesMetadataInputsMapping); the worker reads them with the task's files.
 CREATE TABLE file_metadata (

@@ -1,4 +1,5 @@
--- Owned by notifier_svc: what signs and authorises a workspace's webhooks (the Standard Webhooks secret, the
+-- Owned by notifier_svc: webhook_signing.
+-- What signs and authorises a workspace's webhooks (the Standard Webhooks secret, the
 -- previous one during a rotation's grace period, the publishable key sent as the bearer token). It lived in
 -- workspaces; a table of its own keeps one writer per table (workspaces belongs to the platform's auth kit).
 -- A workspace made after this migration gets its row from the notifier, at its first webhook or secret read.

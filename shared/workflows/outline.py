@@ -37,7 +37,7 @@ def parse_io(definition: Any) -> WorkflowIO:
     if definition.get("dynamic_blocks_definitions"):
         raise WorkflowInvalid("dynamic (custom Python) blocks are not allowed")
     inputs = definition.get("inputs") or []
-    images = [i.get("name") for i in inputs if isinstance(i, dict) and i.get("type") in IMAGE_INPUTS
+    images = [str(i.get("name")) for i in inputs if isinstance(i, dict) and i.get("type") in IMAGE_INPUTS
               and i.get("type") != "WorkflowVideoMetadata"]
     if len(images) != 1:
         raise WorkflowInvalid(f"a batch workflow needs exactly one image input, this one has {len(images)}")
@@ -121,7 +121,7 @@ def check_parameter_values(definition: Any, values: dict[str, Any]) -> None:
         spec = declared.get(name)
         if spec is None or value is None:
             continue
-        kinds = [k.get("name") if isinstance(k, dict) else k for k in spec.get("kind") or []]
+        kinds = [str(k.get("name") if isinstance(k, dict) else k) for k in spec.get("kind") or []]
         if kinds:
             if any(k not in _KIND_TYPES for k in kinds):
                 continue  # a kind Conveyor cannot check (or the wildcard): the block decides

@@ -11,8 +11,11 @@ from shared.workflows.outline import outline_workflow
 
 
 class WorkflowPlan(Protocol):
-    image_input: str
-    parameters: dict[str, Any]
+    @property
+    def image_input(self) -> str: ...
+
+    @property
+    def parameters(self) -> dict[str, Any]: ...
 
     def model_ids(self, runtime: dict[str, Any]) -> set[str]: ...
 

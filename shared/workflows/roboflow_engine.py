@@ -25,7 +25,7 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from shared.workflows.errors import WorkflowInvalid
 
@@ -46,7 +46,7 @@ class EngineUnavailable(RuntimeError):
     """The ``inference`` environment is missing or its host process died."""
 
 
-def read_frame(stream: BinaryIO) -> bytes | None:
+def read_frame(stream: IO[bytes]) -> bytes | None:
     head = stream.read(4)
     if len(head) < 4:
         return None
@@ -57,7 +57,7 @@ def read_frame(stream: BinaryIO) -> bytes | None:
     return data
 
 
-def write_frame(stream: BinaryIO, payload: bytes) -> None:
+def write_frame(stream: IO[bytes], payload: bytes) -> None:
     stream.write(struct.pack(">I", len(payload)) + payload)
     stream.flush()
 

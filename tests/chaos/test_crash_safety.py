@@ -11,6 +11,7 @@ output, so every exported record carries a copy whose colour proves which source
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -28,6 +29,7 @@ import numpy as np
 import pytest
 
 from tests.fixtures.chaos import Chaos
+from tests.fixtures.media import decoded
 
 FILES = int(os.environ.get("CHAOS_FILES", "2000"))
 COPY_WORKFLOW = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}], "steps": [],
@@ -77,9 +79,10 @@ def test_a_job_survives_every_component_crashing_and_loses_nothing(chaos: Chaos)
         resp = api.get(f"{staging}/count")
         return resp.json()["count"] if resp.status_code == 200 else 0
 
-    for tar in source_tars():
+    for archive_bytes in source_tars():
         signed = api.post(f"{staging}/bulk-upload/image-files").json()["signedURLDetails"]
-        assert httpx.put(signed["uploadURL"], content=tar, headers=signed["extensionHeaders"]).status_code < 300
+        sent = httpx.put(signed["uploadURL"], content=archive_bytes, headers=signed["extensionHeaders"])
+        assert sent.status_code < 300
     wait_for("indexing to start", lambda: count() > 0)
     if count() < FILES:
         chaos.crash("ingest")  # mid-indexing: the shard's lease expires and it is indexed again, idempotently
@@ -121,7 +124,9 @@ def test_a_job_survives_every_component_crashing_and_loses_nothing(chaos: Chaos)
         archive = httpx.get(meta["downloadURL"], timeout=60).content
         with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
             for member in tar.getmembers():
-                data = tar.extractfile(member).read()  # type: ignore[union-attr]
+                extracted = tar.extractfile(member)
+                assert extracted is not None
+                data = extracted.read()
                 if member.name.endswith(".jsonl"):
                     records += [json.loads(line) for line in data.decode().splitlines()]
                 elif member.name.endswith(".jpg"):
@@ -135,7 +140,7 @@ def test_a_job_survives_every_component_crashing_and_loses_nothing(chaos: Chaos)
     assert max(names.values()) == 1, f"exported twice: {[n for n, c in names.items() if c > 1][:5]}"
     for record in records:
         i = int(record["image"][1:6])
-        copy = cv2.imdecode(np.frombuffer(copies[record["copy"].split("/")[-1]], np.uint8), cv2.IMREAD_COLOR)
+        copy = decoded(copies[record["copy"].split("/")[-1]])
         assert np.abs(copy.reshape(-1, 3).mean(axis=0) - colour(i)).max() < 8, f"{record['image']}: wrong content"
 
     hook = wait_for("the job webhook", lambda: [h for h in chaos.hooks.received if h.get("job_id") == "crash"],
@@ -171,7 +176,7 @@ def test_every_acknowledged_upload_survives_postgresql_killed_mid_stream(chaos: 
     with ThreadPoolExecutor(4) as pool:
         running = [pool.submit(upload, i) for i in range(1200)]
         for kill_at in (300, 700):
-            wait_for(f"{kill_at} uploads answered", lambda k=kill_at: len(acknowledged) >= k, timeout=180)
+            wait_for(f"{kill_at} uploads answered", functools.partial(_at_least, acknowledged, kill_at), timeout=180)
             chaos.restart_component("postgres")
         for future in running:
             future.result()
@@ -188,3 +193,7 @@ def test_every_acknowledged_upload_survives_postgresql_killed_mid_stream(chaos: 
     lost = sorted(acknowledged - stored)
     assert not lost, f"{len(lost)} acknowledged uploads lost: {lost[:10]}"
     assert len(acknowledged) >= 900 and chaos.kills.count("postgres") >= 2
+
+
+def _at_least(items: set[str], count: int) -> bool:
+    return len(items) >= count

@@ -9,6 +9,7 @@ import base64
 import itertools
 import json
 import os
+from typing import Any
 from urllib.parse import quote
 
 import httpx
@@ -129,7 +130,7 @@ def test_no_forged_page_token_gets_a_server_error(deployment: Deployment) -> Non
                          derandomize=True, database=None, suppress_health_check=list(hypothesis.HealthCheck))
     @hypothesis.given(route=st.sampled_from(routes), cursor=st.dictionaries(
         st.sampled_from(["l", "c", "b", "j", "s", "p", "t", "i", "w", "a"]), json_values, max_size=4))
-    def fuzz(route: str, cursor: dict) -> None:  # type: ignore[type-arg]
+    def fuzz(route: str, cursor: dict[str, Any]) -> None:
         token = base64.urlsafe_b64encode(json.dumps(cursor).encode()).decode().rstrip("=")
         resp = httpx.get(deployment.base_url + route, params={"api_key": deployment.api_key,
                                                                "nextPageToken": token}, timeout=30)

@@ -253,7 +253,7 @@ def test_formats_the_client_sends_are_staged(inference_cli: Path, served: Deploy
     videos.mkdir()
     (videos / "a.mp4").write_bytes(mp4(frames=6))
     for ext, fourcc in ((".flv", "FLV1"), (".wmv", "WMV2")):
-        writer = cv2.VideoWriter(str(videos / f"a{ext}"), cv2.VideoWriter_fourcc(*fourcc), 10, (64, 48))
+        writer = cv2.VideoWriter(str(videos / f"a{ext}"), cv2.VideoWriter.fourcc(*fourcc), 10, (64, 48))
         for i in range(6):
             writer.write(np.full((48, 64, 3), 40 * i, np.uint8))
         writer.release()

@@ -96,7 +96,7 @@ def _labels(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
     canvas = image.array.copy() if p.get("copy_image", True) else image.array
     scale = max(0.4, min(image.width, image.height) / 1000)
     for d in p["predictions"].items:
-        x1, y1, _, _ = _corners(d, image.width, image.height)
+        x1, y1, _x2, _y2 = _corners(d, image.width, image.height)
         text = {"Class": d["class"], "Confidence": f"{d['confidence']:.2f}",
                 "Class and Confidence": f"{d['class']} {d['confidence']:.2f}"}.get(p.get("text") or "Class", d["class"])
         (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)

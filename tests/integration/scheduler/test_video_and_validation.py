@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from shared.storage import ObjectStore
-from tests.fixtures.media import jpeg, mp4, photo
+from tests.fixtures.media import decoded, jpeg, mp4, photo
 from tests.fixtures.pipeline import Pipeline, job_body
 from tests.fixtures.workflows import detect_workflow
 
@@ -17,11 +17,11 @@ def _bus_video(frames: int = 20, fps: int = 10) -> bytes:
     import tempfile
     from pathlib import Path
 
-    image = cv2.imdecode(np.frombuffer(photo("bus.jpg"), np.uint8), cv2.IMREAD_COLOR)
+    image = decoded(photo("bus.jpg"))
     image = cv2.resize(image, (320, 426))
     with tempfile.TemporaryDirectory() as d:
         path = Path(d) / "bus.mp4"
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (320, 426))
+        writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (320, 426))
         for i in range(frames):
             writer.write(np.roll(image, i, axis=1))
         writer.release()

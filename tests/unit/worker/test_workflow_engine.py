@@ -8,7 +8,7 @@ from shared.workflows.compiler import WorkflowInvalid, compile_workflow
 from tests.fixtures.workflows import DETECTOR, detect_workflow, person_filter
 from worker_svc.inference.detector import OnnxDetector
 from worker_svc.workflows.runner import WorkflowRunner
-from worker_svc.workflows.values import serialize
+from worker_svc.workflows.values import Image, serialize
 
 
 class Models:
@@ -49,7 +49,12 @@ def test_detect_filter_crop_and_second_stage(models: Models) -> None:
     assert compiled.image_outputs() == ["visualization"] and compiled.model_ids({}) == {DETECTOR}
     result = WorkflowRunner(compiled, models, {"confidence": 0.3}).run(_bus())
     images: list[tuple[int, int]] = []
-    out = serialize(result, on_image=lambda im: images.append((im.width, im.height)) or "vis.jpg")
+
+    def keep(im: Image) -> str:
+        images.append((im.width, im.height))
+        return "vis.jpg"
+
+    out = serialize(result, on_image=keep)
     classes = [p["class"] for p in out["predictions"]["predictions"]]
     assert "bus" in classes and classes.count("person") >= 2
     assert out["predictions"]["image"] == {"width": 810, "height": 1080}

@@ -9,7 +9,7 @@ T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 
 
 def _event(state: str, at: datetime) -> JobStateChangedV1:
-    return JobStateChangedV1(workspace_id="w", job_id="j", state=state, occurred_at=at)  # type: ignore[arg-type]
+    return JobStateChangedV1(workspace_id="w", job_id="j", state=state, occurred_at=at)
 
 
 async def test_an_abort_stops_tasks_dispatched_before_it_and_not_after_a_restart() -> None:

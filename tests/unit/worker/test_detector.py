@@ -19,7 +19,9 @@ def default_detector(tmp_path_factory: pytest.TempPathFactory) -> OnnxDetector:
 
 def _photo(name: str) -> np.ndarray:
     (path,) = [p for p in sample_photos() if p.name == name]
-    return cv2.imread(str(path))
+    image = cv2.imread(str(path))
+    assert image is not None
+    return image
 
 
 def test_converted_yolov4_tiny_finds_people_and_the_bus(default_detector: OnnxDetector) -> None:

@@ -4,6 +4,7 @@ import asyncio
 import io
 import random
 import tarfile
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,7 @@ from tests.fixtures.media import jpeg, tar_of
 from worker_svc.spans import SpanTooShort, StagedReader
 
 
-def rows_of(key: str, tar: bytes) -> list[dict[str, object]]:
+def rows_of(key: str, tar: bytes) -> list[dict[str, Any]]:
     """File rows as the indexer writes them for a plain tar: the archive's key and each member's offset."""
     with tarfile.open(fileobj=io.BytesIO(tar)) as archive:
         return [{"file_name": m.name, "object_key": key, "byte_offset": m.offset_data, "size_bytes": m.size}

@@ -5,11 +5,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
 from scheduler_svc.default_model import ensure_default_model, sample_photos
+from tests.fixtures.media import decoded
 from worker_svc.inference.batching import DynamicBatcher
 from worker_svc.inference.detector import OnnxDetector
 
@@ -96,7 +96,7 @@ def test_batched_detector_gives_the_same_detections_as_single_runs(tmp_path: Pat
     plain = OnnxDetector(model.onnx_path, model.class_names, input_size=model.input_size, threads=2)
     batched = OnnxDetector(model.onnx_path, model.class_names, input_size=model.input_size, threads=2)
     batched.enable_batching(8, max_wait_s=0.05, lanes=2)
-    images = [cv2.imread(str(p)) for p in sample_photos()] * 3
+    images = [decoded(p.read_bytes()) for p in sample_photos()] * 3
     with ThreadPoolExecutor(len(images)) as pool:
         together = list(pool.map(lambda img: batched.detect([img], confidence=0.3)[0], images))
     assert batched.batcher is not None and batched.batcher.lanes == 2
@@ -117,7 +117,7 @@ def test_warm_up_runs_a_blank_image_through_every_lanes_session(tmp_path: Path) 
 
     def recording(batch: np.ndarray, session: object = None) -> tuple[np.ndarray, np.ndarray]:
         ran.append((session, batch.shape))
-        return infer(batch, session=session)  # type: ignore[arg-type]
+        return infer(batch, session=session)
 
     detector.infer = recording  # type: ignore[method-assign]
     detector.warm_up()

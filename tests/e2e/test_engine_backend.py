@@ -4,13 +4,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 import pytest
 
 from scheduler_svc.default_model import ensure_default_model
 from shared.workflows.compiler import compile_workflow
-from tests.fixtures.media import photo
+from tests.fixtures.media import decoded, photo
 from tests.fixtures.pipeline import Pipeline, job_body
 from tests.fixtures.workflows import DETECTOR, detect_workflow
 from worker_svc.workflows.engine_client import EngineRunner
@@ -31,7 +30,7 @@ def blur_people_workflow() -> dict[str, Any]:
 
 def test_both_backends_detect_the_same_objects(engine_python: Path, tmp_path: Path) -> None:
     model = ensure_default_model(tmp_path)
-    image = cv2.imdecode(np.frombuffer(photo("bus.jpg"), np.uint8), cv2.IMREAD_COLOR)
+    image = decoded(photo("bus.jpg"))
     from worker_svc.inference.detector import OnnxDetector
     from worker_svc.models import LoadedModels
 
@@ -56,8 +55,8 @@ def test_both_backends_detect_the_same_objects(engine_python: Path, tmp_path: Pa
         assert abs(a["confidence"] - b["confidence"]) < 1e-3
     blurred = got["blurred"]
     assert isinstance(blurred, EncodedImage)
-    decoded = cv2.imdecode(np.frombuffer(blurred.data, np.uint8), cv2.IMREAD_COLOR)
-    assert decoded.shape == image.shape and float(np.abs(decoded.astype(int) - image).mean()) > 1  # really blurred
+    pixels = decoded(blurred.data)
+    assert pixels.shape == image.shape and float(np.abs(pixels.astype(int) - image).mean()) > 1  # really blurred
 
 
 @pytest.mark.parametrize("pipeline", [ENGINE], indirect=True)
@@ -113,7 +112,7 @@ def test_a_webhook_sink_cannot_reach_a_private_address(engine_python: Path) -> N
                            "json_payload": {"hello": "world"}, "fire_and_forget": False, "cooldown_seconds": 0}],
                 "outputs": [{"type": "JsonField", "name": "failed", "selector": "$steps.sink.error_status"},
                             {"type": "JsonField", "name": "message", "selector": "$steps.sink.message"}]}
-    image = cv2.imdecode(np.frombuffer(photo("bus.jpg"), np.uint8), cv2.IMREAD_COLOR)
+    image = decoded(photo("bus.jpg"))
     engine = EngineRunner(engine_python, workflow, {})
     try:
         got = engine.run(image, {})
