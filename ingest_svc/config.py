@@ -26,7 +26,7 @@ class IngestSettings(ServiceSettings):
     indexer_lease_s: float = 300.0  # a crashed indexer's shard is taken over after this
     indexer_max_attempts: int = 3
     fetch_concurrency: int = 8  # reference downloads at once, per shard
-    store_concurrency: int = 32  # archive members written to S3 at once, per shard (8: 509 files/s, 32: 768)
+    store_concurrency: int = 32  # archive members written to S3 at once, per shard (see bench/README.md)
     fetch_timeout_s: float = 60.0  # one reference download in all (a file of references, or one image)
     # host:port pairs that reference URLs may target although not public (e.g. an internal mirror)
     allowed_fetch_hosts: list[str] = Field(default_factory=list)

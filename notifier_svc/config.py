@@ -13,7 +13,7 @@ class NotifierSettings(ServiceSettings):
 
     port: int = DEFAULT_PORTS["notifier"]
     max_attempts: int = 8
-    backoff_base_s: float = 2.0  # delay before attempt n+1: base * 2**(n-1), with full jitter, capped
+    backoff_base_s: float = 2.0  # delay before attempt n+1: base * 2**(n-1), with equal jitter, capped
     backoff_max_s: float = 600.0
     # the total deadline of one attempt (connect, send, status line and headers; the body is never read):
     # shorter than the lease, so a slow receiver never sees a second attempt start beside the first

@@ -134,7 +134,7 @@ class ObjectStore:
     async def fetch(self, key: str, *, bucket: str | None = None, attempts: int = 5,
                     byte_range: tuple[int, int] | None = None) -> bytes:
         """A small object, or the bytes ``[start, end)`` of one, read through a presigned URL: half the CPU of
-        ``get_bytes`` per request (botocore's request pipeline is skipped; 1.4 against 2.6 ms measured), which
+        ``get_bytes`` per request (botocore's request pipeline is skipped; bench/README.md has the figures), which
         is what bounds an event loop handling many small files. Raises ``ObjectMissing``; connection errors
         and 5xx are retried, then raised as ``TransientError``."""
         return await self._direct("get_object", key, bucket, attempts, byte_range=byte_range)

@@ -8,10 +8,9 @@ from typing import Literal
 from shared.events.base import EventBase
 
 
-class TaskStartedV1(EventBase):
-    """A worker took a task's attempt and runs it."""
+class _TaskAttemptEvent(EventBase):
+    """What a worker says about one attempt of a task it runs."""
 
-    type: Literal["task.started@v1"] = "task.started@v1"
     workspace_id: str
     job_id: str
     stage_id: str
@@ -24,22 +23,18 @@ class TaskStartedV1(EventBase):
         return f"{self.workspace_id}/{self.job_id}/{self.task_id}"
 
 
-class TaskProgressV1(EventBase):
+class TaskStartedV1(_TaskAttemptEvent):
+    """A worker took a task's attempt and runs it."""
+
+    type: Literal["task.started@v1"] = "task.started@v1"
+
+
+class TaskProgressV1(_TaskAttemptEvent):
     """The share of a running task's files done; sent every few seconds, so it is the task's heartbeat too (a
     running task whose progress stops arriving is dispatched again)."""
 
     type: Literal["task.progress@v1"] = "task.progress@v1"
-    workspace_id: str
-    job_id: str
-    stage_id: str
-    task_id: str
-    attempt: int
     progress: float
-    machine_type: Literal["cpu", "gpu"]
-    worker_id: str
-
-    def key(self) -> str:
-        return f"{self.workspace_id}/{self.job_id}/{self.task_id}"
 
 
 class WorkerAliveV1(EventBase):

@@ -5,11 +5,16 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fixtures.deployment import Deployment
+from tests.fixtures.hooks import HOOK_PORT, Hooks
 from tests.fixtures.media import photo
 from tests.fixtures.workflows import detect_workflow
+
+pytestmark = pytest.mark.parametrize(
+    "deployment", [{"CONVEYOR_WEBHOOK_ALLOWED_HOSTS": f'["127.0.0.1:{HOOK_PORT}"]'}], indirect=True)
 
 SERVICE_PORTS = {"ingest": 9101, "scheduler": 9102, "worker": 9103, "export": 9104, "notifier": 9105, "gateway": 9000}
 
@@ -27,7 +32,8 @@ def value(samples: dict, name: str, **labels: str) -> float:
     return sum(v for (n, ls), v in samples.items() if n == name and set(labels.items()) <= set(ls))
 
 
-def test_metrics_are_scraped_from_every_service_and_logs_carry_job_ids(deployment: Deployment) -> None:
+def test_metrics_are_scraped_from_every_service_and_logs_carry_job_ids(deployment: Deployment,
+                                                                      hooks: Hooks) -> None:
     ws, key, base = deployment.workspace, deployment.api_key, deployment.base_url
     with httpx.Client(base_url=base, params={"api_key": key}, timeout=30) as api:
         for name in ("bus.jpg", "zidane.jpg"):
@@ -39,7 +45,8 @@ def test_metrics_are_scraped_from_every_service_and_logs_carry_job_ids(deploymen
                 "jobInput": {"type": "staging-batch-input-v1", "batchId": "metrics-in"},
                 "computeConfiguration": {"type": "compute-configuration-v2", "machineType": "cpu"},
                 "processingSpecification": {"type": "workflows-processing-specification-v1", "workspace": ws,
-                                            "workflowId": "metrics-wf"}}
+                                            "workflowId": "metrics-wf"},
+                "notificationsURL": f"{hooks.url}/metrics-job"}
         assert api.post(f"/batch-processing/v1/external/{ws}/jobs/metrics-job", json=body).status_code == 200
         deadline = time.monotonic() + 120
         while (state := api.get(f"/batch-processing/v1/external/{ws}/jobs/metrics-job").json()["job"]["state"]) \
@@ -48,6 +55,7 @@ def test_metrics_are_scraped_from_every_service_and_logs_carry_job_ids(deploymen
         assert state == "succeeded"
 
     home = deployment.home
+    assert hooks.wait("/metrics-job", 1)  # the job's webhook, which the notifier's histogram must count
     ingest, worker, export = scrape(9101, home), scrape(9103, home), scrape(9104, home)
     assert value(ingest, "conveyor_files_ingested_total", outcome="stored") >= 2
     assert value(ingest, "conveyor_http_request_duration_seconds_count", route=(
@@ -62,7 +70,12 @@ def test_metrics_are_scraped_from_every_service_and_logs_carry_job_ids(deploymen
         time.sleep(0.5)
     assert value(scheduler, "conveyor_jobs", state="succeeded") >= 1
     assert ("conveyor_task_queue_depth", (("machine_type", "cpu"),)) in scheduler
-    assert any(n == "conveyor_webhook_attempt_seconds_count" for n, _ in scrape(9105, home))
+    # every process exports the histogram at 0 from its start: only a delivered webhook moves it (observed once
+    # the receiver has answered, so a moment after the hook arrived)
+    deadline = time.monotonic() + 10
+    while value(scrape(9105, home), "conveyor_webhook_attempt_seconds_count") < 1 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert value(scrape(9105, home), "conveyor_webhook_attempt_seconds_count") >= 1
     assert value(scrape(9000, home), "conveyor_http_request_duration_seconds_count", service="gateway") >= 4
 
     # the counts span every workspace: without the token, nobody reads them
