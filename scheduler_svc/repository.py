@@ -251,14 +251,14 @@ class SchedulerRepository:
         return {r["task_id"]: (r["seq_from"], r["seq_to"]) for r in rows}
 
     async def task_alive(self, ws: str, job_id: str, stage_id: str, task_id: str, attempt: int, progress: float,
-                         machine_type: str) -> None:
+                         machine_type: str, worker_id: str) -> None:
         """The attempt runs (a worker said so): running since its first word, progress and heartbeat now."""
         await self.conn.execute(
             "UPDATE tasks SET started_at = CASE WHEN state = 'queued' THEN now() ELSE started_at END,"
-            " state = 'running', progress = greatest(coalesce(progress, 0), $6), machine_type = $7, updated_at = now()"
-            " WHERE workspace_id = $1 AND job_id = $2 AND stage_id = $3 AND task_id = $4 AND attempt = $5"
-            " AND state IN ('queued', 'running')", _uuid(ws), job_id, stage_id, task_id, attempt, progress,
-            machine_type)
+            " state = 'running', progress = greatest(coalesce(progress, 0), $6), machine_type = $7, worker_id = $8,"
+            " updated_at = now() WHERE workspace_id = $1 AND job_id = $2 AND stage_id = $3 AND task_id = $4"
+            " AND attempt = $5 AND state IN ('queued', 'running')", _uuid(ws), job_id, stage_id, task_id, attempt,
+            progress, machine_type, worker_id)
 
     async def requeue_stalled(self, job: Job, stage_id: str, stall_s: float) -> list[tuple[str, int]]:
         rows = await self.conn.fetch(

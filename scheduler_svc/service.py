@@ -255,7 +255,7 @@ class JobService:
         event of a superseded attempt, or of a finished task, changes nothing."""
         progress = event.progress if isinstance(event, TaskProgressV1) else 0.0
         await SchedulerRepository(conn).task_alive(event.workspace_id, event.job_id, event.stage_id, event.task_id,
-                                                   event.attempt, progress, event.machine_type)
+                                                   event.attempt, progress, event.machine_type, event.worker_id)
 
     async def on_worker_alive(self, conn: Connection, event: WorkerAliveV1) -> None:
         repo = SchedulerRepository(conn)

