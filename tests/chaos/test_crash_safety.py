@@ -12,13 +12,9 @@ output, so every exported record carries a copy whose colour proves which source
 from __future__ import annotations
 
 import functools
-import io
-import json
 import os
-import tarfile
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -29,31 +25,11 @@ import numpy as np
 import pytest
 
 from tests.fixtures.chaos import Chaos
-from tests.fixtures.media import decoded
+from tests.fixtures.coloured import assert_each_once_with_its_content, coloured_tars, exported
 
 FILES = int(os.environ.get("CHAOS_FILES", "2000"))
 COPY_WORKFLOW = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}], "steps": [],
                  "outputs": [{"type": "JsonField", "name": "copy", "selector": "$inputs.image"}]}
-
-
-def colour(i: int) -> tuple[int, int, int]:
-    return (i % 13) * 19 + 10, (i // 13 % 13) * 19 + 10, (i // 169 % 13) * 19 + 10  # BGR, 13**3 >= 2,000
-
-
-def source_tars(per_tar: int = 500) -> list[bytes]:
-    """The sources as bulk-upload archives (at most 500 images each, as Roboflow's bulk upload takes them)."""
-    tars = []
-    for start in range(0, FILES, per_tar):
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            for i in range(start, min(FILES, start + per_tar)):
-                _, data = cv2.imencode(".jpg", np.full((24, 32, 3), colour(i), np.uint8),
-                                       [cv2.IMWRITE_JPEG_QUALITY, 95])
-                info = tarfile.TarInfo(f"f{i:05d}.jpg")
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data.tobytes()))
-        tars.append(buf.getvalue())
-    return tars
 
 
 def wait_for(what: str, check: Callable[[], Any], timeout: float = 180, every: float = 0.05) -> Any:
@@ -79,7 +55,7 @@ def test_a_job_survives_every_component_crashing_and_loses_nothing(chaos: Chaos)
         resp = api.get(f"{staging}/count")
         return resp.json()["count"] if resp.status_code == 200 else 0
 
-    for archive_bytes in source_tars():
+    for archive_bytes in coloured_tars(FILES):
         signed = api.post(f"{staging}/bulk-upload/image-files").json()["signedURLDetails"]
         sent = httpx.put(signed["uploadURL"], content=archive_bytes, headers=signed["extensionHeaders"])
         assert sent.status_code < 300
@@ -117,31 +93,10 @@ def test_a_job_survives_every_component_crashing_and_loses_nothing(chaos: Chaos)
     final = wait_for("the job to finish", lambda: (j := job())["isTerminal"] and j, timeout=300, every=0.5)
     assert final["state"] == "succeeded", final
 
-    records: list[dict[str, Any]] = []
-    copies: dict[str, bytes] = {}
     listing = api.get(f"{staging.replace('/src', '/crash-export')}/list", params={"partName": "archives"}).json()
-    for meta in listing["filesMetadata"]:
-        archive = httpx.get(meta["downloadURL"], timeout=60).content
-        with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
-            for member in tar.getmembers():
-                extracted = tar.extractfile(member)
-                assert extracted is not None
-                data = extracted.read()
-                if member.name.endswith(".jsonl"):
-                    records += [json.loads(line) for line in data.decode().splitlines()]
-                elif member.name.endswith(".jpg"):
-                    assert member.name.split("/")[-1] not in copies, f"{member.name} exported twice"
-                    copies[member.name.split("/")[-1]] = data
-    names = Counter(r["image"] for r in records)
-    missing = sorted({f"f{i:05d}.jpg" for i in range(FILES)} - set(names))
+    records, copies = exported(listing)
     logs = api.get(f"{jobs}/crash/logs", params={"severity": "warning"}).json()["logs"]
-    failures = [entry["payload"] for entry in logs]
-    assert not missing and len(records) == FILES, f"lost {len(missing)} files: {missing[:10]}; failures: {failures}"
-    assert max(names.values()) == 1, f"exported twice: {[n for n, c in names.items() if c > 1][:5]}"
-    for record in records:
-        i = int(record["image"][1:6])
-        copy = decoded(copies[record["copy"].split("/")[-1]])
-        assert np.abs(copy.reshape(-1, 3).mean(axis=0) - colour(i)).max() < 8, f"{record['image']}: wrong content"
+    assert_each_once_with_its_content(records, copies, FILES, f"failures: {[entry['payload'] for entry in logs]}")
 
     hook = wait_for("the job webhook", lambda: [h for h in chaos.hooks.received if h.get("job_id") == "crash"],
                     timeout=120, every=0.5)

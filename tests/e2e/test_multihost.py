@@ -10,28 +10,23 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import io
 import json
 import re
 import subprocess
 import sys
-import tarfile
 import time
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import cv2
 import httpx
-import numpy as np
 import pytest
 
 from deploy.local.stack import LocalStack
 from shared.config import REPO_ROOT
+from tests.fixtures.coloured import assert_each_once_with_its_content, coloured_tars, exported
 from tests.fixtures.hosts import Network
-from tests.fixtures.media import decoded
 from tests.fixtures.pipeline import job_body
 
 FILES, PER_TASK, STALL_S = 2000, 50, 8
@@ -43,25 +38,6 @@ WORKFLOW = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "imag
                        "images": "$inputs.image", "model_id": "yolov4-tiny-coco"}],
             "outputs": [{"type": "JsonField", "name": "copy", "selector": "$inputs.image"},
                         {"type": "JsonField", "name": "predictions", "selector": "$steps.det.predictions"}]}
-
-
-def colour(i: int) -> tuple[int, int, int]:
-    return (i % 13) * 19 + 10, (i // 13 % 13) * 19 + 10, (i // 169 % 13) * 19 + 10  # BGR, 13**3 >= 2,000
-
-
-def tars(per_tar: int = 500) -> list[bytes]:
-    out = []
-    for start in range(0, FILES, per_tar):
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as tar:
-            for i in range(start, start + per_tar):
-                pixels = np.full((24, 32, 3), colour(i), np.uint8)
-                _, data = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 95])
-                info = tarfile.TarInfo(f"f{i:05d}.jpg")
-                info.size = len(data)
-                tar.addfile(info, io.BytesIO(data.tobytes()))
-        out.append(buf.getvalue())
-    return out
 
 
 def until(what: str, check: Callable[[], Any], timeout: float = 120, every: float = 0.2) -> Any:
@@ -130,7 +106,7 @@ def _run(network: Network, stack: LocalStack, tmp_path: Path) -> None:
     assert key, made.stdout + made.stderr
     api = httpx.Client(base_url=gateway, params={"api_key": key.group(0)}, timeout=30)
     staging, jobs = "/data-staging/v1/external/mh", "/batch-processing/v1/external/mh"
-    for archive in tars():
+    for archive in coloured_tars(FILES):
         signed = api.post(f"{staging}/batches/photos/bulk-upload/image-files").json()["signedURLDetails"]
         assert signed["uploadURL"].startswith(gateway)  # a link handed out by host B that works from another host
         sent = httpx.put(signed["uploadURL"], content=archive, headers=signed["extensionHeaders"], timeout=60)
@@ -206,23 +182,5 @@ def _task_ended(log: Path, task: asyncpg.Record) -> bool:
 
 def _check_export(api: httpx.Client, staging: str, job_id: str) -> None:
     """Every input exactly once in the export, each with its own content (its colour survives the copy)."""
-    records: list[dict[str, Any]] = []
-    copies: dict[str, bytes] = {}
     listing = api.get(f"{staging}/batches/{job_id}-export/list", params={"partName": "archives"}).json()
-    for meta in listing["filesMetadata"]:
-        with tarfile.open(fileobj=io.BytesIO(httpx.get(meta["downloadURL"], timeout=60).content), mode="r:gz") as tar:
-            for member in tar.getmembers():
-                extracted = tar.extractfile(member)
-                assert extracted is not None
-                data = extracted.read()
-                if member.name.endswith(".jsonl"):
-                    records += [json.loads(line) for line in data.decode().splitlines()]
-                else:
-                    assert member.name not in copies, f"{member.name} exported twice"
-                    copies[member.name] = data
-    names = Counter(r["image"] for r in records)
-    assert set(names) == {f"f{i:05d}.jpg" for i in range(FILES)} and max(names.values()) == 1
-    for record in records:
-        i = int(record["image"][1:6])
-        pixels = decoded(copies[record["copy"].split("/")[-1]])
-        assert np.abs(pixels.reshape(-1, 3).mean(axis=0) - colour(i)).max() < 8, record["image"]
+    assert_each_once_with_its_content(*exported(listing), FILES)

@@ -1,0 +1,121 @@
+"""Workers come and go the way an autoscaler (KEDA, on the task topic's consumer lag) adds them: a worker process
+started while a job runs takes part of it, and every file is exported exactly once. (On this 2-core machine a
+second process cannot raise the throughput of a CPU-bound job, so the test shows the new worker's share, not a
+speed-up.)"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from shared.config import REPO_ROOT
+from tests.fixtures.deployment import Deployment
+from tests.fixtures.media import jpeg
+from tests.fixtures.pipeline import job_body
+from tests.fixtures.workflows import detect_workflow
+
+FILES, PER_TAR = 600, 300
+STAGING, JOBS = "/data-staging/v1/external/e2e", "/batch-processing/v1/external/e2e"
+# a joining worker waits for the group's rebalance, which waits for members that vanished up to the poll interval
+# on Tansu (600 s by default; tasks here take well under a second)
+pytestmark = pytest.mark.parametrize(
+    "deployment", [{"SCHEDULER_IMAGES_PER_TASK": "10", "KAFKA_MAX_POLL_INTERVAL_MS": "15000"}], indirect=True)
+
+
+def _api(dep: Deployment) -> httpx.Client:
+    return httpx.Client(base_url=dep.base_url, params={"api_key": dep.api_key}, timeout=30)
+
+
+def _stage(api: httpx.Client, batch: str) -> None:
+    for start in range(0, FILES, PER_TAR):
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as tar:
+            for i in range(start, start + PER_TAR):
+                data = jpeg(i, size=(240, 320))
+                info = tarfile.TarInfo(f"s{i:04d}.jpg")
+                info.size = len(data)
+                tar.addfile(info, io.BytesIO(data))
+        signed = api.post(f"{STAGING}/batches/{batch}/bulk-upload/image-files").json()["signedURLDetails"]
+        sent = httpx.put(signed["uploadURL"], content=buf.getvalue(), headers=signed["extensionHeaders"])
+        assert sent.status_code < 300, sent.text
+    deadline = time.monotonic() + 60
+    while api.get(f"{STAGING}/batches/{batch}/count").json()["count"] < FILES:
+        assert time.monotonic() < deadline, "staging did not finish"
+        time.sleep(0.3)
+
+
+def _extra_worker(dep: Deployment, port: int, log: Path) -> subprocess.Popen[bytes]:
+    """One more worker process, as a replica the autoscaler adds: the production entry point, same stack."""
+    env = {**os.environ, **dep.env, "WORKER_PORT": str(port), "CONVEYOR_LOG_FILE": str(log)}
+    proc = subprocess.Popen([sys.executable, "-m", "worker_svc"], cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        assert proc.poll() is None and time.monotonic() < deadline, "the extra worker did not start"
+        time.sleep(0.2)
+
+
+def _wait_job(api: httpx.Client, job_id: str, timeout: float = 240) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while not (job := api.get(f"{JOBS}/jobs/{job_id}").json()["job"])["isTerminal"]:
+        assert time.monotonic() < deadline, job
+        time.sleep(0.3)
+    return job
+
+
+def _exported_once(api: httpx.Client, job_id: str) -> None:
+    names: Counter[str] = Counter()
+    listing = api.get(f"{STAGING}/batches/{job_id}-export/list", params={"partName": "archives"}).json()
+    for meta in listing["filesMetadata"]:
+        with tarfile.open(fileobj=io.BytesIO(httpx.get(meta["downloadURL"], timeout=60).content), mode="r:gz") as tar:
+            for member in tar.getmembers():
+                extracted = tar.extractfile(member)
+                if extracted is not None and member.name.endswith(".jsonl"):
+                    names.update(json.loads(line)["image"] for line in extracted.read().decode().splitlines())
+    assert set(names) == {f"s{i:04d}.jpg" for i in range(FILES)} and max(names.values()) == 1
+
+
+async def _workers_of(dep: Deployment, job_id: str) -> set[str]:
+    conn = await asyncpg.connect(dep.env.get("DATABASE_URL") or os.environ["DATABASE_URL"])
+    try:
+        rows = await conn.fetch("SELECT DISTINCT worker_id FROM tasks WHERE job_id = $1 AND stage_id = 'processing'"
+                                " AND state = 'succeeded'", job_id)
+        return {r["worker_id"] for r in rows}
+    finally:
+        await conn.close()
+
+
+def test_a_worker_added_while_a_job_runs_takes_part_of_it(deployment: Deployment, tmp_path: Path) -> None:
+    with _api(deployment) as api:
+        _stage(api, "scale-in")
+        assert api.put("/e2e/workflows/scale-wf", json={"specification": detect_workflow()}).status_code == 200
+        assert api.post(f"{JOBS}/jobs/scale-up", json=job_body("e2e", "scale-in", "scale-wf")).status_code == 200
+        extra = _extra_worker(deployment, 9190, tmp_path / "worker-extra.log")
+        try:
+            job = _wait_job(api, "scale-up")
+            assert job["state"] == "succeeded", job
+            _exported_once(api, "scale-up")
+            workers = asyncio.run(_workers_of(deployment, "scale-up"))
+            assert len(workers) == 2, f"the added worker took no task: {workers}"
+            assert any(f"-{extra.pid}-" in w for w in workers)
+        finally:
+            extra.terminate()
+            extra.wait(20)
