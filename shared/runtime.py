@@ -33,6 +33,7 @@ from shared.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 D = TypeVar("D")
+SHUTDOWN_HOOK_TIMEOUT_S = 10.0
 
 
 @dataclass
@@ -96,8 +97,9 @@ async def open_resources(spec: ServiceSpec[D]) -> AsyncIterator[Resources[D]]:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         for hook in spec.on_shutdown:
+            # bounded: a hook that talks to an unreachable broker or database must not hold the shutdown
             with contextlib.suppress(Exception):
-                await hook(res)
+                await asyncio.wait_for(hook(res), SHUTDOWN_HOOK_TIMEOUT_S)
         if relay is not None:
             await relay.stop()
         with contextlib.suppress(Exception):
