@@ -60,6 +60,11 @@ def output_batch(job_id: str, stage_id: str) -> str:
     return f"{job_id}-{stage_id}"
 
 
+def aggregation_format(job: Job) -> str:
+    """The format the job's results are written in (tasks) and exported in (archives)."""
+    return job.definition["processingSpecification"].get("aggregationFormat") or "jsonl"
+
+
 class JobService:
     def __init__(self, settings: SchedulerSettings) -> None:
         self.settings = settings
@@ -242,7 +247,7 @@ class JobService:
                 models.append(model_ref(row))
         return {
             "kind": job.kind, "workflow": job.workflow, "parameters": params, "persisted_outputs": list(persisted),
-            "aggregation_format": spec.get("aggregationFormat") or "jsonl", "max_video_fps": spec.get("maxVideoFPS"),
+            "aggregation_format": aggregation_format(job), "max_video_fps": spec.get("maxVideoFPS"),
             "input_batch_id": job.input_batch_id, "input_part_name": job.input_part_name,
             "metadata_part": job_input.get("imagesMetadataPart"),
             "metadata_mapping": spec.get("imagesMetadataInputsMapping") or {},
@@ -332,7 +337,7 @@ class JobService:
         await repo.set_stage_state(job, EXPORT, "running", {"type": "stage-status", "message": "packing results"})
         await repo.set_job_state(job, "exporting")
         await repo.log(job, "info", "stage-complete", {"stage": PROCESSING}, stage_id=PROCESSING)
-        fmt = job.definition["processingSpecification"].get("aggregationFormat") or "jsonl"
+        fmt = aggregation_format(job)
         await enqueue(conn, self.prefix, StageCompleteV1(
             workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING,
             output_batch_id=output_batch(job.job_id, PROCESSING), aggregation_format=fmt, correlation_id=job.job_id))

@@ -75,8 +75,8 @@ def build(dockerfile: Path, root: Path, image: Image, args: dict[str, str]) -> I
             for source in sources:
                 path = REPO_ROOT / source
                 if path.is_dir():
-                    shutil.copytree(path, destination if target.endswith("/") is False and len(sources) == 1
-                                    else destination / path.name, dirs_exist_ok=True,
+                    # as Docker does: a directory's contents go into the target, never the directory itself
+                    shutil.copytree(path, destination, dirs_exist_ok=True,
                                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
                 else:
                     (destination if target.endswith("/") else destination.parent).mkdir(parents=True, exist_ok=True)
