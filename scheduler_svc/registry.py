@@ -107,7 +107,10 @@ def inspect_model(path: Path, task: str, class_names: list[str]) -> tuple[str, i
     size = inputs[0].shape[2] if isinstance(inputs[0].shape[2], int) else 640
     outputs = {o.name: o.shape for o in session.get_outputs()}
     probe = np.zeros((1, 3, size, size), np.float32)
-    results = dict(zip(outputs, session.run(None, {inputs[0].name: probe}), strict=True))
+    try:
+        results = dict(zip(outputs, session.run(None, {inputs[0].name: probe}), strict=True))
+    except Exception as exc:  # a graph that loads but cannot run on an image of its own input size
+        raise InvalidInput(f"the model fails on a {size}x{size} image: {str(exc)[:300]}") from None
     if task == "classification":
         if len(results) != 1:
             raise InvalidInput(f"a classification model must have one output of class scores, not {len(results)}")

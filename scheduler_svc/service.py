@@ -101,6 +101,13 @@ class JobService:
             raise WorkflowInvalid(f"workflowParameters names unknown workflow inputs: {sorted(unknown)}")
         check_parameter_values(workflow["specification"], params)
         await self._check_metadata(conn, ws, body, kind, set(compiled.parameters))
+        given = set(params) | set(spec.images_metadata_inputs_mapping or {})
+        missing = {name: why for name, why in compiled.required_inputs().items() if name not in given}
+        if missing:
+            raise WorkflowInvalid("the job gives no value for workflow inputs that need one: "
+                                  + "; ".join(f"{name!r} ({why})" for name, why in sorted(missing.items()))
+                                  + ". Give them in processingSpecification.workflowParameters (or, per image, "
+                                  "imagesMetadataInputsMapping)")
         for model_id in compiled.model_ids(params):
             if await repo.get_model(ws.id, model_id) is None:
                 raise ModelNotFound(model_id)

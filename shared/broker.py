@@ -49,6 +49,17 @@ def build_broker(kafka: KafkaSettings, client_id: str) -> KafkaBroker:
     )
 
 
+async def start_broker(broker: KafkaBroker) -> None:
+    """``broker.start()`` with the subscribers started at once: each one's consumer waits for its group's join
+    (seconds), and in sequence a service with four subscriptions would start four times slower, which a
+    replica added to catch up a backlog cannot afford."""
+    await broker.connect()
+    await asyncio.gather(*(sub.start() for sub in broker.subscribers))
+    for pub in broker.publishers:
+        await pub.start()
+    broker.running = True
+
+
 async def ensure_topics(kafka: KafkaSettings) -> None:
     """Create every registered topic (and its dead-letter topic) if missing."""
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)

@@ -20,7 +20,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
 
-from shared.broker import Subscriptions, build_broker, ensure_topics
+from shared.broker import Subscriptions, build_broker, ensure_topics, start_broker
 from shared.config import LogSettings, ServiceSettings
 from shared.db import create_pool
 from shared.errors import install_error_handlers
@@ -82,7 +82,7 @@ async def open_resources(spec: ServiceSpec[D]) -> AsyncIterator[Resources[D]]:
         subs = spec.subscriptions(res) if spec.subscriptions else None
         if subs is not None:
             broker.include_router(subs.router)
-        await broker.start()
+        await start_broker(broker)
         if spec.relay_outbox:
             relay = OutboxRelay(pool, broker, retention_s=settings.outbox_retention_s)
             await relay.start()

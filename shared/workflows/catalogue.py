@@ -1,9 +1,21 @@
 """The catalogue of the built-in executor's Roboflow Workflow blocks: for every block, the type names it answers
-to, its parameters and their kinds, what it requires and what it outputs.
+to (every version and alias Roboflow accepts), its parameters with their kinds and aliases, what it requires and
+what it outputs — Roboflow's manifests, so that definitions saved in Roboflow's editor compile unchanged.
 
 This is what a definition is compiled against (by the scheduler when a job or workflow is saved, and by the
 worker before it runs one); the run functions live with the worker (``worker_svc.workflows.blocks``), keyed by
 the block's ``name``, and a unit test checks that both sides list the same blocks.
+
+Parameter kinds:
+  ``image``        an image (the input image, a crop)
+  ``predictions``  a model's or a transformation's output
+  ``data``         any value taken from inputs or steps
+  ``value``        a literal or a parameter (``$inputs.x``)
+  ``selectors``    an object whose values are selectors (``evaluation_parameters``, ``data``)
+  ``steps``        a list of step selectors (``$steps.name``), flow control only
+  ``collapse``     a value of a nested dimension (one per crop) that the block takes whole
+A step fed a value of a nested dimension (one per crop) through an ``image``/``predictions``/``data``/``selectors``
+parameter runs once per element; ``dimension`` says how the block changes the dimension of its outputs.
 """
 
 from __future__ import annotations
@@ -14,59 +26,160 @@ from typing import Any
 from shared.workflows import uql
 from shared.workflows.errors import WorkflowInvalid
 
+PER_ELEMENT_KINDS = frozenset({"image", "predictions", "data", "selectors"})
+
 
 @dataclass(frozen=True)
 class BlockSpec:
     name: str  # the key of its run function
     types: tuple[str, ...]
-    params: dict[str, str]  # name -> "image" | "predictions" | "value"
+    params: dict[str, str]  # name -> kind (see above)
     required: tuple[str, ...]
     outputs: tuple[str, ...]
     defaults: dict[str, Any] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)  # alias -> parameter, as Roboflow's AliasChoices
+    dimension: int = 0  # +1: outputs one per element (crops), -1: collapses a nested dimension
+    flow_control: bool = False  # decides which steps run instead of producing values
 
 
-_DETECTION_PARAMS = {"images": "image", "model_id": "value", "confidence": "value", "iou_threshold": "value",
-                     "max_detections": "value", "class_filter": "value", "class_agnostic_nms": "value",
-                     "max_candidates": "value", "disable_active_learning": "value",
-                     "active_learning_target_dataset": "value"}
+def _types(block: str, versions: tuple[int, ...], *legacy: str) -> tuple[str, ...]:
+    return (*(f"roboflow_core/{block}@v{v}" for v in versions), *legacy)
 
+
+_IMAGES = {"images": "image"}
+_IMAGE_ALIAS = {"image": "images"}
+_AL = {"disable_active_learning": "value", "active_learning_target_dataset": "value"}
+_DETECTION_PARAMS = {**_IMAGES, "model_id": "value", "class_filter": "value", "iou_threshold": "value",
+                     "max_detections": "value", "class_agnostic_nms": "value", "max_candidates": "value", **_AL}
+_DETECTION_DEFAULTS = {"iou_threshold": 0.3, "max_detections": 300, "class_agnostic_nms": False,
+                       "max_candidates": 3000}
+# v3 model blocks choose the confidence by mode; Conveyor's models carry no evaluated (F1-optimal) thresholds,
+# so "best" and "default" both use the default confidence of the earlier versions, 0.4
+_CONFIDENCE_MODE = {"confidence_mode": "value", "custom_confidence": "value"}
+_CONFIDENCE_MODE_DEFAULTS = {"confidence_mode": "best", "custom_confidence": 0.4}
 CATALOGUE: list[BlockSpec] = [
-    BlockSpec("object_detection",
-              ("roboflow_core/roboflow_object_detection_model@v1", "roboflow_core/roboflow_object_detection_model@v2",
-               "RoboflowObjectDetectionModel", "ObjectDetectionModel"),
-              _DETECTION_PARAMS, ("images", "model_id"), ("predictions", "model_id", "inference_id"),
-              {"confidence": 0.4, "iou_threshold": 0.3, "max_detections": 300}),
-    BlockSpec("classification",
-              ("roboflow_core/roboflow_classification_model@v1", "roboflow_core/roboflow_classification_model@v2",
-               "RoboflowClassificationModel", "ClassificationModel"),
-              {"images": "image", "model_id": "value", "confidence": "value", "disable_active_learning": "value",
-               "active_learning_target_dataset": "value"},
-              ("images", "model_id"), ("predictions", "model_id", "inference_id"), {"confidence": 0.4}),
-    BlockSpec("detections_filter", ("roboflow_core/detections_filter@v1", "DetectionsFilter"),
-              {"predictions": "predictions", "operations": "value", "operations_parameters": "value"},
-              ("predictions", "operations"), ("predictions",)),
-    BlockSpec("dynamic_crop", ("roboflow_core/dynamic_crop@v1", "Crop"),
-              {"images": "image", "predictions": "predictions"}, ("images", "predictions"), ("crops",)),
-    BlockSpec("bounding_box_visualization", ("roboflow_core/bounding_box_visualization@v1",),
+    BlockSpec("object_detection", _types("roboflow_object_detection_model", (1,), "RoboflowObjectDetectionModel",
+                                         "ObjectDetectionModel"),
+              {**_DETECTION_PARAMS, "confidence": "value"}, ("images", "model_id"), ("inference_id", "predictions"),
+              {**_DETECTION_DEFAULTS, "confidence": 0.4}, _IMAGE_ALIAS),
+    BlockSpec("object_detection", _types("roboflow_object_detection_model", (2,)),
+              {**_DETECTION_PARAMS, "confidence": "value"}, ("images", "model_id"),
+              ("inference_id", "predictions", "model_id"), {**_DETECTION_DEFAULTS, "confidence": 0.4}, _IMAGE_ALIAS),
+    BlockSpec("object_detection", _types("roboflow_object_detection_model", (3,)),
+              {**_DETECTION_PARAMS, **_CONFIDENCE_MODE}, ("images", "model_id"),
+              ("inference_id", "predictions", "model_id"), {**_DETECTION_DEFAULTS, **_CONFIDENCE_MODE_DEFAULTS},
+              _IMAGE_ALIAS),
+    BlockSpec("classification", _types("roboflow_classification_model", (1,), "RoboflowClassificationModel",
+                                       "ClassificationModel"),
+              {**_IMAGES, "model_id": "value", "confidence": "value", **_AL}, ("images", "model_id"),
+              ("predictions", "inference_id"), {"confidence": 0.4}, _IMAGE_ALIAS),
+    BlockSpec("classification", _types("roboflow_classification_model", (2,)),
+              {**_IMAGES, "model_id": "value", "confidence": "value", **_AL}, ("images", "model_id"),
+              ("predictions", "inference_id", "model_id"), {"confidence": 0.4}, _IMAGE_ALIAS),
+    BlockSpec("classification", _types("roboflow_classification_model", (3,)),
+              {**_IMAGES, "model_id": "value", **_CONFIDENCE_MODE, **_AL}, ("images", "model_id"),
+              ("predictions", "inference_id", "model_id"), _CONFIDENCE_MODE_DEFAULTS, _IMAGE_ALIAS),
+    BlockSpec("detections_filter", _types("detections_filter", (1,), "DetectionsFilter"),
+              {"predictions": "predictions", "operations": "value", "operations_parameters": "selectors"},
+              ("predictions", "operations"), ("predictions",), {"operations_parameters": {}}),
+    BlockSpec("detections_transformation", _types("detections_transformation", (1,), "DetectionsTransformation"),
+              {"predictions": "predictions", "operations": "value", "operations_parameters": "selectors"},
+              ("predictions", "operations"), ("predictions",), {"operations_parameters": {}}),
+    BlockSpec("dynamic_crop", _types("dynamic_crop", (1,), "DynamicCrop", "Crop"),
+              {**_IMAGES, "predictions": "predictions"}, ("images", "predictions"), ("crops",),
+              aliases={**_IMAGE_ALIAS, "detections": "predictions"}, dimension=1),
+    BlockSpec("bounding_box_visualization", _types("bounding_box_visualization", (1,), "BoundingBoxVisualization"),
               {"image": "image", "predictions": "predictions", "copy_image": "value", "thickness": "value",
                "color_palette": "value", "roundness": "value"},
-              ("image", "predictions"), ("image",)),
-    BlockSpec("label_visualization", ("roboflow_core/label_visualization@v1",),
+              ("image", "predictions"), ("image",), aliases={"images": "image"}),
+    BlockSpec("label_visualization", _types("label_visualization", (1,), "LabelVisualization"),
               {"image": "image", "predictions": "predictions", "copy_image": "value", "text": "value",
                "text_position": "value", "color_palette": "value", "text_scale": "value"},
-              ("image", "predictions"), ("image",)),
-    BlockSpec("property_definition", ("roboflow_core/property_definition@v1", "PropertyDefinition"),
-              {"data": "predictions", "operations": "value"}, ("data", "operations"), ("output",)),
+              ("image", "predictions"), ("image",), aliases={"images": "image"}),
+    BlockSpec("property_definition", _types("property_definition", (1,), "PropertyDefinition",
+                                            "PropertyExtraction"),
+              {"data": "data", "operations": "value"}, ("data", "operations"), ("output",)),
+    BlockSpec("expression", _types("expression", (1,), "Expression"),
+              {"data": "selectors", "data_operations": "value", "switch": "value"}, ("data", "switch"), ("output",),
+              {"data_operations": {}}),
+    BlockSpec("dimension_collapse", _types("dimension_collapse", (1,), "DimensionCollapse"),
+              {"data": "collapse"}, ("data",), ("output",), dimension=-1),
+    BlockSpec("continue_if", _types("continue_if", (1,), "ContinueIf"),
+              {"condition_statement": "value", "evaluation_parameters": "selectors", "next_steps": "steps",
+               "stop_delay": "value"},
+              ("condition_statement", "next_steps"), (), {"evaluation_parameters": {}, "stop_delay": 0},
+              flow_control=True),
 ]
 
 BY_TYPE: dict[str, BlockSpec] = {t: b for b in CATALOGUE for t in b.types}
 
 
+def canonical_params(step: dict[str, Any], block: BlockSpec) -> dict[str, Any]:
+    """The step with Roboflow's parameter aliases (``image`` for ``images``, ...) under their parameter's name."""
+    out = dict(step)
+    for alias, name in block.aliases.items():
+        if alias in out:
+            value = out.pop(alias)
+            out.setdefault(name, value)
+    return out
+
+
 def check_block_params(step: dict[str, Any], block: BlockSpec) -> None:
-    """Static checks of a step's literal parameters."""
+    """Static checks of a step's literal parameters (aliases already resolved)."""
     name = step.get("name")
+    where = f"step {name!r} ({step['type']})"
     for required in block.required:
         if required not in step:
-            raise WorkflowInvalid(f"step {name!r} ({step['type']}) is missing {required!r}")
-    if "operations" in block.params and isinstance(step.get("operations"), list | dict):
-        uql.check_operations(step["operations"], f"step {name!r}")
+            also = [a for a, n in block.aliases.items() if n == required]
+            raise WorkflowInvalid(f"{where} is missing {required!r}" + (f" (or {also[0]!r})" if also else ""))
+    for key, kind in block.params.items():
+        if kind == "selectors" and key in step and not isinstance(step[key], dict):
+            raise WorkflowInvalid(f"{where}: {key!r} must be an object of selectors")
+    if isinstance(step.get("operations"), list | dict):
+        uql.check_operations(step["operations"], where)
+    if "confidence_mode" in step and step["confidence_mode"] not in ("best", "default", "custom") \
+            and not str(step["confidence_mode"]).startswith("$"):
+        raise WorkflowInvalid(f"{where}: confidence_mode must be 'best', 'default' or 'custom'")
+    if block.name == "continue_if":
+        uql.check_statement(step["condition_statement"], where)
+        if not isinstance(step["next_steps"], list):
+            raise WorkflowInvalid(f"{where}: next_steps must be a list of step selectors")
+        delay = step.get("stop_delay", 0)
+        if isinstance(delay, int | float) and delay:
+            raise WorkflowInvalid(f"{where}: stop_delay keeps a branch open for a while in live streams; a batch job "
+                                  "evaluates each image on its own, so it must be 0")
+    if block.name == "expression":
+        _check_expression(step, where)
+
+
+def _check_expression(step: dict[str, Any], where: str) -> None:
+    operations = step.get("data_operations") or {}
+    if not isinstance(operations, dict):
+        raise WorkflowInvalid(f"{where}: data_operations must map data names to operations")
+    for variable, chain in operations.items():
+        if variable not in step["data"]:
+            raise WorkflowInvalid(f"{where}: data_operations names {variable!r}, which is not in data")
+        uql.check_operations(chain, f"{where} data_operations.{variable}")
+    switch = step["switch"]
+    if not isinstance(switch, dict) or not isinstance(switch.get("cases"), list) or "default" not in switch:
+        raise WorkflowInvalid(f"{where}: switch must be a CasesDefinition with 'cases' and a 'default'")
+    for case in switch["cases"]:
+        if not isinstance(case, dict) or "condition" not in case or "result" not in case:
+            raise WorkflowInvalid(f"{where}: every case needs a condition and a result")
+        uql.check_statement(case["condition"], f"{where} case")
+        _check_result(case["result"], step["data"], where)
+    _check_result(switch["default"], step["data"], where)
+
+
+def _check_result(result: Any, data: dict[str, Any], where: str) -> None:
+    kind = result.get("type") if isinstance(result, dict) else None
+    if kind == "StaticCaseResult":
+        if "value" not in result:
+            raise WorkflowInvalid(f"{where}: a StaticCaseResult needs a 'value'")
+    elif kind == "DynamicCaseResult":
+        if result.get("parameter_name") not in data:
+            raise WorkflowInvalid(f"{where}: a DynamicCaseResult names {result.get('parameter_name')!r}, which is "
+                                  "not in data")
+        uql.check_operations(result.get("operations", []), where)
+    else:
+        raise WorkflowInvalid(f"{where}: a case result must be a StaticCaseResult or a DynamicCaseResult")

@@ -10,14 +10,15 @@ bad workflow is a 4xx when it is saved, never a failure halfway through a job. T
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
-from shared.workflows.catalogue import BY_TYPE, BlockSpec, check_block_params
+from shared.workflows.catalogue import BY_TYPE, BlockSpec, canonical_params, check_block_params
 from shared.workflows.errors import WorkflowInvalid
-from shared.workflows.outline import BLOCKED, parse_io
+from shared.workflows.outline import BLOCKED, WorkflowIO, parse_io, required_inputs
 
 __all__ = ["SELECTOR", "CompiledWorkflow", "WorkflowInvalid", "compile_workflow"]
 
@@ -28,7 +29,8 @@ SELECTOR = re.compile(r"^\$(inputs|steps)\.([A-Za-z0-9_\-]+)(?:\.([A-Za-z0-9_\-*
 class Step:
     name: str
     block: BlockSpec
-    raw: dict[str, Any]
+    raw: dict[str, Any]  # parameters under their canonical names
+    gates: tuple[str, ...] = ()  # the flow-control steps that decide whether this step runs
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,11 @@ class CompiledWorkflow:
     parameters: dict[str, Any]
     steps: list[Step]
     outputs: list[tuple[str, str]]  # (name, selector)
+    io: WorkflowIO
+
+    def required_inputs(self) -> dict[str, str]:
+        required = {s.name: s.block.required for s in self.steps}
+        return required_inputs(self.io, [s.raw for s in self.steps], lambda raw: required[raw["name"]])
 
     def model_ids(self, runtime: dict[str, Any]) -> set[str]:
         found = set()
@@ -62,10 +69,9 @@ class CompiledWorkflow:
 
 def compile_workflow(definition: Any) -> CompiledWorkflow:
     io = parse_io(definition)
-    definition, images, parameters = io.definition, [io.image_input], io.parameters
-    raw_steps = definition.get("steps") or []
+    definition, image, parameters = io.definition, io.image_input, io.parameters
     steps: dict[str, Step] = {}
-    for raw in raw_steps:
+    for raw in definition.get("steps") or []:
         if not isinstance(raw, dict) or not raw.get("name") or not raw.get("type"):
             raise WorkflowInvalid("every step needs a name and a type")
         kind, name = raw["type"], raw["name"]
@@ -77,28 +83,71 @@ def compile_workflow(definition: Any) -> CompiledWorkflow:
                                   + ", ".join(sorted(t for t in BY_TYPE if "/" in t)))
         if name in steps:
             raise WorkflowInvalid(f"two steps are named {name!r}")
-        check_block_params(raw, block)
-        steps[name] = Step(name, block, raw)
+        params = canonical_params(raw, block)
+        check_block_params(params, block)
+        steps[name] = Step(name, block, params)
     graph: dict[str, set[str]] = {}
+    gates: dict[str, list[str]] = {}
     for step in steps.values():
         deps = set()
         for key, value in step.raw.items():
+            if key in ("type", "name"):
+                continue
+            where = f"step {step.name!r} parameter {key!r}"
+            if step.block.params.get(key) == "steps":
+                for target in _step_targets(value, where, steps):
+                    gates.setdefault(target, []).append(step.name)
+                continue
             for selector in _selectors(value):
-                deps |= _check_selector(selector, f"step {step.name!r} parameter {key!r}", images[0], parameters, steps)
+                deps |= _check_selector(selector, where, image, parameters, steps)
         graph[step.name] = deps
+    for target, deciders in gates.items():
+        graph[target] |= set(deciders)
     try:
         order = list(TopologicalSorter(graph).static_order())
     except CycleError as exc:
         raise WorkflowInvalid(f"steps reference each other in a cycle: {exc.args[1]}") from None
-    outputs = []
+    _check_dimensions(order, steps, graph)
+    outputs: list[tuple[str, str]] = []
     for out in definition.get("outputs") or []:
         if not isinstance(out, dict) or not out.get("name") or not isinstance(out.get("selector"), str):
             raise WorkflowInvalid("every output needs a name and a selector")
-        _check_selector(out["selector"], f"output {out['name']!r}", images[0], parameters, steps)
+        if any(out["name"] == existing for existing, _ in outputs):
+            raise WorkflowInvalid(f"two outputs are named {out['name']!r}")
+        _check_selector(out["selector"], f"output {out['name']!r}", image, parameters, steps)
         outputs.append((out["name"], out["selector"]))
     if not outputs:
         raise WorkflowInvalid("the workflow declares no outputs")
-    return CompiledWorkflow(images[0], parameters, [steps[n] for n in order], outputs)
+    ordered = [dataclasses.replace(steps[n], gates=tuple(gates.get(n, ()))) for n in order]
+    return CompiledWorkflow(image, parameters, ordered, outputs, io)
+
+
+def _step_targets(value: Any, where: str, steps: dict[str, Step]) -> list[str]:
+    targets = []
+    for selector in value if isinstance(value, list) else [value]:
+        m = SELECTOR.match(selector) if isinstance(selector, str) else None
+        if not m or m.group(1) != "steps" or m.group(3) is not None:
+            raise WorkflowInvalid(f"{where}: {selector!r} is not a step selector ($steps.<name>)")
+        if m.group(2) not in steps:
+            raise WorkflowInvalid(f"{where}: no step named {m.group(2)!r}")
+        targets.append(m.group(2))
+    return targets
+
+
+def _check_dimensions(order: list[str], steps: dict[str, Step], graph: dict[str, set[str]]) -> None:
+    """Per image (1) or per element of a nested batch, e.g. one per crop (2): a block that collapses a dimension
+    needs a nested input, and nothing goes deeper than crops of crops."""
+    dims: dict[str, int] = {}
+    for name in order:
+        step = steps[name]
+        inputs = [dims[d] for d in graph[name] if d in dims and not steps[d].block.flow_control] or [1]
+        dim = max(inputs) + step.block.dimension
+        if dim < 1:
+            raise WorkflowInvalid(f"step {name!r} ({step.raw['type']}) collapses a dimension its input does not "
+                                  "have: its data must be one value per crop, not per image")
+        if dim > 3:
+            raise WorkflowInvalid(f"step {name!r}: crops nested deeper than crops of crops are not supported")
+        dims[name] = dim
 
 
 def _selectors(value: Any) -> list[str]:
@@ -123,6 +172,8 @@ def _check_selector(selector: str, where: str, image: str, parameters: dict[str,
         return set()
     if name not in steps:
         raise WorkflowInvalid(f"{where}: no step named {name!r}")
+    if prop is None and steps[name].block.flow_control:
+        raise WorkflowInvalid(f"{where}: step {name!r} decides which steps run; it has no outputs to select")
     if prop not in (*steps[name].block.outputs, "*"):
         raise WorkflowInvalid(f"{where}: step {name!r} has no output {prop!r} (it has {steps[name].block.outputs})")
     return {name}

@@ -26,6 +26,7 @@ class WorkflowIO:
     definition: dict[str, Any]
     image_input: str
     parameters: dict[str, Any]
+    batch_inputs: frozenset[str] = frozenset()  # WorkflowBatchInput: one value per image, always required
 
 
 def parse_io(definition: Any) -> WorkflowIO:
@@ -42,14 +43,35 @@ def parse_io(definition: Any) -> WorkflowIO:
     if len(images) != 1:
         raise WorkflowInvalid(f"a batch workflow needs exactly one image input, this one has {len(images)}")
     parameters = {}
+    names: set[str] = set()
     for i in inputs:
         if not isinstance(i, dict) or not i.get("name"):
             raise WorkflowInvalid("every input needs a name")
+        if i["name"] in names:
+            raise WorkflowInvalid(f"two inputs are named {i['name']!r}")
+        names.add(i["name"])
         if i.get("type") in PARAMETER_INPUTS:
             parameters[i["name"]] = i.get("default_value")
         elif i.get("type") not in IMAGE_INPUTS:
             raise WorkflowInvalid(f"input {i['name']!r} has unsupported type {i.get('type')!r}")
-    return WorkflowIO(definition, images[0], parameters)
+    batch_inputs = frozenset(str(i["name"]) for i in inputs if i.get("type") == "WorkflowBatchInput")
+    return WorkflowIO(definition, images[0], parameters, batch_inputs)
+
+
+def required_inputs(io: WorkflowIO, steps: list[dict[str, Any]], required_of: Any) -> dict[str, str]:
+    """Inputs a job must give a value for (workflow input -> why): batch inputs, and parameters without a
+    default that a step needs (``required_of(step) -> its required parameter names``), where Roboflow's engine
+    would pass None into the block and fail on every image."""
+    needed = {name: "it is a WorkflowBatchInput (one value per image)" for name in io.batch_inputs}
+    for step in steps:
+        for param in required_of(step):
+            value = step.get(param)
+            if isinstance(value, str) and value.startswith("$inputs."):
+                name = value.split(".", 1)[1]
+                if name in io.parameters and io.parameters[name] is None:
+                    needed.setdefault(name, f"step {step.get('name')!r} needs it for {param!r} and the input has "
+                                            "no default_value")
+    return needed
 
 
 @dataclass(frozen=True)
@@ -58,6 +80,11 @@ class WorkflowOutline:
     parameters: dict[str, Any]
     steps: list[dict[str, Any]]
     outputs: list[tuple[str, str]]
+    io: WorkflowIO
+
+    def required_inputs(self) -> dict[str, str]:
+        # the engine knows its blocks; what every model block needs is its model
+        return required_inputs(self.io, self.steps, lambda step: ("model_id",))
 
     def model_ids(self, runtime: dict[str, Any]) -> set[str]:
         values = {**self.parameters, **runtime}
@@ -96,7 +123,7 @@ def outline_workflow(definition: Any) -> WorkflowOutline:
         outputs.append((out["name"], out["selector"]))
     if not outputs:
         raise WorkflowInvalid("the workflow declares no outputs")
-    return WorkflowOutline(io.image_input, io.parameters, steps, outputs)
+    return WorkflowOutline(io.image_input, io.parameters, steps, outputs, io)
 
 
 # the kinds of Roboflow's workflow parameters that a JSON value can be checked against

@@ -21,6 +21,8 @@ class WorkflowPlan(Protocol):
 
     def image_outputs(self) -> list[str]: ...
 
+    def required_inputs(self) -> dict[str, str]: ...
+
 
 def plan_workflow(definition: Any, backend: str) -> WorkflowPlan:
     """Raises WorkflowInvalid with the reason when the backend could not run the definition."""

@@ -1,5 +1,6 @@
-"""Workers come and go the way an autoscaler (KEDA, on the task topic's consumer lag) adds them: a worker process
-started while a job runs takes part of it, and every file is exported exactly once. (On this 2-core machine a
+"""Workers come and go the way an autoscaler (KEDA, on the task topic's consumer lag) adds and removes them: a
+worker process started while a job runs takes part of it; with every worker stopped (scaled to zero) a new job
+waits, losing nothing, until a worker starts. Every file is exported exactly once. (On this 2-core machine a
 second process cannot raise the throughput of a CPU-bound job, so the test shows the new worker's share, not a
 speed-up.)"""
 
@@ -9,6 +10,7 @@ import asyncio
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import tarfile
@@ -103,11 +105,38 @@ async def _workers_of(dep: Deployment, job_id: str) -> set[str]:
         await conn.close()
 
 
-def test_a_worker_added_while_a_job_runs_takes_part_of_it(deployment: Deployment, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def staged(deployment: Deployment) -> str:
     with _api(deployment) as api:
         _stage(api, "scale-in")
         assert api.put("/e2e/workflows/scale-wf", json={"specification": detect_workflow()}).status_code == 200
-        assert api.post(f"{JOBS}/jobs/scale-up", json=job_body("e2e", "scale-in", "scale-wf")).status_code == 200
+    return "scale-in"
+
+
+async def _task_states(dep: Deployment, job_id: str) -> Counter[str]:
+    conn = await asyncpg.connect(dep.env.get("DATABASE_URL") or os.environ["DATABASE_URL"])
+    try:
+        rows = await conn.fetch("SELECT state FROM tasks WHERE job_id = $1 AND stage_id = 'processing'", job_id)
+        return Counter(r["state"] for r in rows)
+    finally:
+        await conn.close()
+
+
+def _stop_deployment_worker(dep: Deployment) -> None:
+    """Scale to zero: the deployment's own worker is stopped the way Kubernetes stops a pod (SIGTERM)."""
+    pids = json.loads((dep.home / "services.json").read_text())
+    (name, pid), = [(n, p) for n, p in pids.items() if n.startswith("worker")]
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{pid}").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z":
+        assert time.monotonic() < deadline, f"{name} did not stop on SIGTERM"
+        time.sleep(0.2)
+
+
+def test_a_worker_added_while_a_job_runs_takes_part_of_it(deployment: Deployment, staged: str,
+                                                          tmp_path: Path) -> None:
+    with _api(deployment) as api:
+        assert api.post(f"{JOBS}/jobs/scale-up", json=job_body("e2e", staged, "scale-wf")).status_code == 200
         extra = _extra_worker(deployment, 9190, tmp_path / "worker-extra.log")
         try:
             job = _wait_job(api, "scale-up")
@@ -119,3 +148,31 @@ def test_a_worker_added_while_a_job_runs_takes_part_of_it(deployment: Deployment
         finally:
             extra.terminate()
             extra.wait(20)
+
+
+def test_with_every_worker_stopped_a_job_waits_for_one_and_loses_nothing(deployment: Deployment, staged: str,
+                                                                         tmp_path: Path) -> None:
+    _stop_deployment_worker(deployment)
+    with _api(deployment) as api:
+        assert api.post(f"{JOBS}/jobs/scale-zero", json=job_body("e2e", staged, "scale-wf")).status_code == 200
+        # no worker: the tasks are dispatched and wait on the topic (the lag KEDA scales on); nothing fails
+        deadline = time.monotonic() + 60
+        while (states := asyncio.run(_task_states(deployment, "scale-zero"))).total() < FILES // 10:
+            assert time.monotonic() < deadline, f"the job was not split into tasks: {states}"
+            time.sleep(0.5)
+        time.sleep(10)
+        job = api.get(f"{JOBS}/jobs/scale-zero").json()["job"]
+        assert not job["isTerminal"], job
+        assert set(asyncio.run(_task_states(deployment, "scale-zero"))) <= {"pending", "queued"}
+        started = time.monotonic()
+        worker = _extra_worker(deployment, 9190, tmp_path / "worker-new.log")
+        try:
+            job = _wait_job(api, "scale-zero")
+            assert job["state"] == "succeeded", job
+            _exported_once(api, "scale-zero")
+            workers = asyncio.run(_workers_of(deployment, "scale-zero"))
+            assert workers and all(f"-{worker.pid}-" in w for w in workers), workers
+            print(f"scale from zero: the job finished {time.monotonic() - started:.1f} s after a worker started")
+        finally:
+            worker.terminate()
+            worker.wait(20)

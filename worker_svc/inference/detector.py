@@ -181,7 +181,8 @@ class OnnxDetector(SessionModel):
 
     def postprocess(self, boxes: np.ndarray, scores: np.ndarray, lb: Letterbox, image_shape: tuple[int, ...], *,
                     confidence: float, iou_threshold: float, max_detections: int,
-                    class_filter: set[str] | None = None) -> list[dict[str, Any]]:
+                    class_filter: set[str] | None = None, class_agnostic_nms: bool = False,
+                    max_candidates: int | None = None) -> list[dict[str, Any]]:
         class_ids = scores.argmax(axis=1)
         conf = scores[np.arange(scores.shape[0]), class_ids]
         mask = conf >= confidence
@@ -191,8 +192,11 @@ class OnnxDetector(SessionModel):
         boxes, conf, class_ids = boxes[mask], conf[mask], class_ids[mask]
         if not len(conf):
             return []
-        # class-offset trick: one NMS pass that never suppresses across classes
-        offset = class_ids[:, None].astype(np.float32) * (self.input_size * 4)
+        if max_candidates is not None and len(conf) > max_candidates:  # NMS sees the most confident only
+            best = np.argsort(-conf, kind="stable")[:max_candidates]
+            boxes, conf, class_ids = boxes[best], conf[best], class_ids[best]
+        # class-offset trick: one NMS pass that never suppresses across classes (unless asked to)
+        offset = 0.0 if class_agnostic_nms else class_ids[:, None].astype(np.float32) * (self.input_size * 4)
         keep = nms(boxes + offset, conf, iou_threshold)[:max_detections]
         h, w = image_shape[:2]
         out = []
@@ -211,13 +215,15 @@ class OnnxDetector(SessionModel):
         return out
 
     def detect(self, images_bgr: list[np.ndarray], *, confidence: float = 0.4, iou_threshold: float = 0.45,
-               max_detections: int = 300, class_filter: set[str] | None = None) -> list[list[dict[str, Any]]]:
+               max_detections: int = 300, class_filter: set[str] | None = None, class_agnostic_nms: bool = False,
+               max_candidates: int | None = None) -> list[list[dict[str, Any]]]:
         if not images_bgr:
             return []
         batch, letterboxes = self.preprocess(images_bgr)
         boxes, scores = self.run_batch(batch)
         return [
             self.postprocess(boxes[i], scores[i], letterboxes[i], images_bgr[i].shape, confidence=confidence,
-                             iou_threshold=iou_threshold, max_detections=max_detections, class_filter=class_filter)
+                             iou_threshold=iou_threshold, max_detections=max_detections, class_filter=class_filter,
+                             class_agnostic_nms=class_agnostic_nms, max_candidates=max_candidates)
             for i in range(len(images_bgr))
         ]

@@ -1,7 +1,8 @@
 """What the core Roboflow Workflow blocks of ``shared.workflows.catalogue`` do, on Conveyor's own ONNX models.
 
-``image``/``predictions`` parameters may receive a ``Batch`` of crops, in which case the block runs once per
-element. Output shapes follow Roboflow's serialised Workflow outputs.
+Parameters of a per-element kind may receive a ``Batch`` (one value per crop), in which case the block runs once
+per element; an element that is ``None`` (its branch was stopped by ``continue_if``) gives ``None``. Output
+shapes follow Roboflow's serialised Workflow outputs.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any, Protocol
 
 import cv2
 
-from shared.workflows.catalogue import BlockSpec
+from shared.workflows.catalogue import PER_ELEMENT_KINDS, BlockSpec
 from worker_svc.workflows import uql
 from worker_svc.workflows.values import Batch, Classification, Detections, Image
 
@@ -28,30 +29,75 @@ class ModelProvider(Protocol):
 Run = Callable[[ModelProvider, dict[str, Any]], dict[str, Any]]
 
 
+# v3 model blocks: Conveyor's models carry no evaluated thresholds, so "best" and "default" mean 0.4
+DEFAULT_CONFIDENCE = 0.4
+
+
+def _confidence(p: dict[str, Any]) -> float:
+    if "confidence_mode" not in p:
+        return float(p["confidence"])
+    if p["confidence_mode"] == "custom":
+        return float(p["custom_confidence"])
+    if p["confidence_mode"] in ("best", "default"):
+        return DEFAULT_CONFIDENCE
+    raise ValueError(f"confidence_mode must be 'best', 'default' or 'custom', not {p['confidence_mode']!r}")
+
+
 def _detect(models: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
     image: Image = p["images"]
     detector = models.detector(p["model_id"])
     class_filter = set(p["class_filter"]) if p.get("class_filter") else None
-    (found,) = detector.detect([image.array], confidence=float(p["confidence"]),
-                               iou_threshold=float(p["iou_threshold"]), max_detections=int(p["max_detections"]),
-                               class_filter=class_filter)
+    (found,) = detector.detect([image.array], confidence=_confidence(p), iou_threshold=float(p["iou_threshold"]),
+                               max_detections=int(p["max_detections"]), class_filter=class_filter,
+                               class_agnostic_nms=bool(p["class_agnostic_nms"]),
+                               max_candidates=int(p["max_candidates"]))
     return {"predictions": Detections(image.width, image.height, found, image.parent_id),
             "model_id": p["model_id"], "inference_id": str(uuid.uuid4())}
 
 
 def _classify(models: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
     image: Image = p["images"]
-    (result,) = models.classifier(p["model_id"]).classify([image.array], confidence=float(p["confidence"]))
+    (result,) = models.classifier(p["model_id"]).classify([image.array], confidence=_confidence(p))
     result["parent_id"] = image.parent_id
     return {"predictions": Classification(result), "model_id": p["model_id"], "inference_id": str(uuid.uuid4())}
 
 
-def _filter(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
-    return {"predictions": uql.apply(p["operations"], p["predictions"], p.get("operations_parameters") or {})}
+def _transform(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
+    """detections_filter and detections_transformation: operations on predictions, with named parameters."""
+    return {"predictions": uql.apply(p["operations"], p["predictions"], p["operations_parameters"])}
 
 
 def _property(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
     return {"output": uql.apply(p["operations"], p["data"], {})}
+
+
+def _expression(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
+    variables = dict(p["data"])
+    for name, operations in p["data_operations"].items():
+        variables[name] = uql.apply(operations, variables[name], {})
+    switch = p["switch"]
+    chosen = next((case["result"] for case in switch["cases"] if uql.evaluate(case["condition"], variables)),
+                  switch["default"])
+    if chosen["type"] == "StaticCaseResult":
+        return {"output": chosen["value"]}
+    return {"output": uql.apply(chosen.get("operations", []), variables[chosen["parameter_name"]], variables)}
+
+
+def _collapse(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
+    data = p["data"]
+    if isinstance(data, Batch) and data and all(isinstance(e, Batch) for e in data):
+        return {"output": Batch(list(e) for e in data)}  # crops of crops: one list per crop
+    return {"output": list(data) if isinstance(data, Batch) else [data]}
+
+
+CONTINUE = "continue"  # the result key of a flow-control step: whether the steps it names run
+
+
+def _continue_if(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
+    if p["stop_delay"]:
+        raise ValueError("stop_delay keeps a branch open for a while in live streams; batch jobs evaluate each "
+                         "image on its own")
+    return {CONTINUE: bool(p["next_steps"]) and uql.evaluate(p["condition_statement"], p["evaluation_parameters"])}
 
 
 def _corners(d: dict[str, Any], w: int, h: int) -> tuple[int, int, int, int]:
@@ -107,18 +153,41 @@ def _labels(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
 
 
 RUNS: dict[str, Run] = {
-    "object_detection": _detect, "classification": _classify, "detections_filter": _filter,
-    "dynamic_crop": _crop, "bounding_box_visualization": _boxes, "label_visualization": _labels,
-    "property_definition": _property,
+    "object_detection": _detect, "classification": _classify, "detections_filter": _transform,
+    "detections_transformation": _transform, "dynamic_crop": _crop, "bounding_box_visualization": _boxes,
+    "label_visualization": _labels, "property_definition": _property, "expression": _expression,
+    "dimension_collapse": _collapse, "continue_if": _continue_if,
 }
 
 
 def run_block(block: BlockSpec, models: ModelProvider, params: dict[str, Any]) -> dict[str, Any]:
-    """Run a block, once per element when an image or predictions parameter is a Batch (crops)."""
+    """Run a block, once per element when a per-element parameter (or a value of a ``selectors`` object) is a
+    Batch (crops)."""
     run = RUNS[block.name]
-    batched = [n for n, kind in block.params.items() if kind != "value" and isinstance(params.get(n), Batch)]
+    batched: list[tuple[str, str | None]] = []  # (parameter, key inside a selectors object or None)
+    for name, kind in block.params.items():
+        value = params.get(name)
+        if kind in PER_ELEMENT_KINDS and isinstance(value, Batch):
+            batched.append((name, None))
+        elif kind == "selectors" and isinstance(value, dict):
+            batched += [(name, key) for key, v in value.items() if isinstance(v, Batch)]
     if not batched:
         return run(models, params)
-    size = len(params[batched[0]])
-    results = [run(models, {**params, **{n: params[n][i] for n in batched}}) for i in range(size)]
-    return {out: Batch(r[out] for r in results) for out in block.outputs}
+    name, key = batched[0]
+    size = len(params[name] if key is None else params[name][key])
+    outputs = (CONTINUE,) if block.flow_control else block.outputs
+    results = [_run_element(run, models, params, batched, i) for i in range(size)]
+    return {out: Batch(None if r is None else r[out] for r in results) for out in outputs}
+
+
+def _run_element(run: Run, models: ModelProvider, params: dict[str, Any], batched: list[tuple[str, str | None]],
+                 i: int) -> dict[str, Any] | None:
+    element = dict(params)
+    for name, key in batched:
+        if key is None:
+            element[name] = params[name][i]
+        else:
+            element[name] = {**element[name], key: params[name][key][i]}
+        if (element[name] if key is None else element[name][key]) is None:
+            return None  # this element's branch was stopped
+    return run(models, element)

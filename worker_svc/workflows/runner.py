@@ -6,10 +6,17 @@ from typing import Any
 
 import numpy as np
 
-from shared.workflows.compiler import SELECTOR, CompiledWorkflow
-from shared.workflows.errors import WorkflowInvalid
-from worker_svc.workflows.blocks import ModelProvider, run_block
-from worker_svc.workflows.values import Image
+from shared.workflows.compiler import SELECTOR, CompiledWorkflow, Step
+from shared.workflows.errors import WorkflowInvalid, WorkflowRunFailed
+from worker_svc.workflows.blocks import CONTINUE, ModelProvider, run_block
+from worker_svc.workflows.values import Batch, Image
+
+
+class _Skipped:
+    """The value of anything a step that did not run would have produced (its branch was stopped)."""
+
+
+SKIPPED = _Skipped()
 
 
 class WorkflowRunner:
@@ -25,19 +32,46 @@ class WorkflowRunner:
 
     def run(self, image_bgr: np.ndarray, parent_id: str = "image",
             overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Outputs for one image; ``overrides`` are this image's own parameter values (from its metadata)."""
+        """Outputs for one image; ``overrides`` are this image's own parameter values (from its metadata).
+
+        A block that fails on this image raises ``WorkflowRunFailed`` with the step and the reason: the image
+        is recorded as failed, the task goes on. Outputs of steps that did not run (``continue_if``) are None.
+        """
         image = Image(image_bgr, parent_id=parent_id)
         values = {**self.parameters, **overrides} if overrides else self.parameters
-        results: dict[str, dict[str, Any]] = {}
+        results: dict[str, dict[str, Any] | _Skipped] = {}
         for step in self.workflow.steps:
-            params = dict(step.block.defaults)
-            for key, value in step.raw.items():
-                if key not in ("type", "name"):
-                    params[key] = self._resolve(value, image, results, values)
-            results[step.name] = run_block(step.block, self.models, params)
-        return {name: self._resolve(sel, image, results, values) for name, sel in self.workflow.outputs}
+            try:
+                results[step.name] = self._run_step(step, image, results, values)
+            except WorkflowRunFailed:
+                raise
+            except Exception as exc:
+                raise WorkflowRunFailed(f"step {step.name!r} ({step.raw['type']}): {exc}") from exc
+        outputs = {name: self._resolve(sel, image, results, values) for name, sel in self.workflow.outputs}
+        return {name: None if value is SKIPPED else value for name, value in outputs.items()}
 
-    def _resolve(self, value: Any, image: Image, results: dict[str, dict[str, Any]], values: dict[str, Any]) -> Any:
+    def _run_step(self, step: Step, image: Image, results: dict[str, dict[str, Any] | _Skipped],
+                  values: dict[str, Any]) -> dict[str, Any] | _Skipped:
+        params = dict(step.block.defaults)
+        for key, value in step.raw.items():
+            if key in ("type", "name"):
+                continue
+            if step.block.params.get(key) == "steps":
+                params[key] = value  # the steps it decides on: names, not values
+                continue
+            params[key] = self._resolve(value, image, results, values)
+            if _contains(params[key], SKIPPED):
+                return SKIPPED  # fed by a step that did not run: neither does this one
+        for gate in step.gates:
+            decision = results[gate]
+            if isinstance(decision, _Skipped):
+                return SKIPPED
+            if not _gate(step, params, decision[CONTINUE]):
+                return SKIPPED
+        return run_block(step.block, self.models, params)
+
+    def _resolve(self, value: Any, image: Image, results: dict[str, dict[str, Any] | _Skipped],
+                 values: dict[str, Any]) -> Any:
         if isinstance(value, list):
             return [self._resolve(v, image, results, values) for v in value]
         if isinstance(value, dict):
@@ -47,4 +81,30 @@ class WorkflowRunner:
         scope, name, prop = SELECTOR.match(value).groups()  # type: ignore[union-attr]
         if scope == "inputs":
             return image if name == self.workflow.image_input else values.get(name)
-        return results[name] if prop == "*" else results[name][prop]
+        result = results[name]
+        if isinstance(result, _Skipped):
+            return SKIPPED
+        return result if prop == "*" else result[prop]
+
+
+def _contains(value: Any, marker: object) -> bool:
+    if value is marker:
+        return True
+    if isinstance(value, dict):
+        return any(_contains(v, marker) for v in value.values())
+    if isinstance(value, list) and not isinstance(value, Batch):
+        return any(_contains(v, marker) for v in value)
+    return False
+
+
+def _gate(step: Step, params: dict[str, Any], decision: bool | Batch) -> bool:
+    """Apply a ``continue_if`` decision: one for the image, or one per element (crop), in which case the
+    elements it stops become None in this step's per-element inputs (and give None)."""
+    if not isinstance(decision, Batch):
+        return bool(decision)
+    gated = False
+    for key, value in params.items():
+        if isinstance(value, Batch) and len(value) == len(decision):
+            params[key] = Batch(v if keep else None for v, keep in zip(value, decision, strict=True))
+            gated = True
+    return gated or any(bool(keep) for keep in decision)

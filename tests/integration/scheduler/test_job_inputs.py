@@ -7,17 +7,25 @@ import logging
 import time
 
 import asyncpg
+import cv2
+import numpy as np
 import pytest
 
 from tests.fixtures.media import photo
 from tests.fixtures.pipeline import Pipeline, job_body
-from tests.fixtures.workflows import detect_workflow
+from tests.fixtures.workflows import DETECTOR, detect_workflow
 
 
 async def _upload(p: Pipeline, batch: str, images: dict[str, bytes]) -> None:
     for name, data in images.items():
         resp = await p.staging.post(f"/batches/{batch}/upload/image", files={name: (name, data)}, fileName=name)
         assert resp.status_code == 200, resp.text
+
+
+def _grey() -> bytes:
+    ok, buf = cv2.imencode(".jpg", np.full((64, 64, 3), 128, np.uint8))
+    assert ok
+    return buf.tobytes()
 
 
 async def _records(p: Pipeline, job_id: str) -> dict[str, dict]:
@@ -204,3 +212,36 @@ async def test_request_bodies_and_workflows_are_bounded_and_workflows_paged(pipe
         if not token:
             break
     assert seen == [f"wf-{i}" for i in range(5)]
+
+
+async def test_inputs_a_step_needs_are_required_and_a_block_failing_on_one_image_fails_that_file(
+        pipeline: Pipeline) -> None:
+    p = pipeline
+    await _upload(p, "needs", {"bus.jpg": photo("bus.jpg"), "blank.jpg": _grey()})
+    spec = detect_workflow(model_id="$inputs.model")
+    spec["inputs"].append({"type": "WorkflowParameter", "name": "model"})  # no default_value
+    # Roboflow's editor writes "image" for the model's input: an alias of "images"
+    spec["steps"][0]["image"] = spec["steps"][0].pop("images")
+    # the most common class of an image without detections: an empty sequence cannot be aggregated
+    spec["steps"].append({"type": "roboflow_core/property_definition@v1", "name": "top",
+                          "data": "$steps.model.predictions",
+                          "operations": [{"type": "DetectionsPropertyExtract", "property_name": "class_name"},
+                                         {"type": "SequenceAggregate", "mode": "most_common"}]})
+    spec["outputs"].append({"type": "JsonField", "name": "top", "selector": "$steps.top.output"})
+    assert (await p.put_workflow("needs-model", spec)).status_code == 200
+    resp = await p.jobs_post("/jobs/needs-none", json=job_body(p.staging.workspace.slug, "needs", "needs-model"))
+    assert resp.status_code == 400, resp.text
+    assert "'model' (step 'model' needs it for 'model_id'" in resp.json()["message"]
+
+    body = job_body(p.staging.workspace.slug, "needs", "needs-model", workflowParameters={"model": DETECTOR})
+    assert (await p.jobs_post("/jobs/needs-given", json=body)).status_code == 200
+    job = await p.wait_job("needs-given")
+    assert job["state"] == "succeeded", job
+    (record,) = (await _records(p, "needs-given")).values()
+    assert record["image"] == "bus.jpg" and record["top"] == "person"
+    logs = (await p.jobs_get("/jobs/needs-given/logs")).json()["logs"]
+    failed = {f["fileName"]: f["reason"] for log in logs if log["logType"] == "files-failed"
+              for f in log["payload"]["failedFiles"]}
+    assert list(failed) == ["blank.jpg"]
+    assert "step 'top' (roboflow_core/property_definition@v1)" in failed["blank.jpg"]
+    assert "empty sequence" in failed["blank.jpg"]

@@ -1,0 +1,219 @@
+"""Definitions written the way Roboflow's editor writes them compile and run in the built-in executor: parameter
+aliases, every version of the model blocks, flow control, expressions, dimension collapse, transformations; a
+block failing on one image fails that image only. The model is a stand-in with known detections."""
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from shared.workflows.compiler import compile_workflow
+from shared.workflows.errors import WorkflowInvalid, WorkflowRunFailed
+from worker_svc.workflows.runner import WorkflowRunner
+from worker_svc.workflows.values import serialize
+
+
+class KnownDetector:
+    """Finds a car and a person on any full image, and one 'wheel' in anything smaller (a crop)."""
+
+    def __init__(self) -> None:
+        self.calls: list[dict[str, Any]] = []
+
+    def detect(self, images: list[np.ndarray], **kwargs: Any) -> list[list[dict[str, Any]]]:
+        self.calls.append(kwargs)
+        found = []
+        for image in images:
+            if image.shape[1] >= 200:
+                items = [{"x": 50.0, "y": 50.0, "width": 40.0, "height": 20.0, "confidence": 0.9, "class": "car",
+                          "class_id": 2, "detection_id": "car-1"},
+                         {"x": 150.0, "y": 40.0, "width": 20.0, "height": 60.0, "confidence": 0.6, "class": "person",
+                          "class_id": 0, "detection_id": "person-1"}]
+            else:
+                items = [{"x": 5.0, "y": 5.0, "width": 4.0, "height": 4.0, "confidence": 0.8, "class": "wheel",
+                          "class_id": 7, "detection_id": "wheel-1"}]
+            found.append([i for i in items if i["confidence"] >= kwargs["confidence"]])
+        return found
+
+
+class Models:
+    def __init__(self) -> None:
+        self.known = KnownDetector()
+
+    def detector(self, model_id: str) -> KnownDetector:
+        return self.known
+
+    def classifier(self, model_id: str) -> Any:
+        raise KeyError(model_id)
+
+
+IMAGE = np.zeros((100, 240, 3), np.uint8)
+MODEL: dict[str, Any] = {"type": "roboflow_core/roboflow_object_detection_model@v3", "name": "model", "image": "$inputs.image",
+         "model_id": "yolov8n-640"}
+
+
+def _workflow(steps: list[dict[str, Any]], outputs: dict[str, str], inputs: list[dict[str, Any]] | None = None,
+              ) -> dict[str, Any]:
+    return {"version": "1.0", "inputs": [{"type": "InferenceImage", "name": "image"}, *(inputs or [])],
+            "steps": steps,
+            "outputs": [{"type": "JsonField", "name": n, "selector": s} for n, s in outputs.items()]}
+
+
+def _run(definition: dict[str, Any], models: Models | None = None, **params: Any) -> dict[str, Any]:
+    runner = WorkflowRunner(compile_workflow(definition), models or Models(), params)
+    return serialize(runner.run(IMAGE), on_image=lambda im: [im.width, im.height])
+
+
+def _classes(predictions: dict[str, Any]) -> list[str]:
+    return [p["class"] for p in predictions["predictions"]]
+
+
+def _count_at_least(n: int) -> dict[str, Any]:
+    return {"type": "StatementGroup", "statements": [{
+        "type": "BinaryStatement", "left_operand": {"type": "DynamicOperand", "operand_name": "dets",
+                                                    "operations": [{"type": "SequenceLength"}]},
+        "comparator": {"type": "(Number) >="}, "right_operand": {"type": "StaticOperand", "value": n}}]}
+
+
+def test_v3_model_block_with_image_alias_and_confidence_modes() -> None:
+    models = Models()
+    out = _run(_workflow([{**MODEL, "confidence_mode": "custom", "custom_confidence": 0.7,
+                           "class_agnostic_nms": True}],
+                         {"p": "$steps.model.predictions", "m": "$steps.model.model_id"}), models)
+    assert _classes(out["p"]) == ["car"] and out["m"] == "yolov8n-640"
+    assert models.known.calls[-1] == {"confidence": 0.7, "iou_threshold": 0.3, "max_detections": 300,
+                                      "class_filter": None, "class_agnostic_nms": True, "max_candidates": 3000}
+    out = _run(_workflow([MODEL], {"p": "$steps.model.predictions"}), models)  # "best": 0.4
+    assert _classes(out["p"]) == ["car", "person"] and models.known.calls[-1]["confidence"] == 0.4
+    for version, legacy in ((1, "ObjectDetectionModel"), (2, "roboflow_core/roboflow_object_detection_model@v2")):
+        step = {"type": legacy, "name": "model", "images": "$inputs.image", "model_id": "m", "confidence": 0.65}
+        assert _classes(_run(_workflow([step], {"p": "$steps.model.predictions"}))["p"]) == ["car"], version
+    with pytest.raises(WorkflowInvalid, match="no output 'model_id'"):  # v1 has none
+        compile_workflow(_workflow([{**step, "type": "ObjectDetectionModel"}], {"m": "$steps.model.model_id"}))
+
+
+def test_continue_if_stops_the_steps_it_names_and_everything_fed_by_them() -> None:
+    steps: list[dict[str, Any]] = [MODEL,
+             {"type": "roboflow_core/continue_if@v1", "name": "enough", "condition_statement": _count_at_least(3),
+              "evaluation_parameters": {"dets": "$steps.model.predictions"}, "next_steps": ["$steps.vis"]},
+             {"type": "roboflow_core/bounding_box_visualization@v1", "name": "vis", "images": "$inputs.image",
+              "predictions": "$steps.model.predictions"},
+             {"type": "roboflow_core/property_definition@v1", "name": "size", "data": "$steps.vis.image",
+              "operations": [{"type": "ExtractImageProperty", "property_name": "width"}]}]
+    outputs = {"p": "$steps.model.predictions", "vis": "$steps.vis.image", "width": "$steps.size.output"}
+    stopped = _run(_workflow(steps, outputs))
+    assert _classes(stopped["p"]) == ["car", "person"] and stopped["vis"] is None and stopped["width"] is None
+    steps[1]["condition_statement"] = _count_at_least(2)
+    ran = _run(_workflow(steps, outputs))
+    assert ran["vis"] == [240, 100] and ran["width"] == 240
+
+
+def test_continue_if_per_crop_runs_the_second_stage_on_the_crops_it_lets_through() -> None:
+    wide = {"type": "StatementGroup", "statements": [{
+        "type": "BinaryStatement", "left_operand": {"type": "DynamicOperand", "operand_name": "width"},
+        "comparator": {"type": "(Number) >"}, "right_operand": {"type": "StaticOperand", "value": 30}}]}
+    steps: list[dict[str, Any]] = [MODEL,
+             {"type": "roboflow_core/dynamic_crop@v1", "name": "crop", "image": "$inputs.image",
+              "detections": "$steps.model.predictions"},
+             {"type": "roboflow_core/property_definition@v1", "name": "widths", "data": "$steps.crop.crops",
+              "operations": [{"type": "ExtractImageProperty", "property_name": "width"}]},
+             {"type": "roboflow_core/continue_if@v1", "name": "wide_only", "condition_statement": wide,
+              "evaluation_parameters": {"width": "$steps.widths.output"}, "next_steps": ["$steps.second"]},
+             {**MODEL, "name": "second", "image": "$steps.crop.crops"},
+             {"type": "roboflow_core/dimension_collapse@v1", "name": "all_wheels",
+              "data": "$steps.second.predictions"}]
+    out = _run(_workflow(steps, {"second": "$steps.second.predictions", "wheels": "$steps.all_wheels.output",
+                                 "widths": "$steps.widths.output"}))
+    assert out["widths"] == [40, 20]  # the car's crop is 40 px wide, the person's 20
+    car, person = out["second"]
+    assert _classes(car) == ["wheel"] and car["predictions"][0]["parent_id"] == "car-1" and person is None
+    assert [w if w is None else _classes(w) for w in out["wheels"]] == [["wheel"], None]
+
+
+def test_expression_switch_with_static_and_dynamic_results() -> None:
+    expression = {"type": "roboflow_core/expression@v1", "name": "verdict",
+                  "data": {"dets": "$steps.model.predictions", "limit": "$inputs.limit"},
+                  "data_operations": {"dets": [{"type": "SequenceLength"}]},
+                  "switch": {"type": "CasesDefinition", "cases": [{
+                      "type": "CaseDefinition",
+                      "condition": {"type": "StatementGroup", "statements": [{
+                          "type": "BinaryStatement", "left_operand": {"type": "DynamicOperand", "operand_name": "dets"},
+                          "comparator": {"type": "(Number) >"},
+                          "right_operand": {"type": "DynamicOperand", "operand_name": "limit"}}]},
+                      "result": {"type": "StaticCaseResult", "value": "crowded"}}],
+                      "default": {"type": "DynamicCaseResult", "parameter_name": "dets",
+                                  "operations": [{"type": "ToString"}]}}}
+    definition = _workflow([MODEL, expression], {"verdict": "$steps.verdict.output"},
+                           [{"type": "WorkflowParameter", "name": "limit", "default_value": 1}])
+    assert _run(definition)["verdict"] == "crowded"
+    assert _run(definition, limit=5)["verdict"] == "2"
+
+
+def test_detections_transformation_and_filter_with_parameters() -> None:
+    steps: list[dict[str, Any]] = [MODEL,
+             {"type": "roboflow_core/detections_transformation@v1", "name": "grow",
+              "predictions": "$steps.model.predictions",
+              "operations": [{"type": "DetectionsOffset", "offset_x": 10, "offset_y": 10},
+                             {"type": "SortDetections", "mode": "confidence", "ascending": True}]},
+             {"type": "roboflow_core/detections_filter@v1", "name": "wanted", "predictions": "$steps.grow.predictions",
+              "operations_parameters": {"wanted": "$inputs.classes"},
+              "operations": [{"type": "DetectionsFilter", "filter_operation": {
+                  "type": "StatementGroup", "statements": [{
+                      "type": "BinaryStatement", "left_operand": {"type": "DynamicOperand", "operations": [
+                          {"type": "ExtractDetectionProperty", "property_name": "class_name"}]},
+                      "comparator": {"type": "in (Sequence)"},
+                      "right_operand": {"type": "DynamicOperand", "operand_name": "wanted"}}]}}]}]
+    out = _run(_workflow(steps, {"grown": "$steps.grow.predictions", "wanted": "$steps.wanted.predictions"},
+                         [{"type": "WorkflowParameter", "name": "classes", "default_value": ["person"]}]))
+    assert [(p["class"], p["width"], p["height"]) for p in out["grown"]["predictions"]] == [
+        ("person", 30.0, 70.0), ("car", 50.0, 30.0)]
+    assert _classes(out["wanted"]) == ["person"]
+
+
+def test_a_block_failing_on_one_image_fails_that_image_with_the_step_and_reason() -> None:
+    steps = [MODEL, {"type": "roboflow_core/property_definition@v1", "name": "lookup",
+                     "data": "$steps.model.predictions",
+                     "operations": [{"type": "DetectionsPropertyExtract", "property_name": "class_name"},
+                                    {"type": "SequenceMap", "lookup_table": {"car": "vehicle"}}]}]
+    runner = WorkflowRunner(compile_workflow(_workflow(steps, {"o": "$steps.lookup.output"})), Models(), {})
+    with pytest.raises(WorkflowRunFailed, match=r"step 'lookup' \(roboflow_core/property_definition@v1\): "
+                                                r"'person' is not in the lookup table"):
+        runner.run(IMAGE)
+    narrow = np.zeros((100, 120, 3), np.uint8)  # a "crop-sized" image: only a wheel, not in the table either
+    with pytest.raises(WorkflowRunFailed, match="'wheel' is not in the lookup table"):
+        runner.run(narrow)
+
+
+@pytest.mark.parametrize(("definition", "fragment"), [
+    (_workflow([MODEL], {"a": "$steps.model.predictions", "b": "$steps.model.predictions"}), None),
+    ({**_workflow([MODEL], {"a": "$steps.model.predictions"}),
+      "outputs": [{"type": "JsonField", "name": "a", "selector": "$steps.model.predictions"},
+                  {"type": "JsonField", "name": "a", "selector": "$steps.model.model_id"}]},
+     "two outputs are named 'a'"),
+    (_workflow([MODEL], {"a": "$steps.model.predictions"}, [{"type": "WorkflowParameter", "name": "image"}]),
+     "two inputs are named 'image'"),
+    (_workflow([{"type": "roboflow_core/dimension_collapse@v1", "name": "c", "data": "$steps.model.predictions"},
+                MODEL], {"c": "$steps.c.output"}), "collapses a dimension its input does not have"),
+    (_workflow([MODEL, {"type": "roboflow_core/continue_if@v1", "name": "gate", "condition_statement":
+                        _count_at_least(1), "evaluation_parameters": {"dets": "$steps.model.predictions"},
+                        "next_steps": ["$steps.model.predictions"]}], {"a": "$steps.model.predictions"}),
+     "is not a step selector"),
+    (_workflow([MODEL, {"type": "roboflow_core/continue_if@v1", "name": "gate", "condition_statement":
+                        _count_at_least(1), "next_steps": []}], {"a": "$steps.gate.output"}), "has no output"),
+    (_workflow([MODEL, {"type": "roboflow_core/continue_if@v1", "name": "gate", "condition_statement":
+                        _count_at_least(1), "evaluation_parameters": {"dets": "$steps.model.predictions"},
+                        "next_steps": [], "stop_delay": 2.5}], {"a": "$steps.model.predictions"}), "stop_delay"),
+    (_workflow([{**MODEL, "confidence_mode": "sometimes"}], {"a": "$steps.model.predictions"}), "confidence_mode"),
+    (_workflow([{k: v for k, v in MODEL.items() if k != "image"}], {"a": "$steps.model.predictions"}),
+     "missing 'images' \\(or 'image'\\)"),
+    (_workflow([MODEL, {"type": "roboflow_core/expression@v1", "name": "e", "data": {"d": "$steps.model.predictions"},
+                        "switch": {"type": "CasesDefinition", "cases": [],
+                                   "default": {"type": "DynamicCaseResult", "parameter_name": "nope"}}}],
+               {"a": "$steps.e.output"}), "names 'nope', which is not in data"),
+])
+def test_compile_time_rules(definition: dict[str, Any], fragment: str | None) -> None:
+    if fragment is None:
+        assert compile_workflow(definition).outputs == [("a", "$steps.model.predictions"),
+                                                        ("b", "$steps.model.predictions")]
+        return
+    with pytest.raises(WorkflowInvalid, match=fragment):
+        compile_workflow(definition)
