@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request, UploadFile
 
 from scheduler_svc.errors import JobNotFound, ModelNotFound
+from scheduler_svc.model_aliases import ModelAliases
 from scheduler_svc.registry import (
     check_workflow_definition,
     get_workflow,
@@ -37,7 +38,7 @@ from scheduler_svc.schemas import (
 from scheduler_svc.service import PLANNED_STAGES, JobService
 from shared.auth import Workspace, workspace_from_path
 from shared.db import transaction
-from shared.errors import InvalidInput, NotFound, NotSupported, TooLarge
+from shared.errors import Conflict, InvalidInput, NotFound, NotSupported, TooLarge
 from shared.ids import JOB_ID_MAX, looks_like_id
 from shared.pagination import decode_token, encode_token, integer, page_size, text, timestamp
 from shared.runtime import Resources
@@ -275,3 +276,40 @@ async def upload_model(request: Request, model_id: str, ws: Workspace = Depends(
     async with transaction(request.app.state.pool) as conn:
         return await register_model(conn, request.app.state.resources.store, ws.id, model_id, data,
                                     str(form.get("task") or "object-detection"), [str(n) for n in names])
+
+
+# ---------------------------------------------------------------------- model aliases
+def _model_id(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value or len(value) > 128 \
+            or not all(c.isalnum() or c in "-_./" for c in value):
+        raise InvalidInput(f"{what} must be 1 to 128 letters, digits, '-', '_', '.' or '/'")
+    return value
+
+
+@registry.get("/model-aliases")
+async def list_model_aliases(request: Request, ws: Workspace = Depends(workspace_from_path)) -> dict[str, Any]:
+    async with request.app.state.pool.acquire() as conn:
+        return {"aliases": await ModelAliases(conn).list(ws.id)}
+
+
+@registry.put("/model-aliases/{alias:path}")
+async def put_model_alias(request: Request, alias: str, body: dict[str, Any] = Body(...),
+                          ws: Workspace = Depends(workspace_from_path)) -> dict[str, Any]:
+    """Map a model id that workflows name (e.g. Roboflow's ``yolov8n-640``) to a registered model."""
+    alias, model_id = _model_id(alias, "an alias"), _model_id(body.get("modelId"), "modelId")
+    async with transaction(request.app.state.pool) as conn:
+        repo = SchedulerRepository(conn)
+        if await repo.get_model(ws.id, model_id) is None:
+            raise ModelNotFound(model_id)
+        if await repo.get_model(ws.id, alias) is not None:
+            raise Conflict(f"a model is registered under {alias!r}; workflows naming it use that model, so an alias "
+                           "of that id would never take effect")
+        await ModelAliases(conn).put(ws.id, alias, model_id)
+    return {"alias": alias, "modelId": model_id}
+
+
+@registry.delete("/model-aliases/{alias:path}")
+async def delete_model_alias(request: Request, alias: str, ws: Workspace = Depends(workspace_from_path)) -> dict:
+    async with transaction(request.app.state.pool) as conn:
+        deleted = await ModelAliases(conn).delete(ws.id, alias)
+    return {"status": "ok", "deleted": deleted}

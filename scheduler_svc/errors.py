@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from shared.errors import Conflict, NotFound
+from shared.errors import Conflict, InvalidInput, NotFound
 
 
 class JobNotFound(NotFound):
@@ -25,6 +25,17 @@ class WorkflowNotFound(NotFound):
 class ModelNotFound(NotFound):
     def __init__(self, model_id: str) -> None:
         super().__init__(f"model {model_id!r} is not registered in this workspace")
+
+
+class WorkflowModelUnknown(InvalidInput):
+    """A job's workflow names a model id that is neither registered nor an alias."""
+
+    def __init__(self, workspace: str, model_id: str) -> None:
+        super().__init__(
+            f"the workflow uses model {model_id!r}, which is neither registered in this workspace nor an alias of "
+            f"a registered model: register an ONNX model under that id (conveyor models put {model_id} -f "
+            f"model.onnx ...), or map the id to a registered model (conveyor models alias {model_id} <model id>; "
+            f"PUT /{workspace}/model-aliases/{model_id} with {{\"modelId\": \"<model id>\"}})")
 
 
 class JobNotRestartable(Conflict):

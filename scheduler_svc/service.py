@@ -23,9 +23,10 @@ from scheduler_svc.errors import (
     JobNotFound,
     JobNotRestartable,
     MachineTypeUnserved,
-    ModelNotFound,
+    WorkflowModelUnknown,
     WorkflowNotFound,
 )
+from scheduler_svc.model_aliases import resolve_model
 from scheduler_svc.repository import Job, SchedulerRepository, model_ref
 from scheduler_svc.schemas import JobCreate, RestartOverride
 from shared.auth import Workspace
@@ -109,8 +110,8 @@ class JobService:
                                   + ". Give them in processingSpecification.workflowParameters (or, per image, "
                                   "imagesMetadataInputsMapping)")
         for model_id in compiled.model_ids(params):
-            if await repo.get_model(ws.id, model_id) is None:
-                raise ModelNotFound(model_id)
+            if await resolve_model(conn, ws.id, model_id) is None:
+                raise WorkflowModelUnknown(ws.slug, model_id)
         for output in spec.images_outputs_to_be_persisted or []:
             if output not in compiled.image_outputs():
                 raise InvalidInput(f"imagesOutputsToBePersisted: {output!r} is not an image output of the workflow "
@@ -249,9 +250,10 @@ class JobService:
                      if spec.get("persistImagesOutputs") else [])
         models = []
         for model_id in sorted(plan.model_ids(params)):
-            row = await repo.get_model(job.workspace_id, model_id)
+            row = await resolve_model(repo.conn, job.workspace_id, model_id)
             if row is not None:  # one deleted since the job was made: the worker fails the task with the reason
-                models.append(model_ref(row))
+                # under the id the workflow names (an alias), with the registered model's files
+                models.append(model_ref(row).model_copy(update={"model_id": model_id}))
         return {
             "kind": job.kind, "workflow": job.workflow, "parameters": params, "persisted_outputs": list(persisted),
             "aggregation_format": aggregation_format(job), "max_video_fps": spec.get("maxVideoFPS"),

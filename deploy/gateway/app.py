@@ -6,6 +6,7 @@
     /batch-processing/...     -> scheduler
     /{workspace}/workflows/.. -> scheduler  (workflow definitions, as inference fetches them)
     /{workspace}/models/..    -> scheduler
+    /{workspace}/model-aliases/.. -> scheduler
     /notifications/...        -> notifier   (webhook delivery log)
 
 Repeated slashes are collapsed, so ``API_BASE_URL`` with a trailing slash works too. Paths are routed as
@@ -60,7 +61,7 @@ class Upstreams:
                    worker=settings.upstream_worker)
 
 
-_WORKSPACE_SCOPED = re.compile(r"^/[a-z0-9_-]+/(workflows|models)(/|$)")
+_WORKSPACE_SCOPED = re.compile(r"^/[a-z0-9_-]+/(workflows|models|model-aliases)(/|$)")
 
 
 UI_HEADERS = {

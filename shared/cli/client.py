@@ -172,6 +172,15 @@ class ConveyorClient:
     def model(self, model_id: str) -> dict[str, Any]:
         return self._call("GET", f"/{self.workspace}/models/{model_id}")["model"]
 
+    def model_aliases(self) -> list[dict[str, Any]]:
+        return self._call("GET", f"/{self.workspace}/model-aliases")["aliases"]
+
+    def put_model_alias(self, alias: str, model_id: str) -> dict[str, Any]:
+        return self._call("PUT", f"/{self.workspace}/model-aliases/{alias}", json={"modelId": model_id})
+
+    def delete_model_alias(self, alias: str) -> bool:
+        return bool(self._call("DELETE", f"/{self.workspace}/model-aliases/{alias}")["deleted"])
+
     def put_model(self, model_id: str, path: Path, task: str, class_names: list[str]) -> dict[str, Any]:
         return self._call("PUT", f"/{self.workspace}/models/{model_id}",
                           data={"task": task, "classNames": json.dumps(class_names)},

@@ -102,3 +102,35 @@ def list_models(api_key: str | None = ApiKey, api_url: str | None = ApiUrl, as_j
 def show_model(model_id: str = typer.Argument(...), api_key: str | None = ApiKey, api_url: str | None = ApiUrl) -> None:
     with api(api_key, api_url) as client:
         typer.echo(json.dumps(client.model(model_id), indent=2))
+
+
+@models_app.command("alias")
+def alias_model(alias: str = typer.Argument(..., help="the model id a workflow names, e.g. yolov8n-640"),
+                model_id: str | None = typer.Argument(None, help="the registered model it means"),
+                remove: bool = typer.Option(False, "--remove", help="delete the alias"),
+                api_key: str | None = ApiKey, api_url: str | None = ApiUrl) -> None:
+    """Map a model id of a workflow copied from Roboflow to a registered model, so it runs without editing."""
+    with api(api_key, api_url) as client:
+        if remove:
+            gone = client.delete_model_alias(alias)
+            console.print(f"alias {alias} removed" if gone else f"no alias {alias}")
+            return
+        if model_id is None:
+            err.print("[red]name the registered model the alias means (or --remove)[/]")
+            raise typer.Exit(2)
+        client.put_model_alias(alias, model_id)
+    console.print(f"workflows naming {alias} now run model {model_id}")
+
+
+@models_app.command("aliases")
+def list_aliases(api_key: str | None = ApiKey, api_url: str | None = ApiUrl, as_json: bool = JsonOut) -> None:
+    with api(api_key, api_url) as client:
+        found = client.model_aliases()
+
+    def render(items: list[dict[str, str]]) -> None:
+        table = Table("alias", "model id")
+        for a in items:
+            table.add_row(a["alias"], a["modelId"])
+        console.print(table)
+
+    emit(found, as_json, render)

@@ -15,6 +15,7 @@ UP = Upstreams.of(GatewaySettings())
         ("/batch-processing/v1/external/ws/jobs", UP.scheduler),
         ("/ws/workflows/detect", UP.scheduler),
         ("/my_ws/models", UP.scheduler),
+        ("/ws/model-aliases/yolov8n-640", UP.scheduler),
         ("/notifications/v1/ws/deliveries", UP.notifier),
         ("/nothing/here", None),
         ("/ws/workflowsx", None),

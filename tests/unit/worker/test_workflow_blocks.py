@@ -47,8 +47,8 @@ class Models:
 
 
 IMAGE = np.zeros((100, 240, 3), np.uint8)
-MODEL: dict[str, Any] = {"type": "roboflow_core/roboflow_object_detection_model@v3", "name": "model", "image": "$inputs.image",
-         "model_id": "yolov8n-640"}
+MODEL: dict[str, Any] = {"type": "roboflow_core/roboflow_object_detection_model@v3", "name": "model",
+                         "image": "$inputs.image", "model_id": "yolov8n-640"}
 
 
 def _workflow(steps: list[dict[str, Any]], outputs: dict[str, str], inputs: list[dict[str, Any]] | None = None,
