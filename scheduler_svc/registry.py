@@ -23,6 +23,7 @@ from shared.db import Connection, Pool, Record
 from shared.errors import InvalidInput
 from shared.events import ModelRef
 from shared.storage import ObjectStore, shared_ref_key
+from shared.workflows.errors import BuiltinLacks, WorkflowInvalid
 from shared.workflows.plans import check_workflow
 
 MAX_MODEL_BYTES = 1024**3
@@ -47,10 +48,22 @@ def workflow_body(definition: WorkflowSave | dict[str, Any]) -> dict[str, Any]:
 
 async def check_workflow_definition(workflow_id: str, spec: dict[str, Any], settings: ServiceSettings) -> None:
     """Refuses bad ids, unknown or blocked blocks, bad selectors, several image inputs... before anything is
-    stored; with the engine backend the engine compiles the definition (seconds: in a thread)."""
+    stored; with the engine backend the engine compiles the definition (seconds: in a thread). A definition
+    the default executor refuses is kept when the deployment's other executor runs it (jobs then choose that one
+    with inferenceBackend; a job on the default is refused with the default's reason)."""
     if not workflow_id or len(workflow_id) > 128 or "/" in workflow_id:
         raise InvalidInput("workflow ids are 1 to 128 characters, without '/'")
-    await asyncio.to_thread(check_workflow, spec, settings.workflow_backend, settings.inference_python)
+    try:
+        await asyncio.to_thread(check_workflow, spec, settings.workflow_backend, settings.inference_python)
+    except WorkflowInvalid as refused:
+        other = "inference" if settings.workflow_backend == "builtin" else "builtin"
+        # the engine is asked (seconds) only about what the built-in executor lacks, where it is installed
+        if other == "inference" and not (isinstance(refused, BuiltinLacks) and settings.inference_python.exists()):
+            raise
+        try:
+            await asyncio.to_thread(check_workflow, spec, other, settings.inference_python)
+        except WorkflowInvalid:
+            raise refused from None
 
 
 async def save_workflow(conn: Connection, ws_id: str, workflow_id: str, spec: dict[str, Any]) -> None:

@@ -51,8 +51,8 @@ class JobCreate(_In):
     max_image_failure_rate: float | None = Field(None, alias="maxImageFailureRate", ge=0, le=1)
     processing_specification: ProcessingSpecification = Field(alias="processingSpecification")
     notifications_url: str | None = Field(None, alias="notificationsURL", max_length=2048)
-    # accepted for compatibility: Conveyor runs the workflow backend its deployment configures
-    # (CONVEYOR_WORKFLOW_BACKEND) whichever of Roboflow's two is named
+    # the executor of this job: "old-inference" Roboflow's Workflows Execution Engine, "inference-models" the
+    # built-in blocks (shared.workflows.plans.INFERENCE_BACKENDS); absent: the deployment's CONVEYOR_WORKFLOW_BACKEND
     inference_backend: Literal["old-inference", "inference-models"] | None = Field(None, alias="inferenceBackend")
 
 

@@ -10,6 +10,7 @@ failed | aborted. ``task.done`` events are applied once per (task, attempt): red
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import replace
@@ -49,7 +50,7 @@ from shared.outbox import enqueue, enqueue_many
 from shared.staging import StagingRepository
 from shared.workflows.errors import WorkflowInvalid
 from shared.workflows.outline import check_parameter_values
-from shared.workflows.plans import plan_workflow
+from shared.workflows.plans import INFERENCE_BACKENDS, WorkflowPlan, check_workflow, plan_workflow
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,12 @@ PLANNED_STAGES = [PROCESSING, EXPORT]
 
 def output_batch(job_id: str, stage_id: str) -> str:
     return f"{job_id}-{stage_id}"
+
+
+def workflow_backend(definition: dict[str, Any], default: str) -> str:
+    """The executor a job runs on: the one its inferenceBackend selects, else the deployment's."""
+    chosen = definition.get("inferenceBackend")
+    return INFERENCE_BACKENDS[chosen] if chosen else default
 
 
 def aggregation_format(job: Job) -> str:
@@ -92,7 +99,8 @@ class JobService:
         workflow = await repo.get_workflow(ws.id, spec.workflow_id)
         if workflow is None:
             raise WorkflowNotFound(spec.workflow_id)
-        compiled = plan_workflow(workflow["specification"], self.settings.workflow_backend)
+        backend = workflow_backend(body.model_dump(by_alias=True), self.settings.workflow_backend)
+        compiled = await self._plan_for(workflow["specification"], backend)
         if spec.image_input_name and spec.image_input_name != compiled.image_input:
             raise InvalidInput(f"imageInputName {spec.image_input_name!r} is not the workflow's image input "
                                f"({compiled.image_input!r})")
@@ -160,6 +168,19 @@ class JobService:
         await enqueue(conn, self.prefix, JobStateChangedV1(workspace_id=ws.id, job_id=job_id, state="processing"))
         await self._dispatch(conn, repo, job)
         return job
+
+    async def _plan_for(self, spec: dict[str, Any], backend: str) -> WorkflowPlan:
+        """The workflow's plan on the job's executor. A job choosing another executor than the deployment's
+        default is checked as a save on that executor would be (the engine compiles it), since its workflow was
+        checked against the default one when it was saved."""
+        if backend == self.settings.workflow_backend:
+            return plan_workflow(spec, backend)
+        if backend == "inference" and not self.settings.inference_python.exists():
+            raise InvalidInput("inferenceBackend 'old-inference' runs Roboflow's Workflows Execution Engine, which "
+                               "this deployment has not installed (bash deploy/local/inference-venv.sh, or set "
+                               "CONVEYOR_INFERENCE_PYTHON); send 'inference-models' or leave it out for the "
+                               "built-in executor")
+        return await asyncio.to_thread(check_workflow, spec, backend, self.settings.inference_python)
 
     async def _check_metadata(self, conn: Connection, ws: Workspace, body: JobCreate, kind: str,
                               parameters: set[str]) -> None:
@@ -245,7 +266,8 @@ class JobService:
         spec = job.definition["processingSpecification"]
         job_input = job.definition.get("jobInput") or {}
         params = spec.get("workflowParameters") or {}
-        plan = plan_workflow(job.workflow, self.settings.workflow_backend)
+        backend = workflow_backend(job.definition, self.settings.workflow_backend)
+        plan = plan_workflow(job.workflow, backend)
         persisted = (spec.get("imagesOutputsToBePersisted") or plan.image_outputs()
                      if spec.get("persistImagesOutputs") else [])
         models = []
@@ -261,7 +283,7 @@ class JobService:
             "metadata_part": job_input.get("imagesMetadataPart"),
             "metadata_mapping": spec.get("imagesMetadataInputsMapping") or {},
             "in_flight": job.workers_per_machine, "output_batch_id": output_batch(job.job_id, PROCESSING),
-            "models": models,
+            "models": models, "workflow_backend": backend,
         }
 
     async def on_task_started(self, conn: Connection, event: TaskStartedV1 | TaskProgressV1) -> None:

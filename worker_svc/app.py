@@ -16,7 +16,7 @@ from shared.broker import publish_event
 from shared.events import EventBase, WorkerAliveV1, topic_for
 from shared.runtime import Resources, ServiceSpec, create_service_app
 from worker_svc import subscribers
-from worker_svc.backends import build_backend
+from worker_svc.backends import Backends
 from worker_svc.config import WorkerSettings
 from worker_svc.models import ModelCache
 from worker_svc.service import TaskRunner
@@ -42,7 +42,7 @@ def create_app(settings: WorkerSettings | None = None) -> FastAPI:
 
         models = ModelCache(res.store, settings)
         stops = StoppedJobs()
-        runner = TaskRunner(settings, res.pool, res.store, build_backend(settings, models), publish=publish,
+        runner = TaskRunner(settings, res.pool, res.store, Backends(settings, models), publish=publish,
                             stops=stops, worker_id=worker_id)
         return WorkerDeps(models, runner, stops)
 
@@ -65,7 +65,7 @@ def create_app(settings: WorkerSettings | None = None) -> FastAPI:
         with contextlib.suppress(Exception):
             await res.deps.runner.publish(WorkerAliveV1(worker_id=worker_id, machine_type=settings.machine_type,
                                                         leaving=True))
-        await res.deps.runner.backend.close()
+        await res.deps.runner.backends.close()
 
     return create_service_app(ServiceSpec(
         name="worker", settings=settings, dependencies=dependencies,

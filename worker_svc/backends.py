@@ -100,7 +100,28 @@ def _ref(models: dict[str, ModelRef], model_id: str) -> ModelRef:
     return models[model_id]
 
 
-def build_backend(settings: WorkerSettings, models: ModelCache) -> BuiltinBackend | EngineBackend:
-    if settings.workflow_backend == "inference":
-        return EngineBackend(settings, models)
-    return BuiltinBackend(models)
+class Backends:
+    """The executors a task may ask for (its job's inferenceBackend): the built-in one always, Roboflow's engine
+    where this worker has its environment; a task that names none runs on the worker's default."""
+
+    def __init__(self, settings: WorkerSettings, models: ModelCache) -> None:
+        self.settings = settings
+        self.builtin = BuiltinBackend(models)
+        self.engine = EngineBackend(settings, models)  # starts engine processes on first use only
+
+    def pick(self, name: str | None) -> BuiltinBackend | EngineBackend:
+        chosen = name or self.settings.workflow_backend
+        if chosen == "builtin":
+            return self.builtin
+        if not self.settings.inference_python.exists():
+            raise InvalidEvent("the task runs on Roboflow's Workflows Execution Engine, whose environment this "
+                               f"worker lacks ({self.settings.inference_python}; bash deploy/local/inference-venv.sh)")
+        return self.engine
+
+    async def prepare(self, backend: str | None, workflow: dict[str, Any], params: dict[str, Any],
+                      models: dict[str, ModelRef]) -> PreparedWorkflow:
+        return await self.pick(backend).prepare(workflow, params, models)
+
+    async def close(self) -> None:
+        await self.builtin.close()
+        await self.engine.close()

@@ -46,7 +46,7 @@ from shared.outbox import enqueue
 from shared.staging import NewFile, StagingRepository
 from shared.storage import ObjectMissing, ObjectStore, file_key
 from shared.workflows.errors import WorkflowRunFailed
-from worker_svc.backends import BuiltinBackend, EngineBackend, PreparedWorkflow
+from worker_svc.backends import Backends, PreparedWorkflow
 from worker_svc.config import WorkerSettings
 from worker_svc.errors import FileFailed, TaskAborted
 from worker_svc.results import KEY_COLUMNS, encode
@@ -118,12 +118,12 @@ Publish = Callable[[EventBase], Awaitable[None]]
 
 class TaskRunner:
     def __init__(self, settings: WorkerSettings, pool: Pool, store: ObjectStore,
-                 backend: BuiltinBackend | EngineBackend, *, publish: Publish, stops: StoppedJobs,
+                 backends: Backends, *, publish: Publish, stops: StoppedJobs,
                  worker_id: str) -> None:
         self.settings = settings
         self.pool = pool
         self.store = store
-        self.backend = backend
+        self.backends = backends
         # task.started and task.progress go straight to Kafka: a lost one is repaired by the next
         self.publish = publish
         self.stops = stops
@@ -188,7 +188,7 @@ class TaskRunner:
 
     async def _run(self, event: TaskReadyV2, progress: _Progress, aborted: asyncio.Event) -> TaskOutput:
         models = {m.model_id: m for m in event.models}
-        workflow = await self.backend.prepare(event.workflow, event.parameters, models)
+        workflow = await self.backends.prepare(event.workflow_backend, event.workflow, event.parameters, models)
         persist = set(event.persisted_outputs)
         async with self.pool.acquire() as conn:
             files = await StagingRepository(conn).task_files(event.workspace_id, event.input_batch_id,

@@ -86,6 +86,8 @@ class TaskReadyV2(EventBase):
     in_flight: int = 0
     output_batch_id: str
     models: list[ModelRef] = Field(default_factory=list)
+    # the executor the job chose (its inferenceBackend); None: the worker's own default
+    workflow_backend: Literal["builtin", "inference"] | None = None
 
     def key(self) -> str:
         return f"{self.workspace_id}/{self.job_id}/{self.task_id}"

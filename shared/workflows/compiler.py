@@ -17,7 +17,7 @@ from graphlib import CycleError, TopologicalSorter
 from typing import Any
 
 from shared.workflows.catalogue import BY_TYPE, BlockSpec, canonical_params, check_block_params
-from shared.workflows.errors import WorkflowInvalid
+from shared.workflows.errors import BuiltinLacks, WorkflowInvalid
 from shared.workflows.outline import BLOCKED, WorkflowIO, parse_io, required_inputs
 
 __all__ = ["SELECTOR", "CompiledWorkflow", "WorkflowInvalid", "compile_workflow"]
@@ -79,7 +79,7 @@ def compile_workflow(definition: Any) -> CompiledWorkflow:
             raise WorkflowInvalid(f"step {name!r}: block {kind} is blocked: {BLOCKED[kind]}")
         block = BY_TYPE.get(kind)
         if block is None:
-            raise WorkflowInvalid(f"step {name!r}: unknown block {kind!r}; supported blocks: "
+            raise BuiltinLacks(f"step {name!r}: unknown block {kind!r}; supported blocks: "
                                   + ", ".join(sorted(t for t in BY_TYPE if "/" in t)))
         if name in steps:
             raise WorkflowInvalid(f"two steps are named {name!r}")

@@ -24,6 +24,12 @@ class WorkflowPlan(Protocol):
     def required_inputs(self) -> dict[str, str]: ...
 
 
+# Roboflow's inferenceBackend values, as its client sends them, and the executor each selects here: Roboflow's own
+# Workflows Execution Engine (the inference package) for "old-inference", Conveyor's built-in blocks on its own
+# model runtime for "inference-models"
+INFERENCE_BACKENDS: dict[str, str] = {"old-inference": "inference", "inference-models": "builtin"}
+
+
 def plan_workflow(definition: Any, backend: str) -> WorkflowPlan:
     """Raises WorkflowInvalid with the reason when the backend could not run the definition."""
     if backend == "inference":

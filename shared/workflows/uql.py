@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.workflows.errors import WorkflowInvalid
+from shared.workflows.errors import BuiltinLacks, WorkflowInvalid
 
 DETECTION_PROPERTIES = frozenset({"confidence", "class_name", "x_min", "x_max", "y_min", "y_max", "size",
                                   "class_id", "center", "top_left", "top_right", "bottom_left", "bottom_right",
@@ -86,7 +86,7 @@ def check_operations(operations: Any, where: str) -> None:
 def _check_operation(op: Any, where: str) -> None:
     kind = op.get("type") if isinstance(op, dict) else None
     if kind in NOT_SUPPORTED:
-        raise WorkflowInvalid(f"{where}: operation {kind!r} is not supported: {NOT_SUPPORTED[kind]}")
+        raise BuiltinLacks(f"{where}: operation {kind!r} is not supported: {NOT_SUPPORTED[kind]}")
     if kind not in OPERATIONS:
         raise WorkflowInvalid(f"{where}: unsupported operation {kind!r}; supported: {sorted(OPERATIONS)}")
     for name, (field_kind, required) in OPERATIONS[kind].items():

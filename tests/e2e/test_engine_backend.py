@@ -121,3 +121,33 @@ def test_a_webhook_sink_cannot_reach_a_private_address(engine_python: Path) -> N
         server.shutdown()
     assert got["failed"] is True and "non-public" in got["message"], got
     assert hits == []  # nothing reached the loopback receiver
+
+
+async def test_a_job_chooses_its_executor_with_inference_backend(engine_python: Path, pipeline: Pipeline) -> None:
+    """The deployment's default is the built-in executor; the engine is installed beside it. A workflow only the
+    engine runs is saved, and runs on the jobs that choose the engine ("old-inference")."""
+    p = pipeline
+    resp = await p.staging.post("/batches/pick/upload/image", files={"bus.jpg": ("bus.jpg", photo("bus.jpg"))},
+                                fileName="bus.jpg")
+    assert resp.status_code == 200, resp.text
+    assert (await p.put_workflow("blur", blur_people_workflow())).status_code == 200, "the engine runs it"
+    ws = p.staging.workspace.slug
+    for backend in (None, "inference-models"):
+        body = job_body(ws, "pick", "blur")
+        if backend:
+            body["inferenceBackend"] = backend
+        refused = await p.jobs_post("/jobs/pick-builtin", json=body)
+        assert refused.status_code == 400 and "blur_visualization" in refused.json()["message"], refused.text
+    body = {**job_body(ws, "pick", "blur"), "inferenceBackend": "old-inference"}
+    assert (await p.jobs_post("/jobs/pick-engine", json=body)).status_code == 200
+    job = await p.wait_job("pick-engine", timeout=180)
+    assert job["state"] == "succeeded", job
+    members = await p.export_files("pick-engine")
+    (record,) = [json.loads(line) for name, data in members.items() if name.endswith(".jsonl")
+                 for line in data.decode().splitlines()]
+    assert "bus" in [d["class"] for d in record["predictions"]["predictions"]]
+    # the same job on the built-in executor, from a workflow both run
+    assert (await p.put_workflow("detect", detect_workflow())).status_code == 200
+    body = {**job_body(ws, "pick", "detect"), "inferenceBackend": "inference-models"}
+    assert (await p.jobs_post("/jobs/pick-detect", json=body)).status_code == 200
+    assert (await p.wait_job("pick-detect"))["state"] == "succeeded"

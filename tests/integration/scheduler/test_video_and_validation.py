@@ -87,7 +87,8 @@ async def test_bad_job_requests_are_refused_clearly(pipeline: Pipeline) -> None:
     model_wf = detect_workflow(model_id="no-such-model")
     assert (await p.put_workflow("needs-model", model_wf)).status_code == 200
     resp = await p.jobs_post("/jobs/job-k", json=job_body(ws, "imgs", "needs-model"))
-    assert resp.status_code == 404 and "no-such-model" in resp.text
+    # the job's request is what is wrong (not its URL): a 400 that says how to register or map the id
+    assert resp.status_code == 400 and "no-such-model" in resp.text and "conveyor models alias" in resp.text
     ok = await p.jobs_post("/jobs/job-ok", json=job_body(ws, "imgs", "detect"))
     assert ok.status_code == 200
     dup = await p.jobs_post("/jobs/job-ok", json=job_body(ws, "imgs", "detect"))
