@@ -10,7 +10,6 @@ failed | aborted. ``task.done`` events are applied once per (task, attempt): red
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from dataclasses import replace
@@ -24,9 +23,8 @@ from scheduler_svc.errors import (
     JobNotFound,
     JobNotRestartable,
     MachineTypeUnserved,
-    WorkflowModelUnknown,
-    WorkflowNotFound,
 )
+from scheduler_svc.job_workflow import checked_workflow, workflow_backend
 from scheduler_svc.model_aliases import resolve_model
 from scheduler_svc.repository import Job, SchedulerRepository, model_ref
 from scheduler_svc.schemas import JobCreate, RestartOverride
@@ -48,9 +46,7 @@ from shared.ids import JOB_ID_MAX, looks_like_id, validate_job_id
 from shared.netsafe import UnsafeURL, check_url_static
 from shared.outbox import enqueue, enqueue_many
 from shared.staging import StagingRepository
-from shared.workflows.errors import WorkflowInvalid
-from shared.workflows.outline import check_parameter_values
-from shared.workflows.plans import INFERENCE_BACKENDS, WorkflowPlan, check_workflow, plan_workflow
+from shared.workflows.plans import plan_workflow
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +56,6 @@ PLANNED_STAGES = [PROCESSING, EXPORT]
 
 def output_batch(job_id: str, stage_id: str) -> str:
     return f"{job_id}-{stage_id}"
-
-
-def workflow_backend(definition: dict[str, Any], default: str) -> str:
-    """The executor a job runs on: the one its inferenceBackend selects, else the deployment's."""
-    chosen = definition.get("inferenceBackend")
-    return INFERENCE_BACKENDS[chosen] if chosen else default
 
 
 def aggregation_format(job: Job) -> str:
@@ -96,34 +86,7 @@ class JobService:
         still_open = await StagingRepository(conn).open_shards(ws.id, batch.batch_id)
         if still_open:
             raise BatchStillStaging(batch.batch_id, still_open)
-        workflow = await repo.get_workflow(ws.id, spec.workflow_id)
-        if workflow is None:
-            raise WorkflowNotFound(spec.workflow_id)
-        backend = workflow_backend(body.model_dump(by_alias=True), self.settings.workflow_backend)
-        compiled = await self._plan_for(workflow["specification"], backend)
-        if spec.image_input_name and spec.image_input_name != compiled.image_input:
-            raise InvalidInput(f"imageInputName {spec.image_input_name!r} is not the workflow's image input "
-                               f"({compiled.image_input!r})")
-        params = spec.workflow_parameters or {}
-        unknown = set(params) - set(compiled.parameters)
-        if unknown:
-            raise WorkflowInvalid(f"workflowParameters names unknown workflow inputs: {sorted(unknown)}")
-        check_parameter_values(workflow["specification"], params)
-        await self._check_metadata(conn, ws, body, kind, set(compiled.parameters))
-        given = set(params) | set(spec.images_metadata_inputs_mapping or {})
-        missing = {name: why for name, why in compiled.required_inputs().items() if name not in given}
-        if missing:
-            raise WorkflowInvalid("the job gives no value for workflow inputs that need one: "
-                                  + "; ".join(f"{name!r} ({why})" for name, why in sorted(missing.items()))
-                                  + ". Give them in processingSpecification.workflowParameters (or, per image, "
-                                  "imagesMetadataInputsMapping)")
-        for model_id in compiled.model_ids(params):
-            if await resolve_model(conn, ws.id, model_id) is None:
-                raise WorkflowModelUnknown(ws.slug, model_id)
-        for output in spec.images_outputs_to_be_persisted or []:
-            if output not in compiled.image_outputs():
-                raise InvalidInput(f"imagesOutputsToBePersisted: {output!r} is not an image output of the workflow "
-                                   f"(image outputs: {compiled.image_outputs()})")
+        workflow = await checked_workflow(conn, ws, body, kind, self.settings)
         if body.notifications_url:
             try:
                 check_url_static(body.notifications_url, frozenset(self.settings.webhook_allowed_hosts))
@@ -168,39 +131,6 @@ class JobService:
         await enqueue(conn, self.prefix, JobStateChangedV1(workspace_id=ws.id, job_id=job_id, state="processing"))
         await self._dispatch(conn, repo, job)
         return job
-
-    async def _plan_for(self, spec: dict[str, Any], backend: str) -> WorkflowPlan:
-        """The workflow's plan on the job's executor. A job choosing another executor than the deployment's
-        default is checked as a save on that executor would be (the engine compiles it), since its workflow was
-        checked against the default one when it was saved."""
-        if backend == self.settings.workflow_backend:
-            return plan_workflow(spec, backend)
-        if backend == "inference" and not self.settings.inference_python.exists():
-            raise InvalidInput("inferenceBackend 'old-inference' runs Roboflow's Workflows Execution Engine, which "
-                               "this deployment has not installed (bash deploy/local/inference-venv.sh, or set "
-                               "CONVEYOR_INFERENCE_PYTHON); send 'inference-models' or leave it out for the "
-                               "built-in executor")
-        return await asyncio.to_thread(check_workflow, spec, backend, self.settings.inference_python)
-
-    async def _check_metadata(self, conn: Connection, ws: Workspace, body: JobCreate, kind: str,
-                              parameters: set[str]) -> None:
-        """Per-image metadata feeds workflow inputs: the part must exist and the mapping name real inputs."""
-        part = body.job_input.images_metadata_part
-        mapping = body.processing_specification.images_metadata_inputs_mapping
-        if not part and not mapping:
-            return
-        if not part or not mapping:
-            raise InvalidInput("imagesMetadataPart and imagesMetadataInputsMapping go together: the part holds each "
-                               "image's metadata, the mapping says which workflow input takes which metadata key")
-        if kind == "videos":
-            raise InvalidInput("imagesMetadataPart applies to image jobs only")
-        if not await StagingRepository(conn).metadata_part_exists(ws.id, body.job_input.batch_id, part):
-            raise InvalidInput(f"input batch {body.job_input.batch_id!r} has no metadata part {part!r} (upload one "
-                               f"with POST .../batches/{{batch_id}}/upload/metadata?partName={part})")
-        unknown = sorted(set(mapping) - parameters)
-        if unknown:
-            raise WorkflowInvalid(f"imagesMetadataInputsMapping names unknown workflow inputs: {unknown} "
-                                  f"(inputs: {sorted(parameters)})")
 
     async def _machine_type(self, repo: SchedulerRepository, requested: str) -> tuple[str, str | None]:
         """The machine type a new job runs on, and why it is not the requested one (None when it is)."""
