@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import cv2
 
 from shared.workflows.catalogue import PER_ELEMENT_KINDS, BlockSpec
-from worker_svc.workflows import uql
+from worker_svc.workflows import transforms, uql
 from worker_svc.workflows.values import Batch, Classification, Detections, Image
 
 
@@ -157,6 +157,9 @@ RUNS: dict[str, Run] = {
     "detections_transformation": _transform, "dynamic_crop": _crop, "bounding_box_visualization": _boxes,
     "label_visualization": _labels, "property_definition": _property, "expression": _expression,
     "dimension_collapse": _collapse, "continue_if": _continue_if,
+    "detection_offset": transforms.detection_offset, "absolute_static_crop": transforms.absolute_static_crop,
+    "relative_static_crop": transforms.relative_static_crop,
+    "detections_classes_replacement": transforms.detections_classes_replacement,
 }
 
 

@@ -43,7 +43,8 @@ class Detections:
 
     def serialize(self) -> dict[str, Any]:
         return {"image": {"width": self.width, "height": self.height},
-                "predictions": [{**d, "parent_id": self.parent_id} for d in self.items]}
+                # a detection derived from another one (an offset box) names that one as its parent
+                "predictions": [{"parent_id": self.parent_id, **d} for d in self.items]}
 
 
 @dataclass

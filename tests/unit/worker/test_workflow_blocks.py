@@ -169,6 +169,59 @@ def test_detections_transformation_and_filter_with_parameters() -> None:
     assert _classes(out["wanted"]) == ["person"]
 
 
+def test_detection_offset_and_static_crops() -> None:
+    steps = [MODEL,
+             {"type": "DetectionOffset", "name": "grown", "predictions": "$steps.model.predictions",
+              "offset_x": 10, "offset_y": 100},
+             {"type": "roboflow_core/detection_offset@v1", "name": "pct", "predictions": "$steps.model.predictions",
+              "offset_width": 50, "offset_height": 50, "units": "Percent (%)"},
+             {"type": "roboflow_core/absolute_static_crop@v1", "name": "abs", "image": "$inputs.image",
+              "x_center": 230, "y_center": 50, "width": 40, "height": 20},
+             {"type": "roboflow_core/relative_statoic_crop@v1", "name": "rel", "images": "$inputs.image",
+              "x_center": 0.5, "y_center": 0.5, "width": 0.5, "height": 0.1},
+             {**MODEL, "name": "on_crop", "image": "$steps.abs.crops"}]
+    out = _run(_workflow(steps, {"grown": "$steps.grown.predictions", "pct": "$steps.pct.predictions",
+                                 "abs": "$steps.abs.crops", "rel": "$steps.rel.crops",
+                                 "on_crop": "$steps.on_crop.predictions"}))
+    car, person = out["grown"]["predictions"]
+    # pixels: half the offset on each side, clipped to the 240x100 image; the grown box is a new detection
+    assert (car["x"], car["y"], car["width"], car["height"]) == (50.0, 50.0, 50.0, 100.0)
+    assert car["parent_id"] == "car-1" and car["detection_id"] != "car-1"
+    assert (person["y"], person["height"]) == (50.0, 100.0)
+    pct_car = out["pct"]["predictions"][0]
+    assert (pct_car["width"], pct_car["height"]) == (60.0, 30.0)  # 25 % of 40 and of 20 on each side
+    assert out["abs"] == [30, 20]  # clipped at the right edge: 210..240
+    assert out["rel"] == [120, 10]
+    assert _classes(out["on_crop"]) == ["wheel"]  # a 30 px crop is "crop-sized" for the stand-in model
+
+
+def test_detections_classes_replacement_takes_the_class_of_each_crop() -> None:
+    class Classifier:
+        def classify(self, images: list[np.ndarray], **kwargs: Any) -> list[dict[str, Any]]:
+            wide = images[0].shape[1] > 30
+            return [{"top": "sedan" if wide else "", "confidence": 0.8, "predictions": [
+                {"class": "sedan", "class_id": 4, "confidence": 0.8}] if wide else []}]
+
+    class WithClassifier(Models):
+        def classifier(self, model_id: str) -> Classifier:
+            return Classifier()
+
+    steps = [MODEL,
+             {"type": "roboflow_core/dynamic_crop@v1", "name": "crop", "image": "$inputs.image",
+              "predictions": "$steps.model.predictions"},
+             {"type": "roboflow_core/roboflow_classification_model@v2", "name": "cls", "images": "$steps.crop.crops",
+              "model_id": "types"},
+             {"type": "roboflow_core/detections_classes_replacement@v1", "name": "replaced",
+              "object_detection_predictions": "$steps.model.predictions",
+              "classification_predictions": "$steps.cls.predictions"}]
+    out = _run(_workflow(steps, {"p": "$steps.replaced.predictions"}), WithClassifier())
+    (sedan,) = out["p"]["predictions"]  # the person's crop found no class: dropped
+    assert (sedan["class"], sedan["class_id"], sedan["confidence"], sedan["x"]) == ("sedan", 4, 0.8, 50.0)
+    steps[3]["fallback_class_name"] = "unknown"
+    out = _run(_workflow(steps, {"p": "$steps.replaced.predictions"}), WithClassifier())
+    assert [(p["class"], p["confidence"]) for p in out["p"]["predictions"]] == [("sedan", 0.8), ("unknown", 0.0)]
+
+
 def test_a_block_failing_on_one_image_fails_that_image_with_the_step_and_reason() -> None:
     steps = [MODEL, {"type": "roboflow_core/property_definition@v1", "name": "lookup",
                      "data": "$steps.model.predictions",
