@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import cv2
 
 from shared.workflows.catalogue import PER_ELEMENT_KINDS, BlockSpec
-from worker_svc.workflows import transforms, uql
+from worker_svc.workflows import imaging, transforms, uql
 from worker_svc.workflows.values import Batch, Classification, Detections, Image
 
 
@@ -160,6 +160,7 @@ RUNS: dict[str, Run] = {
     "detection_offset": transforms.detection_offset, "absolute_static_crop": transforms.absolute_static_crop,
     "relative_static_crop": transforms.relative_static_crop,
     "detections_classes_replacement": transforms.detections_classes_replacement,
+    "image_preprocessing": imaging.image_preprocessing,
 }
 
 

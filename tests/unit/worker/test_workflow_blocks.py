@@ -222,6 +222,30 @@ def test_detections_classes_replacement_takes_the_class_of_each_crop() -> None:
     assert [(p["class"], p["confidence"]) for p in out["p"]["predictions"]] == [("sedan", 0.8), ("unknown", 0.0)]
 
 
+def test_image_preprocessing_resizes_rotates_and_flips() -> None:
+    image = np.zeros((100, 240, 3), np.uint8)
+    image[0, 0] = (255, 0, 0)  # a blue top-left pixel shows where the corner went
+    steps: list[dict[str, Any]] = [
+             {"type": "roboflow_core/image_preprocessing@v1", "name": "small", "image": "$inputs.image",
+              "task_type": "resize", "width": 120, "height": None},
+             {"type": "roboflow_core/image_preprocessing@v1", "name": "turned", "images": "$inputs.image",
+              "task_type": "rotate", "rotation_degrees": 90},
+             {"type": "roboflow_core/image_preprocessing@v1", "name": "flipped", "image": "$inputs.image",
+              "task_type": "flip", "flip_type": "both"},
+             {**MODEL, "name": "on_small", "image": "$steps.small.image"}]
+    outputs = {n: f"$steps.{n}.image" for n in ("small", "turned", "flipped")}
+    runner = WorkflowRunner(compile_workflow(_workflow(steps, {**outputs, "p": "$steps.on_small.predictions"})),
+                            Models(), {})
+    arrays: dict[int, np.ndarray] = {}
+    out = serialize(runner.run(image), on_image=lambda im: arrays.setdefault(len(arrays), im.array).shape)
+    assert out["small"] == (50, 120, 3) and out["turned"] == (240, 100, 3) and out["flipped"] == (100, 240, 3)
+    assert tuple(arrays[2][99, 239]) == (255, 0, 0)  # flipped both ways: the corner is now bottom-right
+    assert _classes(out["p"]) == ["wheel"]  # the model ran on the 120 px image
+    with pytest.raises(WorkflowRunFailed, match="flip_type must be one of"):
+        bad = [{**steps[2], "flip_type": "sideways"}]
+        WorkflowRunner(compile_workflow(_workflow(bad, {"i": "$steps.flipped.image"})), Models(), {}).run(image)
+
+
 def test_a_block_failing_on_one_image_fails_that_image_with_the_step_and_reason() -> None:
     steps = [MODEL, {"type": "roboflow_core/property_definition@v1", "name": "lookup",
                      "data": "$steps.model.predictions",
