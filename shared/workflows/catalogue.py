@@ -57,6 +57,10 @@ _DETECTION_DEFAULTS = {"iou_threshold": 0.3, "max_detections": 300, "class_agnos
 # so "best" and "default" both use the default confidence of the earlier versions, 0.4
 _CONFIDENCE_MODE = {"confidence_mode": "value", "custom_confidence": "value"}
 _CONFIDENCE_MODE_DEFAULTS = {"confidence_mode": "best", "custom_confidence": 0.4}
+_SLICER = {"image": "image", "slice_width": "value", "slice_height": "value", "overlap_ratio_width": "value",
+           "overlap_ratio_height": "value"}
+_SLICER_DEFAULTS = {"slice_width": 640, "slice_height": 640, "overlap_ratio_width": 0.2, "overlap_ratio_height": 0.2}
+
 CATALOGUE: list[BlockSpec] = [
     BlockSpec("object_detection", _types("roboflow_object_detection_model", (1,), "RoboflowObjectDetectionModel",
                                          "ObjectDetectionModel"),
@@ -110,6 +114,15 @@ CATALOGUE: list[BlockSpec] = [
                "rotation_degrees": "value", "flip_type": "value"},
               ("image", "task_type"), ("image",),
               {"width": 640, "height": 640, "rotation_degrees": 90, "flip_type": "vertical"}, {"images": "image"}),
+    BlockSpec("image_slicer", _types("image_slicer", (1,)), _SLICER, ("image",), ("slices",), _SLICER_DEFAULTS,
+              {"images": "image"}, dimension=1),
+    BlockSpec("image_slicer_v2", _types("image_slicer", (2,)), _SLICER, ("image",), ("slices",), _SLICER_DEFAULTS,
+              {"images": "image"}, dimension=1),
+    BlockSpec("detections_stitch", _types("detections_stitch", (1,)),
+              {"reference_image": "image", "predictions": "collapse", "overlap_filtering_strategy": "value",
+               "iou_threshold": "value"},
+              ("reference_image", "predictions"), ("predictions",),
+              {"overlap_filtering_strategy": "nms", "iou_threshold": 0.3}, dimension=-1),
     BlockSpec("bounding_box_visualization", _types("bounding_box_visualization", (1,), "BoundingBoxVisualization"),
               {"image": "image", "predictions": "predictions", "copy_image": "value", "thickness": "value",
                "color_palette": "value", "roundness": "value"},

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import cv2
 
 from shared.workflows.catalogue import PER_ELEMENT_KINDS, BlockSpec
-from worker_svc.workflows import imaging, transforms, uql
+from worker_svc.workflows import imaging, sahi, transforms, uql
 from worker_svc.workflows.values import Batch, Classification, Detections, Image
 
 
@@ -43,16 +43,22 @@ def _confidence(p: dict[str, Any]) -> float:
     raise ValueError(f"confidence_mode must be 'best', 'default' or 'custom', not {p['confidence_mode']!r}")
 
 
-def _detect(models: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
-    image: Image = p["images"]
+def _detect_all(models: ModelProvider, p: dict[str, Any], images: list[Image]) -> list[dict[str, Any]]:
+    """One model call for every image (the crops or slices of one image go in one session call)."""
     detector = models.detector(p["model_id"])
     class_filter = set(p["class_filter"]) if p.get("class_filter") else None
-    (found,) = detector.detect([image.array], confidence=_confidence(p), iou_threshold=float(p["iou_threshold"]),
-                               max_detections=int(p["max_detections"]), class_filter=class_filter,
-                               class_agnostic_nms=bool(p["class_agnostic_nms"]),
-                               max_candidates=int(p["max_candidates"]))
-    return {"predictions": Detections(image.width, image.height, found, image.parent_id),
-            "model_id": p["model_id"], "inference_id": str(uuid.uuid4())}
+    found = detector.detect([image.array for image in images], confidence=_confidence(p),
+                            iou_threshold=float(p["iou_threshold"]), max_detections=int(p["max_detections"]),
+                            class_filter=class_filter, class_agnostic_nms=bool(p["class_agnostic_nms"]),
+                            max_candidates=int(p["max_candidates"]))
+    return [{"predictions": Detections(image.width, image.height, items, image.parent_id, image.offset),
+             "model_id": p["model_id"], "inference_id": str(uuid.uuid4())} for image, items in zip(images, found,
+                                                                                                    strict=True)]
+
+
+def _detect(models: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
+    (result,) = _detect_all(models, p, [p["images"]])
+    return result
 
 
 def _classify(models: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
@@ -161,6 +167,14 @@ RUNS: dict[str, Run] = {
     "relative_static_crop": transforms.relative_static_crop,
     "detections_classes_replacement": transforms.detections_classes_replacement,
     "image_preprocessing": imaging.image_preprocessing,
+    "image_slicer": sahi.image_slicer(1), "image_slicer_v2": sahi.image_slicer(2),
+    "detections_stitch": sahi.detections_stitch,
+}
+
+
+# blocks that take every element of a nested batch in one call
+BATCHED: dict[str, Callable[[ModelProvider, dict[str, Any], list[Image]], list[dict[str, Any]]]] = {
+    "object_detection": _detect_all,
 }
 
 
@@ -180,7 +194,13 @@ def run_block(block: BlockSpec, models: ModelProvider, params: dict[str, Any]) -
     name, key = batched[0]
     size = len(params[name] if key is None else params[name][key])
     outputs = (CONTINUE,) if block.flow_control else block.outputs
-    results = [_run_element(run, models, params, batched, i) for i in range(size)]
+    if block.name in BATCHED and batched == [("images", None)]:
+        present = [i for i, image in enumerate(params["images"]) if image is not None]
+        answers = dict(zip(present, BATCHED[block.name](models, params, [params["images"][i] for i in present]),
+                           strict=True))
+        results = [answers.get(i) for i in range(size)]
+    else:
+        results = [_run_element(run, models, params, batched, i) for i in range(size)]
     return {out: Batch(None if r is None else r[out] for r in results) for out in outputs}
 
 

@@ -27,7 +27,7 @@ def detection_offset(_: Any, p: dict[str, Any]) -> dict[str, Any]:
         x2, y2 = min(float(dets.width), x2 + ox), min(float(dets.height), y2 + oy)
         grown.append({**d, "x": (x1 + x2) / 2, "y": (y1 + y2) / 2, "width": x2 - x1, "height": y2 - y1,
                       "detection_id": new_detection_id(), "parent_id": d["detection_id"]})
-    return {"predictions": Detections(dets.width, dets.height, grown, dets.parent_id)}
+    return {"predictions": dets.with_items(grown)}
 
 
 def _static_crop(image: Image, x_center: float, y_center: float, width: float, height: float) -> Image | None:
@@ -76,7 +76,7 @@ def detections_classes_replacement(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     classifications = [c for c in (results if isinstance(results, Batch | list) else [results])
                        if isinstance(c, Classification)]
     if not classifications:
-        return {"predictions": Detections(dets.width, dets.height, [], dets.parent_id)}
+        return {"predictions": dets.with_items([])}
     fallback = None
     if p["fallback_class_name"]:
         fallback_id = p["fallback_class_id"]
@@ -90,4 +90,4 @@ def detections_classes_replacement(_: Any, p: dict[str, Any]) -> dict[str, Any]:
             name, class_id, confidence = leading
             replaced.append({**d, "class": name, "class_id": class_id, "confidence": confidence,
                              "detection_id": new_detection_id()})
-    return {"predictions": Detections(dets.width, dets.height, replaced, dets.parent_id)}
+    return {"predictions": dets.with_items(replaced)}

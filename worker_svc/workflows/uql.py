@@ -130,7 +130,7 @@ def _detections(value: Any, kind: str) -> Detections:
 
 
 def _like(value: Detections, items: list[dict[str, Any]]) -> Detections:
-    return Detections(value.width, value.height, items, value.parent_id)
+    return value.with_items(items)
 
 
 def _string(value: Any, kind: str) -> str:

@@ -40,6 +40,11 @@ class Detections:
     height: int
     items: list[dict[str, Any]] = field(default_factory=list)
     parent_id: str = "image"
+    # where the image these detections are relative to (a crop, a slice) lies in the input image
+    offset: tuple[int, int] = (0, 0)
+
+    def with_items(self, items: list[dict[str, Any]]) -> Detections:
+        return Detections(self.width, self.height, items, self.parent_id, self.offset)
 
     def serialize(self) -> dict[str, Any]:
         return {"image": {"width": self.width, "height": self.height},
