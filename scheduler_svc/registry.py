@@ -102,6 +102,11 @@ def declared_input(path: Path) -> list[int | str]:
             for d in inputs[0].type.tensor_type.shape.dim]
 
 
+# object detection ([N, 4 + C, A] or boxes and scores), single-label classification ([N, C] scores or logits,
+# softmax), multi-label classification ([N, C] probabilities or logits, one sigmoid per class)
+TASKS = ("object-detection", "classification", "multi-label-classification")
+
+
 def inspect_model(path: Path, task: str, class_names: list[str]) -> tuple[str, int]:
     """Check an ONNX model loads and fits its declaration; returns (layout, input size). Blocking: run it in a
     thread."""
@@ -124,14 +129,14 @@ def inspect_model(path: Path, task: str, class_names: list[str]) -> tuple[str, i
         results = dict(zip(outputs, session.run(None, {inputs[0].name: probe}), strict=True))
     except Exception as exc:  # a graph that loads but cannot run on an image of its own input size
         raise InvalidInput(f"the model fails on a {size}x{size} image: {str(exc)[:300]}") from None
-    if task == "classification":
+    if task in ("classification", "multi-label-classification"):
         if len(results) != 1:
             raise InvalidInput(f"a classification model must have one output of class scores, not {len(results)}")
         (scores,) = results.values()
         if scores.reshape(1, -1).shape[1] != len(class_names):
             raise InvalidInput(f"the model scores {scores.reshape(1, -1).shape[1]} classes, "
                                f"classNames lists {len(class_names)}")
-        return "classification", int(size)
+        return task, int(size)
     if {"boxes", "scores"} <= set(results):
         classes = results["scores"].shape[-1]
         layout = "boxes-scores"
@@ -152,8 +157,8 @@ async def register_model(conn: Connection, store: ObjectStore, ws_id: str | None
                          data: bytes, task: str, class_names: list[str]) -> dict[str, Any]:
     if not model_id or len(model_id) > 128 or not all(c.isalnum() or c in "-_./" for c in model_id):
         raise InvalidInput("model ids are 1 to 128 letters, digits, '-', '_', '.' or '/'")
-    if task not in ("object-detection", "classification"):
-        raise InvalidInput("task must be object-detection or classification")
+    if task not in TASKS:
+        raise InvalidInput(f"task must be one of {', '.join(TASKS)}")
     if not class_names:
         raise InvalidInput("classNames must list the model's classes in output order")
     if len(data) > MAX_MODEL_BYTES:

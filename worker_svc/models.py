@@ -101,8 +101,9 @@ class ModelCache:
         session: dict[str, Any] = {"threads": s.session_threads, "prefer_gpu": s.machine_type == "gpu",
                                    "spin": s.ort_spinning}
         model: OnnxClassifier | OnnxDetector
-        if f.task == "classification":
-            model = OnnxClassifier(Path(f.path), f.class_names, input_size=f.input_size, **session)
+        if f.task in ("classification", "multi-label-classification"):
+            model = OnnxClassifier(Path(f.path), f.class_names, input_size=f.input_size,
+                                   multi_label=f.task == "multi-label-classification", **session)
         else:
             model = OnnxDetector(Path(f.path), f.class_names, input_size=f.input_size, layout=f.layout,  # type: ignore[arg-type]
                                  **session)

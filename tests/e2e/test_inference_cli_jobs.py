@@ -122,3 +122,54 @@ def test_abort_and_restart_job(inference_cli: Path, deployment: Deployment, stag
     job = _wait_job(deployment, "cli-abort")
     assert job["state"] == "succeeded", job
     assert job["restartParametersOverride"][0]["maxParallelTasks"] == 4
+
+
+def sahi_workflow() -> dict:
+    """As Roboflow's editor saves a SAHI pipeline: slices of the image, a public model id (aliased here), the
+    slices' detections stitched back with NMM, drawn on the image, beside a whole-image detection."""
+    return {"version": "1.0", "inputs": [{"type": "InferenceImage", "name": "image"}], "steps": [
+        {"type": "roboflow_core/image_slicer@v2", "name": "slicer", "image": "$inputs.image", "slice_width": 480,
+         "slice_height": 480, "overlap_ratio_width": 0.2, "overlap_ratio_height": 0.2},
+        {"type": "roboflow_core/roboflow_object_detection_model@v3", "name": "on_slices", "image":
+         "$steps.slicer.slices", "model_id": "yolov8n-640", "confidence_mode": "custom", "custom_confidence": 0.3},
+        {"type": "roboflow_core/detections_stitch@v1", "name": "stitch", "reference_image": "$inputs.image",
+         "predictions": "$steps.on_slices.predictions", "overlap_filtering_strategy": "nmm",
+         "iou_threshold": 0.4},
+        {"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "whole", "images": "$inputs.image",
+         "model_id": "yolov8n-640", "confidence": 0.3},
+        {"type": "roboflow_core/bounding_box_visualization@v1", "name": "vis", "image": "$inputs.image",
+         "predictions": "$steps.stitch.predictions"}],
+        "outputs": [{"type": "JsonField", "name": "sahi", "selector": "$steps.stitch.predictions"},
+                    {"type": "JsonField", "name": "whole", "selector": "$steps.whole.predictions"},
+                    {"type": "JsonField", "name": "vis", "selector": "$steps.vis.image"}]}
+
+
+def test_a_sahi_job_with_detection_and_visualisation(inference_cli: Path, deployment: Deployment,
+                                                     staged: dict[str, int], tmp_path: Path) -> None:
+    key = {"api_key": deployment.api_key}
+    alias = httpx.put(f"{deployment.base_url}/{deployment.workspace}/model-aliases/yolov8n-640", params=key,
+                      json={"modelId": "yolov4-tiny-coco"})
+    assert alias.status_code == 200, alias.text
+    saved = httpx.put(f"{deployment.base_url}/{deployment.workspace}/workflows/sahi", params=key,
+                      json={"specification": sahi_workflow()})
+    assert saved.status_code == 200, saved.text
+    started = rf(inference_cli, deployment, "batch-processing", "process-images-with-workflow", "--batch-id",
+                 "photos", "--workflow-id", "sahi", "--job-id", "cli-sahi", "--save-image-outputs",
+                 "--image-outputs-to-save", "vis")
+    assert started.returncode == 0, started.stdout + started.stderr
+    job = _wait_job(deployment, "cli-sahi")
+    assert job["state"] == "succeeded", job
+    target = tmp_path / "out"
+    exported = rf(inference_cli, deployment, "data-staging", "export-batch", "--batch-id", "cli-sahi-export",
+                  "--target-dir", str(target))
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    records = {r["image"]: r for p in target.rglob("results-*.jsonl") for r in map(json.loads,
+                                                                                     p.read_text().splitlines())}
+    assert len(records) == staged["photos"]
+    bus = records["bus.jpg"]
+    sahi_classes = [d["class"] for d in bus["sahi"]["predictions"]]
+    assert "bus" in sahi_classes and sahi_classes.count("person") >= 2, sahi_classes
+    assert bus["sahi"]["image"] == bus["whole"]["image"] == {"width": 810, "height": 1080}
+    for d in bus["sahi"]["predictions"]:  # stitched back into the whole image's coordinates
+        assert d["x"] - d["width"] / 2 >= 0 and d["x"] + d["width"] / 2 <= 810 + 0.5
+    assert {p.name for p in target.rglob("vis__*.jpg")} == {f"vis__{name}.jpg" for name in records}

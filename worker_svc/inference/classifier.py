@@ -1,4 +1,8 @@
-"""Image classification with onnxruntime: input [N, 3, S, S] RGB in 0..1, output [N, C] scores or logits."""
+"""Image classification with onnxruntime: input [N, 3, S, S] RGB in 0..1, output [N, C] scores or logits.
+
+Single-label: the scores are a distribution (softmax of logits); multi-label: each class is predicted on its
+own (sigmoid of logits), and every class at or above the confidence is predicted. Results are shaped as
+Roboflow's classification and multi-label classification outputs."""
 
 from __future__ import annotations
 
@@ -14,8 +18,10 @@ from worker_svc.inference.detector import SessionModel
 
 class OnnxClassifier(SessionModel):
     def __init__(self, model_path: Path, class_names: list[str], *, input_size: int | None = None,
-                 threads: int | None = None, prefer_gpu: bool = True, spin: bool = True) -> None:
+                 threads: int | None = None, prefer_gpu: bool = True, spin: bool = True,
+                 multi_label: bool = False) -> None:
         self._open(model_path, threads, prefer_gpu, spin)
+        self.multi_label = multi_label
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         fixed = inp.shape[2] if isinstance(inp.shape[2], int) else None
@@ -34,19 +40,28 @@ class OnnxClassifier(SessionModel):
         inputs = batch.astype(np.float32) / 255.0
         (scores,) = self.run_batch(inputs)
         scores = np.asarray(scores, np.float64).reshape(len(images_bgr), -1)
-        out = []
-        for img, row in zip(images_bgr, scores, strict=True):
-            if not (np.all(row >= 0) and abs(row.sum() - 1.0) < 1e-3):
-                row = np.exp(row - row.max())
-                row = row / row.sum()
-            order = np.argsort(row)[::-1]
-            preds = [{"class": self._name(i), "class_id": int(i), "confidence": round(float(row[i]), 4)}
-                     for i in order if row[i] >= confidence]
-            top = int(order[0])
-            out.append({"image": {"width": int(img.shape[1]), "height": int(img.shape[0])}, "predictions": preds,
-                        "top": self._name(top), "confidence": round(float(row[top]), 4),
-                        "prediction_type": "classification"})
-        return out
+        return [self._multi_label(img, row, confidence) if self.multi_label else self._single(img, row, confidence)
+                for img, row in zip(images_bgr, scores, strict=True)]
+
+    def _single(self, img: np.ndarray, row: np.ndarray, confidence: float) -> dict[str, Any]:
+        if not (np.all(row >= 0) and abs(row.sum() - 1.0) < 1e-3):
+            row = np.exp(row - row.max())
+            row = row / row.sum()
+        order = np.argsort(row)[::-1]
+        preds = [{"class": self._name(i), "class_id": int(i), "confidence": round(float(row[i]), 4)}
+                 for i in order if row[i] >= confidence]
+        top = int(order[0])
+        return {"image": {"width": int(img.shape[1]), "height": int(img.shape[0])}, "predictions": preds,
+                "top": self._name(top), "confidence": round(float(row[top]), 4),
+                "prediction_type": "classification"}
+
+    def _multi_label(self, img: np.ndarray, row: np.ndarray, confidence: float) -> dict[str, Any]:
+        if not np.all((row >= 0) & (row <= 1)):
+            row = 1.0 / (1.0 + np.exp(-row))
+        preds = {self._name(i): {"confidence": round(float(row[i]), 4), "class_id": int(i)} for i in range(len(row))}
+        return {"image": {"width": int(img.shape[1]), "height": int(img.shape[0])}, "predictions": preds,
+                "predicted_classes": [self._name(i) for i in range(len(row)) if row[i] >= confidence],
+                "prediction_type": "classification"}
 
     def _name(self, i: int) -> str:
         return self.class_names[i] if i < len(self.class_names) else str(i)

@@ -61,11 +61,23 @@ def _detect(models: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
-def _classify(models: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
-    image: Image = p["images"]
-    (result,) = models.classifier(p["model_id"]).classify([image.array], confidence=_confidence(p))
-    result["parent_id"] = image.parent_id
-    return {"predictions": Classification(result), "model_id": p["model_id"], "inference_id": str(uuid.uuid4())}
+def _classifier(models: ModelProvider, model_id: str, multi_label: bool) -> Any:
+    classifier = models.classifier(model_id)
+    if bool(getattr(classifier, "multi_label", False)) != multi_label:
+        kind = "a multi-label" if multi_label else "a single-label"
+        raise ValueError(f"model {model_id!r} is not {kind} classifier (registered with another --task)")
+    return classifier
+
+
+def _classify_as(multi_label: bool) -> Run:
+    def run(models: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
+        image: Image = p["images"]
+        (result,) = _classifier(models, p["model_id"], multi_label).classify([image.array],
+                                                                            confidence=_confidence(p))
+        result["parent_id"] = image.parent_id
+        return {"predictions": Classification(result), "model_id": p["model_id"],
+                "inference_id": str(uuid.uuid4())}
+    return run
 
 
 def _transform(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
@@ -159,7 +171,8 @@ def _labels(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
 
 
 RUNS: dict[str, Run] = {
-    "object_detection": _detect, "classification": _classify, "detections_filter": _transform,
+    "object_detection": _detect, "classification": _classify_as(False),
+    "multi_label_classification": _classify_as(True), "detections_filter": _transform,
     "detections_transformation": _transform, "dynamic_crop": _crop, "bounding_box_visualization": _boxes,
     "label_visualization": _labels, "property_definition": _property, "expression": _expression,
     "dimension_collapse": _collapse, "continue_if": _continue_if,
