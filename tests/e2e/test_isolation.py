@@ -35,13 +35,14 @@ def routes() -> list[tuple[str, str, str]]:
 
 @pytest.fixture(scope="module")
 def owner(deployment: Deployment) -> dict[str, Any]:
-    """Workspace 'e2e' with a batch, a workflow, a job and a webhook delivery of its own."""
+    """Workspace 'e2e' with a batch, a workflow, a model alias, a job and a webhook delivery of its own."""
     base, key, ws = deployment.base_url, deployment.api_key, deployment.workspace
     api = httpx.Client(base_url=base, params={"api_key": key}, timeout=30)
     resp = api.post(f"/data-staging/v1/external/{ws}/batches/iso-batch/upload/image", params={"fileName": "bus.jpg"},
                     files={"bus.jpg": ("bus.jpg", photo("bus.jpg"))})
     assert resp.status_code == 200, resp.text
     assert api.put(f"/{ws}/workflows/iso-wf", json={"specification": detect_workflow()}).status_code == 200
+    assert api.put(f"/{ws}/model-aliases/iso-alias", json={"modelId": "yolov4-tiny-coco"}).status_code == 200
     body = {"type": "simple-image-processing-v1",
             "jobInput": {"type": "staging-batch-input-v1", "batchId": "iso-batch"},
             "computeConfiguration": {"type": "compute-configuration-v2", "machineType": "cpu"},
@@ -70,7 +71,7 @@ def intruder(deployment: Deployment) -> tuple[str, str]:
 def fill(path: str, ws: str, owner: dict[str, Any]) -> str:
     values = {"workspace": ws, "batch_id": "iso-batch", "job_id": "iso-job", "workflow_id": "iso-wf",
               "stage_id": "processing", "shard_id": owner["shard_id"], "delivery_id": owner["delivery_id"],
-              "model_id": "yolov4-tiny-coco", "part_name": "results"}
+              "model_id": "yolov4-tiny-coco", "part_name": "results", "alias": "iso-alias"}
     return re.sub(r"\{([a-z_]+)(?::path)?\}", lambda m: values[m.group(1)], path)
 
 
@@ -99,6 +100,8 @@ def test_every_route_refuses_another_workspaces_key(deployment: Deployment, owne
     assert job["state"] == owner["job"]["state"] and job["lastUpdate"] == owner["job"]["lastUpdate"]
     assert api.get(f"/data-staging/v1/external/{ws}/batches/iso-batch/count").json()["count"] == 1
     assert api.get(f"/{ws}/workflows/iso-wf").status_code == 200
+    aliases = api.get(f"/{ws}/model-aliases").json()["aliases"]
+    assert [(a["alias"], a["modelId"]) for a in aliases] == [("iso-alias", "yolov4-tiny-coco")]
 
 
 def test_the_gateway_forwards_no_traversal_and_frames_no_ui(deployment: Deployment) -> None:
