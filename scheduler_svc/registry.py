@@ -102,9 +102,10 @@ def declared_input(path: Path) -> list[int | str]:
             for d in inputs[0].type.tensor_type.shape.dim]
 
 
-# object detection ([N, 4 + C, A] or boxes and scores), single-label classification ([N, C] scores or logits,
-# softmax), multi-label classification ([N, C] probabilities or logits, one sigmoid per class)
-TASKS = ("object-detection", "classification", "multi-label-classification")
+# object detection ([N, 4 + C, A] or boxes and scores), instance segmentation (YOLOv8/YOLO11-seg: [N, 4 + C + M, A]
+# and M mask prototypes [N, M, h, w]), single-label classification ([N, C] scores or logits, softmax),
+# multi-label classification ([N, C] probabilities or logits, one sigmoid per class)
+TASKS = ("object-detection", "instance-segmentation", "classification", "multi-label-classification")
 
 
 def inspect_model(path: Path, task: str, class_names: list[str]) -> tuple[str, int]:
@@ -137,6 +138,17 @@ def inspect_model(path: Path, task: str, class_names: list[str]) -> tuple[str, i
             raise InvalidInput(f"the model scores {scores.reshape(1, -1).shape[1]} classes, "
                                f"classNames lists {len(class_names)}")
         return task, int(size)
+    if task == "instance-segmentation":
+        ranks = sorted(r.ndim for r in results.values())
+        if ranks != [3, 4]:
+            raise InvalidInput("an instance segmentation model must output [N, 4 + C + M, A] and mask prototypes "
+                               "[N, M, h, w] (the YOLOv8/YOLO11-seg layout)")
+        out = next(r for r in results.values() if r.ndim == 3)
+        protos = next(r for r in results.values() if r.ndim == 4)
+        classes = out.shape[1] - 4 - protos.shape[1]
+        if classes != len(class_names):
+            raise InvalidInput(f"the model segments {classes} classes, classNames lists {len(class_names)}")
+        return "yolov8-seg", int(size)
     if {"boxes", "scores"} <= set(results):
         classes = results["scores"].shape[-1]
         layout = "boxes-scores"

@@ -73,8 +73,8 @@ def show_workflow(workflow_id: str = typer.Argument(...), api_key: str | None = 
 
 @models_app.command("put")
 def put_model(model_id: str = typer.Argument(...), file: Path = typer.Option(..., "--file", "-f"),
-              task: str = typer.Option("object-detection", help="object-detection, classification or "
-                                       "multi-label-classification"),
+              task: str = typer.Option("object-detection", help="object-detection, instance-segmentation, "
+                                       "classification or multi-label-classification"),
               class_names: str = typer.Option(..., "--class-names", help="comma-separated, in output order"),
               api_key: str | None = ApiKey, api_url: str | None = ApiUrl) -> None:
     """Register an ONNX model (YOLOv8/YOLO11 [N,4+C,A] or boxes/scores detectors; [N,C] classifiers)."""

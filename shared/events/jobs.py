@@ -19,7 +19,7 @@ class ModelRef(_Part):
     model_id: str
     object_key: str
     sha256: str
-    task: Literal["object-detection", "classification", "multi-label-classification"]
+    task: Literal["object-detection", "instance-segmentation", "classification", "multi-label-classification"]
     layout: str | None = None
     class_names: list[str]
     input_size: int | None = None

@@ -56,6 +56,8 @@ _DETECTION_DEFAULTS = {"iou_threshold": 0.3, "max_detections": 300, "class_agnos
 # v3 model blocks choose the confidence by mode; Conveyor's models carry no evaluated (F1-optimal) thresholds,
 # so "best" and "default" both use the default confidence of the earlier versions, 0.4
 _CONFIDENCE_MODE = {"confidence_mode": "value", "custom_confidence": "value"}
+_MASKS = {"mask_decode_mode": "value", "tradeoff_factor": "value"}
+_MASK_DEFAULTS = {"mask_decode_mode": "accurate", "tradeoff_factor": 0.0}
 _CONFIDENCE_MODE_DEFAULTS = {"confidence_mode": "best", "custom_confidence": 0.4}
 _SLICER = {"image": "image", "slice_width": "value", "slice_height": "value", "overlap_ratio_width": "value",
            "overlap_ratio_height": "value"}
@@ -73,6 +75,19 @@ CATALOGUE: list[BlockSpec] = [
               {**_DETECTION_PARAMS, **_CONFIDENCE_MODE}, ("images", "model_id"),
               ("inference_id", "predictions", "model_id"), {**_DETECTION_DEFAULTS, **_CONFIDENCE_MODE_DEFAULTS},
               _IMAGE_ALIAS),
+    BlockSpec("instance_segmentation", _types("roboflow_instance_segmentation_model", (1,),
+                                              "RoboflowInstanceSegmentationModel", "InstanceSegmentationModel"),
+              {**_DETECTION_PARAMS, **_MASKS, "confidence": "value"}, ("images", "model_id"),
+              ("inference_id", "predictions"), {**_DETECTION_DEFAULTS, **_MASK_DEFAULTS, "confidence": 0.4},
+              _IMAGE_ALIAS),
+    BlockSpec("instance_segmentation", _types("roboflow_instance_segmentation_model", (2,)),
+              {**_DETECTION_PARAMS, **_MASKS, "confidence": "value"}, ("images", "model_id"),
+              ("inference_id", "predictions", "model_id"),
+              {**_DETECTION_DEFAULTS, **_MASK_DEFAULTS, "confidence": 0.4}, _IMAGE_ALIAS),
+    BlockSpec("instance_segmentation", _types("roboflow_instance_segmentation_model", (3, 4)),
+              {**_DETECTION_PARAMS, **_MASKS, **_CONFIDENCE_MODE}, ("images", "model_id"),
+              ("inference_id", "predictions", "model_id"),
+              {**_DETECTION_DEFAULTS, **_MASK_DEFAULTS, **_CONFIDENCE_MODE_DEFAULTS}, _IMAGE_ALIAS),
     BlockSpec("classification", _types("roboflow_classification_model", (1,), "RoboflowClassificationModel",
                                        "ClassificationModel"),
               {**_IMAGES, "model_id": "value", "confidence": "value", **_AL}, ("images", "model_id"),

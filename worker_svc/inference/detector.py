@@ -23,8 +23,9 @@ import numpy as np
 import onnxruntime as ort
 
 from worker_svc.inference.batching import DynamicBatcher
+from worker_svc.inference.masks import mask_points
 
-Layout = Literal["boxes-scores", "yolov8"]
+Layout = Literal["boxes-scores", "yolov8", "yolov8-seg"]
 LETTERBOX_FILL = 114
 
 
@@ -153,7 +154,9 @@ class OnnxDetector(SessionModel):
         fixed = inp.shape[2] if isinstance(inp.shape[2], int) else None
         self.input_size = int(input_size or fixed or 640)
         outputs = [o.name for o in self.session.get_outputs()]
-        self.layout: Layout = layout or ("boxes-scores" if {"boxes", "scores"} <= set(outputs) else "yolov8")
+        ranks = [len(o.shape) for o in self.session.get_outputs()]
+        self.layout: Layout = layout or ("boxes-scores" if {"boxes", "scores"} <= set(outputs)
+                                         else "yolov8-seg" if 4 in ranks else "yolov8")
 
     @property
     def providers(self) -> list[str]:
@@ -168,33 +171,41 @@ class OnnxDetector(SessionModel):
             boxes.append(lb)
         return batch, boxes
 
-    def infer(self, batch: np.ndarray, session: ort.InferenceSession | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Raw model output as (boxes x1y1x2y2 [N, A, 4], class scores [N, A, C]) in input pixels."""
+    def infer(self, batch: np.ndarray, session: ort.InferenceSession | None = None) -> tuple[np.ndarray, ...]:
+        """Raw model output as (boxes x1y1x2y2 [N, A, 4], class scores [N, A, C]) in input pixels; the seg
+        layout adds (mask coefficients [N, A, M], prototypes [N, M, h, w])."""
         session = session or self.session
         if self.layout == "boxes-scores":
             boxes, scores = session.run(["boxes", "scores"], {self.input_name: batch})
             return boxes, scores
-        (out,) = session.run(None, {self.input_name: batch})
-        out = out.transpose(0, 2, 1)  # [N, A, 4 + C]
+        outputs = session.run(None, {self.input_name: batch})
+        out = next(o for o in outputs if o.ndim == 3).transpose(0, 2, 1)  # [N, A, 4 + C (+ M)]
         cxcy, wh = out[..., :2], out[..., 2:4]
-        return np.concatenate([cxcy - wh / 2, cxcy + wh / 2], axis=-1), out[..., 4:]
+        boxes = np.concatenate([cxcy - wh / 2, cxcy + wh / 2], axis=-1)
+        if self.layout != "yolov8-seg":
+            return boxes, out[..., 4:]
+        classes = len(self.class_names)
+        protos = next(o for o in outputs if o.ndim == 4)
+        return boxes, out[..., 4:4 + classes], out[..., 4 + classes:], protos
 
     def postprocess(self, boxes: np.ndarray, scores: np.ndarray, lb: Letterbox, image_shape: tuple[int, ...], *,
                     confidence: float, iou_threshold: float, max_detections: int,
                     class_filter: set[str] | None = None, class_agnostic_nms: bool = False,
-                    max_candidates: int | None = None) -> list[dict[str, Any]]:
+                    max_candidates: int | None = None, masks: tuple[np.ndarray, np.ndarray] | None = None,
+                    mask_decode: tuple[str, float] = ("accurate", 0.0)) -> list[dict[str, Any]]:
         class_ids = scores.argmax(axis=1)
         conf = scores[np.arange(scores.shape[0]), class_ids]
         mask = conf >= confidence
         if class_filter:
             allowed = np.array([n in class_filter for n in self.class_names])
             mask &= allowed[class_ids]
+        anchors = np.nonzero(mask)[0]  # which anchor each candidate is (its mask coefficients)
         boxes, conf, class_ids = boxes[mask], conf[mask], class_ids[mask]
         if not len(conf):
             return []
         if max_candidates is not None and len(conf) > max_candidates:  # NMS sees the most confident only
             best = np.argsort(-conf, kind="stable")[:max_candidates]
-            boxes, conf, class_ids = boxes[best], conf[best], class_ids[best]
+            boxes, conf, class_ids, anchors = boxes[best], conf[best], class_ids[best], anchors[best]
         # class-offset trick: one NMS pass that never suppresses across classes (unless asked to)
         offset = 0.0 if class_agnostic_nms else class_ids[:, None].astype(np.float32) * (self.input_size * 4)
         keep = nms(boxes + offset, conf, iou_threshold)[:max_detections]
@@ -205,25 +216,35 @@ class OnnxDetector(SessionModel):
             x1, x2 = np.clip([(x1 - lb.pad_x) / lb.scale, (x2 - lb.pad_x) / lb.scale], 0, w)
             y1, y2 = np.clip([(y1 - lb.pad_y) / lb.scale, (y2 - lb.pad_y) / lb.scale], 0, h)
             cid = int(class_ids[i])
-            out.append({
+            found = {
                 "x": round(float(x1 + x2) / 2, 1), "y": round(float(y1 + y2) / 2, 1),
                 "width": round(float(x2 - x1), 1), "height": round(float(y2 - y1), 1),
                 "confidence": round(float(conf[i]), 4),
                 "class": self.class_names[cid] if cid < len(self.class_names) else str(cid),
                 "class_id": cid, "detection_id": str(uuid.uuid4()),
-            })
+            }
+            if masks is not None:
+                coefficients, protos = masks
+                found["points"] = mask_points(coefficients[anchors[i]], protos, (x1, y1, x2, y2),
+                                              input_size=self.input_size, scale=lb.scale, pad=(lb.pad_x, lb.pad_y),
+                                              image_wh=(w, h), mode=mask_decode[0], tradeoff_factor=mask_decode[1])
+            out.append(found)
         return out
 
     def detect(self, images_bgr: list[np.ndarray], *, confidence: float = 0.4, iou_threshold: float = 0.45,
                max_detections: int = 300, class_filter: set[str] | None = None, class_agnostic_nms: bool = False,
-               max_candidates: int | None = None) -> list[list[dict[str, Any]]]:
+               max_candidates: int | None = None,
+               mask_decode: tuple[str, float] = ("accurate", 0.0)) -> list[list[dict[str, Any]]]:
         if not images_bgr:
             return []
         batch, letterboxes = self.preprocess(images_bgr)
-        boxes, scores = self.run_batch(batch)
+        outputs = self.run_batch(batch)
+        boxes, scores = outputs[0], outputs[1]
         return [
             self.postprocess(boxes[i], scores[i], letterboxes[i], images_bgr[i].shape, confidence=confidence,
                              iou_threshold=iou_threshold, max_detections=max_detections, class_filter=class_filter,
-                             class_agnostic_nms=class_agnostic_nms, max_candidates=max_candidates)
+                             class_agnostic_nms=class_agnostic_nms, max_candidates=max_candidates,
+                             masks=(outputs[2][i], outputs[3][i]) if len(outputs) == 4 else None,
+                             mask_decode=mask_decode)
             for i in range(len(images_bgr))
         ]

@@ -115,7 +115,7 @@ def test_warm_up_runs_a_blank_image_through_every_lanes_session(tmp_path: Path) 
     infer = detector.infer
     ran: list[tuple[object, tuple[int, ...]]] = []
 
-    def recording(batch: np.ndarray, session: object = None) -> tuple[np.ndarray, np.ndarray]:
+    def recording(batch: np.ndarray, session: object = None) -> tuple[np.ndarray, ...]:
         ran.append((session, batch.shape))
         return infer(batch, session=session)
 

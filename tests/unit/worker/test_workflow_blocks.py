@@ -81,7 +81,8 @@ def test_v3_model_block_with_image_alias_and_confidence_modes() -> None:
                          {"p": "$steps.model.predictions", "m": "$steps.model.model_id"}), models)
     assert _classes(out["p"]) == ["car"] and out["m"] == "yolov8n-640"
     assert models.known.calls[-1] == {"confidence": 0.7, "iou_threshold": 0.3, "max_detections": 300,
-                                      "class_filter": None, "class_agnostic_nms": True, "max_candidates": 3000}
+                                      "class_filter": None, "class_agnostic_nms": True, "max_candidates": 3000,
+                                      "mask_decode": ("accurate", 0.0)}
     out = _run(_workflow([MODEL], {"p": "$steps.model.predictions"}), models)  # "best": 0.4
     assert _classes(out["p"]) == ["car", "person"] and models.known.calls[-1]["confidence"] == 0.4
     for version, legacy in ((1, "ObjectDetectionModel"), (2, "roboflow_core/roboflow_object_detection_model@v2")):

@@ -1,0 +1,105 @@
+"""Model families registered through the API (single- and multi-label classifiers, instance segmentation) run
+by their Roboflow blocks in jobs; a block given another family's model fails that image with the reason."""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from tests.fixtures.onnx_models import colour_classifier, square_segmenter
+from tests.fixtures.pipeline import Pipeline, job_body
+
+
+def _png(r: int, g: int, b: int) -> bytes:
+    return cv2.imencode(".png", np.full((32, 32, 3), (b, g, r), np.uint8))[1].tobytes()
+
+
+def _workflow(block: str, model: str) -> dict:
+    return {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}],
+            "steps": [{"type": block, "name": "cls", "image": "$inputs.image", "model_id": model,
+                       "confidence": 0.5}],
+            "outputs": [{"type": "JsonField", "name": "cls", "selector": "$steps.cls.predictions"}]}
+
+
+async def _register(p: Pipeline, model_id: str, path: Path, task: str, names: str = "red,green,blue") -> dict:
+    resp = await p.jobs.put(f"/{p.staging.workspace.slug}/models/{model_id}", params={"api_key": p.staging.key},
+                            data={"task": task, "classNames": names},
+                            files={"file": ("m.onnx", path.read_bytes())})
+    return {"status": resp.status_code, **resp.json()}
+
+
+async def test_single_and_multi_label_classifiers_in_jobs(pipeline: Pipeline, tmp_path: Path) -> None:
+    p = pipeline
+    ws = p.staging.workspace.slug
+    for name, data in (("magenta.png", _png(255, 0, 255)), ("green.png", _png(0, 255, 0))):
+        resp = await p.staging.post("/batches/colours/upload/image", files={name: (name, data)}, fileName=name)
+        assert resp.status_code == 200, resp.text
+    multi = await _register(p, "colours-ml", colour_classifier(tmp_path / "ml.onnx", softmax=False),
+                            "multi-label-classification")
+    assert multi["status"] == 200 and multi["task"] == "multi-label-classification", multi
+    single = await _register(p, "colours", colour_classifier(tmp_path / "s.onnx", softmax=True), "classification")
+    assert single["status"] == 200, single
+    wrong = await _register(p, "colours-x", tmp_path / "ml.onnx", "segmentation")
+    assert wrong["status"] == 400 and "multi-label-classification" in wrong["message"]
+
+    await p.put_workflow("ml", _workflow("roboflow_core/roboflow_multi_label_classification_model@v2", "colours-ml"))
+    assert (await p.jobs_post("/jobs/ml-job", json=job_body(ws, "colours", "ml"))).status_code == 200
+    assert (await p.wait_job("ml-job"))["state"] == "succeeded"
+    rows = {r["image"]: r for name, data in (await p.export_files("ml-job")).items() if name.endswith(".jsonl")
+            for r in map(json.loads, data.decode().splitlines())}
+    assert rows["magenta.png"]["cls"]["predicted_classes"] == ["red", "blue"]
+    assert rows["green.png"]["cls"]["predicted_classes"] == ["green"]
+    assert rows["green.png"]["cls"]["predictions"]["green"] == {"confidence": 1.0, "class_id": 1}
+
+    # the single-label block on the multi-label model: every image fails with the reason, nothing else
+    await p.put_workflow("mixed", _workflow("roboflow_core/roboflow_classification_model@v2", "colours-ml"))
+    assert (await p.jobs_post("/jobs/mixed-job", json=job_body(ws, "colours", "mixed"))).status_code == 200
+    job = await p.wait_job("mixed-job")
+    assert job["state"] == "failed" and "every file failed" in job["reason"], job
+    logs = (await p.jobs_get("/jobs/mixed-job/logs")).json()["logs"]
+    reasons = [f["reason"] for log in logs if log["logType"] == "files-failed" for f in log["payload"]["failedFiles"]]
+    assert len(reasons) == 2 and all("is not a single-label classifier" in r for r in reasons)
+
+
+async def test_instance_segmentation_gives_polygons_and_refuses_other_layouts(pipeline: Pipeline,
+                                                                             tmp_path: Path) -> None:
+    p = pipeline
+    ws = p.staging.workspace.slug
+    resp = await p.staging.post("/batches/shapes/upload/image", files={"a.png": ("a.png", _png(10, 10, 10))},
+                                fileName="a.png")
+    assert resp.status_code == 200, resp.text
+    seg = await _register(p, "squares", square_segmenter(tmp_path / "seg.onnx"), "instance-segmentation", "blob")
+    assert seg["status"] == 200 and seg["layout"] == "yolov8-seg", seg
+    not_seg = await _register(p, "flat", colour_classifier(tmp_path / "c.onnx", softmax=True),
+                              "instance-segmentation", "red,green,blue")
+    assert not_seg["status"] == 400 and "YOLOv8/YOLO11-seg" in not_seg["message"]
+    wrong_classes = await _register(p, "squares2", tmp_path / "seg.onnx", "instance-segmentation", "a,b")
+    assert wrong_classes["status"] == 400 and "segments 1 classes" in wrong_classes["message"]
+
+    spec: dict[str, Any] = {
+        "version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}],
+        "steps": [{"type": "roboflow_core/roboflow_instance_segmentation_model@v3", "name": "seg",
+                   "image": "$inputs.image", "model_id": "squares", "confidence_mode": "custom",
+                   "custom_confidence": 0.5, "mask_decode_mode": "fast"}],
+        "outputs": [{"type": "JsonField", "name": "seg", "selector": "$steps.seg.predictions"}]}
+    assert (await p.put_workflow("seg", spec)).status_code == 200
+    assert (await p.jobs_post("/jobs/seg-job", json=job_body(ws, "shapes", "seg"))).status_code == 200
+    assert (await p.wait_job("seg-job"))["state"] == "succeeded"
+    (row,) = [r for name, data in (await p.export_files("seg-job")).items() if name.endswith(".jsonl")
+              for r in map(json.loads, data.decode().splitlines())]
+    (blob,) = row["seg"]["predictions"]
+    # the 32 x 32 test image went into the 64 x 64 input at twice its size: the 16 px square is 8 px here
+    xs, ys = [q["x"] for q in blob["points"]], [q["y"] for q in blob["points"]]
+    assert (min(xs), min(ys), max(xs), max(ys)) == (12.0, 12.0, 18.0, 18.0) and blob["class"] == "blob"
+
+    spec["steps"][0]["type"] = "roboflow_core/roboflow_object_detection_model@v3"
+    del spec["steps"][0]["mask_decode_mode"]
+    assert (await p.put_workflow("seg-as-od", spec)).status_code == 200
+    assert (await p.jobs_post("/jobs/od-job", json=job_body(ws, "shapes", "seg-as-od"))).status_code == 200
+    job = await p.wait_job("od-job")
+    assert job["state"] == "failed", job
+    logs = (await p.jobs_get("/jobs/od-job/logs")).json()["logs"]
+    reasons = [f["reason"] for log in logs if log["logType"] == "files-failed" for f in log["payload"]["failedFiles"]]
+    assert reasons and "use the instance segmentation block" in reasons[0]
