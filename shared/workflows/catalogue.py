@@ -12,6 +12,7 @@ Parameter kinds:
   ``data``         any value taken from inputs or steps
   ``value``        a literal or a parameter (``$inputs.x``)
   ``selectors``    an object whose values are selectors (``evaluation_parameters``, ``data``)
+  ``predictions_list``  a list of selectors of predictions (several models' outputs)
   ``steps``        a list of step selectors (``$steps.name``), flow control only
   ``collapse``     a value of a nested dimension (one per crop) that the block takes whole
 A step fed a value of a nested dimension (one per crop) through an ``image``/``predictions``/``data``/``selectors``
@@ -26,7 +27,7 @@ from typing import Any
 from shared.workflows import uql
 from shared.workflows.errors import WorkflowInvalid
 
-PER_ELEMENT_KINDS = frozenset({"image", "predictions", "data", "selectors"})
+PER_ELEMENT_KINDS = frozenset({"image", "predictions", "data", "selectors", "predictions_list"})
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,18 @@ CATALOGUE: list[BlockSpec] = [
                "iou_threshold": "value"},
               ("reference_image", "predictions"), ("predictions",),
               {"overlap_filtering_strategy": "nms", "iou_threshold": 0.3}, dimension=-1),
+    BlockSpec("detections_consensus", _types("detections_consensus", (1,), "DetectionsConsensus"),
+              {"predictions_batches": "predictions_list", "required_votes": "value", "class_aware": "value",
+               "iou_threshold": "value", "confidence": "value", "classes_to_consider": "value",
+               "required_objects": "value", "presence_confidence_aggregation": "value",
+               "detections_merge_confidence_aggregation": "value", "detections_merge_coordinates_aggregation": "value",
+               "detections_merge_mask_aggregation": "value"},
+              ("predictions_batches", "required_votes"), ("predictions", "object_present", "presence_confidence"),
+              {"class_aware": True, "iou_threshold": 0.3, "confidence": 0.0, "classes_to_consider": None,
+               "required_objects": None, "presence_confidence_aggregation": "max",
+               "detections_merge_confidence_aggregation": "average",
+               "detections_merge_coordinates_aggregation": "average", "detections_merge_mask_aggregation": "union"},
+              {"predictions": "predictions_batches"}),
     BlockSpec("bounding_box_visualization", _types("bounding_box_visualization", (1,), "BoundingBoxVisualization"),
               {"image": "image", "predictions": "predictions", "copy_image": "value", "thickness": "value",
                "color_palette": "value", "roundness": "value"},
@@ -196,6 +209,8 @@ def check_block_params(step: dict[str, Any], block: BlockSpec) -> None:
     for key, kind in block.params.items():
         if kind == "selectors" and key in step and not isinstance(step[key], dict):
             raise WorkflowInvalid(f"{where}: {key!r} must be an object of selectors")
+        if kind == "predictions_list" and key in step and (not isinstance(step[key], list) or not step[key]):
+            raise WorkflowInvalid(f"{where}: {key!r} must be a non-empty list of selectors")
     if isinstance(step.get("operations"), list | dict):
         uql.check_operations(step["operations"], where)
     if "confidence_mode" in step and step["confidence_mode"] not in ("best", "default", "custom") \

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import cv2
 
 from shared.workflows.catalogue import PER_ELEMENT_KINDS, BlockSpec
-from worker_svc.workflows import imaging, sahi, transforms, uql
+from worker_svc.workflows import consensus, imaging, sahi, transforms, uql
 from worker_svc.workflows.values import Batch, Classification, Detections, Image
 
 
@@ -186,7 +186,7 @@ RUNS: dict[str, Run] = {
     "detections_classes_replacement": transforms.detections_classes_replacement,
     "image_preprocessing": imaging.image_preprocessing,
     "image_slicer": sahi.image_slicer(1), "image_slicer_v2": sahi.image_slicer(2),
-    "detections_stitch": sahi.detections_stitch,
+    "detections_stitch": sahi.detections_stitch, "detections_consensus": consensus.detections_consensus,
 }
 
 
@@ -200,13 +200,15 @@ def run_block(block: BlockSpec, models: ModelProvider, params: dict[str, Any]) -
     """Run a block, once per element when a per-element parameter (or a value of a ``selectors`` object) is a
     Batch (crops)."""
     run = RUNS[block.name]
-    batched: list[tuple[str, str | None]] = []  # (parameter, key inside a selectors object or None)
+    batched: list[tuple[str, str | int | None]] = []  # (parameter, key of a selectors object or list, or None)
     for name, kind in block.params.items():
         value = params.get(name)
         if kind in PER_ELEMENT_KINDS and isinstance(value, Batch):
             batched.append((name, None))
         elif kind == "selectors" and isinstance(value, dict):
             batched += [(name, key) for key, v in value.items() if isinstance(v, Batch)]
+        elif kind == "predictions_list" and isinstance(value, list) and not isinstance(value, Batch):
+            batched += [(name, index) for index, v in enumerate(value) if isinstance(v, Batch)]
     if not batched:
         return run(models, params)
     name, key = batched[0]
@@ -222,12 +224,14 @@ def run_block(block: BlockSpec, models: ModelProvider, params: dict[str, Any]) -
     return {out: Batch(None if r is None else r[out] for r in results) for out in outputs}
 
 
-def _run_element(run: Run, models: ModelProvider, params: dict[str, Any], batched: list[tuple[str, str | None]],
-                 i: int) -> dict[str, Any] | None:
+def _run_element(run: Run, models: ModelProvider, params: dict[str, Any],
+                 batched: list[tuple[str, str | int | None]], i: int) -> dict[str, Any] | None:
     element = dict(params)
     for name, key in batched:
         if key is None:
             element[name] = params[name][i]
+        elif isinstance(key, int):
+            element[name] = [*element[name][:key], params[name][key][i], *element[name][key + 1:]]
         else:
             element[name] = {**element[name], key: params[name][key][i]}
         if (element[name] if key is None else element[name][key]) is None:

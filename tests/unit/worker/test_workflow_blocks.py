@@ -295,3 +295,35 @@ def test_compile_time_rules(definition: dict[str, Any], fragment: str | None) ->
         return
     with pytest.raises(WorkflowInvalid, match=fragment):
         compile_workflow(definition)
+
+
+def test_detections_consensus_keeps_what_enough_models_agree_on() -> None:
+    class Shifted(KnownDetector):
+        """A second model: the car a little to the right, the person missed, a cat nobody else sees."""
+
+        def detect(self, images: list[np.ndarray], **kwargs: Any) -> list[list[dict[str, Any]]]:
+            return [[{"x": 54.0, "y": 50.0, "width": 40.0, "height": 20.0, "confidence": 0.7, "class": "car",
+                      "class_id": 2, "detection_id": "car-2"},
+                     {"x": 200.0, "y": 20.0, "width": 10.0, "height": 10.0, "confidence": 0.9, "class": "cat",
+                      "class_id": 5, "detection_id": "cat-2"}] for _ in images]
+
+    class TwoModels(Models):
+        def detector(self, model_id: str) -> KnownDetector:
+            return Shifted() if model_id == "other" else self.known
+
+    steps = [MODEL, {**MODEL, "name": "other", "model_id": "other"},
+             {"type": "DetectionsConsensus", "name": "vote",
+              "predictions": ["$steps.model.predictions", "$steps.other.predictions"], "required_votes": 2,
+              "required_objects": {"car": 1}}]
+    outputs = {"p": "$steps.vote.predictions", "present": "$steps.vote.object_present",
+               "conf": "$steps.vote.presence_confidence"}
+    out = _run(_workflow(steps, outputs), TwoModels())
+    (car,) = out["p"]["predictions"]  # the person and the cat had one vote each
+    assert (car["class"], car["x"], car["width"]) == ("car", 52.0, 40.0)  # the average box
+    assert abs(car["confidence"] - 0.8) < 1e-9 and out["present"] is True
+    assert out["conf"] == {"car": pytest.approx(0.8)}
+    steps[2] = {**steps[2], "required_votes": 1, "detections_merge_coordinates_aggregation": "max",
+                "required_objects": {"dog": 1}}
+    out = _run(_workflow(steps, outputs), TwoModels())
+    assert sorted(p["class"] for p in out["p"]["predictions"]) == ["car", "cat", "person"]
+    assert out["present"] is False and out["conf"] == {}  # no dog
