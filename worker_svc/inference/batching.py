@@ -59,6 +59,22 @@ class DynamicBatcher:
         # an unloaded model (evicted from the cache) still serves the runs that hold it, unbatched
         return request.result.result() if queued else self._run(inputs)
 
+    def map(self, inputs: np.ndarray) -> Outputs:
+        """Runs ``inputs`` ([n, ...]) as chunks of at most ``max_batch``, all queued at once so that every lane
+        takes some (the slices or crops of one image in parallel); the outputs in the inputs' order."""
+        if len(inputs) <= self.max_batch:
+            return self(inputs)
+        requests = [_Request(inputs[i:i + self.max_batch]) for i in range(0, len(inputs), self.max_batch)]
+        with self._lock:
+            queued = not self._closed
+            if queued:
+                for request in requests:
+                    self._queue.put(request)
+        if not queued:
+            return self._run(inputs)
+        parts = [request.result.result() for request in requests]
+        return tuple(np.concatenate([part[k] for part in parts]) for k in range(len(parts[0])))
+
     @property
     def lanes(self) -> int:
         return len(self._threads)

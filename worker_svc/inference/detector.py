@@ -99,7 +99,7 @@ class SessionModel:
                                       max_batch=max_batch, max_wait_s=max_wait_s, name=type(self).__name__)
 
     def run_batch(self, batch: np.ndarray) -> tuple[np.ndarray, ...]:
-        return self.batcher(batch) if self.batcher else self.infer(batch)
+        return self.batcher.map(batch) if self.batcher else self.infer(batch)
 
     def close(self) -> None:
         if self.batcher is not None:

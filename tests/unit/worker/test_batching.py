@@ -91,6 +91,24 @@ def test_lanes_run_batches_at_the_same_time() -> None:
     batcher.close()
 
 
+def test_many_images_of_one_caller_are_shared_out_among_the_lanes_in_order() -> None:
+    """The slices or crops of one image: cut into batches of at most max_batch, run on every lane at once."""
+    started = threading.Barrier(2, timeout=5)  # both lanes must be running at the same time to pass it
+    lanes_seen: list[str] = []
+
+    def lane(inputs: np.ndarray) -> tuple[np.ndarray]:
+        lanes_seen.append(threading.current_thread().name)
+        if len(lanes_seen) <= 2:
+            started.wait()
+        return (inputs * 10,)
+
+    batcher = DynamicBatcher([lane, lane], max_batch=2, max_wait_s=0.0, name="m")
+    (out,) = batcher.map(np.arange(7, dtype=np.float32).reshape(7, 1))
+    assert out.ravel().tolist() == [0, 10, 20, 30, 40, 50, 60]  # every row, in order
+    assert batcher.batches == 4 and len(set(lanes_seen)) == 2
+    batcher.close()
+
+
 def test_batched_detector_gives_the_same_detections_as_single_runs(tmp_path: Path) -> None:
     model = ensure_default_model(tmp_path)
     plain = OnnxDetector(model.onnx_path, model.class_names, input_size=model.input_size, threads=2)
