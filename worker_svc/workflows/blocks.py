@@ -184,7 +184,8 @@ RUNS: dict[str, Run] = {
     "detection_offset": transforms.detection_offset, "absolute_static_crop": transforms.absolute_static_crop,
     "relative_static_crop": transforms.relative_static_crop,
     "detections_classes_replacement": transforms.detections_classes_replacement,
-    "image_preprocessing": imaging.image_preprocessing,
+    "image_preprocessing": imaging.image_preprocessing, "convert_grayscale": imaging.convert_grayscale,
+    "dominant_color": imaging.dominant_color,
     "image_slicer": sahi.image_slicer(1), "image_slicer_v2": sahi.image_slicer(2),
     "detections_stitch": sahi.detections_stitch, "detections_consensus": consensus.detections_consensus,
 }

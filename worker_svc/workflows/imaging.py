@@ -1,4 +1,5 @@
-"""Classical image operations of the built-in executor: image preprocessing (resize, rotate, flip)."""
+"""Classical image operations of the built-in executor: image preprocessing (resize, rotate, flip), grayscale,
+dominant colour."""
 
 from __future__ import annotations
 
@@ -57,3 +58,31 @@ def image_preprocessing(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     else:
         raise ValueError(f"task_type must be resize, rotate or flip, not {task!r}")
     return {"image": Image(array, parent_id=image.parent_id, offset=image.offset)}
+
+
+def convert_grayscale(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """Grey levels (cv2's BGR -> gray weights), kept as three equal channels so that every block downstream
+    (models, visualisations) takes it as it takes any image; it encodes as a grey JPEG."""
+    image: Image = p["image"]
+    grey = cv2.cvtColor(image.array, cv2.COLOR_BGR2GRAY)
+    return {"image": Image(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), parent_id=image.parent_id, offset=image.offset)}
+
+
+def dominant_color(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """The centre of the largest of ``color_clusters`` k-means clusters of the image's pixels (sampled every
+    ``min(w, h) // target_size`` pixels), as (r, g, b). Seeded, so one image always gives one colour (Roboflow's
+    random start may differ between runs)."""
+    image: Image = p["image"]
+    clusters, iterations, target = int(p["color_clusters"]), int(p["max_iterations"]), int(p["target_size"])
+    if not (0 < clusters <= 10 and 0 < iterations <= 500 and 0 < target <= 250):
+        raise ValueError("color_clusters must be 1..10, max_iterations 1..500, target_size 1..250")
+    step = max(1, min(image.width, image.height) // target)
+    pixels = image.array[::step, ::step].reshape(-1, 3).astype(np.float32)
+    clusters = min(clusters, len(pixels))
+    cv2.setRNGSeed(0)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, iterations, 1e-3)
+    unused_labels = np.zeros((len(pixels), 1), np.int32)  # read only with KMEANS_USE_INITIAL_LABELS
+    _, labels, centres = cv2.kmeans(pixels, clusters, unused_labels, criteria, 1, cv2.KMEANS_PP_CENTERS)
+    largest = np.bincount(labels.ravel(), minlength=clusters).argmax()
+    b, g, r = (int(np.clip(round(float(v)), 0, 255)) for v in centres[largest])
+    return {"rgb_color": (r, g, b)}

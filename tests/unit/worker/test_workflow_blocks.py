@@ -247,6 +247,26 @@ def test_image_preprocessing_resizes_rotates_and_flips() -> None:
         WorkflowRunner(compile_workflow(_workflow(bad, {"i": "$steps.flipped.image"})), Models(), {}).run(image)
 
 
+def test_grayscale_and_dominant_colour() -> None:
+    image = np.zeros((100, 240, 3), np.uint8)
+    image[:, :160] = (0, 0, 200)  # two thirds red (BGR), one third blue
+    image[:, 160:] = (200, 0, 0)
+    steps: list[dict[str, Any]] = [
+        {"type": "roboflow_core/convert_grayscale@v1", "name": "grey", "image": "$inputs.image"},
+             {"type": "roboflow_core/dominant_color@v1", "name": "colour", "images": "$inputs.image",
+              "color_clusters": 2},
+             {**MODEL, "name": "on_grey", "image": "$steps.grey.image"}]
+    arrays: list[np.ndarray] = []
+    out = serialize(WorkflowRunner(compile_workflow(_workflow(steps, {"grey": "$steps.grey.image",
+                                                                      "colour": "$steps.colour.rgb_color",
+                                                                      "p": "$steps.on_grey.predictions"})),
+                                   Models(), {}).run(image), on_image=lambda im: arrays.append(im.array))
+    (grey,) = arrays
+    assert grey.shape == (100, 240, 3) and np.all(grey[:, :, 0] == grey[:, :, 2])
+    assert int(grey[0, 0, 0]) == round(0.299 * 200) and int(grey[0, 200, 0]) == round(0.114 * 200)
+    assert out["colour"] == [200, 0, 0] and _classes(out["p"]) == ["car", "person"]  # (r, g, b), as JSON
+
+
 def test_a_block_failing_on_one_image_fails_that_image_with_the_step_and_reason() -> None:
     steps = [MODEL, {"type": "roboflow_core/property_definition@v1", "name": "lookup",
                      "data": "$steps.model.predictions",
