@@ -35,11 +35,17 @@ class Step:
 
 @dataclass(frozen=True)
 class CompiledWorkflow:
-    image_input: str
-    parameters: dict[str, Any]
     steps: list[Step]
     outputs: list[tuple[str, str]]  # (name, selector)
     io: WorkflowIO
+
+    @property
+    def image_input(self) -> str:
+        return self.io.image_input
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return self.io.parameters
 
     def required_inputs(self) -> dict[str, str]:
         required = {s.name: s.block.required for s in self.steps}
@@ -119,7 +125,7 @@ def compile_workflow(definition: Any) -> CompiledWorkflow:
     if not outputs:
         raise WorkflowInvalid("the workflow declares no outputs")
     ordered = [dataclasses.replace(steps[n], gates=tuple(gates.get(n, ()))) for n in order]
-    return CompiledWorkflow(image, parameters, ordered, outputs, io)
+    return CompiledWorkflow(ordered, outputs, io)
 
 
 def _step_targets(value: Any, where: str, steps: dict[str, Step]) -> list[str]:

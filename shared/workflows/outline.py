@@ -76,11 +76,17 @@ def required_inputs(io: WorkflowIO, steps: list[dict[str, Any]], required_of: An
 
 @dataclass(frozen=True)
 class WorkflowOutline:
-    image_input: str
-    parameters: dict[str, Any]
     steps: list[dict[str, Any]]
     outputs: list[tuple[str, str]]
     io: WorkflowIO
+
+    @property
+    def image_input(self) -> str:
+        return self.io.image_input
+
+    @property
+    def parameters(self) -> dict[str, Any]:
+        return self.io.parameters
 
     def required_inputs(self) -> dict[str, str]:
         # the engine knows its blocks; what every model block needs is its model
@@ -123,7 +129,7 @@ def outline_workflow(definition: Any) -> WorkflowOutline:
         outputs.append((out["name"], out["selector"]))
     if not outputs:
         raise WorkflowInvalid("the workflow declares no outputs")
-    return WorkflowOutline(io.image_input, io.parameters, steps, outputs, io)
+    return WorkflowOutline(steps, outputs, io)
 
 
 # the kinds of Roboflow's workflow parameters that a JSON value can be checked against

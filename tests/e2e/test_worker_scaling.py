@@ -99,14 +99,18 @@ def _exported_once(api: httpx.Client, job_id: str) -> None:
     assert set(names) == {f"s{i:04d}.jpg" for i in range(FILES)} and max(names.values()) == 1
 
 
-async def _workers_of(dep: Deployment, job_id: str) -> set[str]:
+async def _processing_tasks(dep: Deployment, job_id: str) -> list[asyncpg.Record]:
+    """The job's processing tasks as the scheduler records them (state, and the worker of their attempt)."""
     conn = await asyncpg.connect(dep.env.get("DATABASE_URL") or os.environ["DATABASE_URL"])
     try:
-        rows = await conn.fetch("SELECT DISTINCT worker_id FROM tasks WHERE job_id = $1 AND stage_id = 'processing'"
-                                " AND state = 'succeeded'", job_id)
-        return {r["worker_id"] for r in rows}
+        return await conn.fetch("SELECT state, worker_id FROM tasks WHERE job_id = $1 AND stage_id = 'processing'",
+                                job_id)
     finally:
         await conn.close()
+
+
+def _workers_of(dep: Deployment, job_id: str) -> set[str]:
+    return {r["worker_id"] for r in asyncio.run(_processing_tasks(dep, job_id)) if r["state"] == "succeeded"}
 
 
 @pytest.fixture(scope="module")
@@ -117,13 +121,8 @@ def staged(deployment: Deployment) -> str:
     return "scale-in"
 
 
-async def _task_states(dep: Deployment, job_id: str) -> Counter[str]:
-    conn = await asyncpg.connect(dep.env.get("DATABASE_URL") or os.environ["DATABASE_URL"])
-    try:
-        rows = await conn.fetch("SELECT state FROM tasks WHERE job_id = $1 AND stage_id = 'processing'", job_id)
-        return Counter(r["state"] for r in rows)
-    finally:
-        await conn.close()
+def _task_states(dep: Deployment, job_id: str) -> Counter[str]:
+    return Counter(r["state"] for r in asyncio.run(_processing_tasks(dep, job_id)))
 
 
 async def _group_members(dep: Deployment) -> tuple[str, int]:
@@ -167,7 +166,7 @@ def test_a_worker_added_while_a_job_runs_takes_part_of_it(deployment: Deployment
             job = _wait_job(api, "scale-up")
             assert job["state"] == "succeeded", job
             _exported_once(api, "scale-up")
-            workers = asyncio.run(_workers_of(deployment, "scale-up"))
+            workers = _workers_of(deployment, "scale-up")
             assert len(workers) == 2, f"the added worker took no task: {workers}"
             assert any(f"-{extra.pid}-" in w for w in workers)
         finally:
@@ -183,20 +182,20 @@ def test_with_every_worker_stopped_a_job_waits_for_one_and_loses_nothing(deploym
         assert api.post(f"{JOBS}/jobs/scale-zero", json=job_body("e2e", staged, "scale-wf")).status_code == 200
         # no worker: the tasks are dispatched and wait on the topic (the lag KEDA scales on); nothing fails
         deadline = time.monotonic() + 60
-        while (states := asyncio.run(_task_states(deployment, "scale-zero"))).total() < FILES // 10:
+        while (states := _task_states(deployment, "scale-zero")).total() < FILES // 10:
             assert time.monotonic() < deadline, f"the job was not split into tasks: {states}"
             time.sleep(0.5)
         time.sleep(10)
         job = api.get(f"{JOBS}/jobs/scale-zero").json()["job"]
         assert not job["isTerminal"], job
-        assert set(asyncio.run(_task_states(deployment, "scale-zero"))) <= {"pending", "queued"}
+        assert set(_task_states(deployment, "scale-zero")) <= {"pending", "queued"}
         started = time.monotonic()
         worker = _extra_worker(deployment, 9190, tmp_path / "worker-new.log")
         try:
             job = _wait_job(api, "scale-zero")
             assert job["state"] == "succeeded", job
             _exported_once(api, "scale-zero")
-            workers = asyncio.run(_workers_of(deployment, "scale-zero"))
+            workers = _workers_of(deployment, "scale-zero")
             assert workers and all(f"-{worker.pid}-" in w for w in workers), workers
             print(f"scale from zero: the job finished {time.monotonic() - started:.1f} s after a worker started")
         finally:

@@ -14,21 +14,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from worker_svc.workflows.values import Detections
+from worker_svc.workflows.values import Detections, box_iou, with_xyxy, xyxy
 
 AGGREGATE: dict[str, Callable[[list[float]], float]] = {"average": statistics.mean, "max": max, "min": min}
-
-
-def _xyxy(d: dict[str, Any]) -> tuple[float, float, float, float]:
-    return d["x"] - d["width"] / 2, d["y"] - d["height"] / 2, d["x"] + d["width"] / 2, d["y"] + d["height"] / 2
-
-
-def _iou(a: dict[str, Any], b: dict[str, Any]) -> float:
-    ax1, ay1, ax2, ay2 = _xyxy(a)
-    bx1, by1, bx2, by2 = _xyxy(b)
-    inter = max(0.0, min(ax2, bx2) - max(ax1, bx1)) * max(0.0, min(ay2, by2) - max(ay1, by1))
-    union = a["width"] * a["height"] + b["width"] * b["height"] - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _class_of(group: list[dict[str, Any]], mode: str) -> tuple[str, int]:
@@ -44,10 +32,10 @@ def _class_of(group: list[dict[str, Any]], mode: str) -> tuple[str, int]:
 
 def _box(group: list[dict[str, Any]], mode: str) -> tuple[float, float, float, float]:
     if mode == "average":
-        x1, y1, x2, y2 = np.mean([_xyxy(d) for d in group], axis=0).tolist()
+        x1, y1, x2, y2 = np.mean([xyxy(d) for d in group], axis=0).tolist()
         return x1, y1, x2, y2
     pick = max if mode == "max" else min
-    return _xyxy(pick(group, key=lambda d: d["width"] * d["height"]))
+    return xyxy(pick(group, key=lambda d: d["width"] * d["height"]))
 
 
 def _mask(d: dict[str, Any], shape: tuple[int, int]) -> np.ndarray:
@@ -82,7 +70,7 @@ def _merge(group: list[dict[str, Any]], p: dict[str, Any], shape: tuple[int, int
         merged["points"] = [{"x": float(x), "y": float(y)} for x, y in outline]
     else:
         x1, y1, x2, y2 = _box(group, p["detections_merge_coordinates_aggregation"])
-    return {**merged, "x": (x1 + x2) / 2, "y": (y1 + y2) / 2, "width": x2 - x1, "height": y2 - y1}
+    return with_xyxy(merged, x1, y1, x2, y2)
 
 
 def _presence(found: list[dict[str, Any]], p: dict[str, Any]) -> tuple[bool, dict[str, float]]:
@@ -126,7 +114,7 @@ def detections_consensus(_: Any, p: dict[str, Any]) -> dict[str, Any]:
                 for o in others:
                     if o["detection_id"] in considered or (p["class_aware"] and o["class"] != d["class"]):
                         continue
-                    iou = _iou(d, o)
+                    iou = box_iou(xyxy(d), xyxy(o))
                     if iou > p["iou_threshold"] and (other not in best or best[other][1] < iou):
                         best[other] = (o, iou)
             if len(best) < p["required_votes"] - 1:

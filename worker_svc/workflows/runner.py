@@ -66,7 +66,7 @@ class WorkflowRunner:
             decision = results[gate]
             if isinstance(decision, _Skipped):
                 return SKIPPED
-            if not _gate(step, params, decision[CONTINUE]):
+            if not _gate(params, decision[CONTINUE]):
                 return SKIPPED
         return run_block(step.block, self.models, params)
 
@@ -97,7 +97,7 @@ def _contains(value: Any, marker: object) -> bool:
     return False
 
 
-def _gate(step: Step, params: dict[str, Any], decision: bool | Batch) -> bool:
+def _gate(params: dict[str, Any], decision: bool | Batch) -> bool:
     """Apply a ``continue_if`` decision: one for the image, or one per element (crop), in which case the
     elements it stops become None in this step's per-element inputs (and give None)."""
     if not isinstance(decision, Batch):

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from worker_svc.inference.detector import nms
-from worker_svc.workflows.values import Batch, Detections, Image
+from worker_svc.workflows.values import Batch, Detections, Image, box_iou, with_xyxy, xyxy
 
 
 def slice_offsets(width: int, height: int, slice_w: int, slice_h: int, overlap_w: float, overlap_h: float, *,
@@ -49,28 +49,12 @@ def image_slicer(version: int) -> Any:
     return run
 
 
-def _xyxy(d: dict[str, Any]) -> tuple[float, float, float, float]:
-    return d["x"] - d["width"] / 2, d["y"] - d["height"] / 2, d["x"] + d["width"] / 2, d["y"] + d["height"] / 2
-
-
-def _box(d: dict[str, Any], x1: float, y1: float, x2: float, y2: float) -> dict[str, Any]:
-    return {**d, "x": (x1 + x2) / 2, "y": (y1 + y2) / 2, "width": x2 - x1, "height": y2 - y1}
-
-
-def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    w = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    h = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = w * h
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def _suppress(items: list[dict[str, Any]], iou: float) -> list[dict[str, Any]]:
     """Class-aware non-maximum suppression; the survivors keep their order."""
     keep: list[int] = []
     for class_id in sorted({d["class_id"] for d in items}):
         idx = [i for i, d in enumerate(items) if d["class_id"] == class_id]
-        boxes = np.array([_xyxy(items[i]) for i in idx], np.float32)
+        boxes = np.array([xyxy(items[i]) for i in idx], np.float32)
         scores = np.array([items[i]["confidence"] for i in idx], np.float32)
         keep += [idx[k] for k in nms(boxes, scores, iou)]
     return [items[i] for i in sorted(keep)]
@@ -84,18 +68,18 @@ def _merge(items: list[dict[str, Any]], iou: float) -> list[dict[str, Any]]:
         order = sorted((d for d in items if d["class_id"] == class_id), key=lambda d: d["confidence"])
         while order:
             best = order.pop()
-            group = [best] + [d for d in reversed(order) if _iou(_xyxy(d), _xyxy(best)) >= iou]
+            group = [best] + [d for d in reversed(order) if box_iou(xyxy(d), xyxy(best)) >= iou]
             order = [d for d in order if all(d is not g for g in group)]
-            box, confidence = _xyxy(group[0]), group[0]["confidence"]
+            box, confidence = xyxy(group[0]), group[0]["confidence"]
             winner = group[0]
             for other in group[1:]:
-                ob = _xyxy(other)
+                ob = xyxy(other)
                 area, other_area = (box[2] - box[0]) * (box[3] - box[1]), (ob[2] - ob[0]) * (ob[3] - ob[1])
                 confidence = (area * confidence + other_area * other["confidence"]) / (area + other_area)
                 if other["confidence"] > winner["confidence"]:
                     winner = other
                 box = (min(box[0], ob[0]), min(box[1], ob[1]), max(box[2], ob[2]), max(box[3], ob[3]))
-            merged.append({**_box(winner, *box), "confidence": confidence})
+            merged.append({**with_xyxy(winner, *box), "confidence": confidence})
     return merged
 
 
@@ -107,10 +91,10 @@ def detections_stitch(_: Any, p: dict[str, Any]) -> dict[str, Any]:
             continue  # a slice that was empty or whose branch stopped
         dx, dy = dets.offset[0] - reference.offset[0], dets.offset[1] - reference.offset[1]
         for d in dets.items:
-            x1, y1, x2, y2 = _xyxy(d)
+            x1, y1, x2, y2 = xyxy(d)
             x1, x2 = np.clip([x1 + dx, x2 + dx], 0, reference.width)
             y1, y2 = np.clip([y1 + dy, y2 + dy], 0, reference.height)
-            moved.append(_box(d, float(x1), float(y1), float(x2), float(y2)))
+            moved.append(with_xyxy(d, float(x1), float(y1), float(x2), float(y2)))
     strategy = p["overlap_filtering_strategy"]
     if strategy == "nms":
         moved = _suppress(moved, float(p["iou_threshold"]))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from worker_svc.workflows.values import Batch, Classification, Detections, Image, new_detection_id
+from worker_svc.workflows.values import Batch, Classification, Detections, Image, new_detection_id, with_xyxy, xyxy
 
 
 def detection_offset(_: Any, p: dict[str, Any]) -> dict[str, Any]:
@@ -17,16 +17,15 @@ def detection_offset(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     percent = p["units"] == "Percent (%)"
     grown = []
     for d in dets.items:
-        x1, y1 = d["x"] - d["width"] / 2, d["y"] - d["height"] / 2
-        x2, y2 = d["x"] + d["width"] / 2, d["y"] + d["height"] / 2
+        x1, y1, x2, y2 = xyxy(d)
         if percent:
             ox, oy = int((x2 - x1) * dx / 200), int((y2 - y1) * dy / 200)
         else:
             ox, oy = dx // 2, dy // 2
         x1, y1 = max(0.0, x1 - ox), max(0.0, y1 - oy)
         x2, y2 = min(float(dets.width), x2 + ox), min(float(dets.height), y2 + oy)
-        grown.append({**d, "x": (x1 + x2) / 2, "y": (y1 + y2) / 2, "width": x2 - x1, "height": y2 - y1,
-                      "detection_id": new_detection_id(), "parent_id": d["detection_id"]})
+        grown.append({**with_xyxy(d, x1, y1, x2, y2), "detection_id": new_detection_id(),
+                      "parent_id": d["detection_id"]})
     return {"predictions": dets.with_items(grown)}
 
 

@@ -64,6 +64,23 @@ class Batch(list):
     """Values of a nested dimension (one per crop); steps fed a Batch run once per element."""
 
 
+def xyxy(d: dict[str, Any]) -> tuple[float, float, float, float]:
+    """A detection's box as its corners (detections are kept as Roboflow serialises them: centre and size)."""
+    return d["x"] - d["width"] / 2, d["y"] - d["height"] / 2, d["x"] + d["width"] / 2, d["y"] + d["height"] / 2
+
+
+def with_xyxy(d: dict[str, Any], x1: float, y1: float, x2: float, y2: float) -> dict[str, Any]:
+    """The detection with another box, given by its corners."""
+    return {**d, "x": (x1 + x2) / 2, "y": (y1 + y2) / 2, "width": x2 - x1, "height": y2 - y1}
+
+
+def box_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """Intersection over union of two x1, y1, x2, y2 boxes (0 for two empty ones)."""
+    inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
 def new_detection_id() -> str:
     return str(uuid.uuid4())
 
