@@ -106,6 +106,11 @@ def test_many_images_of_one_caller_are_shared_out_among_the_lanes_in_order() -> 
     (out,) = batcher.map(np.arange(7, dtype=np.float32).reshape(7, 1))
     assert out.ravel().tolist() == [0, 10, 20, 30, 40, 50, 60]  # every row, in order
     assert batcher.batches == 4 and len(set(lanes_seen)) == 2
+    # on both sides of the batch size: exactly max_batch is one run, one more is two
+    (two,) = batcher.map(np.ones((2, 1), np.float32))
+    assert two.ravel().tolist() == [10, 10] and batcher.batches == 5
+    (three,) = batcher.map(np.ones((3, 1), np.float32))
+    assert three.ravel().tolist() == [10, 10, 10] and batcher.batches == 7
     batcher.close()
 
 
