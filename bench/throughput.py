@@ -47,24 +47,34 @@ from deploy.local.demo import detector_workflow
 from scheduler_svc.default_model import ensure_default_model
 from shared.cli.client import ConveyorClient
 from shared.config import REPO_ROOT, ServiceSettings
-from worker_svc.inference.detector import OnnxDetector, available_providers
+from worker_svc.decoding import decode_image
+from worker_svc.inference.detector import OnnxDetector
+from worker_svc.inference.gate import judge
+from worker_svc.inference.runtimes import Execution, available_providers, choices, cpu_capabilities, precisions
+
+COMPILED = DATA / "compiled"
 
 
-def bare_loop(files: list[Path], threads: int | None, batch: int, sessions: int = 1,
-              gpu: bool = False) -> tuple[float, int]:
+def bare_loop(files: list[Path], threads: int | None, batch: int, sessions: int = 1, gpu: bool = False,
+              execution: Execution | None = None, reduced: bool = False) -> tuple[float, int]:
     """Images/s and detections of ``sessions`` threads, each decoding and detecting its share of the files
-    on its own session of ``threads`` onnxruntime threads (on the GPU if ``gpu`` and onnxruntime has CUDA),
-    ``batch`` images per run."""
+    on its own session of ``threads`` threads (onnxruntime's, on the GPU if ``gpu`` and onnxruntime has CUDA,
+    or ``execution``'s runtime), ``batch`` images per run; ``reduced``: decoded as a worker does (smaller where
+    the image is at least twice the input), else in full as the peers do."""
     model = ensure_default_model(ServiceSettings().cache_dir / "models")
     detectors = [OnnxDetector(model.onnx_path, model.class_names, input_size=model.input_size, threads=threads,
-                              prefer_gpu=gpu) for _ in range(sessions)]
+                              prefer_gpu=gpu, execution=execution, cache_dir=COMPILED, sha256="bench")
+                 for _ in range(sessions)]
     for d in detectors:
         d.detect([np.zeros((416, 416, 3), np.uint8)])  # warm-up: session initialisation is not throughput
+
+    def read(f: Path) -> np.ndarray:
+        return decode_image(f.read_bytes(), model.input_size).array if reduced else decode(f.read_bytes())
 
     def share(lane: int) -> int:
         mine, found = files[lane::sessions], 0
         for i in range(0, len(mine), batch):
-            images = [decode(f.read_bytes()) for f in mine[i:i + batch]]
+            images = [read(f) for f in mine[i:i + batch]]
             found += sum(len(d) for d in detectors[lane].detect(images, confidence=0.35))
         return found
 
@@ -72,6 +82,16 @@ def bare_loop(files: list[Path], threads: int | None, batch: int, sessions: int 
     with ThreadPoolExecutor(sessions) as pool:
         found = sum(pool.map(share, range(sessions)))
     return len(files) / (time.perf_counter() - started), found
+
+
+def gate_figures(files: list[Path]) -> dict[str, Any]:
+    """The accuracy gate on every benchmark image: each candidate execution against onnxruntime fp32."""
+    model = ensure_default_model(ServiceSettings().cache_dir / "models")
+    detector = OnnxDetector(model.onnx_path, model.class_names, input_size=model.input_size, threads=1,
+                            prefer_gpu=False, cache_dir=COMPILED, sha256="bench")
+    verdict = judge(detector, choices("auto", "auto", "cpu"), [decode(f.read_bytes()) for f in files])
+    assert verdict is not None, "the benchmark images gave the reference too few detections to judge"
+    return verdict.as_dict()
 
 
 def bench_workflow() -> dict[str, Any]:
@@ -131,7 +151,32 @@ def conveyor_jobs(files: list[Path], threads: int | None, worker_env: dict[str, 
                 assert job["state"] == "succeeded", job
                 runs.append({"job_s": ended - submitted, "images_per_s": len(files) / (ended - submitted),
                              "runtime_s": job["runtimeSeconds"]})
-    return {"stage_s": stage_s, "runs": runs, "images_per_s": statistics.median(r["images_per_s"] for r in runs)}
+                inference = job.get("inference", [])
+    return {"stage_s": stage_s, "runs": runs, "images_per_s": statistics.median(r["images_per_s"] for r in runs),
+            "worker": worker_env, "inference": inference}
+
+
+def _cpu_bare_configs(threads: int | None) -> dict[str, tuple[Any, ...]]:
+    """(threads, batch, sessions, gpu, execution, reduced decode) of each bare loop on CPU."""
+    cores = os.cpu_count() or 1
+    configs: dict[str, tuple[Any, ...]] = {
+        "onnxruntime fp32, 1 session x all cores, batch 1": (threads, 1, 1, False, None, False),
+        "onnxruntime fp32, 1 session x all cores, batch 8": (threads, 8, 1, False, None, False),
+        "onnxruntime fp32, 1 session per core x 1 thread, batch 1": (1, 1, cores, False, None, False)}
+    for precision in [p for p in precisions("openvino", "cpu") if p != "fp16"]:
+        execution = Execution("openvino", precision, "cpu")
+        configs[f"openvino {precision}, 1 model per core x 1 thread, batch 1"] = (1, 1, cores, False, execution,
+                                                                                  False)
+        configs[f"openvino {precision}, 1 model per core x 1 thread, batch 1, reduced decode"] = (
+            1, 1, cores, False, execution, True)
+    return configs
+
+
+def _limit(files: list[Path], configs: dict[str, tuple[Any, ...]], bare: dict[str, tuple[float, int]],
+           names: list[str], repeats: int) -> tuple[str, list[float]]:
+    """The best of ``names`` run ``repeats`` times in all: (its name, its images/s in each run)."""
+    best = max(names, key=lambda k: bare[k][0])
+    return best, [bare[best][0]] + [bare_loop(files, *configs[best])[0] for _ in range(repeats - 1)]
 
 
 def main() -> None:
@@ -142,7 +187,7 @@ def main() -> None:
                         help="worker setting for the Conveyor run, e.g. WORKER_BATCH_SIZE=1 (repeatable)")
     parser.add_argument("--no-peers", action="store_true", help="skip inference-cli and Ray Data")
     parser.add_argument("--repeats", type=int, default=3,
-                        help="Conveyor jobs, and runs of the best bare loop; their medians are compared")
+                        help="Conveyor jobs, and runs of the best bare loops; their medians are compared")
     parser.add_argument("--conveyor-only", action="store_true", help="only the Conveyor runs (tuning)")
     parser.add_argument("--machine-type", choices=("cpu", "gpu"), default="cpu",
                         help="gpu: the bare loop on onnxruntime's CUDA provider (batches of 1, 8 and 16) against a "
@@ -157,18 +202,23 @@ def main() -> None:
         return
     if gpu:
         provider = available_providers(prefer_gpu=True)[0]  # CPUExecutionProvider without onnxruntime-gpu
-        configs = {f"1 session on {provider}, batch {b}": (threads, b, 1, True) for b in (1, 8, 16)}
+        configs: dict[str, tuple[Any, ...]] = {
+            f"1 session on {provider}, batch {b}": (threads, b, 1, True) for b in (1, 8, 16)}
         # decoding on one thread can starve a GPU: a thread per core, each with its own session, overlaps them
         configs[f"1 session per core on {provider}, batch 8"] = (threads, 8, os.cpu_count() or 1, True)
     else:
-        configs = {"1 session x all cores, batch 1": (threads, 1, 1, False),
-                   "1 session x all cores, batch 8": (threads, 8, 1, False),
-                   "1 session per core x 1 thread, batch 1": (1, 1, os.cpu_count() or 1, False)}
+        configs = _cpu_bare_configs(threads)
     bare = {k: bare_loop(files, *c) for k, c in configs.items()}
-    best = max(bare, key=lambda k: bare[k][0])  # the limit: the best configuration, run as often as Conveyor
-    limit_runs = [bare[best][0]] + [bare_loop(files, *configs[best])[0] for _ in range(args.repeats - 1)]
-    limit = statistics.median(limit_runs)
+    reference_names = [k for k in configs if len(configs[k]) < 5 or configs[k][4] is None]
+    ref_best, ref_runs = _limit(files, configs, bare, reference_names, args.repeats)
+    best, best_runs = _limit(files, configs, bare, list(configs), args.repeats)
+    if best == ref_best:
+        best_runs = ref_runs
+    ref_limit, limit = statistics.median(ref_runs), statistics.median(best_runs)
+    gate = None if gpu else gate_figures(files)
     conveyor = conveyor_jobs(files, threads, worker_env, args.repeats, args.machine_type)
+    same_runtime = None if gpu or worker_env else conveyor_jobs(
+        files, threads, {"WORKER_RUNTIME": "onnxruntime", "WORKER_PRECISION": "fp32"}, args.repeats)
     speed = conveyor["images_per_s"]
     peers: dict[str, dict[str, Any]] = {}
     if not (args.no_peers or gpu):  # the peers' environments run onnxruntime on CPU
@@ -178,27 +228,46 @@ def main() -> None:
                 files[0].parent, inference_cli.workflow(wf["steps"], wf["outputs"]), len(files))
         if (REPO_ROOT / ".venv-ray" / "bin" / "python").exists():
             peers["Ray Data (map_batches, actor per core)"] = ray_data(files)
-    speeds = [r["images_per_s"] for r in conveyor["runs"]]
-    runs = ", ".join(f"{v:.1f}" for v in speeds)
-    rows = [("images", f"{len(files)} real photos/frames, 320-1600 px wide, {os.cpu_count()} cores"
-                       + (", gpu job and worker" if gpu else ""))]
+    cpu_name, capabilities = cpu_capabilities()
+    rows = [("machine", f"{os.cpu_count()} cores, {cpu_name or 'CPU'}; OpenVINO can accelerate: "
+                        f"{', '.join(sorted(capabilities)) or '-'}"),
+            ("images", f"{len(files)} real photos/frames, 320-1600 px wide" + (", gpu job and worker" if gpu else ""))]
     rows += [(f"bare loop: {k}", f"{v:.1f} images/s ({found} detections)") for k, (v, found) in bare.items()]
-    rows += [(f"bare loop: best, {len(limit_runs)} runs", ", ".join(f"{v:.1f}" for v in limit_runs)
-              + f" images/s; median {limit:.1f} (the limit)"),
-             ("Conveyor: staging (tar upload + indexing)", f"{conveyor['stage_s']:.1f} s"),
-             (f"Conveyor: submit -> exported, {len(conveyor['runs'])} jobs", f"{runs} images/s; median {speed:.1f}"),
-             ("Conveyor / bare loop (medians)", f"{speed / limit:.2f}"),
-             ("Conveyor / bare loop (bests)", f"{max(speeds) / max(limit_runs):.2f}")]
+    rows += [(f"bare loop, reference limit ({ref_best}), {len(ref_runs)} runs",
+              ", ".join(f"{v:.1f}" for v in ref_runs) + f" images/s; median {ref_limit:.1f}"),
+             (f"bare loop, best ({best}), {len(best_runs)} runs",
+              ", ".join(f"{v:.1f}" for v in best_runs) + f" images/s; median {limit:.1f}")]
+    if gate is not None:
+        for trial in gate["trials"][1:]:
+            rows.append((f"accuracy gate on {gate['images']} images: {trial['runtime']} {trial['precision']}",
+                         f"{trial['matched']:.1%} of {gate['reference_findings']} reference detections matched, "
+                         f"{trial['matched_back']:.1%} back; {'passes' if trial['passed'] else 'fails'}"))
+    ran = ", ".join(f"{i['runtime']} {i['precision']}" for i in conveyor["inference"]) or "?"
+    runs = ", ".join(f"{r['images_per_s']:.1f}" for r in conveyor["runs"])
+    rows += [("Conveyor: staging (tar upload + indexing)", f"{conveyor['stage_s']:.1f} s"),
+             (f"Conveyor ({ran}): submit -> exported, {len(conveyor['runs'])} jobs",
+              f"{runs} images/s; median {speed:.1f}"),
+             ("Conveyor / reference bare loop (medians)", f"{speed / ref_limit:.2f}"),
+             ("Conveyor / best bare loop (medians)", f"{speed / limit:.2f}")]
+    if same_runtime is not None:
+        same = same_runtime["images_per_s"]
+        same_runs = ", ".join(f"{r['images_per_s']:.1f}" for r in same_runtime["runs"])
+        rows += [("Conveyor (onnxruntime fp32): submit -> exported", f"{same_runs} images/s; median {same:.1f}"),
+                 ("Conveyor (onnxruntime fp32) / reference bare loop", f"{same / ref_limit:.2f}")]
     for name, peer in peers.items():
         rows += [(name, f"{peer['seconds']:.1f} s = {peer['images_per_s']:.1f} images/s "
                         f"({peer['detections']} detections)"),
                  (f"Conveyor / {name.split(' (')[0]}", f"{speed / peer['images_per_s']:.2f}")]
     report("throughput-gpu" if gpu else "throughput", rows, {
         "images": len(files), "machine_type": args.machine_type, "repeats": args.repeats,
+        "cpu": {"name": cpu_name, "openvino_capabilities": sorted(capabilities)},
         "bare_images_per_s": {k: v for k, (v, _) in bare.items()},
-        "limit_runs_images_per_s": limit_runs, "limit_images_per_s": limit, "conveyor": conveyor,
-        "ratio_to_bare": speed / limit, "peers": peers,
-        "ratio_to_peers": {k: speed / p["images_per_s"] for k, p in peers.items()}})
+        "reference_limit": {"config": ref_best, "runs_images_per_s": ref_runs, "images_per_s": ref_limit},
+        "best_limit": {"config": best, "runs_images_per_s": best_runs, "images_per_s": limit},
+        "accuracy_gate": gate, "conveyor": conveyor, "conveyor_onnxruntime_fp32": same_runtime,
+        "ratio_to_reference_bare": speed / ref_limit, "ratio_to_best_bare": speed / limit,
+        "same_runtime_ratio": same_runtime["images_per_s"] / ref_limit if same_runtime else None,
+        "peers": peers, "ratio_to_peers": {k: speed / p["images_per_s"] for k, p in peers.items()}})
 
 
 if __name__ == "__main__":

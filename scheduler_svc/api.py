@@ -62,7 +62,7 @@ async def job_metadata(repo: SchedulerRepository, job: Job) -> JobMetadata:
         last_notification=job.last_notification, created_at=job.created_at, last_update=job.updated_at,
         restart_parameters_override=job.restart_overrides, state=job.state, reason=job.reason,
         progress=round(await repo.progress(job), 4), runtime_seconds=round(job.runtime_s, 3),
-        billed_machine_hours=await repo.billed_hours(job))
+        billed_machine_hours=await repo.billed_hours(job), inference=await repo.inference(job))
 
 
 async def _job(request: Request, ws: Workspace, job_id: str) -> tuple[SchedulerRepository, Job, Any]:

@@ -406,6 +406,23 @@ class SchedulerRepository:
             _uuid(job.workspace_id), job.job_id, task_id, attempt, machine_type, seconds)
         return result.endswith(" 1")
 
+    async def record_inference(self, job: Job, stage_id: str, task_id: str, inference: list[dict[str, Any]]) -> None:
+        await self.conn.execute(
+            "UPDATE tasks SET inference = $5 WHERE workspace_id = $1 AND job_id = $2 AND stage_id = $3"
+            " AND task_id = $4", _uuid(job.workspace_id), job.job_id, stage_id, task_id, inference)
+
+    async def inference(self, job: Job) -> list[dict[str, Any]]:
+        """How the job's models ran, each way with the files its tasks processed."""
+        rows = await self.conn.fetch(
+            "SELECT e->>'model_id' AS model_id, e->>'sha256' AS sha256, e->>'runtime' AS runtime,"
+            " e->>'precision' AS precision, e->>'device' AS device, sum(t.files_processed) AS files"
+            " FROM tasks t, jsonb_array_elements(t.inference) e WHERE t.workspace_id = $1 AND t.job_id = $2"
+            " AND t.inference IS NOT NULL GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 3, 4",
+            _uuid(job.workspace_id), job.job_id)
+        return [{"modelId": r["model_id"], "sha256": r["sha256"], "runtime": r["runtime"],
+                 "precision": r["precision"], "device": r["device"], "filesProcessed": int(r["files"])}
+                for r in rows]
+
     async def billed_hours(self, job: Job) -> dict[str, float]:
         rows = await self.conn.fetch(
             "SELECT machine_type, sum(seconds) / 3600.0 AS hours FROM machine_usage WHERE workspace_id = $1"

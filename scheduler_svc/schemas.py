@@ -92,6 +92,8 @@ class JobMetadata(Camel):
     progress: float = 0.0
     runtime_seconds: float = 0.0
     billed_machine_hours: dict[str, float] = Field(default_factory=dict)
+    # how the job's models ran: model id, sha256, runtime, precision, device and the files processed so
+    inference: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class JobResponse(Camel):

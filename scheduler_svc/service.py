@@ -252,6 +252,9 @@ class JobService:
             await repo.log(job, "warning", "files-failed", {"failedFiles": [
                 {"fileName": f.file_name, "reason": f.reason} for f in event.failed_file_reasons]},
                 stage_id=event.stage_id, task_id=event.task_id, module="worker")
+        if event.inference:
+            await repo.record_inference(job, event.stage_id, event.task_id,
+                                        [e.model_dump(mode="json") for e in event.inference])
         if event.status == "succeeded":
             await repo.finish_task(job, event.stage_id, event.task_id, "succeeded", processed=event.files_processed,
                                    failed=event.files_failed, runtime_s=event.runtime_seconds,

@@ -14,17 +14,17 @@ import hashlib
 import json
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from shared.errors import InvalidEvent
-from shared.events import ModelRef
-from shared.workflows.compiler import compile_workflow
+from shared.events import ModelExecution, ModelRef
+from shared.workflows.compiler import CompiledWorkflow, compile_workflow
 from shared.workflows.outline import outline_workflow
 from shared.workflows.plans import WorkflowPlan
 from worker_svc.config import WorkerSettings
+from worker_svc.decoding import Decoded
+from worker_svc.inference.session_model import SessionModel
 from worker_svc.models import LoadedModels, ModelCache
 from worker_svc.workflows.engine_client import EngineRunner
 from worker_svc.workflows.runner import WorkflowRunner
@@ -33,8 +33,37 @@ from worker_svc.workflows.runner import WorkflowRunner
 @dataclass(frozen=True)
 class PreparedWorkflow:
     plan: WorkflowPlan
-    # (image BGR, parent id, the image's own parameter values or None) -> outputs; blocking
-    run: Callable[[np.ndarray, str, dict[str, Any] | None], dict[str, Any]]
+    # (decoded image, parent id, the image's own parameter values or None) -> outputs; blocking
+    run: Callable[[Decoded, str, dict[str, Any] | None], dict[str, Any]]
+    # the models it runs in this process, by model id (none for the engine, whose processes load their own)
+    models: dict[str, SessionModel] = field(default_factory=dict)
+    # how each model runs, as the task reports it
+    inference: Callable[[], list[ModelExecution]] = list
+    # the side input images may be decoded down to (only models look at them), or None: full size
+    reduce_to: int | None = None
+
+
+# blocks that only feed the image to a model, which resizes it to its input size
+_MODEL_BLOCKS = frozenset({"object_detection", "classification", "multi_label_classification"})
+
+
+def only_models_see_the_image(compiled: CompiledWorkflow) -> bool:
+    """Whether the workflow's input image goes to detection and classification models and nowhere else:
+    then it may be decoded at any size at least their input's (``worker_svc.decoding``)."""
+    selector = f"$inputs.{compiled.image_input}"
+
+    def mentions(value: Any) -> bool:
+        if isinstance(value, str):
+            return value == selector or value.startswith(selector + ".")
+        if isinstance(value, dict):
+            return any(mentions(v) for v in value.values())
+        if isinstance(value, list | tuple):
+            return any(mentions(v) for v in value)
+        return False
+
+    uses = [(step, key) for step in compiled.steps for key, value in step.raw.items() if mentions(value)]
+    return bool(uses) and all(step.block.name in _MODEL_BLOCKS and key == "images" for step, key in uses) and not any(
+        mentions(sel) for _, sel in compiled.outputs)
 
 
 class BuiltinBackend:
@@ -46,7 +75,17 @@ class BuiltinBackend:
         compiled = compile_workflow(workflow)
         loaded = {m: await self.models.load(_ref(models, m)) for m in compiled.model_ids(params)}
         runner = WorkflowRunner(compiled, LoadedModels(loaded), params)
-        return PreparedWorkflow(compiled, runner.run)
+        reduce_to = max((m.input_size for m in loaded.values()), default=None) if only_models_see_the_image(
+            compiled) and self.models.settings.reduced_decode else None
+
+        def inference() -> list[ModelExecution]:
+            return [ModelExecution(model_id=m, sha256=model.options.sha256, **model.execution.as_dict())
+                    for m, model in loaded.items()]
+
+        def run(image: Decoded, parent_id: str, own: dict[str, Any] | None) -> dict[str, Any]:
+            return runner.run(image.array, parent_id, own, scale=image.scale, full_size=image.full_size)
+
+        return PreparedWorkflow(compiled, run, loaded, inference, reduce_to)
 
     async def close(self) -> None:
         return None
@@ -68,7 +107,12 @@ class EngineBackend:
         files = {m: dataclasses.asdict(await self.models.fetch(_ref(models, m))) for m in outline.model_ids(params)}
         process = await self._process(workflow.get("specification", workflow), files)
         values = {**outline.parameters, **params}
-        return PreparedWorkflow(outline, lambda image, _parent, own: process.run(image, {**values, **(own or {})}))
+        # the engine's processes run Conveyor's onnxruntime models (fp32), on this worker's device
+        ran = [ModelExecution(model_id=m, sha256=f["sha256"], runtime="onnxruntime", precision="fp32",
+                              device=self.settings.machine_type) for m, f in files.items()]
+        return PreparedWorkflow(outline, lambda image, _parent, own: process.run(image.array,
+                                                                                  {**values, **(own or {})}),
+                                inference=lambda: ran)
 
     async def _process(self, spec: dict[str, Any], files: dict[str, dict[str, Any]]) -> EngineRunner:
         key = hashlib.sha256(json.dumps([spec, files], sort_keys=True).encode()).hexdigest()
@@ -106,6 +150,7 @@ class Backends:
 
     def __init__(self, settings: WorkerSettings, models: ModelCache) -> None:
         self.settings = settings
+        self.models = models
         self.builtin = BuiltinBackend(models)
         self.engine = EngineBackend(settings, models)  # starts engine processes on first use only
 

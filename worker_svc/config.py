@@ -39,6 +39,17 @@ class WorkerSettings(ServiceSettings):
     # how often this process tells the scheduler it is alive and which machine type it serves
     liveness_interval_s: float = 5.0
     model_cache_size: int = 4
+    # the runtime models run on: onnxruntime (fp32, the reference), openvino (cpu), or auto: per model, the
+    # fastest of those this machine has that passes the accuracy gate against the reference
+    runtime: Literal["auto", "openvino", "onnxruntime"] = "auto"
+    # the precision they compute in: auto tries what the runtime accelerates here (bf16 on CPUs with AMX or
+    # AVX-512 BF16, fp16 with AVX-512 FP16) besides fp32; a precision set here is used as it is (no gate)
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
+    # images of a task's first ones the accuracy gate compares runtimes on
+    gate_images: int = 32
+    # decode JPEGs smaller (DCT scaling) where only models look at them and they are at least twice the
+    # models' input in both sides; the boxes are mapped back to the full image
+    reduced_decode: bool = True
     # shared models (registered for every workspace) loaded and run once on each lane when the worker starts,
     # so the first task after a deploy does not wait for them; ones not registered yet are waited for (the
     # scheduler registers the default model as it starts) up to preload_wait_s. [] turns this off.

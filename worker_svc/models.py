@@ -1,8 +1,13 @@
-"""The worker's model cache: turns the model references a task carries into loaded onnxruntime sessions.
+"""The worker's model cache: turns the model references a task carries into loaded models.
 
 Models are fetched from S3 once (by content hash) into the cache folder and kept loaded, least recently
 used first out. Loading is async (S3); running the workflow then finds them in memory. Shared models to preload
 are found by their reference object, which the scheduler's registry keeps in the models bucket.
+
+Each model runs where ``WORKER_RUNTIME`` and ``WORKER_PRECISION`` say. When they leave a choice (``auto``), a
+model starts on the reference (onnxruntime fp32) and the first task that uses it runs the accuracy gate on a
+sample of its images (``worker_svc.inference.gate``); from then on the model runs on the fastest execution
+that passed, a verdict kept on disk for the next start.
 """
 
 from __future__ import annotations
@@ -16,13 +21,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from shared.events import ModelRef
 from shared.storage import ObjectMissing, ObjectStore, shared_ref_key
 from worker_svc.config import WorkerSettings
 from worker_svc.inference.classifier import OnnxClassifier
 from worker_svc.inference.detector import OnnxDetector
+from worker_svc.inference.gate import Verdicts, judge
+from worker_svc.inference.runtimes import Execution, choices, fingerprint, reference
 
 log = logging.getLogger(__name__)
+GATE_TRIES = 3  # tasks whose samples may decide nothing before a model stays on the reference for good
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,11 @@ class ModelCache:
         self.cache_dir = settings.cache_dir / "registry"
         self._loaded: OrderedDict[tuple[str, str], Any] = OrderedDict()
         self._lock = asyncio.Lock()
+        # raises ValueError for a runtime or precision this machine cannot honour: the worker does not start
+        self.choices = choices(settings.runtime, settings.precision, settings.machine_type)
+        self.verdicts = Verdicts(settings.cache_dir / "gate", fingerprint(self.choices))
+        self._ungated: dict[int, int] = {}  # id(model) -> gate tries left, for models still on the reference
+        self._gate_lock = asyncio.Lock()
 
     async def fetch(self, ref: ModelRef) -> ModelFile:
         """The model's ONNX file in the local cache (downloaded once, by hash)."""
@@ -93,13 +108,53 @@ class ModelCache:
             self._loaded[key] = model
             while len(self._loaded) > self.settings.model_cache_size:
                 _, evicted = self._loaded.popitem(last=False)
+                self._ungated.pop(id(evicted), None)
                 evicted.close()  # a run still holding it finishes its batch first
             return model
 
+    def _execution(self, f: ModelFile) -> tuple[Execution, bool]:
+        """Where the model starts, and whether the gate is still to choose for it."""
+        if len(self.choices) == 1:
+            return self.choices[0], False
+        verdict = self.verdicts.get(f.sha256, self.settings.machine_type)
+        if verdict is not None:
+            return verdict.chosen, False
+        return reference(self.settings.machine_type), True
+
+    def awaiting_gate(self, models: list[Any]) -> bool:
+        return any(id(m) in self._ungated for m in models)
+
+    async def gate(self, models: list[Any], images: list[np.ndarray]) -> None:
+        """Run the accuracy gate for the models still on the reference, on ``images`` (a task's first ones),
+        and move each to the execution it chose."""
+        async with self._gate_lock:
+            for model in models:
+                tries = self._ungated.get(id(model))
+                if tries is None:
+                    continue
+                verdict = await asyncio.to_thread(judge, model, self.choices, images)
+                if verdict is None:
+                    if tries <= 1:
+                        del self._ungated[id(model)]
+                        log.info("accuracy gate: too few reference findings in %d tries; %s stays on %s",
+                                 GATE_TRIES, model.model_path.name, model.execution.label)
+                    else:
+                        self._ungated[id(model)] = tries - 1
+                    continue
+                del self._ungated[id(model)]
+                self.verdicts.put(model.options.sha256, self.settings.machine_type, verdict)
+                log.info("accuracy gate for %s on %d images: %s; chosen %s", model.model_path.name,
+                         verdict.images, "; ".join(
+                             f"{t.execution.label} {t.images_per_s:.0f}/s matched {t.matched:.3f}/"
+                             f"{t.matched_back:.3f}" for t in verdict.trials), verdict.chosen.label)
+                await asyncio.to_thread(model.switch, verdict.chosen)
+
     def _build(self, f: ModelFile) -> OnnxClassifier | OnnxDetector:
         s = self.settings
+        execution, ungated = self._execution(f)
         session: dict[str, Any] = {"threads": s.session_threads, "prefer_gpu": s.machine_type == "gpu",
-                                   "spin": s.ort_spinning}
+                                   "spin": s.ort_spinning, "execution": execution,
+                                   "cache_dir": s.cache_dir / "compiled", "sha256": f.sha256}
         model: OnnxClassifier | OnnxDetector
         if f.task in ("classification", "multi-label-classification"):
             model = OnnxClassifier(Path(f.path), f.class_names, input_size=f.input_size,
@@ -108,6 +163,8 @@ class ModelCache:
             model = OnnxDetector(Path(f.path), f.class_names, input_size=f.input_size, layout=f.layout,  # type: ignore[arg-type]
                                  **session)
         model.enable_batching(s.batch, s.batch_wait_ms / 1000, s.lanes)
+        if ungated:
+            self._ungated[id(model)] = GATE_TRIES
         return model
 
 

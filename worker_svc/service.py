@@ -25,21 +25,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-import cv2
-import numpy as np
 from botocore.exceptions import ClientError
 
 from shared.db import Pool, Record
 from shared.events import (
     EventBase,
     FailedFile,
+    ModelExecution,
     TaskDoneV1,
     TaskProgressV1,
     TaskReadyV1,
     TaskReadyV2,
     TaskStartedV1,
 )
-from shared.images import too_large
 from shared.logs import bound
 from shared.metrics import FILE_LATENCY, FILES_PROCESSED, TASK_DURATION, TASKS
 from shared.outbox import enqueue
@@ -48,6 +46,7 @@ from shared.storage import ObjectMissing, ObjectStore, file_key
 from shared.workflows.errors import WorkflowRunFailed
 from worker_svc.backends import Backends, PreparedWorkflow
 from worker_svc.config import WorkerSettings
+from worker_svc.decoding import Decoded, decode_image
 from worker_svc.errors import FileFailed, TaskAborted
 from worker_svc.results import KEY_COLUMNS, encode
 from worker_svc.spans import SpanTooShort, StagedReader
@@ -65,16 +64,7 @@ class TaskOutput:
     processed: int = 0
     in_flight: int = 0  # images in the workflow at once (the job's workersPerMachine, or the worker's default)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
-
-
-def decode_image(data: bytes) -> np.ndarray:
-    refused = too_large(data)  # checked at ingest too; never trust a shared process's memory to that alone
-    if refused:
-        raise FileFailed(f"the image is not decoded: {refused}")
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
-    if image is None:
-        raise FileFailed("the image could not be decoded")
-    return image
+    inference: Callable[[], list[ModelExecution]] = list  # how the workflow's models ran
 
 
 def record_of(result: dict[str, Any], source: str, persist: set[str], output: TaskOutput) -> dict[str, Any]:
@@ -114,6 +104,7 @@ def image_parameters(mapping: dict[str, str], metadata: dict[str, Any] | None) -
 
 
 Publish = Callable[[EventBase], Awaitable[None]]
+Loaded = tuple[str, Decoded | FileFailed]  # a task's file as read: its name, the image or why it failed
 
 
 class TaskRunner:
@@ -195,7 +186,7 @@ class TaskRunner:
                                                              event.input_part_name, event.seq_from, event.seq_to,
                                                              event.metadata_part)
         progress.total = max(len(files), 1)
-        output = TaskOutput()
+        output = TaskOutput(inference=workflow.inference)
         if event.kind == "videos":
             for f in files:
                 await self._video(workflow, f, event.max_video_fps, persist, output, aborted)
@@ -229,7 +220,7 @@ class TaskRunner:
         output.in_flight = in_flight
         metadata = {f["file_name"]: f["metadata"] for f in files} if mapping else {}
         try:
-            async for name, image in self._prefetched(files):
+            async for name, image in self._gated(workflow, self._prefetched(files, workflow.reduce_to)):
                 if aborted.is_set():
                     raise TaskAborted
                 try:
@@ -249,7 +240,24 @@ class TaskRunner:
             for _, run in running:
                 run.cancel()
 
-    async def _timed(self, workflow: PreparedWorkflow, image: np.ndarray, name: str,
+    async def _gated(self, workflow: PreparedWorkflow, source: AsyncIterator[Loaded]
+                     ) -> AsyncIterator[Loaded]:
+        """The task's files, the first ``gate_images`` of them held back until the accuracy gate has chosen
+        where the workflow's models run (only while one of them awaits it)."""
+        models = list(workflow.models.values())
+        head: list[Loaded] = []
+        if self.backends.models.awaiting_gate(models):
+            async for item in source:
+                head.append(item)
+                if len(head) >= self.settings.gate_images:
+                    break
+            await self.backends.models.gate(models, [i.array for _, i in head if isinstance(i, Decoded)])
+        for item in head:
+            yield item
+        async for item in source:
+            yield item
+
+    async def _timed(self, workflow: PreparedWorkflow, image: Decoded, name: str,
                      own: dict[str, Any] | None = None) -> dict[str, Any]:
         started = time.perf_counter()
         try:
@@ -257,15 +265,15 @@ class TaskRunner:
         finally:
             FILE_LATENCY.labels(self.settings.machine_type).observe(time.perf_counter() - started)
 
-    async def _prefetched(self, files: list[Record]) -> AsyncIterator[tuple[str, np.ndarray | FileFailed]]:
-        """Files downloaded and decoded ``prefetch`` ahead, in order."""
+    async def _prefetched(self, files: list[Record], reduce_to: int | None = None) -> AsyncIterator[Loaded]:
+        """Files downloaded and decoded ``prefetch`` ahead, in order (smaller where ``reduce_to`` allows)."""
         reader = StagedReader(self.store, files)
 
-        async def load(index: int) -> tuple[str, np.ndarray | FileFailed]:
+        async def load(index: int) -> Loaded:
             name = files[index]["file_name"]
             try:
                 data = await reader.read(index)
-                return name, await asyncio.to_thread(decode_image, data)
+                return name, await asyncio.to_thread(decode_image, data, reduce_to)
             except ObjectMissing:
                 return name, FileFailed("the staged file no longer exists (expired or deleted)")
             except SpanTooShort as exc:
@@ -275,7 +283,7 @@ class TaskRunner:
 
         pending = iter(range(len(files)))
         # islice, not zip(pending, range(n)): zip would pull (and drop) one file more than the window holds
-        window: deque[asyncio.Task[tuple[str, np.ndarray | FileFailed]]] = deque(
+        window: deque[asyncio.Task[Loaded]] = deque(
             asyncio.create_task(load(i)) for i in itertools.islice(pending, self.settings.prefetch))
         try:
             while window:
@@ -307,7 +315,7 @@ class TaskRunner:
                 if aborted.is_set():
                     raise TaskAborted
                 try:
-                    result = await self._timed(workflow, frame, f"{name}#{number}")
+                    result = await self._timed(workflow, Decoded(frame), f"{name}#{number}")
                 except WorkflowRunFailed as exc:
                     output.failed.append((f"{name}#{number}", f"the workflow failed on this frame: {exc}"))
                     continue
@@ -325,7 +333,8 @@ class TaskRunner:
                           task_id=event.task_id, attempt=event.attempt, status=status,
                           files_processed=output.processed, files_failed=len(output.failed), runtime_seconds=runtime,
                           machine_type=self.settings.machine_type, error=error, correlation_id=event.job_id,
-                          failed_file_reasons=[FailedFile(file_name=n, reason=r) for n, r in output.failed[:100]])
+                          failed_file_reasons=[FailedFile(file_name=n, reason=r) for n, r in output.failed[:100]],
+                          inference=output.inference())
         new_files = await self._store_outputs(event, output) if store else []
         async with self.pool.acquire() as conn, conn.transaction():
             if new_files:

@@ -30,6 +30,17 @@ class FailedFile(_Part):
     reason: str
 
 
+class ModelExecution(_Part):
+    """How a task ran one of its models: the runtime, the precision it computed in, the device, and the
+    model file (by hash), so a user can tell fp32 results from bf16 ones."""
+
+    model_id: str
+    sha256: str
+    runtime: str  # onnxruntime | openvino | inference (Roboflow's engine)
+    precision: str  # fp32 | bf16 | fp16
+    device: Literal["cpu", "gpu"]
+
+
 class ArchiveTask(_Part):
     """One archive of an export: a task of the job's export stage."""
 
@@ -113,6 +124,8 @@ class TaskDoneV1(EventBase):
     error: str | None = None
     # the first files that failed, with their reasons (the scheduler records them in the job's log)
     failed_file_reasons: list[FailedFile] = Field(default_factory=list)
+    # how each model of the workflow ran (empty from workers older than this field)
+    inference: list[ModelExecution] = Field(default_factory=list)
 
     def key(self) -> str:
         return f"{self.workspace_id}/{self.job_id}"

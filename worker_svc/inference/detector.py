@@ -7,12 +7,12 @@ Two output layouts are understood:
 * ``yolov8``: one output [N, 4 + C, A] (cx, cy, w, h, class scores), as exported by Ultralytics
   YOLOv8 / YOLO11.
 
-The CUDA execution provider is used when onnxruntime-gpu offers it.
+It runs on the runtime its ``Execution`` names (``worker_svc.inference.runtimes``): onnxruntime by default, with
+the CUDA execution provider when onnxruntime-gpu offers it.
 """
 
 from __future__ import annotations
 
-import functools
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,90 +20,14 @@ from typing import Any, Literal
 
 import cv2
 import numpy as np
-import onnxruntime as ort
 
-from worker_svc.inference.batching import DynamicBatcher
 from worker_svc.inference.masks import mask_points
+from worker_svc.inference.runtimes import Execution, Session
+from worker_svc.inference.session_model import SessionModel
+from worker_svc.workflows.values import box_iou, xyxy
 
 Layout = Literal["boxes-scores", "yolov8", "yolov8-seg"]
 LETTERBOX_FILL = 114
-
-
-def available_providers(prefer_gpu: bool = True) -> list[str]:
-    have = ort.get_available_providers()
-    wanted = ["CUDAExecutionProvider", "CPUExecutionProvider"] if prefer_gpu else ["CPUExecutionProvider"]
-    return [p for p in wanted if p in have] or ["CPUExecutionProvider"]
-
-
-def open_session(model_path: Path, threads: int | None, prefer_gpu: bool, spin: bool = True) -> ort.InferenceSession:
-    """An onnxruntime session with every graph optimisation; older onnxruntime releases (the one the
-    Workflows Execution Engine pins, say) break some graphs in their fusions, so fall back to basic ones.
-    ``spin=False`` stops idle intra-op threads busy-waiting: a process that decodes and does I/O beside
-    inference on the same cores (a worker) gets those cycles back."""
-    for level in (ort.GraphOptimizationLevel.ORT_ENABLE_ALL, ort.GraphOptimizationLevel.ORT_ENABLE_BASIC):
-        opts = ort.SessionOptions()
-        if threads:
-            opts.intra_op_num_threads = threads
-        opts.graph_optimization_level = level
-        if not spin:
-            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        try:
-            return ort.InferenceSession(str(model_path), opts, providers=available_providers(prefer_gpu))
-        except Exception:
-            if level == ort.GraphOptimizationLevel.ORT_ENABLE_BASIC:
-                raise
-    raise AssertionError("unreachable")
-
-
-def accepts_batches(session: ort.InferenceSession) -> bool:
-    """Whether the model's batch dimension is dynamic (some exports fix it at 1)."""
-    first = session.get_inputs()[0].shape[0]
-    return not isinstance(first, int) or first > 1
-
-
-class SessionModel:
-    """A model on one onnxruntime session that can be served in lanes: subclasses open theirs with ``_open``
-    (which keeps how, to open more such sessions) and implement ``infer(batch, session=None)``."""
-
-    session: ort.InferenceSession
-    sessions: list[ort.InferenceSession]  # every lane's, this one first
-    opened_with: tuple[Path, int | None, bool, bool]
-    input_size: int
-    batcher: DynamicBatcher | None = None
-
-    def _open(self, model_path: Path, threads: int | None, prefer_gpu: bool, spin: bool) -> None:
-        self.opened_with = (model_path, threads, prefer_gpu, spin)
-        self.session = open_session(*self.opened_with)
-        self.sessions = [self.session]
-
-    def warm_up(self) -> None:
-        """One blank image through every lane's session: a session's first run allocates its buffers (and on
-        a GPU picks its kernels), which should not fall on the first image of a job."""
-        blank = np.zeros((1, 3, self.input_size, self.input_size), np.float32)
-        for session in self.sessions:
-            self.infer(blank, session=session)
-
-    def infer(self, batch: np.ndarray, session: ort.InferenceSession | None = None) -> tuple[np.ndarray, ...]:
-        raise NotImplementedError
-
-    def enable_batching(self, max_batch: int, max_wait_s: float = 0.005, lanes: int = 1) -> None:
-        """Concurrent calls share session runs of up to ``max_batch`` images on ``lanes`` sessions (this one
-        and lanes - 1 more opened the same way); nothing changes where there is nothing to gain (one lane,
-        batches of one) beyond what the model takes (a batch dimension fixed at 1)."""
-        if not accepts_batches(self.session):
-            max_batch = 1
-        if lanes <= 1 and max_batch <= 1:
-            return
-        self.sessions = [self.session] + [open_session(*self.opened_with) for _ in range(lanes - 1)]
-        self.batcher = DynamicBatcher([functools.partial(self.infer, session=s) for s in self.sessions],
-                                      max_batch=max_batch, max_wait_s=max_wait_s, name=type(self).__name__)
-
-    def run_batch(self, batch: np.ndarray) -> tuple[np.ndarray, ...]:
-        return self.batcher.map(batch) if self.batcher else self.infer(batch)
-
-    def close(self) -> None:
-        if self.batcher is not None:
-            self.batcher.close()
 
 
 @dataclass(frozen=True)
@@ -146,8 +70,9 @@ def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float) -> np.ndarr
 class OnnxDetector(SessionModel):
     def __init__(self, model_path: Path, class_names: list[str], *, input_size: int | None = None,
                  layout: Layout | None = None, threads: int | None = None, prefer_gpu: bool = True,
-                 spin: bool = True) -> None:
-        self._open(model_path, threads, prefer_gpu, spin)
+                 spin: bool = True, execution: Execution | None = None, cache_dir: Path | None = None,
+                 sha256: str = "") -> None:
+        self._open(model_path, threads, prefer_gpu, spin, execution, cache_dir, sha256)
         self.class_names = class_names
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
@@ -171,7 +96,7 @@ class OnnxDetector(SessionModel):
             boxes.append(lb)
         return batch, boxes
 
-    def infer(self, batch: np.ndarray, session: ort.InferenceSession | None = None) -> tuple[np.ndarray, ...]:
+    def infer(self, batch: np.ndarray, session: Session | None = None) -> tuple[np.ndarray, ...]:
         """Raw model output as (boxes x1y1x2y2 [N, A, 4], class scores [N, A, C]) in input pixels; the seg
         layout adds (mask coefficients [N, A, M], prototypes [N, M, h, w])."""
         session = session or self.session
@@ -248,3 +173,39 @@ class OnnxDetector(SessionModel):
                              mask_decode=mask_decode)
             for i in range(len(images_bgr))
         ]
+
+    def gate_outputs(self, images_bgr: list[np.ndarray], session: Session) -> list[Any]:
+        """Each image's detections at confidence 0.25 (the gate's threshold), one image per run."""
+        found = []
+        for image in images_bgr:
+            batch, (lb,) = self.preprocess([image])
+            boxes, scores = self.infer(batch, session=session)[:2]
+            found.append(self.postprocess(boxes[0], scores[0], lb, image.shape, confidence=GATE_CONFIDENCE,
+                                          iou_threshold=0.45, max_detections=300))
+        return found
+
+    def agreement(self, reference: list[Any], candidate: list[Any]) -> tuple[float, float, int]:
+        """The share of the reference's detections matched by one of the candidate's of the same class at IoU
+        >= 0.9 (each matched once), the share of the candidate's matched by the reference's, and how many
+        the reference found."""
+        matched, ours, theirs = 0, 0, 0
+        for ref, cand in zip(reference, candidate, strict=True):
+            pairs = sorted(((box_iou(xyxy(a), xyxy(b)), i, j) for i, a in enumerate(ref)
+                            for j, b in enumerate(cand) if a["class_id"] == b["class_id"]), reverse=True)
+            used_ref: set[int] = set()
+            used_cand: set[int] = set()
+            for iou, i, j in pairs:
+                if iou < GATE_IOU:
+                    break
+                if i not in used_ref and j not in used_cand:
+                    used_ref.add(i)
+                    used_cand.add(j)
+            matched += len(used_ref)
+            ours += len(ref)
+            theirs += len(cand)
+        return (matched / ours if ours else 1.0), (matched / theirs if theirs else 1.0), ours
+
+
+GATE_CONFIDENCE = 0.25
+GATE_IOU = 0.9
+

@@ -56,7 +56,8 @@ def _detect_all(models: ModelProvider, p: dict[str, Any], images: list[Image]) -
                             iou_threshold=float(p["iou_threshold"]), max_detections=int(p["max_detections"]),
                             class_filter=class_filter, class_agnostic_nms=bool(p["class_agnostic_nms"]),
                             max_candidates=int(p["max_candidates"]), mask_decode=decode)
-    return [{"predictions": Detections(image.width, image.height, items, image.parent_id, image.offset),
+    return [{"predictions": Detections(image.width, image.height, [image.to_full_size(d) for d in items],
+                                       image.parent_id, image.offset),
              "model_id": p["model_id"], "inference_id": str(uuid.uuid4())} for image, items in zip(images, found,
                                                                                                     strict=True)]
 
@@ -80,6 +81,7 @@ def _classify_as(multi_label: bool) -> Run:
         (result,) = _classifier(models, p["model_id"], multi_label).classify([image.array],
                                                                             confidence=_confidence(p))
         result["parent_id"] = image.parent_id
+        result["image"] = {"width": image.width, "height": image.height}  # the full image's, if decoded smaller
         return {"predictions": Classification(result), "model_id": p["model_id"],
                 "inference_id": str(uuid.uuid4())}
     return run

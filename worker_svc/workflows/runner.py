@@ -30,14 +30,16 @@ class WorkflowRunner:
             raise WorkflowInvalid(f"unknown workflow parameters: {sorted(unknown)}")
         self.parameters = {**workflow.parameters, **parameters}
 
-    def run(self, image_bgr: np.ndarray, parent_id: str = "image",
-            overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    def run(self, image_bgr: np.ndarray, parent_id: str = "image", overrides: dict[str, Any] | None = None, *,
+            scale: int = 1, full_size: tuple[int, int] | None = None) -> dict[str, Any]:
         """Outputs for one image; ``overrides`` are this image's own parameter values (from its metadata).
 
         A block that fails on this image raises ``WorkflowRunFailed`` with the step and the reason: the image
         is recorded as failed, the task goes on. Outputs of steps that did not run (``continue_if``) are None.
+        An image decoded smaller (``scale`` > 1, only for workflows whose models alone see it) gives results
+        in the coordinates of its ``full_size``.
         """
-        image = Image(image_bgr, parent_id=parent_id)
+        image = Image(image_bgr, parent_id=parent_id, scale=scale, full_size=full_size)
         values = {**self.parameters, **overrides} if overrides else self.parameters
         results: dict[str, dict[str, Any] | _Skipped] = {}
         for step in self.workflow.steps:

@@ -17,14 +17,29 @@ class Image:
     array: np.ndarray  # BGR, HxWx3
     parent_id: str
     offset: tuple[int, int] = (0, 0)
+    # an input decoded smaller (worker_svc.decoding): full-size pixels per array pixel, and the full size
+    scale: int = 1
+    full_size: tuple[int, int] | None = None
 
     @property
     def width(self) -> int:
-        return int(self.array.shape[1])
+        return self.full_size[0] if self.full_size else int(self.array.shape[1])
 
     @property
     def height(self) -> int:
-        return int(self.array.shape[0])
+        return self.full_size[1] if self.full_size else int(self.array.shape[0])
+
+    def to_full_size(self, d: dict[str, Any]) -> dict[str, Any]:
+        """A detection found on the decoded array, in the full image's coordinates."""
+        if self.scale == 1:
+            return d
+        x1, y1, x2, y2 = (min(max(v * self.scale, 0.0), limit) for v, limit in zip(
+            xyxy(d), (self.width, self.height) * 2, strict=True))
+        found = with_xyxy(d, x1, y1, x2, y2)
+        found = {**found, **{k: round(float(found[k]), 1) for k in ("x", "y", "width", "height")}}
+        if "points" in d:
+            found["points"] = [{"x": p["x"] * self.scale, "y": p["y"] * self.scale} for p in d["points"]]
+        return found
 
 
 @dataclass(frozen=True)

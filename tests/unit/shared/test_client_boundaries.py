@@ -15,8 +15,9 @@ from shared.images import image_dimensions
 from shared.pagination import decode_token, encode_token, integer, text, timestamp
 from shared.workflows.errors import WorkflowInvalid
 from shared.workflows.outline import check_parameter_values
+from worker_svc.decoding import decode_image
 from worker_svc.errors import FileFailed
-from worker_svc.service import TaskOutput, decode_image, image_parameters, record_of
+from worker_svc.service import TaskOutput, image_parameters, record_of
 from worker_svc.workflows.values import Image
 
 
@@ -111,4 +112,4 @@ def test_a_tiff_bomb_is_refused_at_ingest_and_never_decoded_by_the_worker() -> N
     with pytest.raises(FileFailed, match="20000x15000 pixels"):
         decode_image(bomb)
     tiff = cv2.imencode(".tiff", np.zeros((30, 40, 3), np.uint8))[1].tobytes()
-    assert check_image("ok.tif", tiff) == "image/tiff" and decode_image(tiff).shape == (30, 40, 3)
+    assert check_image("ok.tif", tiff) == "image/tiff" and decode_image(tiff).array.shape == (30, 40, 3)

@@ -12,6 +12,7 @@ from scheduler_svc.default_model import ensure_default_model, sample_photos
 from tests.fixtures.media import decoded
 from worker_svc.inference.batching import DynamicBatcher
 from worker_svc.inference.detector import OnnxDetector
+from worker_svc.inference.runtimes import Session
 
 
 class RecordingModel:
@@ -136,9 +137,9 @@ def test_warm_up_runs_a_blank_image_through_every_lanes_session(tmp_path: Path) 
     detector = OnnxDetector(model.onnx_path, model.class_names, input_size=model.input_size, threads=1)
     detector.enable_batching(1, lanes=3)
     infer = detector.infer
-    ran: list[tuple[object, tuple[int, ...]]] = []
+    ran: list[tuple[Session | None, tuple[int, ...]]] = []
 
-    def recording(batch: np.ndarray, session: object = None) -> tuple[np.ndarray, ...]:
+    def recording(batch: np.ndarray, session: Session | None = None) -> tuple[np.ndarray, ...]:
         ran.append((session, batch.shape))
         return infer(batch, session=session)
 
