@@ -9,6 +9,7 @@ import pytest
 
 from scheduler_svc.default_model import DefaultModel, ensure_default_model, sample_photos
 from shared.workflows.compiler import compile_workflow
+from tests.fixtures.media import decoded
 from tests.fixtures.workflows import detect_workflow
 from worker_svc.backends import only_models_see_the_image
 from worker_svc.decoding import decode_image, reduction
@@ -77,7 +78,7 @@ class _Models:
 
 def test_boxes_found_on_a_reduced_decode_are_given_in_the_full_image(model: DefaultModel) -> None:
     (bus,) = [p for p in sample_photos() if p.name == "bus.jpg"]
-    big = cv2.resize(cv2.imread(str(bus)), (1620 * 2, 2160))  # 3240 x 2160: decoded at 1/4
+    big = cv2.resize(decoded(bus.read_bytes()), (1620 * 2, 2160))  # 3240 x 2160: decoded at 1/4
     data = cv2.imencode(".jpg", big, [cv2.IMWRITE_JPEG_QUALITY, 95])[1].tobytes()
     detector = OnnxDetector(model.onnx_path, model.class_names, input_size=416, threads=2)
     runner = WorkflowRunner(compile_workflow(detect_workflow()), _Models(detector), {"confidence": 0.3})

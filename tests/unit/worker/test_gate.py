@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import onnx
 import pytest
@@ -11,6 +10,7 @@ from onnx import numpy_helper
 from deploy.local.samples import ensure_samples
 from scheduler_svc.default_model import DefaultModel, ensure_default_model, sample_photos
 from shared.config import ServiceSettings
+from tests.fixtures.media import decoded
 from worker_svc.inference.detector import OnnxDetector
 from worker_svc.inference.gate import Verdict, Verdicts, judge
 from worker_svc.inference.runtimes import Execution, Session, choices, cpu_capabilities, fingerprint, reference
@@ -27,8 +27,7 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> DefaultModel:
 def photos() -> list[np.ndarray]:
     """The sample photos (the default model's wheel and scikit-image's), and each mirrored: 32 images."""
     paths = sample_photos() + ensure_samples(ServiceSettings().cache_dir).photos
-    images = [cv2.imread(str(p)) for p in dict.fromkeys(paths)]
-    images = [i if i.ndim == 3 else cv2.cvtColor(i, cv2.COLOR_GRAY2BGR) for i in images if i is not None]
+    images = [decoded(p.read_bytes()) for p in dict.fromkeys(paths)]
     both = images + [i[:, ::-1].copy() for i in images]
     return (both * 4)[:32]
 

@@ -3,11 +3,11 @@ compiled models cached per (sha256, runtime, precision, device), and a model mov
 
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
 from scheduler_svc.default_model import DefaultModel, ensure_default_model, sample_photos
+from tests.fixtures.media import decoded
 from worker_svc.inference.detector import OnnxDetector
 from worker_svc.inference.runtimes import Execution, choices, cpu_capabilities, opener, precisions, reference
 from worker_svc.inference.session_model import SessionOptions
@@ -21,7 +21,7 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> DefaultModel:
 
 
 def _photos() -> list[np.ndarray]:
-    return [cv2.imread(str(p)) for p in sample_photos()]
+    return [decoded(p.read_bytes()) for p in sample_photos()]
 
 
 def test_each_setting_uses_what_this_machine_can_and_refuses_what_it_cannot() -> None:
