@@ -85,18 +85,25 @@ def tar_of(files: list[Path]) -> bytes:
 
 @contextlib.contextmanager
 def running_conveyor(**settings: str) -> Iterator[tuple[str, str]]:
-    """Stack + every service process + gateway, as ``conveyor up`` starts them; yields (base URL, API key)."""
+    """Stack + every service process + gateway, as ``conveyor up`` starts them; yields (base URL, API key).
+    The environment is restored afterwards: the stack's variables it exported would make a second run in the
+    same process take the stopped stack for one given by the environment."""
+    saved = dict(os.environ)
     os.environ.update({**BENCH_ENV, **settings})
     from deploy.local.home import local_stack
     from deploy.local.processes import bring_up, public_url, stop_services
 
-    started_stack, key, _ = bring_up("bench", "memory")
     try:
-        yield public_url(), key
+        started_stack, key, _ = bring_up("bench", "memory")
+        try:
+            yield public_url(), key
+        finally:
+            stop_services()
+            if started_stack:
+                local_stack().stop()
     finally:
-        stop_services()
-        if started_stack:
-            local_stack().stop()
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def wait_job(client: Any, job_id: str, timeout: float = 3600, poll_s: float = 0.5) -> dict[str, Any]:

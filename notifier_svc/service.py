@@ -50,7 +50,11 @@ async def accept_request(conn: Connection, event: NotificationRequestedV1, max_a
 
 
 class Dispatcher:
-    def __init__(self, settings: NotifierSettings, pool: Pool, http: httpx.AsyncClient) -> None:
+    """Claims due deliveries and attempts them: as soon as this process has stored a new one (``due`` is
+    set), else every ``poll_interval_s`` (retries falling due, deliveries another notifier stored)."""
+
+    def __init__(self, settings: NotifierSettings, pool: Pool, http: httpx.AsyncClient,
+                 due: asyncio.Event | None = None) -> None:
         self.settings = settings
         self.pool = pool
         self.http = http
@@ -59,10 +63,12 @@ class Dispatcher:
             lambda: asyncio.Semaphore(settings.per_endpoint_concurrency))
         self._in_flight: set[asyncio.Task[None]] = set()
         self._claimed: dict[asyncio.Task[None], Delivery] = {}
+        self._due = due or asyncio.Event()
 
     async def run(self) -> None:
         try:
             while True:
+                self._due.clear()  # before the claim: one stored after it wakes the wait below
                 free = self.settings.max_in_flight - len(self._in_flight)
                 claimed: list[Delivery] = []
                 if free > 0:
@@ -74,7 +80,8 @@ class Dispatcher:
                     self._claimed[task] = delivery
                     task.add_done_callback(self._forget)
                 if len(claimed) < max(free, 1):
-                    await asyncio.sleep(self.settings.poll_interval_s)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._due.wait(), self.settings.poll_interval_s)
         finally:
             await self._drain()
 

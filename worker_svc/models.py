@@ -148,6 +148,7 @@ class ModelCache:
                              f"{t.execution.label} {t.images_per_s:.0f}/s matched {t.matched:.3f}/"
                              f"{t.matched_back:.3f}" for t in verdict.trials), verdict.chosen.label)
                 await asyncio.to_thread(model.switch, verdict.chosen)
+                await asyncio.to_thread(model.warm_up)  # the new lanes' buffers, before the task's images
 
     def _build(self, f: ModelFile) -> OnnxClassifier | OnnxDetector:
         s = self.settings

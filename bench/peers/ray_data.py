@@ -19,11 +19,18 @@ import time
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 import ray
 
-from bench.common import decode
 from worker_svc.inference.detector import OnnxDetector
+
+
+def decode(data: bytes) -> np.ndarray:
+    """A full-size decode, as bench.common's (not imported: this environment has only what Ray needs)."""
+    image = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    assert image is not None, "not an image"
+    return image
 
 
 class Detect:

@@ -35,7 +35,7 @@ def _subscriptions() -> dict[str, list[Subscriptions]]:
         "worker_svc": [worker_subscribers.build(res, WorkerSettings(machine_type=m), None,  # type: ignore[arg-type]
                                                 StoppedJobs()) for m in ("cpu", "gpu")],
         "export_svc": [export_subscribers.build(res, None)],  # type: ignore[arg-type]
-        "notifier_svc": [notifier_subscribers.build(res, NotifierSettings())],  # type: ignore[arg-type]
+        "notifier_svc": [notifier_subscribers.build(res, NotifierSettings(), lambda: None)],  # type: ignore[arg-type]
     }
 
 

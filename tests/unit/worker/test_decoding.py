@@ -9,10 +9,10 @@ import pytest
 
 from scheduler_svc.default_model import DefaultModel, ensure_default_model, sample_photos
 from shared.workflows.compiler import compile_workflow
-from tests.fixtures.media import decoded
+from tests.fixtures.media import decoded, photo
 from tests.fixtures.workflows import detect_workflow
 from worker_svc.backends import only_models_see_the_image
-from worker_svc.decoding import decode_image, reduction
+from worker_svc.decoding import decode_image, exif_orientation, reduction
 from worker_svc.inference.detector import OnnxDetector
 from worker_svc.workflows.runner import WorkflowRunner
 
@@ -106,3 +106,16 @@ def test_only_workflows_whose_models_alone_see_the_image_decode_it_smaller() -> 
     echo = detect_workflow()
     echo["outputs"].append({"type": "JsonField", "name": "source", "selector": "$inputs.image"})
     assert not only_models_see_the_image(compile_workflow(echo))
+
+
+def test_jpegs_decode_to_the_same_pixels_whichever_decoder_and_orientation() -> None:
+    image = cv2.resize(decoded(photo("zidane.jpg")), (640, 360))
+    jpeg = cv2.imencode(".jpg", image)[1].tobytes()
+    assert exif_orientation(jpeg) == 1 and exif_orientation(_with_orientation(jpeg, 8)) == 8
+    assert exif_orientation(_with_orientation(jpeg, 1)) == 1
+    plain = decode_image(jpeg).array  # libjpeg-turbo
+    assert np.array_equal(plain, decoded(jpeg))  # OpenCV's decode, pixel for pixel
+    turned = decode_image(_with_orientation(jpeg, 8)).array  # 90 degrees counter-clockwise, by OpenCV
+    assert np.array_equal(turned, cv2.rotate(plain, cv2.ROTATE_90_COUNTERCLOCKWISE))
+    gray = cv2.imencode(".jpg", np.full((20, 30), 90, np.uint8))[1].tobytes()
+    assert decode_image(gray).array.shape == (20, 30, 3)
