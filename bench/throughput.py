@@ -1,18 +1,24 @@
-"""Throughput: the bare model loop (this machine's limit) against Conveyor and the tools users pick instead.
+"""Throughput: the bare model loops (this machine's limits) against Conveyor and the tools users pick instead.
 
     bash bench/peers/setup.sh      # once: the peers' environments (.venv-inference, .venv-ray)
     .venv/bin/python -m bench.throughput [--images 500] [--threads N] [--repeats 3] [--no-peers]
 
-Same machine, same images, same YOLOv4-tiny@416 network, in one run:
-* bare loop: one process doing only what a worker must do per image — JPEG decode, letterbox, onnxruntime,
-  NMS — in two configurations of the same cores: one session with a thread per core (batches of 1 and 8),
-  and one single-threaded session per core (the lanes a Conveyor CPU worker uses). The best configuration
-  is run ``--repeats`` times; the median of those runs is the limit.
-* Conveyor: the images staged once as tars (bulk upload + background indexing), then ``--repeats`` jobs over
-  them, each timed from submit to its end as its webhook tells it: processing (Kafka task events, S3 reads,
-  results) and export (archives), every service on this machine. Their median is compared with the limit
-  (a shared machine's speed drifts by a few percent from one run to the next; medians of as many runs of
-  each keep one lucky or unlucky run from deciding the ratio).
+Same machine, same images, same YOLOv4-tiny@416 network, in one run (the CPU's name and what OpenVINO can
+accelerate on it are printed first):
+* bare loops: one process doing only what a worker must do per image — JPEG decode, letterbox, inference,
+  NMS — on onnxruntime fp32 (the reference: one session with a thread per core, batches of 1 and 8, and one
+  single-threaded session per core, as a worker's lanes), and on OpenVINO in fp32 and in the precision the CPU
+  accelerates (bf16 with AMX / AVX-512 BF16): one stream per core of one compiled model, as a worker has them.
+  Each is run with a full OpenCV decode (as the peers decode) and with the worker's (``worker_svc.decoding``).
+  The best onnxruntime configuration and the best of all are each run ``--repeats`` times; their medians are
+  the reference limit and the best limit.
+* the accuracy gate on every image: each OpenVINO precision against onnxruntime fp32 (``worker_svc.inference.gate``).
+* Conveyor: the images staged once as tars (bulk upload + background indexing), then one job (it runs the
+  accuracy gate and fills the caches; shown apart) and ``--repeats`` timed jobs, each from submit to its end as
+  its webhook tells it: processing (Kafka task events, S3 reads, results) and export (archives), every service
+  on this machine. Once with the worker's defaults (``WORKER_RUNTIME=auto``), once on onnxruntime fp32 (the
+  same runtime as the reference limit). Medians are compared (a shared machine's speed drifts by a few percent
+  from one run to the next).
 * inference-cli: ``inference workflows process-images-directory --processing_target inference_package``
   (``bench.peers.inference_cli``), whole command timed.
 * Ray Data: ``read_binary_files`` -> ``map_batches`` actor pool -> ``write_json`` (``bench.peers.ray_data``).
