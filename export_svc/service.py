@@ -27,12 +27,14 @@ from typing import IO
 from export_svc.config import ExportSettings
 from shared.db import Pool, Record
 from shared.events import ArchiveTask, StageCompleteV1
+from shared.events.base import source_of
 from shared.metrics import ARCHIVES
 from shared.outbox import enqueue
 from shared.staging import NewFile, StagingRepository
 from shared.storage import ObjectStore, file_key
 
 log = logging.getLogger(__name__)
+SOURCE = source_of("export")  # the CloudEvents source of the events this service writes
 
 EXPORT = "export"
 
@@ -77,7 +79,7 @@ class Exporter:
                 archives=[ArchiveTask(task_id=f"archive-{number:04d}",
                                       files_count=len(archive.results) + len(archive.images))
                           for number, archive in enumerate(archives)],
-                correlation_id=event.job_id))
+                correlation_id=event.job_id), source=SOURCE)
         ARCHIVES.inc(len(archives))
         log.info("exported job %s into %d archives", event.job_id, len(archives))
 

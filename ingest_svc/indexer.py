@@ -33,6 +33,7 @@ from ingest_svc.validation import FileRejected, check_image, check_name, check_t
 from shared.db import Connection, Pool
 from shared.errors import InvalidInput
 from shared.events import ShardReadyV1
+from shared.events.base import source_of
 from shared.metrics import FILES_INGESTED, SHARDS_INDEXED
 from shared.netsafe import FetchFailed, UnsafeURL, fetch_bytes, open_safe
 from shared.outbox import enqueue, enqueue_many
@@ -40,6 +41,7 @@ from shared.staging import NewFile
 from shared.storage import ObjectStore, file_key
 
 log = logging.getLogger(__name__)
+SOURCE = source_of("ingest")  # the CloudEvents source of the events this service writes
 
 CHANNEL = "conveyor_shards"
 ARCHIVES = ("tar",)
@@ -57,7 +59,8 @@ async def notify_if_complete(conn: Connection, settings: IngestSettings, ws: str
     ingest = await repo.lock_if_complete(ws, batch_id, ingest_id, settings.ingest_settle_s)
     if ingest is None:
         return 0
-    await enqueue_many(conn, settings.kafka.topic_prefix, ingest_status(ingest, await repo.totals(ingest)))
+    await enqueue_many(conn, settings.kafka.topic_prefix, ingest_status(ingest, await repo.totals(ingest)),
+                       source=SOURCE)
     await repo.mark_notified(ingest)
     return 1
 
@@ -170,13 +173,13 @@ class Indexer:
         prefix = self.settings.kafka.topic_prefix
         await enqueue(conn, prefix, ShardReadyV1(
             workspace_id=shard.workspace_id, batch_id=shard.batch_id, shard_id=shard.shard_id, ingest_id=ingest_id,
-            ingested_files=len(stored), failed_files=len(failed)))
+            ingested_files=len(stored), failed_files=len(failed)), source=SOURCE)
         categories = shard.notification_categories or ["ingest-status", "files-status"]
         if url:
             await enqueue_many(conn, prefix, files_status(
                 workspace_id=shard.workspace_id, url=url, categories=categories, ingest_id=ingest_id,
                 batch_id=shard.batch_id, shard_id=shard.shard_id, ingested=[f.file_name for f in stored],
-                failed=failed))
+                failed=failed), source=SOURCE)
             if ingest_id and shard.kind == "tar":  # a reference ingest was registered when it was requested
                 await IngestRepository(conn).register(shard.workspace_id, shard.batch_id, ingest_id, url, categories)
         await self._notify_finished_ingests(conn, shard)
@@ -192,7 +195,7 @@ class Indexer:
         prefix = self.settings.kafka.topic_prefix
         await enqueue(conn, prefix, ShardReadyV1(
             workspace_id=shard.workspace_id, batch_id=shard.batch_id, shard_id=shard.shard_id,
-            ingest_id=shard.ingest_id, ingested_files=0, failed_files=0))
+            ingest_id=shard.ingest_id, ingested_files=0, failed_files=0), source=SOURCE)
         await self._notify_finished_ingests(conn, shard)
         SHARDS_INDEXED.labels("failed").inc()
         log.warning("shard %s of %s failed: %s", shard.shard_id, shard.batch_id, exc.reason)

@@ -42,6 +42,7 @@ from shared.events import (
     Topic,
     WorkerAliveV1,
 )
+from shared.events.base import source_of
 from shared.ids import JOB_ID_MAX, looks_like_id, validate_job_id
 from shared.netsafe import UnsafeURL, check_url_static
 from shared.outbox import enqueue, enqueue_many
@@ -49,6 +50,7 @@ from shared.staging import StagingRepository
 from shared.workflows.plans import plan_workflow
 
 log = logging.getLogger(__name__)
+SOURCE = source_of("scheduler")  # the CloudEvents source of the events this service writes
 
 PROCESSING, EXPORT = "processing", "export"
 PLANNED_STAGES = [PROCESSING, EXPORT]
@@ -128,7 +130,8 @@ class JobService:
         if fallback:
             await repo.log(job, "warning", "machine-type-fallback", {"requested": compute.machine_type,
                                                                       "running": machine_type, "reason": fallback})
-        await enqueue(conn, self.prefix, JobStateChangedV1(workspace_id=ws.id, job_id=job_id, state="processing"))
+        await enqueue(conn, self.prefix, JobStateChangedV1(workspace_id=ws.id, job_id=job_id, state="processing"),
+                      source=SOURCE)
         await self._dispatch(conn, repo, job)
         return job
 
@@ -189,7 +192,7 @@ class JobService:
             TaskReadyV2(workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING, task_id=task_id,
                         attempt=attempt, seq_from=ranges[task_id][0], seq_to=ranges[task_id][1],
                         correlation_id=job.job_id, **spec)
-            for task_id, attempt in tasks], topic=topic)
+            for task_id, attempt in tasks], topic=topic, source=SOURCE)
 
     async def _task_spec(self, repo: SchedulerRepository, job: Job) -> dict[str, Any]:
         """What every task of the job carries: the workflow, its resolved parameters and outputs, the models."""
@@ -304,9 +307,10 @@ class JobService:
         fmt = aggregation_format(job)
         await enqueue(conn, self.prefix, StageCompleteV1(
             workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING,
-            output_batch_id=output_batch(job.job_id, PROCESSING), aggregation_format=fmt, correlation_id=job.job_id))
+            output_batch_id=output_batch(job.job_id, PROCESSING), aggregation_format=fmt, correlation_id=job.job_id),
+            source=SOURCE)
         await enqueue(conn, self.prefix, JobStateChangedV1(workspace_id=job.workspace_id, job_id=job.job_id,
-                                                         state="exporting"))
+                                                         state="exporting"), source=SOURCE)
 
     async def on_stage_complete(self, conn: Connection, event: StageCompleteV1) -> None:
         if event.stage_id != EXPORT:
@@ -338,13 +342,13 @@ class JobService:
         notification = {"type": "job-state-notification", "state": state, "reason": reason}
         await repo.set_last_notification(job, notification)
         await enqueue(conn, self.prefix, JobStateChangedV1(workspace_id=job.workspace_id, job_id=job.job_id,
-                                                         state=state, reason=reason))
+                                                         state=state, reason=reason), source=SOURCE)
         if job.notifications_url:
             payload = {"type": "roboflow-batch-job-notification-v1", "event_id": str(uuid.uuid4()),
                        "job_id": job.job_id, "job_state": "success" if state == "succeeded" else "fail"}
             await enqueue(conn, self.prefix, NotificationRequestedV1(
                 workspace_id=job.workspace_id, url=job.notifications_url, category="job-status", subject_kind="job",
-                subject_id=job.job_id, payload=payload, correlation_id=job.job_id))
+                subject_id=job.job_id, payload=payload, correlation_id=job.job_id), source=SOURCE)
         log.info("job %s %s%s", job.job_id, state, f": {reason}" if reason else "")
 
     async def abort(self, conn: Connection, ws: Workspace, job_id: str) -> dict[str, Any]:
@@ -387,7 +391,7 @@ class JobService:
             await repo.set_stage_state(job, PROCESSING, "running", {"type": "stage-status", "message": "restarted"})
             await repo.set_stage_state(job, EXPORT, "pending", {})
             await enqueue(conn, self.prefix, JobStateChangedV1(workspace_id=job.workspace_id, job_id=job_id,
-                                                             state="processing"))
+                                                             state="processing"), source=SOURCE)
             await self._dispatch(conn, repo, job)
         return {"status": "ok", "message": f"job restarted; {reopened} unfinished tasks will run", "jobId": job_id}
 

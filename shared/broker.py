@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from shared.config import KafkaSettings
 from shared.errors import InvalidEvent, is_transient
 from shared.events import REGISTRY, EventBase, Topic, decode, topic_name
+from shared.events.base import cloud_event_headers, source_of
 from shared.logs import bound
 
 log = logging.getLogger(__name__)
@@ -191,12 +192,14 @@ def add_broadcast(subs: Subscriptions, topic: Topic, handler: Handler) -> None:
             log.exception("broadcast handler for %s failed; event skipped", name)
 
 
-async def publish_event(broker: KafkaBroker, prefix: str, topic: Topic, event: EventBase) -> None:
+async def publish_event(broker: KafkaBroker, prefix: str, topic: Topic, event: EventBase, *,
+                        source: str = source_of("unknown")) -> None:
     """Publish directly (not through the outbox): for events whose loss a retry would repair."""
+    payload = event.model_dump(mode="json")
     await broker.publish(
-        event.model_dump(mode="json"),
+        payload,
         topic_name(prefix, topic),
         key=event.key().encode(),
-        headers={"event-type": event.type, "event-id": event.event_id},
+        headers=cloud_event_headers(event.type, event.event_id, payload["occurred_at"], source),
         correlation_id=event.correlation_id or event.event_id,
     )

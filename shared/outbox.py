@@ -19,6 +19,7 @@ import asyncpg
 from faststream.kafka import KafkaBroker
 
 from shared.events import EventBase, Topic, topic_for, topic_name
+from shared.events.base import cloud_event_headers, source_of
 
 log = logging.getLogger(__name__)
 
@@ -27,26 +28,30 @@ _RELAY_LOCK = 0x4F555442  # "OUTB"
 _PURGE_BATCH = 10_000  # rows deleted per statement: short transactions, never a long lock on the table
 
 
-async def enqueue(conn: asyncpg.Connection, prefix: str, event: EventBase, topic: Topic | None = None) -> None:
-    """Write ``event`` to the outbox inside the caller's transaction."""
+async def enqueue(conn: asyncpg.Connection, prefix: str, event: EventBase, topic: Topic | None = None, *,
+                  source: str) -> None:
+    """Write ``event`` to the outbox inside the caller's transaction; ``source`` names the producing service
+    (``source_of(service)``), which any service's relay may publish it for."""
     name = topic_name(prefix, topic or topic_for(event))
     await conn.execute(
-        "INSERT INTO outbox (topic, message_key, event_type, event_id, payload) VALUES ($1, $2, $3, $4, $5)",
-        name, event.key(), event.type, event.event_id, event.model_dump(mode="json"),
+        "INSERT INTO outbox (topic, message_key, event_type, event_id, payload, source)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        name, event.key(), event.type, event.event_id, event.model_dump(mode="json"), source,
     )
     await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
 
 
 async def enqueue_many(conn: asyncpg.Connection, prefix: str, events: Sequence[EventBase],
-                     topic: Topic | None = None) -> None:
+                       topic: Topic | None = None, *, source: str) -> None:
     if not events:
         return
     rows = [
-        (topic_name(prefix, topic or topic_for(e)), e.key(), e.type, e.event_id, e.model_dump(mode="json"))
+        (topic_name(prefix, topic or topic_for(e)), e.key(), e.type, e.event_id, e.model_dump(mode="json"), source)
         for e in events
     ]
     await conn.executemany(
-        "INSERT INTO outbox (topic, message_key, event_type, event_id, payload) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO outbox (topic, message_key, event_type, event_id, payload, source)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
         rows,
     )
     await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
@@ -56,9 +61,11 @@ class OutboxRelay:
     """Publishes committed outbox rows to Kafka, oldest first, marking each batch after Kafka acked it."""
 
     def __init__(self, pool: asyncpg.Pool, broker: KafkaBroker, *, batch_size: int = 500,
-                 idle_poll_s: float = 5.0, retention_s: float = 86_400.0, purge_interval_s: float = 60.0) -> None:
+                 idle_poll_s: float = 5.0, retention_s: float = 86_400.0, purge_interval_s: float = 60.0,
+                 source: str = source_of("unknown")) -> None:
         self._pool = pool
         self._broker = broker
+        self._source = source  # the CloudEvents source of rows written before rows named theirs
         self._batch_size = batch_size
         self._idle_poll_s = idle_poll_s
         self._retention_s = retention_s
@@ -111,7 +118,7 @@ class OutboxRelay:
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK):
                 return 0
             rows = await conn.fetch(
-                "SELECT id, topic, message_key, event_type, event_id, payload FROM outbox"
+                "SELECT id, topic, message_key, event_type, event_id, payload, source FROM outbox"
                 " WHERE published_at IS NULL ORDER BY id LIMIT $1",
                 self._batch_size,
             )
@@ -120,7 +127,8 @@ class OutboxRelay:
             pending = [
                 await self._broker.publish(
                     r["payload"], r["topic"], key=r["message_key"].encode(),
-                    headers={"event-type": r["event_type"], "event-id": r["event_id"]},
+                    headers=cloud_event_headers(r["event_type"], r["event_id"], r["payload"]["occurred_at"],
+                                                r["source"] or self._source),
                     no_confirm=True,
                 )
                 for r in rows

@@ -24,6 +24,7 @@ from shared.broker import Subscriptions, build_broker, ensure_topics, start_brok
 from shared.config import LogSettings, ServiceSettings
 from shared.db import create_pool
 from shared.errors import install_error_handlers
+from shared.events.base import source_of
 from shared.limits import BodyLimit
 from shared.logs import configure_logging
 from shared.metrics import instrument
@@ -84,7 +85,7 @@ async def open_resources(spec: ServiceSpec[D]) -> AsyncIterator[Resources[D]]:
             broker.include_router(subs.router)
         await start_broker(broker)
         if spec.relay_outbox:
-            relay = OutboxRelay(pool, broker, retention_s=settings.outbox_retention_s)
+            relay = OutboxRelay(pool, broker, retention_s=settings.outbox_retention_s, source=source_of(spec.name))
             await relay.start()
         for hook in spec.on_startup:
             await hook(res)

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from shared.broker import publish_event
 from shared.events import EventBase, WorkerAliveV1, topic_for
+from shared.events.base import source_of
 from shared.runtime import Resources, ServiceSpec, create_service_app
 from worker_svc import subscribers
 from worker_svc.backends import Backends
@@ -38,7 +39,8 @@ def create_app(settings: WorkerSettings | None = None) -> FastAPI:
 
     def dependencies(res: Resources[WorkerDeps]) -> WorkerDeps:
         async def publish(event: EventBase) -> None:
-            await publish_event(res.broker, settings.kafka.topic_prefix, topic_for(event), event)
+            await publish_event(res.broker, settings.kafka.topic_prefix, topic_for(event), event,
+                                source=source_of("worker"))
 
         models = ModelCache(res.store, settings)
         stops = StoppedJobs()

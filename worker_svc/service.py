@@ -38,6 +38,7 @@ from shared.events import (
     TaskReadyV2,
     TaskStartedV1,
 )
+from shared.events.base import source_of
 from shared.logs import bound
 from shared.metrics import FILE_LATENCY, FILES_PROCESSED, TASK_DURATION, TASKS
 from shared.outbox import enqueue
@@ -55,6 +56,7 @@ from worker_svc.video import sampled_frames
 from worker_svc.workflows.values import Image, encode_jpeg, serialize
 
 log = logging.getLogger(__name__)
+SOURCE = source_of("worker")  # the CloudEvents source of the events this service writes
 
 
 @dataclass
@@ -343,7 +345,7 @@ class TaskRunner:
                     await staging.upsert_part(event.workspace_id, event.output_batch_id, part, "file-part", content,
                                               None, "workflow results" if part == "results" else "image outputs")
                 await staging.insert_files(event.workspace_id, event.output_batch_id, new_files)
-            await enqueue(conn, self.settings.kafka.topic_prefix, done)
+            await enqueue(conn, self.settings.kafka.topic_prefix, done, source=SOURCE)
         machine = self.settings.machine_type
         TASKS.labels(machine, status).inc()
         TASK_DURATION.labels(machine).observe(runtime)

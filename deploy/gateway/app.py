@@ -8,6 +8,7 @@
     /{workspace}/models/..    -> scheduler
     /{workspace}/model-aliases/.. -> scheduler
     /notifications/...        -> notifier   (webhook delivery log)
+    /asyncapi, /asyncapi.json -> the gateway itself: the Kafka event contract (AsyncAPI 3)
 
 Repeated slashes are collapsed, so ``API_BASE_URL`` with a trailing slash works too. Paths are routed as
 decoded but forwarded as sent; one with a ``.``/``..`` segment (however encoded) or a control character
@@ -32,6 +33,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.background import BackgroundTask
 from starlette.staticfiles import StaticFiles
 
+from deploy.gateway import asyncapi
 from deploy.gateway.config import GatewaySettings
 from shared.errors import install_error_handlers
 from shared.metrics import instrument
@@ -128,6 +130,7 @@ def create_gateway(upstreams: Upstreams, *, timeout_s: float = 300.0, metrics_to
                             status_code=200 if healthy else 503)
 
     instrument(app, "gateway", metrics_token, public=True)
+    app.include_router(asyncapi.router)  # the Kafka event contract, for consumers outside Conveyor
     app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
 
     @app.middleware("http")

@@ -29,3 +29,20 @@ class EventBase(BaseModel):
     def key(self) -> str:
         """Kafka message key: events of one aggregate share a key, hence a partition and an order."""
         raise NotImplementedError
+
+
+CLOUDEVENTS_SPEC = "1.0"
+
+
+def cloud_event_headers(event_type: str, event_id: str, occurred_at: str, source: str) -> dict[str, str]:
+    """The Kafka headers of an event: CloudEvents 1.0 in binary mode (``ce_*``, ``content-type``), so a consumer
+    routes and deduplicates without decoding the payload, and the ``event-type`` / ``event-id`` Conveyor's own
+    consumers read."""
+    return {"ce_specversion": CLOUDEVENTS_SPEC, "ce_id": event_id, "ce_type": event_type, "ce_source": source,
+            "ce_time": occurred_at, "content-type": "application/json", "event-type": event_type,
+            "event-id": event_id}
+
+
+def source_of(service: str) -> str:
+    """The CloudEvents ``source`` of what ``service`` publishes."""
+    return f"/conveyor/{service}"

@@ -11,6 +11,7 @@ topic's ``TypeAdapter``; unknown ``type`` values fail validation and are dead-le
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Union
@@ -43,38 +44,42 @@ class TopicSpec:
     key: str
     producers: tuple[str, ...]
     consumers: tuple[str, ...]
-    adapter: TypeAdapter[Any]
+    events: tuple[type[EventBase], ...]  # the payloads it carries
     partitions: int = 3
     public: bool = False
 
+    @functools.cached_property
+    def payload(self) -> Any:
+        """The payload type: the one event model, or their union told apart by ``type``."""
+        if len(self.events) == 1:
+            return self.events[0]
+        return Annotated[Union[self.events], Discriminator("type")]  # noqa: UP007
 
-def _adapter(*models: type[EventBase]) -> TypeAdapter[Any]:
-    if len(models) == 1:
-        return TypeAdapter(models[0])
-    union = Annotated[Union[models], Discriminator("type")]  # type: ignore[valid-type]  # noqa: UP007
-    return TypeAdapter(union)
+    @functools.cached_property
+    def adapter(self) -> TypeAdapter[Any]:
+        return TypeAdapter(self.payload)
 
 
 REGISTRY: dict[Topic, TopicSpec] = {
     spec.topic: spec
     for spec in (
-        TopicSpec(Topic.SHARDS_READY, 1, "workspace/batch", ("ingest_svc",), (), _adapter(ShardReadyV1),
+        TopicSpec(Topic.SHARDS_READY, 1, "workspace/batch", ("ingest_svc",), (), (ShardReadyV1,),
                   public=True),
         TopicSpec(Topic.TASKS_CPU, 1, "workspace/job/task", ("scheduler_svc",), ("worker_svc",),
-                  _adapter(TaskReadyV1, TaskReadyV2), partitions=6),
+                  (TaskReadyV1, TaskReadyV2), partitions=6),
         TopicSpec(Topic.TASKS_GPU, 1, "workspace/job/task", ("scheduler_svc",), ("worker_svc",),
-                  _adapter(TaskReadyV1, TaskReadyV2), partitions=6),
+                  (TaskReadyV1, TaskReadyV2), partitions=6),
         TopicSpec(Topic.TASKS_DONE, 1, "workspace/job", ("worker_svc",), ("scheduler_svc",),
-                  _adapter(TaskDoneV1)),
+                  (TaskDoneV1,)),
         TopicSpec(Topic.TASKS_PROGRESS, 1, "workspace/job/task", ("worker_svc",), ("scheduler_svc",),
-                  _adapter(TaskStartedV1, TaskProgressV1), partitions=6),
-        TopicSpec(Topic.WORKERS, 1, "worker", ("worker_svc",), ("scheduler_svc",), _adapter(WorkerAliveV1)),
+                  (TaskStartedV1, TaskProgressV1), partitions=6),
+        TopicSpec(Topic.WORKERS, 1, "worker", ("worker_svc",), ("scheduler_svc",), (WorkerAliveV1,)),
         TopicSpec(Topic.STAGES, 1, "workspace/job", ("scheduler_svc", "export_svc"),
-                  ("export_svc", "scheduler_svc"), _adapter(StageCompleteV1)),
+                  ("export_svc", "scheduler_svc"), (StageCompleteV1,), public=True),
         TopicSpec(Topic.JOB_STATES, 1, "workspace/job", ("scheduler_svc",), ("worker_svc",),
-                  _adapter(JobStateChangedV1), public=True),
+                  (JobStateChangedV1,), public=True),
         TopicSpec(Topic.NOTIFICATIONS, 1, "workspace/subject", ("ingest_svc", "scheduler_svc"),
-                  ("notifier_svc",), _adapter(NotificationRequestedV1)),
+                  ("notifier_svc",), (NotificationRequestedV1,)),
     )
 }
 

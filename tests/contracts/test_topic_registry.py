@@ -8,35 +8,14 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
-from types import SimpleNamespace
 
-from export_svc import subscribers as export_subscribers
-from notifier_svc import subscribers as notifier_subscribers
-from notifier_svc.config import NotifierSettings
-from scheduler_svc import subscribers as scheduler_subscribers
+from deploy.asyncapi import service_subscriptions
 from shared import events
-from shared.broker import Subscriptions
-from shared.config import REPO_ROOT, ServiceSettings
+from shared.config import REPO_ROOT
 from shared.events import REGISTRY, EventBase, Topic
 from shared.events.topics import _types_of
-from worker_svc import subscribers as worker_subscribers
-from worker_svc.config import WorkerSettings
-from worker_svc.stops import StoppedJobs
 
 SERVICES = ("ingest_svc", "scheduler_svc", "worker_svc", "export_svc", "notifier_svc")
-
-
-def _subscriptions() -> dict[str, list[Subscriptions]]:
-    """Every service's subscriptions, built as its composition root builds them (the handlers never run)."""
-    res = SimpleNamespace(settings=ServiceSettings(), pool=None, store=None)
-    return {
-        "ingest_svc": [],  # ingest consumes nothing
-        "scheduler_svc": [scheduler_subscribers.build(res, None)],  # type: ignore[arg-type]
-        "worker_svc": [worker_subscribers.build(res, WorkerSettings(machine_type=m), None,  # type: ignore[arg-type]
-                                                StoppedJobs()) for m in ("cpu", "gpu")],
-        "export_svc": [export_subscribers.build(res, None)],  # type: ignore[arg-type]
-        "notifier_svc": [notifier_subscribers.build(res, NotifierSettings(), lambda: None)],  # type: ignore[arg-type]
-    }
 
 
 def _event_classes() -> dict[str, type[EventBase]]:
@@ -62,7 +41,7 @@ def _topics_of(cls: type[EventBase]) -> set[Topic]:
 
 def test_consumers_in_the_registry_are_the_real_subscriptions() -> None:
     real: dict[Topic, set[str]] = {t: set() for t in Topic}
-    for service, subscriptions in _subscriptions().items():
+    for service, subscriptions in service_subscriptions().items():
         for subs in subscriptions:
             for topic, _group in subs.subscribed:
                 real[topic].add(service)
@@ -86,6 +65,6 @@ def test_the_derivation_sees_what_it_must() -> None:
     """The checks above would pass vacuously if the scan found nothing: it finds the known cases."""
     assert "TaskReadyV2" in _constructed("scheduler_svc") and "TaskDoneV1" in _constructed("worker_svc")
     assert _topics_of(_event_classes()["TaskReadyV2"]) == {Topic.TASKS_CPU, Topic.TASKS_GPU}
-    workers = _subscriptions()["worker_svc"]
+    workers = service_subscriptions()["worker_svc"]
     assert [t for subs in workers for t, _ in subs.subscribed] == [Topic.TASKS_CPU, Topic.JOB_STATES,
                                                                   Topic.TASKS_GPU, Topic.JOB_STATES]

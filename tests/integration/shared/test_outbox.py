@@ -1,4 +1,5 @@
 import json
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -7,8 +8,11 @@ import pytest
 from shared.broker import build_broker, ensure_topics
 from shared.config import ServiceSettings
 from shared.events import ShardReadyV1, Topic, topic_name
+from shared.events.base import source_of
 from shared.outbox import OutboxRelay, enqueue, enqueue_many, purge_published
 from tests.fixtures.kafka import read_topic, wait_for
+
+TEST = source_of("test")
 
 
 def _file(i: int, batch: str) -> ShardReadyV1:
@@ -21,16 +25,16 @@ async def test_only_committed_events_are_relayed_in_order(pool: asyncpg.Pool, se
     await ensure_topics(settings.kafka)
     with pytest.raises(RuntimeError):
         async with pool.acquire() as conn, conn.transaction():
-            await enqueue(conn, prefix, _file(99, unique))
+            await enqueue(conn, prefix, _file(99, unique), source=TEST)
             raise RuntimeError("rolled back: the event must never be published")
     committed = [_file(i, unique) for i in range(5)]
     async with pool.acquire() as conn, conn.transaction():
-        await enqueue(conn, prefix, committed[0])
-        await enqueue_many(conn, prefix, committed[1:])
+        await enqueue(conn, prefix, committed[0], source=TEST)
+        await enqueue_many(conn, prefix, committed[1:], source=TEST)
 
     broker = build_broker(settings.kafka, client_id="test-relay")
     await broker.start()
-    relay = OutboxRelay(pool, broker)
+    relay = OutboxRelay(pool, broker, source=source_of("ingest"))
     await relay.start()
     try:
         ids = [e.event_id for e in committed]
@@ -45,6 +49,13 @@ async def test_only_committed_events_are_relayed_in_order(pool: asyncpg.Pool, se
     assert [json.loads(r.value)["event_id"] for r in records] == ids  # one key: one partition, commit order
     assert {r.key.decode() for r in records} == {f"ws/{unique}"}
     assert all(dict(r.headers)["event-type"] == b"shard.ready@v1" for r in records)
+    for record, event in zip(records, committed, strict=True):  # CloudEvents 1.0, Kafka binary mode
+        headers = {k: v.decode() for k, v in record.headers}
+        assert headers["ce_specversion"] == "1.0" and headers["ce_id"] == event.event_id
+        # ce_source: the row's producer, whichever relay sent it
+        assert headers["ce_type"] == "shard.ready@v1" and headers["ce_source"] == "/conveyor/test"
+        assert datetime.fromisoformat(headers["ce_time"]) == event.occurred_at
+        assert headers["content-type"] == "application/json"
     assert await pool.fetchval("SELECT count(*) FROM outbox WHERE payload->>'shard_id' = 's99' "
                                "AND payload->>'batch_id' = $1", unique) == 0
 
@@ -65,7 +76,7 @@ async def test_a_commit_during_a_publish_wakes_the_relay_again(pool: asyncpg.Poo
         sent = await publish(*args, **kwargs)
         if kwargs["headers"]["event-id"] == first.event_id:
             async with pool.acquire() as conn, conn.transaction():
-                await enqueue(conn, prefix, late)
+                await enqueue(conn, prefix, late, source=TEST)
         return sent
 
     broker.publish = publish_then_commit_another  # type: ignore[method-assign]
@@ -73,7 +84,7 @@ async def test_a_commit_during_a_publish_wakes_the_relay_again(pool: asyncpg.Poo
     await relay.start()
     try:
         async with pool.acquire() as conn, conn.transaction():
-            await enqueue(conn, prefix, first)
+            await enqueue(conn, prefix, first, source=TEST)
         published = await wait_for(lambda: pool.fetchval(
             "SELECT count(*) = 2 FROM outbox WHERE event_id = ANY($1) AND published_at IS NOT NULL",
             [first.event_id, late.event_id]), timeout=10)
@@ -97,7 +108,8 @@ async def test_published_rows_are_purged_so_the_table_stays_bounded(pool: asyncp
     try:
         for chunk in range(10):
             async with pool.acquire() as conn, conn.transaction():
-                await enqueue_many(conn, prefix, [_file(chunk * 10_000 + i, unique) for i in range(10_000)])
+                await enqueue_many(conn, prefix, [_file(chunk * 10_000 + i, unique) for i in range(10_000)],
+                                   source=TEST)
             assert await pool.fetchval(f"SELECT count(*) {ours}", unique) == 10_000
             assert await wait_for(lambda: pool.fetchval(f"SELECT count(*) = 0 {ours}", unique), timeout=120)
             left = await pool.fetchval(f"SELECT count(*) {ours}", unique)
@@ -108,7 +120,7 @@ async def test_published_rows_are_purged_so_the_table_stays_bounded(pool: asyncp
 
     kept = _file(0, f"{unique}-kept")
     async with pool.acquire() as conn, conn.transaction():
-        await enqueue(conn, prefix, kept)
+        await enqueue(conn, prefix, kept, source=TEST)
     await pool.execute("UPDATE outbox SET published_at = now() WHERE event_id = $1", kept.event_id)
     await purge_published(pool, 86_400)
     assert await pool.fetchval("SELECT count(*) FROM outbox WHERE event_id = $1", kept.event_id) == 1

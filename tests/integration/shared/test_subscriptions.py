@@ -4,6 +4,7 @@ from shared.broker import Subscriptions, build_broker, ensure_topics, publish_ev
 from shared.config import ServiceSettings
 from shared.errors import InvalidEvent
 from shared.events import ShardReadyV1, Topic, topic_name
+from shared.events.base import source_of
 from tests.fixtures.kafka import read_topic, wait_for
 
 
@@ -38,7 +39,8 @@ async def test_handlers_get_typed_events_and_poison_goes_to_the_dead_letter_topi
     name = topic_name(settings.kafka.topic_prefix, Topic.SHARDS_READY)
     await broker.start()
     try:
-        await publish_event(broker, settings.kafka.topic_prefix, Topic.SHARDS_READY, _shard("good"))
+        good = _shard("good")
+        await publish_event(broker, settings.kafka.topic_prefix, Topic.SHARDS_READY, good, source=source_of("test"))
         await broker.publish({"type": "shard.ready@v1", "shard_id": "no other fields"}, name, key=b"ws/b")
         await publish_event(broker, settings.kafka.topic_prefix, Topic.SHARDS_READY, _shard("invalid"))
         await publish_event(broker, settings.kafka.topic_prefix, Topic.SHARDS_READY, _shard("flaky"))
@@ -55,3 +57,6 @@ async def test_handlers_get_typed_events_and_poison_goes_to_the_dead_letter_topi
     assert reasons[0].startswith("failed 3 times, last error: FileNotFoundError(2, ")
     assert reasons[1] == "shard is unknown" and reasons[2].startswith("undecodable payload")
     assert json.loads(dead[0].value)["type"] == "shard.ready@v1"
+    first = {k: v.decode() for k, v in (await read_topic(settings.kafka.bootstrap_servers, name, 1))[0].headers}
+    assert first["ce_id"] == good.event_id and first["ce_type"] == "shard.ready@v1"  # CloudEvents, direct too
+    assert first["ce_source"] == "/conveyor/test" and first["ce_specversion"] == "1.0" and first["ce_time"]

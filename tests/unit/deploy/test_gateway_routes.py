@@ -37,3 +37,19 @@ def test_paths_are_routed_decoded_and_forwarded_as_sent() -> None:
         "/data-staging/v1/external/ws/batches", "/data-staging/v1/external/ws/batches")
     assert clean_path("/ws/models/proj%2F3") == ("/ws/models/proj/3", "/ws/models/proj%2F3")
     assert clean_path("/data-staging/v1/external/ws/batches/a.b..c/list") is not None  # dots inside a name
+
+
+async def test_the_gateway_serves_the_event_contract_and_a_page_that_shows_it() -> None:
+    from deploy.gateway.app import create_gateway
+    from tests.fixtures.apps import serve
+
+    async with serve(create_gateway(UP), "http://gateway.test") as client:
+        doc = await client.get("/asyncapi.json")
+        page = await client.get("/asyncapi")
+    assert doc.status_code == 200 and doc.json()["asyncapi"] == "3.0.0"
+    assert "conveyor.jobs.states.v1" in {c["address"] for c in doc.json()["channels"].values()}
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    body = page.text.split("<body>")[1]
+    assert '<h2 id="conveyor.jobs.states.v1">' in body and "job.state-changed@v1" in body
+    assert "http" not in body  # offline: the page fetches nothing from elsewhere
+    assert body.count('class="public"') == 3 and body.count('class="internal"') == 6

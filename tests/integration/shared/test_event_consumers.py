@@ -1,0 +1,40 @@
+"""An outside team's consumer of Conveyor's public events: the README's example (plain aiokafka, no Conveyor
+code) follows a real job from its start to its end."""
+
+import asyncio
+import json
+import sys
+
+from shared.config import REPO_ROOT, ServiceSettings
+from tests.fixtures.media import photo
+from tests.fixtures.pipeline import Pipeline, job_body
+from tests.fixtures.workflows import detect_workflow
+
+EXAMPLE = REPO_ROOT / "examples" / "consume_job_events.py"
+
+
+async def test_the_example_consumer_follows_a_job_through_its_public_events(pipeline: Pipeline,
+                                                                            settings: ServiceSettings) -> None:
+    p = pipeline
+    for name in ("bus.jpg", "zidane.jpg"):
+        resp = await p.staging.post("/batches/followed/upload/image", files={name: (name, photo(name))}, fileName=name)
+        assert resp.status_code == 200, resp.text
+    assert (await p.put_workflow("detect", detect_workflow())).status_code == 200
+    assert (await p.jobs_post("/jobs/followed-job", json=job_body(p.staging.workspace.slug, "followed", "detect"))
+            ).status_code == 200
+    consumer = await asyncio.create_subprocess_exec(
+        sys.executable, "-I", str(EXAMPLE), "--bootstrap", settings.kafka.bootstrap_servers,
+        "--prefix", settings.kafka.topic_prefix, "--job", "followed-job",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)  # -I: only aiokafka, not this checkout
+    out, err = await asyncio.wait_for(consumer.communicate(), timeout=120)
+    assert consumer.returncode == 0, err.decode()[-2000:]
+    events = [json.loads(line) for line in out.decode().splitlines()]
+    job = await p.wait_job("followed-job")
+    assert job["state"] == "succeeded"
+    states = [e["state"] for e in events if e["type"] == "job.state-changed@v1"]
+    assert states == ["processing", "exporting", "succeeded"], events
+    stages = [(e["stage"], e["output_batch"]) for e in events if e["type"] == "stage.complete@v1"]
+    assert stages == [("processing", "followed-job-processing"), ("export", "followed-job-export")], events
+    assert all(e["job_id"] == "followed-job" and e["source"].startswith("/conveyor/") and e["time"] for e in events)
+    assert {e["source"] for e in events} == {"/conveyor/scheduler", "/conveyor/export"}  # the producers
+    assert len({e["id"] for e in events}) == len(events)
