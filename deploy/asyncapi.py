@@ -1,4 +1,5 @@
-"""The AsyncAPI 3 document of Conveyor's Kafka topics and the JSON Schemas of its public events, from the code.
+"""The AsyncAPI 3 document of Conveyor's Kafka topics and the JSON Schemas of its public events and webhook
+bodies, from the code.
 
     .venv/bin/python -m deploy.asyncapi      # writes shared/events/schema/ (committed; CI checks it is current)
 
@@ -26,7 +27,7 @@ from scheduler_svc import subscribers as scheduler_subscribers
 from shared.broker import BROADCAST, Subscriptions
 from shared.config import ServiceSettings
 from shared.events import REGISTRY, Topic, topic_name
-from shared.events.contract import event_schema, public_events, schema_file_name
+from shared.events.contract import event_schema, public_events, schema_file_name, webhook_payloads
 from worker_svc import subscribers as worker_subscribers
 from worker_svc.config import WorkerSettings
 from worker_svc.stops import StoppedJobs
@@ -101,6 +102,8 @@ def generated_files() -> dict[str, str]:
     files = {"asyncapi.json": _dump(build_document())}
     for event_type, model in public_events().items():
         files[f"events/{schema_file_name(event_type)}"] = _dump(event_schema(model))
+    for payload_type, payload in webhook_payloads().items():
+        files[f"webhooks/{payload_type}.json"] = _dump(event_schema(payload, "webhooks"))
     return files
 
 

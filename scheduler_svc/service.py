@@ -11,7 +11,6 @@ failed | aborted. ``task.done`` events are applied once per (task, attempt): red
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +42,7 @@ from shared.events import (
     WorkerAliveV1,
 )
 from shared.events.base import source_of
+from shared.events.webhooks import JobNotificationV1
 from shared.ids import JOB_ID_MAX, looks_like_id, validate_job_id
 from shared.netsafe import UnsafeURL, check_url_static
 from shared.outbox import enqueue, enqueue_many
@@ -344,11 +344,11 @@ class JobService:
         await enqueue(conn, self.prefix, JobStateChangedV1(workspace_id=job.workspace_id, job_id=job.job_id,
                                                          state=state, reason=reason), source=SOURCE)
         if job.notifications_url:
-            payload = {"type": "roboflow-batch-job-notification-v1", "event_id": str(uuid.uuid4()),
-                       "job_id": job.job_id, "job_state": "success" if state == "succeeded" else "fail"}
+            payload = JobNotificationV1(job_id=job.job_id, job_state="success" if state == "succeeded" else "fail")
             await enqueue(conn, self.prefix, NotificationRequestedV1(
                 workspace_id=job.workspace_id, url=job.notifications_url, category="job-status", subject_kind="job",
-                subject_id=job.job_id, payload=payload, correlation_id=job.job_id), source=SOURCE)
+                subject_id=job.job_id, payload=payload.model_dump(mode="json"), correlation_id=job.job_id),
+                source=SOURCE)
         log.info("job %s %s%s", job.job_id, state, f": {reason}" if reason else "")
 
     async def abort(self, conn: Connection, ws: Workspace, job_id: str) -> dict[str, Any]:

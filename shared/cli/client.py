@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
+
+from shared.events.webhooks import PAYLOADS, JobNotificationV1, StagingNotificationV1
+from shared.webhooks import InvalidSignature, verify
+
+__all__ = ["ApiError", "ConveyorClient", "InvalidSignature", "JobNotificationV1", "StagingNotificationV1",
+           "verify_webhook"]
 
 
 class ApiError(RuntimeError):
@@ -16,6 +23,14 @@ class ApiError(RuntimeError):
         super().__init__(f"HTTP {status}: {message}")
         self.status = status
         self.message = message
+
+
+def verify_webhook(secret: str, headers: Mapping[str, str], body: bytes) -> JobNotificationV1 | StagingNotificationV1:
+    """A webhook delivery checked and read: its Standard Webhooks signature (``webhook-id``, ``webhook-timestamp``,
+    ``webhook-signature``) verified with the workspace's signing secret (``whsec_...``), then its body as a typed
+    payload. Raises ``InvalidSignature`` for a forged, altered or replayed delivery (older than five minutes)."""
+    verify(secret, headers, body)
+    return PAYLOADS.validate_json(body)
 
 
 class ConveyorClient:

@@ -1,5 +1,5 @@
-"""The public part of the event contract: JSON Schemas of the events outside consumers may read, and what counts
-as a breaking change to them.
+"""The public part of the event contract: JSON Schemas of the events outside consumers may read and of the
+webhook bodies Conveyor sends, and what counts as a breaking change to them.
 
 The schemas are generated from the event models and committed (``shared/events/schema/``); a contract test
 regenerates them and fails where they differ, and fails a breaking change to an event whose version is kept:
@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+
 from shared.events.base import EventBase
 from shared.events.topics import REGISTRY
+from shared.events.webhooks import WEBHOOK_MODELS
 
 
 def public_events() -> dict[str, type[EventBase]]:
@@ -25,11 +28,17 @@ def public_events() -> dict[str, type[EventBase]]:
     return dict(sorted(found.items()))
 
 
-def event_schema(model: type[EventBase]) -> dict[str, Any]:
-    """The JSON Schema of an event as it travels (``mode="serialization"``: what a consumer reads)."""
+def webhook_payloads() -> dict[str, type[BaseModel]]:
+    """Every webhook body Conveyor sends, by its ``type``."""
+    return {m.model_fields["type"].default: m for m in WEBHOOK_MODELS}
+
+
+def event_schema(model: type[BaseModel], kind: str = "events") -> dict[str, Any]:
+    """The JSON Schema of an event (or, ``kind="webhooks"``, a webhook body) as it travels
+    (``mode="serialization"``: what a consumer reads)."""
     schema = model.model_json_schema(mode="serialization")
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["$id"] = f"https://conveyor.dev/schemas/events/{model.model_fields['type'].default}.json"
+    schema["$id"] = f"https://conveyor.dev/schemas/{kind}/{model.model_fields['type'].default}.json"
     return schema
 
 

@@ -9,7 +9,13 @@ import pytest
 from deploy.asyncapi import SCHEMA_DIR, generated_files
 from shared.config import REPO_ROOT
 from shared.events import REGISTRY
-from shared.events.contract import breaking_changes, event_schema, public_events, schema_file_name
+from shared.events.contract import (
+    breaking_changes,
+    event_schema,
+    public_events,
+    schema_file_name,
+    webhook_payloads,
+)
 
 
 def test_the_committed_asyncapi_document_and_schemas_are_current() -> None:
@@ -50,6 +56,14 @@ def test_a_public_event_changes_only_compatibly_within_its_version(event_type: s
     if first is not None:
         broken = breaking_changes(json.loads(first), event_schema(public_events()[event_type]))
         assert not broken, f"{event_type} breaks its published schema ({broken}): add a new version instead"
+
+
+@pytest.mark.parametrize("payload_type", list(webhook_payloads()))
+def test_a_webhook_body_changes_only_compatibly_within_its_version(payload_type: str) -> None:
+    first = _first_published(f"shared/events/schema/webhooks/{payload_type}.json")
+    if first is not None:
+        broken = breaking_changes(json.loads(first), event_schema(webhook_payloads()[payload_type], "webhooks"))
+        assert not broken, f"{payload_type} breaks its published schema ({broken}): add a -v2 payload instead"
 
 
 BASE = {"type": "object", "required": ["type", "job_id"],
