@@ -312,13 +312,15 @@ class SchedulerRepository:
         return Task(**dict(row)) if row else None
 
     async def finish_task(self, job: Job, stage_id: str, task_id: str, state: str, *, processed: int, failed: int,
-                          runtime_s: float, machine_type: str | None, error: str | None) -> None:
+                          runtime_s: float, machine_type: str | None, error: str | None,
+                          worker_id: str | None = None) -> None:
         await self.conn.execute(
             "UPDATE tasks SET state = $5, files_processed = $6, files_failed = $7, runtime_s = runtime_s + $8,"
             " machine_type = $9, error = $10, progress = CASE WHEN $5 = 'succeeded' THEN 1.0 ELSE progress END,"
-            " updated_at = now() WHERE workspace_id = $1 AND job_id = $2 AND stage_id = $3 AND task_id = $4",
+            " worker_id = coalesce($11, worker_id), updated_at = now()"
+            " WHERE workspace_id = $1 AND job_id = $2 AND stage_id = $3 AND task_id = $4",
             _uuid(job.workspace_id), job.job_id, stage_id, task_id, state, processed, failed, runtime_s,
-            machine_type, error)
+            machine_type, error, worker_id)
 
     async def list_tasks(self, job: Job, stage_id: str, limit: int, after: str | None) -> list[Task]:
         rows = await self.conn.fetch(

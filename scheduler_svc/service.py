@@ -249,7 +249,7 @@ class JobService:
         if job.terminal:
             await repo.finish_task(job, event.stage_id, event.task_id, "aborted", processed=event.files_processed,
                                    failed=event.files_failed, runtime_s=event.runtime_seconds,
-                                   machine_type=event.machine_type, error=event.error)
+                                   machine_type=event.machine_type, error=event.error, worker_id=event.worker_id)
             return
         if event.failed_file_reasons:
             await repo.log(job, "warning", "files-failed", {"failedFiles": [
@@ -261,16 +261,18 @@ class JobService:
         if event.status == "succeeded":
             await repo.finish_task(job, event.stage_id, event.task_id, "succeeded", processed=event.files_processed,
                                    failed=event.files_failed, runtime_s=event.runtime_seconds,
-                                   machine_type=event.machine_type, error=None)
+                                   machine_type=event.machine_type, error=None, worker_id=event.worker_id)
         elif event.status == "failed" and task.attempt < self.settings.max_task_attempts:
             await repo.finish_task(job, event.stage_id, event.task_id, "pending", processed=0, failed=0,
-                                   runtime_s=event.runtime_seconds, machine_type=event.machine_type, error=event.error)
+                                   runtime_s=event.runtime_seconds, machine_type=event.machine_type, error=event.error,
+                                   worker_id=event.worker_id)
             await repo.log(job, "warning", "task-retried", {"attempt": task.attempt, "error": event.error},
                            stage_id=event.stage_id, task_id=event.task_id)
         else:
             await repo.finish_task(job, event.stage_id, event.task_id, "failed" if event.status == "failed"
                                    else "aborted", processed=event.files_processed, failed=event.files_failed,
-                                   runtime_s=event.runtime_seconds, machine_type=event.machine_type, error=event.error)
+                                   runtime_s=event.runtime_seconds, machine_type=event.machine_type, error=event.error,
+                                   worker_id=event.worker_id)
             if event.status == "failed":
                 await self._finish(conn, repo, job, "failed",
                                    f"task {event.task_id} failed {task.attempt} times: {event.error}")

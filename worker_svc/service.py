@@ -336,7 +336,7 @@ class TaskRunner:
                           files_processed=output.processed, files_failed=len(output.failed), runtime_seconds=runtime,
                           machine_type=self.settings.machine_type, error=error, correlation_id=event.job_id,
                           failed_file_reasons=[FailedFile(file_name=n, reason=r) for n, r in output.failed[:100]],
-                          inference=output.inference())
+                          inference=output.inference(), worker_id=self.worker_id)
         new_files = await self._store_outputs(event, output) if store else []
         async with self.pool.acquire() as conn, conn.transaction():
             if new_files:

@@ -126,6 +126,9 @@ class TaskDoneV1(EventBase):
     failed_file_reasons: list[FailedFile] = Field(default_factory=list)
     # how each model of the workflow ran (empty from workers older than this field)
     inference: list[ModelExecution] = Field(default_factory=list)
+    # the worker process that ran it: tasks.progress and tasks.done are topics apart, so a short task's
+    # task.started may reach the scheduler after its task.done, and only this one names the worker then
+    worker_id: str | None = None
 
     def key(self) -> str:
         return f"{self.workspace_id}/{self.job_id}"
