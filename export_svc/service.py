@@ -32,8 +32,10 @@ from shared.metrics import ARCHIVES
 from shared.outbox import enqueue
 from shared.staging import NewFile, StagingRepository
 from shared.storage import ObjectStore, file_key
+from shared.tracing import tracer
 
 log = logging.getLogger(__name__)
+TRACER = tracer(__name__)
 SOURCE = source_of("export")  # the CloudEvents source of the events this service writes
 
 EXPORT = "export"
@@ -58,6 +60,10 @@ class Exporter:
     async def on_stage_complete(self, event: StageCompleteV1) -> None:
         if event.stage_id != "processing":
             return
+        with TRACER.start_as_current_span(f"export {event.job_id}", attributes={"conveyor.job_id": event.job_id}):
+            await self._export(event)
+
+    async def _export(self, event: StageCompleteV1) -> None:
         fmt = event.aggregation_format
         archives = await self._plan(event)
         out_batch = f"{event.job_id}-{EXPORT}"

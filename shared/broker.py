@@ -22,6 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage, KafkaRouter
+from faststream.kafka.opentelemetry import KafkaTelemetryMiddleware
 from pydantic import ValidationError
 
 from shared.config import KafkaSettings
@@ -41,6 +42,8 @@ def build_broker(kafka: KafkaSettings, client_id: str) -> KafkaBroker:
     return KafkaBroker(
         kafka.bootstrap_servers,
         client_id=client_id,
+        # trace context in and out of every message (a no-op without a tracer provider: shared.tracing)
+        middlewares=(KafkaTelemetryMiddleware(),),
         acks="all",
         linger_ms=5,
         enable_idempotence=False,

@@ -98,6 +98,9 @@ class ServiceSettings(BaseSettings):
                                    validation_alias="CONVEYOR_INFERENCE_PYTHON")
     # published outbox rows are deleted after this long (the relay purges them)
     outbox_retention_s: float = Field(86_400.0, validation_alias="CONVEYOR_OUTBOX_RETENTION_S")
+    # OpenTelemetry's own variables: where spans go over OTLP/HTTP (no tracing without it), and under what name
+    otel_endpoint: str | None = Field(None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    otel_service_name: str | None = Field(None, validation_alias="OTEL_SERVICE_NAME")
     # where this process listens (``<SVC>_HOST``; each service's class sets its ``<SVC>_PORT`` from
     # DEFAULT_PORTS); a container listens on 0.0.0.0
     host: str = "127.0.0.1"

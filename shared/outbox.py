@@ -20,6 +20,7 @@ from faststream.kafka import KafkaBroker
 
 from shared.events import EventBase, Topic, topic_for, topic_name
 from shared.events.base import cloud_event_headers, source_of
+from shared.tracing import continued, current_context
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +35,9 @@ async def enqueue(conn: asyncpg.Connection, prefix: str, event: EventBase, topic
     (``source_of(service)``), which any service's relay may publish it for."""
     name = topic_name(prefix, topic or topic_for(event))
     await conn.execute(
-        "INSERT INTO outbox (topic, message_key, event_type, event_id, payload, source)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
-        name, event.key(), event.type, event.event_id, event.model_dump(mode="json"), source,
+        "INSERT INTO outbox (topic, message_key, event_type, event_id, payload, source, trace_context)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        name, event.key(), event.type, event.event_id, event.model_dump(mode="json"), source, current_context(),
     )
     await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
 
@@ -45,13 +46,15 @@ async def enqueue_many(conn: asyncpg.Connection, prefix: str, events: Sequence[E
                        topic: Topic | None = None, *, source: str) -> None:
     if not events:
         return
+    trace_context = current_context()
     rows = [
-        (topic_name(prefix, topic or topic_for(e)), e.key(), e.type, e.event_id, e.model_dump(mode="json"), source)
+        (topic_name(prefix, topic or topic_for(e)), e.key(), e.type, e.event_id, e.model_dump(mode="json"), source,
+         trace_context)
         for e in events
     ]
     await conn.executemany(
-        "INSERT INTO outbox (topic, message_key, event_type, event_id, payload, source)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO outbox (topic, message_key, event_type, event_id, payload, source, trace_context)"
+        " VALUES ($1, $2, $3, $4, $5, $6, $7)",
         rows,
     )
     await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
@@ -118,21 +121,21 @@ class OutboxRelay:
             if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK):
                 return 0
             rows = await conn.fetch(
-                "SELECT id, topic, message_key, event_type, event_id, payload, source FROM outbox"
+                "SELECT id, topic, message_key, event_type, event_id, payload, source, trace_context FROM outbox"
                 " WHERE published_at IS NULL ORDER BY id LIMIT $1",
                 self._batch_size,
             )
             if not rows:
                 return 0
-            pending = [
-                await self._broker.publish(
-                    r["payload"], r["topic"], key=r["message_key"].encode(),
-                    headers=cloud_event_headers(r["event_type"], r["event_id"], r["payload"]["occurred_at"],
-                                                r["source"] or self._source),
-                    no_confirm=True,
-                )
-                for r in rows
-            ]
+            pending = []
+            for r in rows:
+                with continued(r["trace_context"]):  # the writer's trace: its consumer's span is a child of it
+                    pending.append(await self._broker.publish(
+                        r["payload"], r["topic"], key=r["message_key"].encode(),
+                        headers=cloud_event_headers(r["event_type"], r["event_id"], r["payload"]["occurred_at"],
+                                                    r["source"] or self._source),
+                        no_confirm=True,
+                    ))
             await asyncio.gather(*pending)
             await conn.execute(
                 "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", [r["id"] for r in rows]

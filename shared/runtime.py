@@ -31,6 +31,7 @@ from shared.metrics import instrument
 from shared.migrations import apply_migrations
 from shared.outbox import OutboxRelay
 from shared.storage import ObjectStore
+from shared.tracing import configure_tracing, instrument_app
 
 log = logging.getLogger(__name__)
 D = TypeVar("D")
@@ -131,6 +132,8 @@ def create_service_app(spec: ServiceSpec[D]) -> FastAPI:
             yield
 
     app = FastAPI(title=f"Conveyor {spec.name}", lifespan=lifespan)
+    if configure_tracing(spec.name, spec.settings.otel_endpoint, spec.settings.otel_service_name):
+        instrument_app(app)
     install_error_handlers(app)
     for router in spec.routers:
         app.include_router(router)

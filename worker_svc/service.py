@@ -44,6 +44,7 @@ from shared.metrics import FILE_LATENCY, FILES_PROCESSED, TASK_DURATION, TASKS
 from shared.outbox import enqueue
 from shared.staging import NewFile, StagingRepository
 from shared.storage import ObjectMissing, ObjectStore, file_key
+from shared.tracing import tracer
 from shared.workflows.errors import WorkflowRunFailed
 from worker_svc.backends import Backends, PreparedWorkflow
 from worker_svc.config import WorkerSettings
@@ -56,6 +57,7 @@ from worker_svc.video import sampled_frames
 from worker_svc.workflows.values import Image, encode_jpeg, serialize
 
 log = logging.getLogger(__name__)
+TRACER = tracer(__name__)
 SOURCE = source_of("worker")  # the CloudEvents source of the events this service writes
 
 
@@ -134,7 +136,9 @@ class TaskRunner:
                         event.job_id, event.task_id)
             return
         with bound(workspace_id=event.workspace_id, job_id=event.job_id, task_id=event.task_id,
-                   attempt=event.attempt):
+                   attempt=event.attempt), TRACER.start_as_current_span(
+                f"task {event.task_id}", attributes={"conveyor.job_id": event.job_id, "conveyor.task_id": event.task_id,
+                                                      "conveyor.attempt": event.attempt}):
             await self._handle(event)
 
     async def _handle(self, event: TaskReadyV2) -> None:

@@ -1,9 +1,27 @@
-"""A small synchronous client of Conveyor's public API, used by the CLI and the demo."""
+"""Conveyor's Python client: the synchronous client of its public API that the CLI and the demo use.
+
+    from shared.cli.client import ConveyorClient
+
+    with ConveyorClient("http://127.0.0.1:8000", api_key) as conveyor:
+        conveyor.stage_folder("street", Path("photos/"))                 # tar archives through signed URLs
+        conveyor.put_workflow("detect", workflow_json)                    # a Roboflow Workflow definition
+        conveyor.start_job("street-1", "street", "detect")
+        job = conveyor.follow("street-1")                                 # server-sent events until it ends
+        rows = conveyor.download_results("street-1", Path("out/"))       # one dict per image
+
+Every method raises ``ApiError`` (with the HTTP status and the API's message) when the API refuses.
+"""
 
 from __future__ import annotations
 
+import collections
+import csv
+import io
 import json
-from collections.abc import Mapping
+import tarfile
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +30,21 @@ import httpx
 from shared.events.webhooks import PAYLOADS, JobNotificationV1, StagingNotificationV1
 from shared.webhooks import InvalidSignature, verify
 
-__all__ = ["ApiError", "ConveyorClient", "InvalidSignature", "JobNotificationV1", "StagingNotificationV1",
+__all__ = ["ApiError", "ConveyorClient", "InvalidSignature", "JobNotificationV1", "Staged", "StagingNotificationV1",
            "verify_webhook"]
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".jp2"})
+TERMINAL_SHARD = frozenset({"indexed", "indexed-with-failures", "failed"})
+
+
+@dataclass(frozen=True)
+class Staged:
+    """What ``stage_folder`` staged: the images indexed and those refused (with the shards' failure counts)."""
+
+    batch_id: str
+    sent: int
+    indexed: int
+    failed: int
 
 
 class ApiError(RuntimeError):
@@ -42,6 +73,12 @@ class ConveyorClient:
 
     def close(self) -> None:
         self.http.close()
+
+    def __enter__(self) -> ConveyorClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         params = {"api_key": self.api_key, **kwargs.pop("params", {})}
@@ -200,3 +237,107 @@ class ConveyorClient:
         return self._call("PUT", f"/{self.workspace}/models/{model_id}",
                           data={"task": task, "classNames": json.dumps(class_names)},
                           files={"file": (path.name, path.read_bytes())})
+
+    # ------------------------------------------------------------------ the whole round trip
+    def stage_folder(self, batch_id: str, folder: Path, *, per_archive: int = 500, timeout: float = 600) -> Staged:
+        """Every image file under ``folder`` staged into ``batch_id``: tar archives of up to ``per_archive``
+        images through signed URLs, then waited for until the background indexing has finished every archive.
+        File names must be unique across subfolders (a batch's names are flat)."""
+        images = sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+        names = [p.name for p in images]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{folder} holds several images of one name; a batch's file names are flat")
+        before = {s["shardId"] for s in self.shards(batch_id)} if self._batch_exists(batch_id) else set()
+        for start in range(0, len(images), per_archive):
+            buf = io.BytesIO()
+            with tarfile.open(fileobj=buf, mode="w") as tar:
+                for path in images[start:start + per_archive]:
+                    tar.add(str(path), arcname=path.name)
+            self.tar_upload(batch_id, buf.getvalue())
+        archives = -(-len(images) // per_archive)
+        deadline = time.monotonic() + timeout
+        while True:
+            shards = [s for s in self.shards(batch_id) if s["shardId"] not in before] if archives else []
+            if len(shards) >= archives and all(s["statusName"] in TERMINAL_SHARD for s in shards):
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{batch_id}: indexing not finished after {timeout:g} s")
+            time.sleep(0.5)
+        failed = sum(int((s.get("statusMetadata") or {}).get("failedObjectsCount") or 0) for s in shards)
+        indexed = sum(int(s["shardObjectsCount"]) for s in shards) - failed
+        return Staged(batch_id, len(images), indexed, failed)
+
+    def _batch_exists(self, batch_id: str) -> bool:
+        try:
+            self.batch(batch_id)
+        except ApiError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def start_job(self, job_id: str, batch_id: str, workflow_id: str, *, machine_type: str = "cpu",
+                  parameters: dict[str, Any] | None = None, notifications_url: str | None = None,
+                  aggregation_format: str = "jsonl", image_outputs: list[str] | None = None,
+                  max_runtime_s: int | None = None) -> None:
+        """An image job running ``workflow_id`` over every image of ``batch_id``."""
+        spec: dict[str, Any] = {"type": "workflows-processing-specification-v1", "workspace": self.workspace,
+                                "workflowId": workflow_id, "aggregationFormat": aggregation_format,
+                                "persistImagesOutputs": bool(image_outputs)}
+        if parameters:
+            spec["workflowParameters"] = parameters
+        if image_outputs:
+            spec["imagesOutputsToBePersisted"] = image_outputs
+        body: dict[str, Any] = {
+            "type": "simple-image-processing-v1", "jobInput": {"type": "staging-batch-input-v1", "batchId": batch_id},
+            "computeConfiguration": {"type": "compute-configuration-v2", "machineType": machine_type},
+            "processingSpecification": spec}
+        if notifications_url:
+            body["notificationsURL"] = notifications_url
+        if max_runtime_s:
+            body["processingTimeoutSeconds"] = max_runtime_s
+        self.create_job(job_id, body)
+
+    def job_updates(self, job_id: str, timeout: float = 3600) -> Iterator[dict[str, Any]]:
+        """The job each time it changes, as its server-sent events (``GET .../jobs/{id}/events``) tell it,
+        until it is terminal."""
+        with self.http.stream("GET", self.jobs(f"/jobs/{job_id}/events"), params={"api_key": self.api_key},
+                              timeout=httpx.Timeout(timeout, read=60)) as resp:
+            if resp.status_code >= 400:
+                raise ApiError(resp.status_code, resp.read().decode(errors="replace"))
+            event, data = "", []
+            for line in resp.iter_lines():
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:"):
+                    data.append(line[5:].strip())
+                elif not line and data:
+                    if event == "job":
+                        job = json.loads("\n".join(data))
+                        yield job
+                        if job["isTerminal"]:
+                            return
+                    event, data = "", []
+
+    def follow(self, job_id: str, timeout: float = 3600) -> dict[str, Any]:
+        """The job once it has ended (succeeded, failed or aborted), followed by server-sent events."""
+        updates = collections.deque(self.job_updates(job_id, timeout), maxlen=1)
+        return updates[0] if updates else self.job(job_id)
+
+    def download_results(self, job_id: str, target: Path) -> list[dict[str, Any]]:
+        """The finished job's export archives downloaded and extracted into ``target``; returns its result rows
+        (one per image: the JSONL, or the CSV read as dicts)."""
+        rows: list[dict[str, Any]] = []
+        for meta in self.files(f"{job_id}-export", "archives"):
+            archive = self.download(meta["downloadURL"], Path(target) / meta["fileName"])
+            with tarfile.open(archive) as tar:
+                tar.extractall(target, filter="data")
+                names = [m.name for m in tar.getmembers() if m.name.startswith("results-")]
+            archive.unlink()
+            for name in names:
+                text = (Path(target) / name).read_text()
+                if name.endswith(".jsonl"):
+                    rows += [json.loads(line) for line in text.splitlines() if line]
+                else:
+                    rows += list(csv.DictReader(io.StringIO(text)))
+        return rows

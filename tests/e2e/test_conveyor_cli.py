@@ -1,10 +1,12 @@
-"""The ``conveyor`` CLI's API commands against a running deployment, as a user would type them."""
+"""The ``conveyor`` CLI's API commands against a running deployment, as a user would type them, and the
+Python client they are built on, as a user's script would call it."""
 
 import json
 from pathlib import Path
 
 import pytest
 
+from shared.cli.client import ConveyorClient, Staged
 from tests.fixtures.cli import conveyor
 from tests.fixtures.deployment import Deployment
 from tests.fixtures.media import jpeg, photo
@@ -104,3 +106,28 @@ def test_the_webhook_secret_is_shown_and_rotated(cli_env: dict[str, str], tmp_pa
     assert rotated["secret"] != shown["secret"] and rotated["previousSecretValidUntil"]
     again = json.loads(run(cli_env, tmp_path, "webhooks", "secret", "--json"))
     assert again["secret"] == rotated["secret"]  # what receivers verify with from now on
+
+
+def test_the_python_client_stages_a_folder_runs_a_job_follows_it_and_reads_every_row(deployment: Deployment,
+                                                                                     tmp_path: Path) -> None:
+    folder = tmp_path / "photos"
+    (folder / "more").mkdir(parents=True)
+    (folder / "bus.jpg").write_bytes(photo("bus.jpg"))
+    (folder / "zidane.jpg").write_bytes(photo("zidane.jpg"))
+    for i in range(3):
+        (folder / "more" / f"n{i}.jpg").write_bytes(jpeg(i))
+    (folder / "more" / "bad.jpg").write_bytes(b"not an image")
+    (folder / "notes.txt").write_text("not staged: not an image file name")
+    with ConveyorClient(deployment.base_url, deployment.api_key) as conveyor:
+        # 6 images in archives of 4: one full archive and one partial, both waited for
+        staged = conveyor.stage_folder("client-photos", folder, per_archive=4)
+        assert staged == Staged("client-photos", sent=6, indexed=5, failed=1)
+        conveyor.put_workflow("client-detect", detect_workflow())
+        conveyor.start_job("client-job", "client-photos", "client-detect", parameters={"confidence": 0.3})
+        updates = list(conveyor.job_updates("client-job"))
+        assert updates[-1]["isTerminal"] and updates[-1]["state"] == "succeeded", updates[-1]
+        assert conveyor.follow("client-job")["state"] == "succeeded"  # an ended job: its one last event
+        rows = conveyor.download_results("client-job", tmp_path / "out")
+    assert sorted(r["image"] for r in rows) == ["bus.jpg", "n0.jpg", "n1.jpg", "n2.jpg", "zidane.jpg"]
+    bus = next(r for r in rows if r["image"] == "bus.jpg")
+    assert "bus" in {d["class"] for d in bus["predictions"]["predictions"]}
