@@ -264,7 +264,7 @@ class ConveyorClient:
                 raise TimeoutError(f"{batch_id}: indexing not finished after {timeout:g} s")
             time.sleep(0.5)
         failed = sum(int((s.get("statusMetadata") or {}).get("failedObjectsCount") or 0) for s in shards)
-        indexed = sum(int(s["shardObjectsCount"]) for s in shards) - failed
+        indexed = sum(int(s["shardObjectsCount"]) for s in shards)  # the files stored, the failed apart
         return Staged(batch_id, len(images), indexed, failed)
 
     def _batch_exists(self, batch_id: str) -> bool:

@@ -4,11 +4,15 @@ failed files, workflows, models and the webhook log. Every page is screenshotted
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import os
 import re
 import shutil
 import subprocess
 import time
+from collections import Counter
 from collections.abc import Iterator
 
 import cv2
@@ -90,6 +94,7 @@ def test_the_web_ui_drives_a_job_end_to_end(deployment: Deployment, browser: Bro
     assert href and httpx.get(href if href.startswith("http") else base + href).content[:2] == b"\x1f\x8b"  # tar.gz
     expect(page.locator("#logs")).to_contain_text("job-succeeded")
     shot(page, "job")
+    _the_results_are_drawn(page, _detections(base, ws, key, "ui-job"))
 
     job = httpx.get(f"{base}/batch-processing/v1/external/{ws}/jobs/ui-job", params={"api_key": key}).json()["job"]
     spec = job["jobDefinition"]["processingSpecification"]
@@ -119,3 +124,56 @@ def test_the_web_ui_drives_a_job_end_to_end(deployment: Deployment, browser: Bro
     shot(page, "webhooks")
     page.close()
 
+
+
+def _detections(base: str, ws: str, key: str, job_id: str) -> dict[str, list[tuple[str, float]]]:
+    """(class, confidence) of every detection of each image, read from the job's result files (CSV here)."""
+    listed = httpx.get(f"{base}/data-staging/v1/external/{ws}/batches/{job_id}-processing/list",
+                       params={"api_key": key, "partName": "results"}).json()["filesMetadata"]
+    found: dict[str, list[tuple[str, float]]] = {}
+    for meta in listed:
+        for row in csv.DictReader(io.StringIO(httpx.get(meta["downloadURL"]).text)):
+            found[row["image"]] = [(d["class"], d["confidence"]) for d in json.loads(row["predictions"])["predictions"]]
+    return found
+
+
+def _the_results_are_drawn(page: Page, expected: dict[str, list[tuple[str, float]]]) -> None:
+    """The gallery, its filters and charts show the job's detections, drawn from its rows in the browser."""
+    expect(page.locator("#gallery figure[data-drawn='1']")).to_have_count(len(expected), timeout=30_000)
+    bus = page.locator("#gallery figure[data-image='bus.jpg']")
+    expect(bus).to_have_attribute("data-boxes", str(len(expected["bus.jpg"])))
+    changed = page.evaluate("""async () => {  // pixels the boxes changed on the bus thumbnail
+        const fig = document.querySelector("figure[data-image='bus.jpg']"), c = fig.querySelector("canvas");
+        const img = new Image(); img.src = fig.dataset.src; await img.decode();
+        const raw = document.createElement("canvas"); raw.width = c.width; raw.height = c.height;
+        raw.getContext("2d").drawImage(img, 0, 0, c.width, c.height);
+        const a = c.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        const b = raw.getContext("2d").getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 0; i < a.length; i += 4) {
+          n += Math.abs(a[i] - b[i]) + Math.abs(a[i + 1] - b[i + 1]) + Math.abs(a[i + 2] - b[i + 2]) > 60;
+        }
+        return n; }""")
+    assert changed > 50 * len(expected["bus.jpg"]), changed  # each box's outline, drawn on the photo
+    counts = Counter(cls for found in expected.values() for cls, _ in found)
+    bars = page.locator("#per-class rect.bar")
+    expect(bars).to_have_count(len(counts))
+    assert {b.get_attribute("data-label"): int(b.get_attribute("data-value") or 0) for b in bars.all()} == counts
+    histogram = [float(b.get_attribute("data-value") or 0) for b in page.locator("#confidence rect.bar").all()]
+    assert len(histogram) == 10 and sum(histogram) == sum(counts.values())
+    assert page.locator("#throughput rect.bar").count() >= 1
+    page.select_option("#cls", "person")  # one class: only the images with a person, only their people
+    with_people = {name: [d for d in found if d[0] == "person"] for name, found in expected.items()}
+    expect(page.locator("#gallery figure")).to_have_count(sum(1 for f in with_people.values() if f))
+    expect(bus).to_have_attribute("data-boxes", str(len(with_people["bus.jpg"])))
+    page.locator("#conf").fill("0.8")  # and only the confident ones
+    expect(bus).to_have_attribute("data-boxes", str(sum(1 for _, c in with_people["bus.jpg"] if c >= 0.8)))
+    page.select_option("#cls", "")
+    page.locator("#conf").fill("0")
+    bus.click()  # the full image, with labels
+    expect(page.locator("#zoom")).to_be_visible()
+    assert page.evaluate("document.getElementById('full').width") > 220
+    shot(page, "results-zoom")
+    page.click("#close")
+    page.locator("#gallery").scroll_into_view_if_needed()
+    shot(page, "results")

@@ -101,7 +101,7 @@ async function jobsView() {
 async function jobView(jobId) {
   $view.innerHTML = `<h1>Job ${esc(jobId)}</h1><div class="card" id="live">connecting…</div>
     <div class="row"><button id="abort" class="danger">Abort</button><button id="restart" class="secondary">Restart</button></div>
-    <div id="stages"></div><div id="exports"></div><h2>Logs</h2><div id="logs"></div>`;
+    <div id="stages"></div><div id="exports"></div><div id="results"></div><h2>Logs</h2><div id="logs"></div>`;
   document.getElementById("abort").onclick = () => api(jobsApi(`/jobs/${jobId}/abort`), { method: "POST" }).then(() => toast("abort requested"), (e) => toast(e.message));
   document.getElementById("restart").onclick = () => api(jobsApi(`/jobs/${jobId}/restart`), { method: "POST" }).then(() => { toast("restarted"); jobView(jobId); }, (e) => toast(e.message));
   const samples = [];
@@ -130,14 +130,17 @@ async function jobView(jobId) {
 
 async function jobDetails(jobId, job) {
   const { stages } = await api(jobsApi(`/jobs/${jobId}/stages`));
+  const byStage = {};
   const parts = await Promise.all(stages.map(async (s) => {
     const tasks = await pages(jobsApi(`/jobs/${jobId}/stages/${s.processingStageId}/tasks`), "tasks", { pageSize: 500 });
+    byStage[s.processingStageId] = tasks;
     return `<h2>Stage ${esc(s.processingStageName)} ${badge(s.statusType)} <span class="muted">→ ${esc(s.outputBatches.join(", "))}</span></h2>` +
       table(["task", "state", "progress", "files", "updated"], tasks.map((t) => [esc(t.taskId), badge(t.notification.state || t.statusType),
         bar(t.progress), `${t.notification.filesProcessed ?? ""}/${t.notification.filesCount ?? ""}${t.notification.filesFailed ? ` (${t.notification.filesFailed} failed)` : ""}`,
         when(t.eventTimestamp)]));
   }));
   document.getElementById("stages").innerHTML = parts.join("");
+  await jobResults(jobId, job, byStage.processing || []);
   if (job.state === "succeeded") {
     const files = await pages(staging(`/batches/${jobId}-export/list`), "filesMetadata", { partName: "archives" });
     document.getElementById("exports").innerHTML = `<h2>Export</h2>` + table(["archive", "download"],
