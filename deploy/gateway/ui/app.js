@@ -165,8 +165,11 @@ async function batchView(batchId) {
     api(staging(`/batches/${batchId}/list`), { params: { pageSize: 100 } })]);
   const failed = await Promise.all(shards.filter((s) => (s.statusMetadata || {}).failedObjectsCount).map((s) =>
     api(staging(`/batches/${batchId}/shards/${s.shardId}/failed-files`)).then((r) => r.failedFiles)));
+  const settled = shards.filter((s) => s.statusType !== "info").length;
+  const refused = shards.reduce((n, s) => n + ((s.statusMetadata || {}).failedObjectsCount || 0), 0);
   $view.innerHTML = `<h1>Batch ${esc(batchId)}</h1><p class="muted">${esc(batch.batchContentType)} · ${count} files ·
-    expires ${when(batch.expiryDate)}</p><h2>Ingest shards</h2>` +
+    expires ${when(batch.expiryDate)}</p><div class="card row" id="ingest"><div style="flex:1">${bar(shards.length ? settled / shards.length : 1)}</div>
+    <div><b>${settled} of ${shards.length} shards indexed</b> · ${count} files staged, ${refused} refused</div></div><h2>Ingest shards</h2>` +
     table(["shard", "status", "objects", "details", "at"], shards.map((s) => [esc(s.shardId), badge(s.statusType),
       s.shardObjectsCount, `<code>${esc(JSON.stringify(s.statusMetadata || {}))}</code>`, when(s.eventTimestamp)])) +
     `<h2>Failed files</h2>` + table(["file", "type", "reason"], failed.flat().map((f) => [esc(f.fileName), esc(f.type), esc(f.reason)])) +
