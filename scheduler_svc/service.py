@@ -31,6 +31,7 @@ from shared.auth import Workspace
 from shared.db import Connection
 from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.events import (
+    JobProgressV1,
     JobStateChangedV1,
     NotificationRequestedV1,
     StageCompleteV1,
@@ -288,6 +289,13 @@ class JobService:
                                f"{job.max_failure_rate}")
             return
         counts = await repo.count_tasks(job, PROCESSING)
+        if event.stage_id == PROCESSING:
+            ended = sum(counts.get(s, 0) for s in ("succeeded", "failed", "aborted"))
+            await enqueue(conn, self.prefix, JobProgressV1(
+                workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING,
+                progress=round((processed + failed) / total, 4) if total else 1.0, files_total=total,
+                files_processed=processed, files_failed=failed, tasks_total=sum(counts.values()), tasks_done=ended,
+                correlation_id=job.job_id), source=SOURCE)
         if counts.get("succeeded", 0) == sum(counts.values()):
             if processed == 0 and failed > 0:  # whatever maxImageFailureRate says, nothing came out
                 await self._finish(conn, repo, job, "failed", f"every file failed ({failed} of {failed}); see the "

@@ -5,6 +5,7 @@ from shared.events.ingest import ShardReadyV1
 from shared.events.jobs import (
     ArchiveTask,
     FailedFile,
+    JobProgressV1,
     JobStateChangedV1,
     ModelExecution,
     ModelRef,
@@ -22,6 +23,7 @@ __all__ = [
     "ArchiveTask",
     "EventBase",
     "FailedFile",
+    "JobProgressV1",
     "JobStateChangedV1",
     "ModelExecution",
     "ModelRef",

@@ -170,3 +170,24 @@ class JobStateChangedV1(EventBase):
 
     def key(self) -> str:
         return f"{self.workspace_id}/{self.job_id}"
+
+
+class JobProgressV1(EventBase):
+    """Emitted by scheduler_svc each time a task of a job's processing stage ends: how far the job is.
+
+    A public event, for consumers outside Conveyor (no Conveyor service consumes it).
+    """
+
+    type: Literal["job.progress@v1"] = "job.progress@v1"
+    workspace_id: str
+    job_id: str
+    stage_id: str
+    progress: float  # files done (processed or failed) of the stage's files, 0 to 1
+    files_total: int
+    files_processed: int
+    files_failed: int
+    tasks_total: int
+    tasks_done: int
+
+    def key(self) -> str:
+        return f"{self.workspace_id}/{self.job_id}"

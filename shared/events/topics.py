@@ -20,7 +20,7 @@ from pydantic import Discriminator, TypeAdapter
 
 from shared.events.base import EventBase
 from shared.events.ingest import ShardReadyV1
-from shared.events.jobs import JobStateChangedV1, StageCompleteV1, TaskDoneV1, TaskReadyV1, TaskReadyV2
+from shared.events.jobs import JobProgressV1, JobStateChangedV1, StageCompleteV1, TaskDoneV1, TaskReadyV1, TaskReadyV2
 from shared.events.notifications import NotificationRequestedV1
 from shared.events.workers import TaskProgressV1, TaskStartedV1, WorkerAliveV1
 
@@ -34,6 +34,7 @@ class Topic(StrEnum):
     WORKERS = "workers.liveness"
     STAGES = "jobs.stages"
     JOB_STATES = "jobs.states"
+    JOB_PROGRESS = "jobs.progress"
     NOTIFICATIONS = "notifications.requested"
 
 
@@ -78,6 +79,7 @@ REGISTRY: dict[Topic, TopicSpec] = {
                   ("export_svc", "scheduler_svc"), (StageCompleteV1,), public=True),
         TopicSpec(Topic.JOB_STATES, 1, "workspace/job", ("scheduler_svc",), ("worker_svc",),
                   (JobStateChangedV1,), public=True),
+        TopicSpec(Topic.JOB_PROGRESS, 1, "workspace/job", ("scheduler_svc",), (), (JobProgressV1,), public=True),
         TopicSpec(Topic.NOTIFICATIONS, 1, "workspace/subject", ("ingest_svc", "scheduler_svc"),
                   ("notifier_svc",), (NotificationRequestedV1,)),
     )

@@ -6,7 +6,8 @@ import json
 import sys
 
 from shared.config import REPO_ROOT, ServiceSettings
-from tests.fixtures.media import photo
+from tests.fixtures.kafka import read_topic
+from tests.fixtures.media import jpeg, photo
 from tests.fixtures.pipeline import Pipeline, job_body
 from tests.fixtures.workflows import detect_workflow
 
@@ -16,8 +17,8 @@ EXAMPLE = REPO_ROOT / "examples" / "consume_job_events.py"
 async def test_the_example_consumer_follows_a_job_through_its_public_events(pipeline: Pipeline,
                                                                             settings: ServiceSettings) -> None:
     p = pipeline
-    for name in ("bus.jpg", "zidane.jpg"):
-        resp = await p.staging.post("/batches/followed/upload/image", files={name: (name, photo(name))}, fileName=name)
+    for name, data in {"bus.jpg": photo("bus.jpg"), "zidane.jpg": photo("zidane.jpg"), "n.jpg": jpeg(3)}.items():
+        resp = await p.staging.post("/batches/followed/upload/image", files={name: (name, data)}, fileName=name)
         assert resp.status_code == 200, resp.text
     assert (await p.put_workflow("detect", detect_workflow())).status_code == 200
     assert (await p.jobs_post("/jobs/followed-job", json=job_body(p.staging.workspace.slug, "followed", "detect"))
@@ -38,3 +39,9 @@ async def test_the_example_consumer_follows_a_job_through_its_public_events(pipe
     assert all(e["job_id"] == "followed-job" and e["source"].startswith("/conveyor/") and e["time"] for e in events)
     assert {e["source"] for e in events} == {"/conveyor/scheduler", "/conveyor/export"}  # the producers
     assert len({e["id"] for e in events}) == len(events)
+    # jobs.progress: one event per task of the processing stage (3 images, 2 per task)
+    records = await read_topic(settings.kafka.bootstrap_servers, f"{settings.kafka.topic_prefix}.jobs.progress.v1", 2)
+    progress = sorted((json.loads(r.value) for r in records), key=lambda e: e["tasks_done"])
+    assert [(e["tasks_done"], e["tasks_total"], e["files_total"]) for e in progress] == [(1, 2, 3), (2, 2, 3)]
+    assert progress[-1]["progress"] == 1.0 and progress[-1]["files_processed"] == 3
+    assert 0 < progress[0]["progress"] < 1 and all(e["job_id"] == "followed-job" for e in progress)

@@ -52,4 +52,4 @@ async def test_the_gateway_serves_the_event_contract_and_a_page_that_shows_it() 
     body = page.text.split("<body>")[1]
     assert '<h2 id="conveyor.jobs.states.v1">' in body and "job.state-changed@v1" in body
     assert "http" not in body  # offline: the page fetches nothing from elsewhere
-    assert body.count('class="public"') == 3 and body.count('class="internal"') == 6
+    assert body.count('class="public"') == 4 and body.count('class="internal"') == 6
