@@ -32,7 +32,7 @@ from ingest_svc.service import parse_references
 from ingest_svc.validation import FileRejected, check_image, check_name, check_tar_member, sniff_video
 from shared.db import Connection, Pool
 from shared.errors import InvalidInput
-from shared.events import ShardReadyV1
+from shared.events import IngestCompletedV1, ShardReadyV1
 from shared.events.base import source_of
 from shared.metrics import FILES_INGESTED, SHARDS_INDEXED
 from shared.netsafe import FetchFailed, UnsafeURL, fetch_bytes, open_safe
@@ -59,8 +59,13 @@ async def notify_if_complete(conn: Connection, settings: IngestSettings, ws: str
     ingest = await repo.lock_if_complete(ws, batch_id, ingest_id, settings.ingest_settle_s)
     if ingest is None:
         return 0
-    await enqueue_many(conn, settings.kafka.topic_prefix, ingest_status(ingest, await repo.totals(ingest)),
-                       source=SOURCE)
+    totals = await repo.totals(ingest)
+    await enqueue(conn, settings.kafka.topic_prefix, IngestCompletedV1(
+        workspace_id=ingest.workspace_id, batch_id=ingest.batch_id, ingest_id=ingest.ingest_id,
+        success=totals.failed_shards == 0, shards=totals.shards, failed_shards=totals.failed_shards,
+        ingested_files=totals.ingested, failed_files=totals.failed_files, correlation_id=ingest.ingest_id),
+        source=SOURCE)
+    await enqueue_many(conn, settings.kafka.topic_prefix, ingest_status(ingest, totals), source=SOURCE)
     await repo.mark_notified(ingest)
     return 1
 
@@ -180,8 +185,8 @@ class Indexer:
                 workspace_id=shard.workspace_id, url=url, categories=categories, ingest_id=ingest_id,
                 batch_id=shard.batch_id, shard_id=shard.shard_id, ingested=[f.file_name for f in stored],
                 failed=failed), source=SOURCE)
-            if ingest_id and shard.kind == "tar":  # a reference ingest was registered when it was requested
-                await IngestRepository(conn).register(shard.workspace_id, shard.batch_id, ingest_id, url, categories)
+        if ingest_id and shard.kind == "tar":  # a reference ingest was registered when it was requested
+            await IngestRepository(conn).register(shard.workspace_id, shard.batch_id, ingest_id, url, categories)
         await self._notify_finished_ingests(conn, shard)
         FILES_INGESTED.labels("stored").inc(len(stored))
         FILES_INGESTED.labels("failed").inc(len(failed))

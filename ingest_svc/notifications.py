@@ -30,7 +30,7 @@ def _request(workspace_id: str, url: str, category: str, batch_id: str, ingest_i
 
 def ingest_status(ingest: Ingest, totals: IngestTotals) -> list[NotificationRequestedV1]:
     """The one ``ingest-status`` notification of a finished ingest (none unless the category was asked for)."""
-    if "ingest-status" not in ingest.notification_categories:
+    if not ingest.notifications_url or "ingest-status" not in ingest.notification_categories:
         return []
     error = None
     if totals.failed_shards:

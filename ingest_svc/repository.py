@@ -28,7 +28,7 @@ class Ingest:
     workspace_id: str
     batch_id: str
     ingest_id: str
-    notifications_url: str
+    notifications_url: str | None  # None: no webhook, the ingest.completed event only
     notification_categories: list[str]
 
 
@@ -45,7 +45,8 @@ class IngestRepository:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self.conn = conn
 
-    async def register(self, ws: str, batch_id: str, ingest_id: str, url: str, categories: list[str]) -> None:
+    async def register(self, ws: str, batch_id: str, ingest_id: str, url: str | None,
+                       categories: list[str]) -> None:
         await self.conn.execute(
             "INSERT INTO ingests (workspace_id, batch_id, ingest_id, notifications_url, notification_categories)"
             " VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING", uuid.UUID(ws), batch_id, ingest_id, url, categories)

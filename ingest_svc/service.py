@@ -282,8 +282,8 @@ class StagingService:
             if body is not None:
                 await self.store.put_bytes(key, body, content_type="application/x-ndjson")
             shard_ids.append(shard_id)
-        if request.notifications_url:
-            await IngestRepository(conn).register(ws, batch_id, ingest_id, request.notifications_url, categories)
+        # tracked to its end whether or not it wants a webhook: its completion is an event too
+        await IngestRepository(conn).register(ws, batch_id, ingest_id, request.notifications_url, categories)
         await conn.execute("SELECT pg_notify('conveyor_shards', '')")
         return ReferencesIngestResponse(ingest_id=ingest_id, shard_ids=shard_ids, duplicated=False)
 

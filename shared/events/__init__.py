@@ -1,7 +1,7 @@
 """The event contract: versioned, frozen pydantic models and the topic registry."""
 
 from shared.events.base import EventBase
-from shared.events.ingest import ShardReadyV1
+from shared.events.ingest import IngestCompletedV1, ShardReadyV1
 from shared.events.jobs import (
     ArchiveTask,
     FailedFile,
@@ -23,6 +23,7 @@ __all__ = [
     "ArchiveTask",
     "EventBase",
     "FailedFile",
+    "IngestCompletedV1",
     "JobProgressV1",
     "JobStateChangedV1",
     "ModelExecution",

@@ -19,7 +19,7 @@ from typing import Annotated, Any, Union
 from pydantic import Discriminator, TypeAdapter
 
 from shared.events.base import EventBase
-from shared.events.ingest import ShardReadyV1
+from shared.events.ingest import IngestCompletedV1, ShardReadyV1
 from shared.events.jobs import JobProgressV1, JobStateChangedV1, StageCompleteV1, TaskDoneV1, TaskReadyV1, TaskReadyV2
 from shared.events.notifications import NotificationRequestedV1
 from shared.events.workers import TaskProgressV1, TaskStartedV1, WorkerAliveV1
@@ -64,7 +64,7 @@ class TopicSpec:
 REGISTRY: dict[Topic, TopicSpec] = {
     spec.topic: spec
     for spec in (
-        TopicSpec(Topic.SHARDS_READY, 1, "workspace/batch", ("ingest_svc",), (), (ShardReadyV1,),
+        TopicSpec(Topic.SHARDS_READY, 1, "workspace/batch", ("ingest_svc",), (), (ShardReadyV1, IngestCompletedV1),
                   public=True),
         TopicSpec(Topic.TASKS_CPU, 1, "workspace/job/task", ("scheduler_svc",), ("worker_svc",),
                   (TaskReadyV1, TaskReadyV2), partitions=6),

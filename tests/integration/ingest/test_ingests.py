@@ -97,3 +97,24 @@ async def test_an_ingest_of_tars_is_notified_once_its_batch_has_settled(ingest: 
     await asyncio.sleep(1.0)
     (note,) = await _status_notes(pool, ingest.workspace.id, "settle")
     assert note["notification"]["shards_count"] == 2 and note["notification"]["ingested_files_count"] == 2
+
+
+async def test_every_ingest_ends_with_one_public_event_webhook_or_not(ingest: StagingClient, store: ObjectStore,
+                                                                      unique: str, pool: asyncpg.Pool) -> None:
+    await store.put_bytes(f"tests/{unique}/e.jpg", jpeg(2))
+    url = await store.presign_get(f"tests/{unique}/e.jpg")
+    refs = [{"name": f"e{i}.jpg", "url": url} for i in range(3)] + [{"name": "gone.jpg", "url": url + "x"}]
+    resp = await ingest.post("/batches/quiet/bulk-upload/image-references",
+                             json={"imageReferences": refs, "ingestId": f"quiet-{unique}"})  # no notificationsURL
+    assert resp.status_code == 200, resp.text
+    await shards_settled(ingest, "quiet")
+    for _ in range(100):
+        rows = await pool.fetch("SELECT payload FROM outbox WHERE event_type = 'ingest.completed@v1'"
+                                " AND payload->>'ingest_id' = $1", f"quiet-{unique}")
+        if rows:
+            break
+        await asyncio.sleep(0.1)
+    (event,) = [r["payload"] for r in rows]
+    assert (event["batch_id"], event["shards"], event["ingested_files"], event["failed_files"]) == ("quiet", 1, 3, 1)
+    assert event["success"] is True and event["failed_shards"] == 0  # a refused file fails itself, not the shard
+    assert await _status_notes(pool, ingest.workspace.id, "quiet") == []  # no webhook was asked for
