@@ -62,9 +62,12 @@ async def test_abort_stops_the_job_within_seconds_and_restart_skips_finished_tas
     assert again.status_code == 409 and "only failed or aborted" in again.json()["message"]
 
 
+# the reference runtime, whatever a gate verdict cached on this machine says: OpenVINO bf16 does the 90 images
+# below in well under the 1 s limit, and the test is about the limit, not the speed
+@pytest.mark.parametrize("pipeline", [{"worker": {"runtime": "onnxruntime", "precision": "fp32"}}], indirect=True)
 async def test_cumulative_runtime_beyond_the_timeout_fails_the_job(pipeline: Pipeline, pool: asyncpg.Pool) -> None:
     p = pipeline
-    await _stage(p, "slow", 90)  # about 3 s of work on a fast core: well past the 1 s limit
+    await _stage(p, "slow", 90)  # about 3 s of work on onnxruntime fp32: well past the 1 s limit
     await p.put_workflow("detect", detect_workflow())
     body = job_body(p.staging.workspace.slug, "slow", "detect", processingTimeoutSeconds=1, maxParallelTasks=1)
     assert (await p.jobs_post("/jobs/timeout", json=body)).status_code == 200
