@@ -28,13 +28,15 @@ from worker_svc.inference.session_model import SessionModel
 from worker_svc.models import LoadedModels, ModelCache
 from worker_svc.workflows.engine_client import EngineRunner
 from worker_svc.workflows.runner import WorkflowRunner
+from worker_svc.workflows.video_state import VideoFrame
 
 
 @dataclass(frozen=True)
 class PreparedWorkflow:
     plan: WorkflowPlan
-    # (decoded image, parent id, the image's own parameter values or None) -> outputs; blocking
-    run: Callable[[Decoded, str, dict[str, Any] | None], dict[str, Any]]
+    # (decoded image, parent id, the image's own parameter values or None, the video frame it is or None)
+    # -> outputs; blocking
+    run: Callable[[Decoded, str, dict[str, Any] | None, VideoFrame | None], dict[str, Any]]
     # the models it runs in this process, by model id (none for the engine, whose processes load their own)
     models: dict[str, SessionModel] = field(default_factory=dict)
     # how each model runs, as the task reports it
@@ -82,8 +84,8 @@ class BuiltinBackend:
             return [ModelExecution(model_id=m, sha256=model.options.sha256, **model.execution.as_dict())
                     for m, model in loaded.items()]
 
-        def run(image: Decoded, parent_id: str, own: dict[str, Any] | None) -> dict[str, Any]:
-            return runner.run(image.array, parent_id, own, scale=image.scale, full_size=image.full_size)
+        def run(image: Decoded, parent_id: str, own: dict[str, Any] | None, frame: VideoFrame | None) -> dict[str, Any]:
+            return runner.run(image.array, parent_id, own, scale=image.scale, full_size=image.full_size, frame=frame)
 
         return PreparedWorkflow(compiled, run, loaded, inference, reduce_to)
 
@@ -110,9 +112,9 @@ class EngineBackend:
         # the engine's processes run Conveyor's onnxruntime models (fp32), on this worker's device
         ran = [ModelExecution(model_id=m, sha256=f["sha256"], runtime="onnxruntime", precision="fp32",
                               device=self.settings.machine_type) for m, f in files.items()]
-        return PreparedWorkflow(outline, lambda image, _parent, own: process.run(image.array,
-                                                                                  {**values, **(own or {})}),
-                                inference=lambda: ran)
+        # the engine process keeps the state of Roboflow's video blocks itself, per video identifier
+        return PreparedWorkflow(outline, lambda image, _parent, own, _frame: process.run(
+            image.array, {**values, **(own or {})}), inference=lambda: ran)
 
     async def _process(self, spec: dict[str, Any], files: dict[str, dict[str, Any]]) -> EngineRunner:
         key = hashlib.sha256(json.dumps([spec, files], sort_keys=True).encode()).hexdigest()

@@ -55,6 +55,7 @@ from worker_svc.spans import SpanTooShort, StagedReader
 from worker_svc.stops import StoppedJobs
 from worker_svc.video import sampled_frames
 from worker_svc.workflows.values import Image, encode_jpeg, serialize
+from worker_svc.workflows.video_state import VideoFrame, VideoState
 
 log = logging.getLogger(__name__)
 TRACER = tracer(__name__)
@@ -264,10 +265,11 @@ class TaskRunner:
             yield item
 
     async def _timed(self, workflow: PreparedWorkflow, image: Decoded, name: str,
-                     own: dict[str, Any] | None = None) -> dict[str, Any]:
+                     own: dict[str, Any] | None = None, frame: VideoFrame | None = None) -> dict[str, Any]:
         started = time.perf_counter()
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, workflow.run, image, name, own)
+            return await asyncio.get_running_loop().run_in_executor(self._executor, workflow.run, image, name, own,
+                                                                    frame)
         finally:
             FILE_LATENCY.labels(self.settings.machine_type).observe(time.perf_counter() - started)
 
@@ -317,11 +319,15 @@ class TaskRunner:
                 return
             tmp.flush()
             frames = 0
-            async for number, timestamp, frame in sampled_frames(tmp.name, max_fps):
+            video: VideoState | None = None  # fresh per video: trackers never carry objects between videos
+            async for sampled in sampled_frames(tmp.name, max_fps):
+                number, timestamp = sampled.number, sampled.timestamp
                 if aborted.is_set():
                     raise TaskAborted
+                video = video or VideoState(name, sampled.fps, sampled.processed_fps)
                 try:
-                    result = await self._timed(workflow, Decoded(frame), f"{name}#{number}")
+                    result = await self._timed(workflow, Decoded(sampled.pixels), f"{name}#{number}",
+                                               frame=video.frame(number, timestamp))
                 except WorkflowRunFailed as exc:
                     output.failed.append((f"{name}#{number}", f"the workflow failed on this frame: {exc}"))
                     continue

@@ -7,9 +7,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
+
+
+@dataclass(frozen=True)
+class Frame:
+    number: int  # in the video, counting every frame
+    timestamp: float  # seconds from the start
+    pixels: np.ndarray  # BGR
+    fps: float  # the video's
+    processed_fps: float  # the rate frames are kept at (the video's, or the job's max_fps below it)
 
 
 class _Sampler:
@@ -18,10 +28,11 @@ class _Sampler:
         fps = self.capture.get(cv2.CAP_PROP_FPS)
         self.fps = fps if fps and fps > 0 else 25.0
         self.step = self.fps / max_fps if max_fps and max_fps < self.fps else 1.0
+        self.processed_fps = self.fps / self.step
         self.index = -1
         self.next_take = 0.0
 
-    def next(self) -> tuple[int, float, np.ndarray] | None:
+    def next(self) -> Frame | None:
         while True:
             if not self.capture.grab():
                 return None
@@ -30,14 +41,14 @@ class _Sampler:
                 self.next_take += self.step
                 ok, frame = self.capture.retrieve()
                 if ok and frame is not None:
-                    return self.index, round(self.index / self.fps, 4), frame
+                    return Frame(self.index, round(self.index / self.fps, 4), frame, self.fps, self.processed_fps)
 
     def close(self) -> None:
         self.capture.release()
 
 
-async def sampled_frames(path: str, max_fps: float | None) -> AsyncIterator[tuple[int, float, np.ndarray]]:
-    """(frame number, timestamp in seconds, BGR frame) for the frames kept by the sampling."""
+async def sampled_frames(path: str, max_fps: float | None) -> AsyncIterator[Frame]:
+    """The frames kept by the sampling, in order."""
     sampler = await asyncio.to_thread(_Sampler, path, max_fps)
     try:
         while (item := await asyncio.to_thread(sampler.next)) is not None:

@@ -15,37 +15,21 @@ Parameter kinds:
   ``predictions_list``  a list of selectors of predictions (several models' outputs)
   ``steps``        a list of step selectors (``$steps.name``), flow control only
   ``collapse``     a value of a nested dimension (one per crop) that the block takes whole
+  ``metadata``     a ``WorkflowVideoMetadata`` input: the frame's video, number and time (video blocks)
 A step fed a value of a nested dimension (one per crop) through an ``image``/``predictions``/``data``/``selectors``
 parameter runs once per element; ``dimension`` says how the block changes the dimension of its outputs.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from shared.workflows import uql
+from shared.workflows.blockspec import BlockSpec
+from shared.workflows.blockspec import types_of as _types
 from shared.workflows.errors import WorkflowInvalid
-
-PER_ELEMENT_KINDS = frozenset({"image", "predictions", "data", "selectors", "predictions_list"})
-
-
-@dataclass(frozen=True)
-class BlockSpec:
-    name: str  # the key of its run function
-    types: tuple[str, ...]
-    params: dict[str, str]  # name -> kind (see above)
-    required: tuple[str, ...]
-    outputs: tuple[str, ...]
-    defaults: dict[str, Any] = field(default_factory=dict)
-    aliases: dict[str, str] = field(default_factory=dict)  # alias -> parameter, as Roboflow's AliasChoices
-    dimension: int = 0  # +1: outputs one per element (crops), -1: collapses a nested dimension
-    flow_control: bool = False  # decides which steps run instead of producing values
-
-
-def _types(block: str, versions: tuple[int, ...], *legacy: str) -> tuple[str, ...]:
-    return (*(f"roboflow_core/{block}@v{v}" for v in versions), *legacy)
-
+from shared.workflows.video_blocks import VIDEO_BLOCKS
+from shared.workflows.visual_blocks import VISUAL_BLOCKS
 
 _IMAGES = {"images": "image"}
 _IMAGE_ALIAS = {"image": "images"}
@@ -168,14 +152,6 @@ CATALOGUE: list[BlockSpec] = [
                "detections_merge_confidence_aggregation": "average",
                "detections_merge_coordinates_aggregation": "average", "detections_merge_mask_aggregation": "union"},
               {"predictions": "predictions_batches"}),
-    BlockSpec("bounding_box_visualization", _types("bounding_box_visualization", (1,), "BoundingBoxVisualization"),
-              {"image": "image", "predictions": "predictions", "copy_image": "value", "thickness": "value",
-               "color_palette": "value", "roundness": "value"},
-              ("image", "predictions"), ("image",), aliases={"images": "image"}),
-    BlockSpec("label_visualization", _types("label_visualization", (1,), "LabelVisualization"),
-              {"image": "image", "predictions": "predictions", "copy_image": "value", "text": "value",
-               "text_position": "value", "color_palette": "value", "text_scale": "value"},
-              ("image", "predictions"), ("image",), aliases={"images": "image"}),
     BlockSpec("property_definition", _types("property_definition", (1,), "PropertyDefinition",
                                             "PropertyExtraction"),
               {"data": "data", "operations": "value"}, ("data", "operations"), ("output",)),
@@ -190,6 +166,8 @@ CATALOGUE: list[BlockSpec] = [
               ("condition_statement", "next_steps"), (), {"evaluation_parameters": {}, "stop_delay": 0},
               flow_control=True),
 ]
+
+CATALOGUE += VIDEO_BLOCKS + VISUAL_BLOCKS
 
 BY_TYPE: dict[str, BlockSpec] = {t: b for b in CATALOGUE for t in b.types}
 

@@ -104,8 +104,11 @@ def compile_workflow(definition: Any) -> CompiledWorkflow:
                 for target in _step_targets(value, where, steps):
                     gates.setdefault(target, []).append(step.name)
                 continue
+            if step.block.params.get(key) == "metadata" and not (
+                    isinstance(value, str) and value.removeprefix("$inputs.") in io.video_metadata):
+                raise WorkflowInvalid(f"{where} must select a WorkflowVideoMetadata input, not {value!r}")
             for selector in _selectors(value):
-                deps |= _check_selector(selector, where, image, parameters, steps)
+                deps |= _check_selector(selector, where, image, parameters, steps, io.video_metadata)
         graph[step.name] = deps
     for target, deciders in gates.items():
         graph[target] |= set(deciders)
@@ -120,7 +123,7 @@ def compile_workflow(definition: Any) -> CompiledWorkflow:
             raise WorkflowInvalid("every output needs a name and a selector")
         if any(out["name"] == existing for existing, _ in outputs):
             raise WorkflowInvalid(f"two outputs are named {out['name']!r}")
-        _check_selector(out["selector"], f"output {out['name']!r}", image, parameters, steps)
+        _check_selector(out["selector"], f"output {out['name']!r}", image, parameters, steps, io.video_metadata)
         outputs.append((out["name"], out["selector"]))
     if not outputs:
         raise WorkflowInvalid("the workflow declares no outputs")
@@ -153,6 +156,9 @@ def _check_dimensions(order: list[str], steps: dict[str, Step], graph: dict[str,
                                   "have: its data must be one value per crop, not per image")
         if dim > 3:
             raise WorkflowInvalid(f"step {name!r}: crops nested deeper than crops of crops are not supported")
+        if step.block.stateful and dim > 1:
+            raise WorkflowInvalid(f"step {name!r} ({step.raw['type']}) keeps state from frame to frame of a video; "
+                                  "it runs on the whole frame's values, not once per crop")
         dims[name] = dim
 
 
@@ -167,13 +173,13 @@ def _selectors(value: Any) -> list[str]:
 
 
 def _check_selector(selector: str, where: str, image: str, parameters: dict[str, Any],
-                    steps: dict[str, Step]) -> set[str]:
+                    steps: dict[str, Step], video_metadata: frozenset[str] = frozenset()) -> set[str]:
     m = SELECTOR.match(selector)
     if not m:
         raise WorkflowInvalid(f"{where}: malformed selector {selector!r}")
     scope, name, prop = m.groups()
     if scope == "inputs":
-        if name != image and name not in parameters:
+        if name != image and name not in parameters and name not in video_metadata:
             raise WorkflowInvalid(f"{where}: no input named {name!r}")
         return set()
     if name not in steps:

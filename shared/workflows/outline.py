@@ -27,6 +27,7 @@ class WorkflowIO:
     image_input: str
     parameters: dict[str, Any]
     batch_inputs: frozenset[str] = frozenset()  # WorkflowBatchInput: one value per image, always required
+    video_metadata: frozenset[str] = frozenset()  # WorkflowVideoMetadata: the frame's video, number and time
 
 
 def parse_io(definition: Any) -> WorkflowIO:
@@ -55,7 +56,8 @@ def parse_io(definition: Any) -> WorkflowIO:
         elif i.get("type") not in IMAGE_INPUTS:
             raise WorkflowInvalid(f"input {i['name']!r} has unsupported type {i.get('type')!r}")
     batch_inputs = frozenset(str(i["name"]) for i in inputs if i.get("type") == "WorkflowBatchInput")
-    return WorkflowIO(definition, images[0], parameters, batch_inputs)
+    video_metadata = frozenset(str(i["name"]) for i in inputs if i.get("type") == "WorkflowVideoMetadata")
+    return WorkflowIO(definition, images[0], parameters, batch_inputs, video_metadata)
 
 
 def required_inputs(io: WorkflowIO, steps: list[dict[str, Any]], required_of: Any) -> dict[str, str]:

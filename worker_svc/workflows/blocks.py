@@ -11,11 +11,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
-import cv2
-
-from shared.workflows.catalogue import PER_ELEMENT_KINDS, BlockSpec
-from worker_svc.workflows import consensus, imaging, sahi, transforms, uql
+from shared.workflows.blockspec import PER_ELEMENT_KINDS, BlockSpec
+from worker_svc.workflows import consensus, imaging, sahi, transforms, uql, video_blocks
 from worker_svc.workflows.values import Batch, Classification, Detections, Image
+from worker_svc.workflows.video_blocks import StatefulRun
+from worker_svc.workflows.video_state import VideoFrame
+from worker_svc.workflows.visualizations import VISUALIZATIONS, trace_visualization
 
 
 class ModelProvider(Protocol):
@@ -144,44 +145,11 @@ def _crop(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
     return {"crops": crops}
 
 
-_PALETTE = [(56, 56, 255), (151, 157, 255), (31, 112, 255), (29, 178, 255), (49, 210, 207), (10, 249, 72),
-            (23, 204, 146), (134, 219, 61), (52, 147, 26), (187, 212, 0), (168, 153, 44), (255, 194, 0)]
-
-
-def _color(d: dict[str, Any]) -> tuple[int, int, int]:
-    return _PALETTE[int(d.get("class_id", 0)) % len(_PALETTE)]
-
-
-def _boxes(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
-    image: Image = p["image"]
-    canvas = image.array.copy() if p.get("copy_image", True) else image.array
-    thickness = int(p.get("thickness") or max(2, round(min(image.width, image.height) / 300)))
-    for d in p["predictions"].items:
-        x1, y1, x2, y2 = _corners(d, image.width, image.height)
-        cv2.rectangle(canvas, (x1, y1), (x2, y2), _color(d), thickness)
-    return {"image": Image(canvas, parent_id=image.parent_id, offset=image.offset)}
-
-
-def _labels(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
-    image: Image = p["image"]
-    canvas = image.array.copy() if p.get("copy_image", True) else image.array
-    scale = max(0.4, min(image.width, image.height) / 1000)
-    for d in p["predictions"].items:
-        x1, y1, _x2, _y2 = _corners(d, image.width, image.height)
-        text = {"Class": d["class"], "Confidence": f"{d['confidence']:.2f}",
-                "Class and Confidence": f"{d['class']} {d['confidence']:.2f}"}.get(p.get("text") or "Class", d["class"])
-        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, 1)
-        top = max(0, y1 - th - base - 2)
-        cv2.rectangle(canvas, (x1, top), (x1 + tw + 4, top + th + base + 2), _color(d), -1)
-        cv2.putText(canvas, text, (x1 + 2, top + th), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 1, cv2.LINE_AA)
-    return {"image": Image(canvas, parent_id=image.parent_id, offset=image.offset)}
-
-
 RUNS: dict[str, Run] = {
     "object_detection": _detect, "instance_segmentation": _detect, "classification": _classify_as(False),
     "multi_label_classification": _classify_as(True), "detections_filter": _transform,
-    "detections_transformation": _transform, "dynamic_crop": _crop, "bounding_box_visualization": _boxes,
-    "label_visualization": _labels, "property_definition": _property, "expression": _expression,
+    "detections_transformation": _transform, "dynamic_crop": _crop,
+    "property_definition": _property, "expression": _expression,
     "dimension_collapse": _collapse, "continue_if": _continue_if,
     "detection_offset": transforms.detection_offset, "absolute_static_crop": transforms.absolute_static_crop,
     "relative_static_crop": transforms.relative_static_crop,
@@ -190,7 +158,11 @@ RUNS: dict[str, Run] = {
     "dominant_color": imaging.dominant_color,
     "image_slicer": sahi.image_slicer(1), "image_slicer_v2": sahi.image_slicer(2),
     "detections_stitch": sahi.detections_stitch, "detections_consensus": consensus.detections_consensus,
+    **VISUALIZATIONS,
 }
+
+# blocks that keep state from frame to frame of a video: (parameters, frame, this step's state for the video)
+STATEFUL: dict[str, StatefulRun] = {**video_blocks.STATEFUL, "trace_visualization": trace_visualization}
 
 
 # blocks that take every element of a nested batch in one call
@@ -199,9 +171,15 @@ BATCHED: dict[str, Callable[[ModelProvider, dict[str, Any], list[Image]], list[d
 }
 
 
-def run_block(block: BlockSpec, models: ModelProvider, params: dict[str, Any]) -> dict[str, Any]:
+def run_block(block: BlockSpec, models: ModelProvider, params: dict[str, Any],
+              frame: VideoFrame | None = None, state: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run a block, once per element when a per-element parameter (or a value of a ``selectors`` object) is a
-    Batch (crops)."""
+    Batch (crops). A stateful block runs on the ``frame`` with its ``state`` for the frame's video (the
+    compiler keeps such blocks off nested batches)."""
+    if block.stateful:
+        if frame is None or state is None:
+            raise ValueError(f"block {block.name} keeps state per video: it needs the frame and its state")
+        return STATEFUL[block.name](params, frame, state)
     run = RUNS[block.name]
     batched: list[tuple[str, str | int | None]] = []  # (parameter, key of a selectors object or list, or None)
     for name, kind in block.params.items():

@@ -10,6 +10,7 @@ from shared.workflows.compiler import SELECTOR, CompiledWorkflow, Step
 from shared.workflows.errors import WorkflowInvalid, WorkflowRunFailed
 from worker_svc.workflows.blocks import CONTINUE, ModelProvider, run_block
 from worker_svc.workflows.values import Batch, Image
+from worker_svc.workflows.video_state import VideoFrame, still_image
 
 
 class _Skipped:
@@ -31,20 +32,25 @@ class WorkflowRunner:
         self.parameters = {**workflow.parameters, **parameters}
 
     def run(self, image_bgr: np.ndarray, parent_id: str = "image", overrides: dict[str, Any] | None = None, *,
-            scale: int = 1, full_size: tuple[int, int] | None = None) -> dict[str, Any]:
+            scale: int = 1, full_size: tuple[int, int] | None = None,
+            frame: VideoFrame | None = None) -> dict[str, Any]:
         """Outputs for one image; ``overrides`` are this image's own parameter values (from its metadata).
 
         A block that fails on this image raises ``WorkflowRunFailed`` with the step and the reason: the image
         is recorded as failed, the task goes on. Outputs of steps that did not run (``continue_if``) are None.
         An image decoded smaller (``scale`` > 1, only for workflows whose models alone see it) gives results
-        in the coordinates of its ``full_size``.
+        in the coordinates of its ``full_size``. A video's frames come with their ``frame`` (its metadata, and the
+        state stateful blocks keep for that video); a still image is a video of one frame.
         """
         image = Image(image_bgr, parent_id=parent_id, scale=scale, full_size=full_size)
         values = {**self.parameters, **overrides} if overrides else self.parameters
+        frame = frame or still_image(parent_id)
+        if self.workflow.io.video_metadata:
+            values = {**values, **dict.fromkeys(self.workflow.io.video_metadata, frame.metadata)}
         results: dict[str, dict[str, Any] | _Skipped] = {}
         for step in self.workflow.steps:
             try:
-                results[step.name] = self._run_step(step, image, results, values)
+                results[step.name] = self._run_step(step, image, results, values, frame)
             except WorkflowRunFailed:
                 raise
             except Exception as exc:
@@ -53,7 +59,7 @@ class WorkflowRunner:
         return {name: None if value is SKIPPED else value for name, value in outputs.items()}
 
     def _run_step(self, step: Step, image: Image, results: dict[str, dict[str, Any] | _Skipped],
-                  values: dict[str, Any]) -> dict[str, Any] | _Skipped:
+                  values: dict[str, Any], frame: VideoFrame) -> dict[str, Any] | _Skipped:
         params = dict(step.block.defaults)
         for key, value in step.raw.items():
             if key in ("type", "name"):
@@ -70,6 +76,8 @@ class WorkflowRunner:
                 return SKIPPED
             if not _gate(params, decision[CONTINUE]):
                 return SKIPPED
+        if step.block.stateful:
+            return run_block(step.block, self.models, params, frame, frame.of_step(step.name))
         return run_block(step.block, self.models, params)
 
     def _resolve(self, value: Any, image: Image, results: dict[str, dict[str, Any] | _Skipped],

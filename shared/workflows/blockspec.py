@@ -1,0 +1,28 @@
+"""A block of the built-in executor as the compiler sees it: its Roboflow type names, parameters (with their kinds,
+see ``shared.workflows.catalogue``), aliases and outputs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+PER_ELEMENT_KINDS = frozenset({"image", "predictions", "data", "selectors", "predictions_list"})
+
+
+@dataclass(frozen=True)
+class BlockSpec:
+    name: str  # the key of its run function
+    types: tuple[str, ...]
+    params: dict[str, str]  # name -> kind (see above)
+    required: tuple[str, ...]
+    outputs: tuple[str, ...]
+    defaults: dict[str, Any] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)  # alias -> parameter, as Roboflow's AliasChoices
+    dimension: int = 0  # +1: outputs one per element (crops), -1: collapses a nested dimension
+    flow_control: bool = False  # decides which steps run instead of producing values
+    # keeps state from frame to frame of one video (trackers, counters, traces); per image on still images
+    stateful: bool = False
+
+
+def types_of(block: str, versions: tuple[int, ...], *legacy: str) -> tuple[str, ...]:
+    return (*(f"roboflow_core/{block}@v{v}" for v in versions), *legacy)

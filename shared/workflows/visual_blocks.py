@@ -1,0 +1,53 @@
+"""Roboflow's visualisation blocks as the built-in executor compiles them, with Roboflow's parameters and
+defaults. The worker draws them with supervision's annotators, as Roboflow's engine does
+(``worker_svc.workflows.visualizations``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.workflows.blockspec import BlockSpec, types_of
+
+_BASE = {"image": "image", "predictions": "predictions", "copy_image": "value"}
+# colourable blocks: the colour of a detection is picked from a palette by class, index or track
+_COLOURS = {**_BASE, "color_palette": "value", "palette_size": "value", "custom_colors": "value",
+            "color_axis": "value"}
+_COLOUR_DEFAULTS: dict[str, Any] = {"copy_image": True, "color_palette": "DEFAULT", "palette_size": 10,
+                                    "custom_colors": [], "color_axis": "CLASS"}
+_ALIASES = {"images": "image"}
+
+
+def _visual(name: str, legacy: str | None, own: dict[str, Any], *, colours: bool = True,
+            stateful: bool = False) -> BlockSpec:
+    """A visualisation block: the image and predictions, the colour parameters, and its own (with defaults)."""
+    params = {**(_COLOURS if colours else _BASE), **{key: "value" for key in own}}
+    defaults = {**(_COLOUR_DEFAULTS if colours else {"copy_image": True}), **own}
+    types = types_of(name, (1,), *([legacy] if legacy else []))
+    return BlockSpec(name, types, params, ("image", "predictions"), ("image",), defaults, _ALIASES, stateful=stateful)
+
+
+VISUAL_BLOCKS: list[BlockSpec] = [
+    _visual("bounding_box_visualization", "BoundingBoxVisualization", {"thickness": 2, "roundness": 0.0}),
+    _visual("label_visualization", "LabelVisualization",
+            {"text": "Class", "text_position": "TOP_LEFT", "text_color": "WHITE", "text_scale": 1.0,
+             "text_thickness": 1, "text_padding": 10, "border_radius": 0}),
+    _visual("blur_visualization", "BlurVisualization", {"kernel_size": 15}, colours=False),
+    _visual("pixelate_visualization", "PixelateVisualization", {"pixel_size": 20}, colours=False),
+    _visual("background_color_visualization", "BackgroundColorVisualization", {"color": "BLACK", "opacity": 0.5},
+            colours=False),
+    _visual("mask_visualization", "MaskVisualization", {"opacity": 0.5}),
+    _visual("polygon_visualization", "PolygonVisualization", {"thickness": 2}),
+    _visual("halo_visualization", "HaloVisualization", {"opacity": 0.8, "kernel_size": 40}),
+    _visual("color_visualization", "ColorVisualization", {"opacity": 0.5}),
+    _visual("dot_visualization", "DotVisualization", {"position": "CENTER", "radius": 4, "outline_thickness": 0}),
+    _visual("circle_visualization", "CircleVisualization", {"thickness": 2}),
+    _visual("triangle_visualization", "TriangleVisualization",
+            {"position": "TOP_CENTER", "base": 10, "height": 10, "outline_thickness": 0}),
+    _visual("corner_visualization", "CornerVisualization", {"thickness": 4, "corner_length": 15}),
+    _visual("ellipse_visualization", "EllipseVisualization", {"thickness": 2, "start_angle": -45, "end_angle": 235}),
+    _visual("crop_visualization", "CropVisualization",
+            {"position": "TOP_CENTER", "scale_factor": 2.0, "border_thickness": 2}),
+    # draws each track's path over the frames before: state per video
+    _visual("trace_visualization", None, {"position": "CENTER", "trace_length": 30, "thickness": 1},
+            stateful=True),
+]

@@ -1,0 +1,176 @@
+"""Roboflow's visualisation blocks (``shared.workflows.visual_blocks``), drawn with supervision's annotators and
+Roboflow's palettes, as Roboflow's engine draws them. Detections without a mask are drawn by their box where a
+drawing needs a mask (mask, halo, polygon)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import supervision as sv
+
+from worker_svc.workflows.sv_bridge import to_sv
+from worker_svc.workflows.values import Detections, Image
+from worker_svc.workflows.video_state import VideoFrame
+
+_CAPITALISED = {"Greys_R", "Purples_R", "Blues_R", "Greens_R", "Oranges_R", "Reds_R", "Wistia", "Pastel1", "Pastel2",
+                "Paired", "Accent", "Dark2", "Set1", "Set2", "Set3"}
+_AXES = {"INDEX", "CLASS", "TRACK"}
+
+
+class _WrappingPalette(sv.ColorPalette):
+    """Indices beyond the palette wrap around (Roboflow's palettes do, negative tracker ids included)."""
+
+    def by_idx(self, idx: int) -> sv.Color:
+        return self.colors[idx % len(self.colors)]
+
+
+def colour(value: str) -> sv.Color:
+    """``#RRGGBB``, ``rgb(r, g, b)``, ``bgr(b, g, r)`` or a colour name (``WHITE``), as Roboflow reads them."""
+    text = str(value).strip()
+    if text.startswith("#"):
+        return sv.Color.from_hex(text)
+    if text.startswith(("rgb(", "bgr(")) and text.endswith(")"):
+        a, b, c = (int(v) for v in text[4:-1].split(","))
+        return sv.Color(a, b, c) if text.startswith("rgb") else sv.Color(c, b, a)
+    if hasattr(sv.Color, text.upper()) and isinstance(getattr(sv.Color, text.upper()), sv.Color):
+        return getattr(sv.Color, text.upper())
+    raise ValueError(f"invalid colour {value!r}: use #RRGGBB, rgb(R, G, B), bgr(B, G, R) or a name like WHITE")
+
+
+def palette(p: dict[str, Any]) -> _WrappingPalette:
+    name = str(p["color_palette"])
+    if name == "CUSTOM":
+        colours = [colour(c) for c in p["custom_colors"] or []]
+        if not colours:
+            raise ValueError("color_palette CUSTOM needs custom_colors")
+        return _WrappingPalette(colours)
+    if name in ("DEFAULT", "ROBOFLOW", "LEGACY"):
+        return _WrappingPalette(getattr(sv.ColorPalette, name).colors)
+    if not name.startswith("Matplotlib "):
+        raise ValueError(f"unknown color_palette {name!r}")
+    cmap = name.removeprefix("Matplotlib ")
+    cmap = cmap.capitalize() if cmap in _CAPITALISED else cmap.lower()
+    try:
+        return _WrappingPalette(sv.ColorPalette.from_matplotlib(cmap, int(p["palette_size"])).colors)
+    except ValueError as exc:
+        raise ValueError(f"unknown color_palette {name!r}") from exc
+
+
+def _lookup(p: dict[str, Any]) -> sv.ColorLookup:
+    if p["color_axis"] not in _AXES:
+        raise ValueError(f"color_axis must be one of {sorted(_AXES)}, not {p['color_axis']!r}")
+    return getattr(sv.ColorLookup, p["color_axis"])
+
+
+def _position(p: dict[str, Any], key: str = "position") -> sv.Position:
+    if p[key] not in sv.Position.list():
+        raise ValueError(f"{key} must be one of {sv.Position.list()}, not {p[key]!r}")
+    return sv.Position(p[key])
+
+
+def _coloured(p: dict[str, Any]) -> dict[str, Any]:
+    return {"color": palette(p), "color_lookup": _lookup(p)}
+
+
+_LABELS: dict[str, Callable[[dict[str, Any], int], str]] = {
+    "Class": lambda d, i: str(d.get("class", "")),
+    "Confidence": lambda d, i: f"{float(d.get('confidence', 0.0)):.2f}",
+    "Class and Confidence": lambda d, i: f"{d.get('class', '')} {float(d.get('confidence', 0.0)):.2f}",
+    "Tracker Id": lambda d, i: str(d["tracker_id"]) if "tracker_id" in d else "No Tracker ID",
+    "Time In Zone": lambda d, i: f"In zone: {round(d['time_in_zone'], 2)}s" if d.get("time_in_zone") else
+    "In zone: N/A",
+    "Index": lambda d, i: str(i),
+    "Dimensions": lambda d, i: f"{int(d['x'])}, {int(d['y'])} {int(d['width'])}x{int(d['height'])}",
+    "Area": lambda d, i: str(int(d["width"] * d["height"])),
+}
+
+
+def _label_annotator(p: dict[str, Any]) -> sv.LabelAnnotator:
+    if p["text"] not in _LABELS:
+        raise ValueError(f"text must be one of {sorted(_LABELS)}, not {p['text']!r}")
+    return sv.LabelAnnotator(**_coloured(p), text_position=_position(p, "text_position"),
+                             text_color=colour(p["text_color"]), text_scale=float(p["text_scale"]),
+                             text_thickness=int(p["text_thickness"]), text_padding=int(p["text_padding"]),
+                             border_radius=int(p["border_radius"]))
+
+
+def _box_annotator(p: dict[str, Any]) -> Any:
+    if float(p["roundness"]) == 0:
+        return sv.BoxAnnotator(**_coloured(p), thickness=int(p["thickness"]))
+    if not 0 < float(p["roundness"]) <= 1:
+        raise ValueError("roundness must be between 0 and 1")
+    return sv.RoundBoxAnnotator(**_coloured(p), thickness=int(p["thickness"]), roundness=float(p["roundness"]))
+
+
+def _positive(p: dict[str, Any], key: str) -> int:
+    if int(p[key]) <= 0:
+        raise ValueError(f"{key} must be greater than 0")
+    return int(p[key])
+
+
+# block -> (annotator from parameters, whether its drawing needs masks: True, or "polygons" where the detections
+# have them, else their boxes)
+_ANNOTATORS: dict[str, tuple[Callable[[dict[str, Any]], Any], bool | str]] = {
+    "bounding_box_visualization": (_box_annotator, False),
+    "label_visualization": (_label_annotator, False),
+    "blur_visualization": (lambda p: sv.BlurAnnotator(kernel_size=_positive(p, "kernel_size")), False),
+    "pixelate_visualization": (lambda p: sv.PixelateAnnotator(pixel_size=_positive(p, "pixel_size")), False),
+    "background_color_visualization": (lambda p: sv.BackgroundOverlayAnnotator(
+        color=colour(p["color"]), opacity=float(p["opacity"])), "polygons"),
+    "mask_visualization": (lambda p: sv.MaskAnnotator(**_coloured(p), opacity=float(p["opacity"])), True),
+    "polygon_visualization": (lambda p: sv.PolygonAnnotator(**_coloured(p), thickness=int(p["thickness"])), True),
+    "halo_visualization": (lambda p: sv.HaloAnnotator(**_coloured(p), opacity=float(p["opacity"]),
+                                                      kernel_size=_positive(p, "kernel_size")), True),
+    "color_visualization": (lambda p: sv.ColorAnnotator(**_coloured(p), opacity=float(p["opacity"])), False),
+    "dot_visualization": (lambda p: sv.DotAnnotator(**_coloured(p), position=_position(p), radius=int(p["radius"]),
+                                                    outline_thickness=int(p["outline_thickness"])), False),
+    "circle_visualization": (lambda p: sv.CircleAnnotator(**_coloured(p), thickness=int(p["thickness"])), False),
+    "triangle_visualization": (lambda p: sv.TriangleAnnotator(
+        **_coloured(p), position=_position(p), base=int(p["base"]), height=int(p["height"]),
+        outline_thickness=int(p["outline_thickness"])), False),
+    "corner_visualization": (lambda p: sv.BoxCornerAnnotator(**_coloured(p), thickness=int(p["thickness"]),
+                                                             corner_length=int(p["corner_length"])), False),
+    "ellipse_visualization": (lambda p: sv.EllipseAnnotator(**_coloured(p), thickness=int(p["thickness"]),
+                                                            start_angle=int(p["start_angle"]),
+                                                            end_angle=int(p["end_angle"])), False),
+    "crop_visualization": (lambda p: sv.CropAnnotator(
+        position=_position(p), scale_factor=float(p["scale_factor"]), border_color=palette(p),
+        border_color_lookup=_lookup(p), border_thickness=int(p["border_thickness"])), False),
+}
+
+
+def _draw(annotator: Any, p: dict[str, Any], masks: bool | str) -> dict[str, Any]:
+    image: Image = p["image"]
+    detections: Detections = p["predictions"]
+    scene = image.array.copy() if p["copy_image"] else image.array
+    if masks == "polygons":
+        masks = any(d.get("points") for d in detections.items)
+    if detections.items:
+        found = to_sv(detections, masks=(image.width, image.height) if masks else None)
+        if isinstance(annotator, sv.LabelAnnotator):
+            labels = [_LABELS[p["text"]](d, i) for i, d in enumerate(detections.items)]
+            scene = annotator.annotate(scene=scene, detections=found, labels=labels)
+        else:
+            scene = annotator.annotate(scene=scene, detections=found)
+    return {"image": Image(np.ascontiguousarray(scene), parent_id=image.parent_id, offset=image.offset)}
+
+
+def visualization(block: str) -> Callable[[Any, dict[str, Any]], dict[str, Any]]:
+    make, masks = _ANNOTATORS[block]
+    return lambda _models, p: _draw(make(p), p, masks)
+
+
+def trace_visualization(p: dict[str, Any], _frame: VideoFrame, state: dict[str, Any]) -> dict[str, Any]:
+    """Each track's path over the frames before (the annotator keeps the positions: one per video)."""
+    if p["predictions"].items and not all("tracker_id" in d for d in p["predictions"].items):
+        raise ValueError("trace_visualization needs tracked predictions (a tracker's output, with tracker_id)")
+    if "annotator" not in state:
+        state["annotator"] = sv.TraceAnnotator(**_coloured(p), position=_position(p),
+                                               trace_length=_positive(p, "trace_length"),
+                                               thickness=int(p["thickness"]))
+    return _draw(state["annotator"], p, False)
+
+
+VISUALIZATIONS = {name: visualization(name) for name in _ANNOTATORS}
