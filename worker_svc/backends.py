@@ -113,8 +113,8 @@ class EngineBackend:
         ran = [ModelExecution(model_id=m, sha256=f["sha256"], runtime="onnxruntime", precision="fp32",
                               device=self.settings.machine_type) for m, f in files.items()]
         # the engine process keeps the state of Roboflow's video blocks itself, per video identifier
-        return PreparedWorkflow(outline, lambda image, _parent, own, _frame: process.run(
-            image.array, {**values, **(own or {})}), inference=lambda: ran)
+        return PreparedWorkflow(outline, lambda image, parent, own, frame: process.run(
+            image.array, {**values, **(own or {})}, parent, frame), inference=lambda: ran)
 
     async def _process(self, spec: dict[str, Any], files: dict[str, dict[str, Any]]) -> EngineRunner:
         key = hashlib.sha256(json.dumps([spec, files], sort_keys=True).encode()).hexdigest()

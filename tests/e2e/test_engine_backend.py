@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from scheduler_svc.default_model import ensure_default_model
@@ -19,12 +18,12 @@ from worker_svc.workflows.values import EncodedImage, serialize
 ENGINE = {name: {"workflow_backend": "inference"} for name in ("scheduler", "worker")}
 
 
-def blur_people_workflow() -> dict[str, Any]:
-    """Uses a block the built-in executor does not have (blur), so only the engine can run it."""
+def engine_only_workflow() -> dict[str, Any]:
+    """Uses a block the built-in executor does not have (SIFT keypoints), so only the engine can run it."""
     spec = detect_workflow()
-    spec["steps"].append({"type": "roboflow_core/blur_visualization@v1", "name": "blur", "image": "$inputs.image",
-                          "predictions": "$steps.model.predictions", "kernel_size": 31})
-    spec["outputs"].append({"type": "JsonField", "name": "blurred", "selector": "$steps.blur.image"})
+    spec["steps"].append({"type": "roboflow_core/sift@v1", "name": "sift", "image": "$inputs.image"})
+    spec["outputs"] += [{"type": "JsonField", "name": "drawn", "selector": "$steps.sift.image"},
+                        {"type": "JsonField", "name": "keypoints", "selector": "$steps.sift.keypoints"}]
     return spec
 
 
@@ -39,7 +38,7 @@ def test_both_backends_detect_the_same_objects(engine_python: Path, tmp_path: Pa
     expected = serialize(builtin.run(image))
     files = {DETECTOR: {"path": str(model.onnx_path), "task": "object-detection", "layout": "boxes-scores",
                         "class_names": model.class_names, "input_size": model.input_size}}
-    engine = EngineRunner(engine_python, blur_people_workflow(), files)
+    engine = EngineRunner(engine_python, engine_only_workflow(), files)
     try:
         got = engine.run(image, {"confidence": 0.3})
     finally:
@@ -53,10 +52,9 @@ def test_both_backends_detect_the_same_objects(engine_python: Path, tmp_path: Pa
     for a, b in zip(ours, theirs, strict=True):
         assert abs(a["x"] - b["x"]) < 1 and abs(a["width"] - b["width"]) < 1
         assert abs(a["confidence"] - b["confidence"]) < 1e-3
-    blurred = got["blurred"]
-    assert isinstance(blurred, EncodedImage)
-    pixels = decoded(blurred.data)
-    assert pixels.shape == image.shape and float(np.abs(pixels.astype(int) - image).mean()) > 1  # really blurred
+    drawn = got["drawn"]
+    assert isinstance(drawn, EncodedImage) and decoded(drawn.data).shape == image.shape
+    assert len(got["keypoints"]) > 100  # SIFT finds many on a photo
 
 
 @pytest.mark.parametrize("pipeline", [ENGINE], indirect=True)
@@ -65,16 +63,16 @@ async def test_an_engine_job_runs_blocks_the_builtin_executor_lacks(engine_pytho
     for name in ("bus.jpg", "zidane.jpg"):
         resp = await p.staging.post("/batches/eng/upload/image", files={name: (name, photo(name))}, fileName=name)
         assert resp.status_code == 200, resp.text
-    refused = await p.put_workflow("broken", {**blur_people_workflow(), "outputs": [
+    refused = await p.put_workflow("broken", {**engine_only_workflow(), "outputs": [
         {"type": "JsonField", "name": "x", "selector": "$steps.nowhere.image"}]})
     assert refused.status_code == 400 and "Execution Engine" in refused.json()["message"]
     blocked = detect_workflow()
     blocked["steps"].append({"type": "roboflow_core/custom_python@v1", "name": "py"})
     assert (await p.put_workflow("py", blocked)).status_code == 400
-    assert (await p.put_workflow("blur", blur_people_workflow())).status_code == 200, "engine compiles it"
+    assert (await p.put_workflow("sift", engine_only_workflow())).status_code == 200, "engine compiles it"
 
-    body = job_body(p.staging.workspace.slug, "eng", "blur", persistImagesOutputs=True,
-                    imagesOutputsToBePersisted=["blurred"])
+    body = job_body(p.staging.workspace.slug, "eng", "sift", persistImagesOutputs=True,
+                    imagesOutputsToBePersisted=["drawn"])
     assert (await p.jobs_post("/jobs/eng-job", json=body)).status_code == 200
     job = await p.wait_job("eng-job", timeout=180)
     assert job["state"] == "succeeded", job
@@ -83,9 +81,9 @@ async def test_an_engine_job_runs_blocks_the_builtin_executor_lacks(engine_pytho
     records = {r["image"]: r for r in map(json.loads, members[results].decode().splitlines())}
     assert set(records) == {"bus.jpg", "zidane.jpg"}
     assert "bus" in [d["class"] for d in records["bus.jpg"]["predictions"]["predictions"]]
-    assert records["zidane.jpg"]["blurred"] == "blurred__zidane.jpg.jpg"
-    (blurred,) = [n for n in members if n.endswith("blurred__zidane.jpg.jpg")]
-    assert members[blurred][:3] == b"\xff\xd8\xff"
+    assert records["zidane.jpg"]["drawn"] == "drawn__zidane.jpg.jpg"
+    (drawn,) = [n for n in members if n.endswith("drawn__zidane.jpg.jpg")]
+    assert members[drawn][:3] == b"\xff\xd8\xff"
 
 
 def test_a_webhook_sink_cannot_reach_a_private_address(engine_python: Path) -> None:
@@ -130,15 +128,15 @@ async def test_a_job_chooses_its_executor_with_inference_backend(engine_python: 
     resp = await p.staging.post("/batches/pick/upload/image", files={"bus.jpg": ("bus.jpg", photo("bus.jpg"))},
                                 fileName="bus.jpg")
     assert resp.status_code == 200, resp.text
-    assert (await p.put_workflow("blur", blur_people_workflow())).status_code == 200, "the engine runs it"
+    assert (await p.put_workflow("sift", engine_only_workflow())).status_code == 200, "the engine runs it"
     ws = p.staging.workspace.slug
     for backend in (None, "inference-models"):
-        body = job_body(ws, "pick", "blur")
+        body = job_body(ws, "pick", "sift")
         if backend:
             body["inferenceBackend"] = backend
         refused = await p.jobs_post("/jobs/pick-builtin", json=body)
-        assert refused.status_code == 400 and "blur_visualization" in refused.json()["message"], refused.text
-    body = {**job_body(ws, "pick", "blur"), "inferenceBackend": "old-inference"}
+        assert refused.status_code == 400 and "sift" in refused.json()["message"], refused.text
+    body = {**job_body(ws, "pick", "sift"), "inferenceBackend": "old-inference"}
     assert (await p.jobs_post("/jobs/pick-engine", json=body)).status_code == 200
     job = await p.wait_job("pick-engine", timeout=180)
     assert job["state"] == "succeeded", job
@@ -151,3 +149,35 @@ async def test_a_job_chooses_its_executor_with_inference_backend(engine_python: 
     body = {**job_body(ws, "pick", "detect"), "inferenceBackend": "inference-models"}
     assert (await p.jobs_post("/jobs/pick-detect", json=body)).status_code == 200
     assert (await p.wait_job("pick-detect"))["state"] == "succeeded"
+
+
+def test_both_backends_track_and_count_per_video(engine_python: Path, tmp_path: Path) -> None:
+    """Roboflow's engine keys its trackers and counters by the frame's video metadata, which the worker sends
+    with every frame: two videos through one engine process keep apart, and agree with the built-in executor."""
+    from tests.e2e.test_inference_cli_jobs import tracking_workflow
+    from tests.fixtures.onnx_models import bright_box_detector, crossing_square
+    from worker_svc.inference.detector import OnnxDetector
+    from worker_svc.models import LoadedModels
+    from worker_svc.workflows.video_state import VideoState
+
+    path = bright_box_detector(tmp_path / "boxes.onnx")
+    workflow = tracking_workflow()
+    # the engine (0.59.1) predates the v3 model blocks
+    workflow["steps"][0] = {"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "model",
+                            "images": "$inputs.image", "model_id": "boxes", "confidence": 0.5}
+    builtin = WorkflowRunner(compile_workflow(workflow), LoadedModels({"boxes": OnnxDetector(path, ["box"])}), {})
+    files = {"boxes": {"path": str(path), "task": "object-detection", "layout": "boxes-scores",
+                       "class_names": ["box"], "input_size": 128}}
+    engine = EngineRunner(engine_python, workflow, files)
+    try:
+        for name, rightwards in (("right.mp4", True), ("left.mp4", False)):
+            ours, theirs = VideoState(name, 10.0, 10.0), VideoState(name, 10.0, 10.0)
+            for i, frame in enumerate(crossing_square(rightwards=rightwards)):
+                expected = serialize(builtin.run(frame, name, frame=ours.frame(i, i / 10)))
+                got = engine.run(frame, {}, name, theirs.frame(i, i / 10))
+                assert [d["tracker_id"] for d in got["tracks"]["predictions"]] == [
+                    d["tracker_id"] for d in expected["tracks"]["predictions"]], (name, i)
+                assert (got["count_in"], got["count_out"]) == (expected["count_in"], expected["count_out"]), (name, i)
+            assert (got["count_in"], got["count_out"]) == ((1, 0) if rightwards else (0, 1))
+    finally:
+        engine.close()

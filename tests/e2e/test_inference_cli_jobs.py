@@ -8,7 +8,8 @@ import httpx
 import pytest
 
 from tests.fixtures.deployment import Deployment
-from tests.fixtures.media import jpeg, mp4, photo
+from tests.fixtures.media import jpeg, mp4, mp4_of, photo
+from tests.fixtures.onnx_models import bright_box_detector, crossing_square
 from tests.fixtures.rfcli import api_get, rf, wait_count
 from tests.fixtures.workflows import detect_workflow
 
@@ -173,3 +174,68 @@ def test_a_sahi_job_with_detection_and_visualisation(inference_cli: Path, deploy
     for d in bus["sahi"]["predictions"]:  # stitched back into the whole image's coordinates
         assert d["x"] - d["width"] / 2 >= 0 and d["x"] + d["width"] / 2 <= 810 + 0.5
     assert {p.name for p in target.rglob("vis__*.jpg")} == {f"vis__{name}.jpg" for name in records}
+
+
+def tracking_workflow() -> dict:
+    """Detection -> ByteTrack -> a line counter, with each track's trace drawn: a video workflow as Roboflow's
+    editor saves it."""
+    return {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}], "steps": [
+        {"type": "roboflow_core/roboflow_object_detection_model@v3", "name": "model", "image": "$inputs.image",
+         "model_id": "boxes", "confidence_mode": "custom", "custom_confidence": 0.5},
+        {"type": "roboflow_core/byte_tracker@v3", "name": "tracker", "image": "$inputs.image",
+         "detections": "$steps.model.predictions"},
+        {"type": "roboflow_core/line_counter@v2", "name": "counter", "image": "$inputs.image",
+         "detections": "$steps.tracker.tracked_detections", "line_segment": [[80, 0], [80, 96]],
+         "triggering_anchor": "CENTER"},
+        {"type": "roboflow_core/trace_visualization@v1", "name": "trace", "image": "$inputs.image",
+         "predictions": "$steps.tracker.tracked_detections"}],
+        "outputs": [{"type": "JsonField", "name": "tracks", "selector": "$steps.tracker.tracked_detections"},
+                    {"type": "JsonField", "name": "count_in", "selector": "$steps.counter.count_in"},
+                    {"type": "JsonField", "name": "count_out", "selector": "$steps.counter.count_out"},
+                    {"type": "JsonField", "name": "trace", "selector": "$steps.trace.image"}]}
+
+
+def test_a_video_job_with_tracking_and_line_counting(inference_cli: Path, deployment: Deployment,
+                                                     tmp_path: Path) -> None:
+    """Two videos of a square crossing a line, one each way, in one task: every frame keeps the one track, each
+    video counts its own crossing (the state of the first does not reach the second)."""
+    videos = tmp_path / "crossing"
+    videos.mkdir()
+    (videos / "left-to-right.mp4").write_bytes(mp4_of(crossing_square(rightwards=True)))
+    (videos / "right-to-left.mp4").write_bytes(mp4_of(crossing_square(rightwards=False)))
+    staged = rf(inference_cli, deployment, "data-staging", "create-batch-of-videos", "--videos-dir", str(videos),
+                "--batch-id", "crossing")
+    assert staged.returncode == 0, staged.stdout + staged.stderr
+    wait_count(deployment, "crossing", 2)
+    key = {"api_key": deployment.api_key}
+    model = httpx.put(f"{deployment.base_url}/{deployment.workspace}/models/boxes", params=key,
+                      data={"task": "object-detection", "classNames": "box"},
+                      files={"file": ("boxes.onnx", bright_box_detector(tmp_path / "boxes.onnx").read_bytes())})
+    assert model.status_code == 200, model.text
+    saved = httpx.put(f"{deployment.base_url}/{deployment.workspace}/workflows/tracking", params=key,
+                      json={"specification": tracking_workflow()})
+    assert saved.status_code == 200, saved.text
+    started = rf(inference_cli, deployment, "batch-processing", "process-videos-with-workflow", "--batch-id",
+                 "crossing", "--workflow-id", "tracking", "--job-id", "cli-tracking", "--save-image-outputs",
+                 "--image-outputs-to-save", "trace")
+    assert started.returncode == 0, started.stdout + started.stderr
+    job = _wait_job(deployment, "cli-tracking")
+    assert job["state"] == "succeeded", job
+    target = tmp_path / "out"
+    exported = rf(inference_cli, deployment, "data-staging", "export-batch", "--batch-id", "cli-tracking-export",
+                  "--target-dir", str(target))
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    rows: dict[str, list[dict]] = {}
+    for path in target.rglob("results-*.jsonl"):
+        for row in map(json.loads, path.read_text().splitlines()):
+            rows.setdefault(row["video"], []).append(row)
+    assert set(rows) == {"left-to-right.mp4", "right-to-left.mp4"}
+    for video, frames in rows.items():
+        frames.sort(key=lambda r: r["frame_number"])
+        assert [r["frame_number"] for r in frames] == list(range(20)), video
+        assert [[d["tracker_id"] for d in r["tracks"]["predictions"]] for r in frames] == [[1]] * 20, video
+    # the centre crosses x = 80 between frames 9 and 10 in both videos
+    assert [r["count_in"] for r in rows["left-to-right.mp4"]] == [0] * 10 + [1] * 10
+    assert [r["count_out"] for r in rows["right-to-left.mp4"]] == [0] * 10 + [1] * 10
+    assert rows["left-to-right.mp4"][-1]["count_out"] == rows["right-to-left.mp4"][-1]["count_in"] == 0
+    assert len(list(target.rglob("trace__*.jpg"))) == 40

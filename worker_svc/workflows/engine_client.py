@@ -17,6 +17,7 @@ import numpy as np
 from shared.workflows.errors import WorkflowRunFailed
 from shared.workflows.roboflow_engine import EngineProcess
 from worker_svc.workflows.values import EncodedImage
+from worker_svc.workflows.video_state import VideoFrame, still_image
 
 
 class EngineRunner(EngineProcess):
@@ -25,9 +26,14 @@ class EngineRunner(EngineProcess):
         super().__init__(python, "worker_svc.workflows.engine_host", workflow, models, threads=threads,
                          allowed_hosts=allowed_hosts)
 
-    def run(self, image_bgr: np.ndarray, parameters: dict[str, Any]) -> dict[str, Any]:
+    def run(self, image_bgr: np.ndarray, parameters: dict[str, Any], parent_id: str = "image",
+            frame: VideoFrame | None = None) -> dict[str, Any]:
+        """``frame``: the video frame the image is; its metadata keys the engine's per-video block state (a
+        still image is a video of one frame of its own)."""
         image = np.ascontiguousarray(image_bgr, dtype=np.uint8)
-        head = json.dumps({"parameters": parameters, "shape": list(image.shape)}).encode()
+        metadata = (frame or still_image(parent_id)).engine_metadata()
+        head = json.dumps({"parameters": parameters, "shape": list(image.shape), "parent_id": parent_id,
+                           "video_metadata": metadata}).encode()
         reply = self.exchange(head, image.tobytes())
         if "error" in reply:
             raise WorkflowRunFailed(reply["error"])

@@ -87,6 +87,7 @@ def main() -> None:
 
         workflow = config["workflow"]
         image_name = image_input(workflow)
+        metadata_inputs = [i["name"] for i in workflow.get("inputs", []) if i.get("type") == "WorkflowVideoMetadata"]
         manager = RegistryModelManager(config.get("models", {}), config.get("threads") or None)
         engine = init_engine(workflow, manager)
     except Exception as exc:
@@ -99,8 +100,14 @@ def main() -> None:
         request = json.loads(head)
         pixels = read_frame(proto_in) or b""
         try:
-            image = np.frombuffer(pixels, np.uint8).reshape(request["shape"])
-            (result,) = engine.run(runtime_parameters={**request.get("parameters", {}), image_name: image},
+            # the frame's video metadata keys the state of the engine's video blocks (trackers, zones)
+            metadata = request["video_metadata"]
+            # writable: blocks may draw on their input in place (copy_image false, SIFT)
+            pixels_array = np.frombuffer(bytearray(pixels), np.uint8).reshape(request["shape"])
+            image = {"type": "numpy_object", "value": pixels_array,
+                     "parent_id": request["parent_id"], "video_metadata": metadata}
+            (result,) = engine.run(runtime_parameters={**request.get("parameters", {}), image_name: image,
+                                                       **dict.fromkeys(metadata_inputs, metadata)},
                                    serialize_results=True)
             reply = {"outputs": result}
         except Exception as exc:

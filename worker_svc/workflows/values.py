@@ -9,6 +9,8 @@ from typing import Any
 import cv2
 import numpy as np
 
+from worker_svc.workflows.video_state import VideoMetadata
+
 
 @dataclass
 class Image:
@@ -104,7 +106,7 @@ def serialize(value: Any, *, on_image: Any = None) -> Any:
     """JSON-ready form of an output; images go through ``on_image(image) -> reference or None``."""
     if isinstance(value, Batch | list | tuple):
         return [serialize(v, on_image=on_image) for v in value]
-    if isinstance(value, Detections | Classification):
+    if isinstance(value, Detections | Classification | VideoMetadata):
         return value.serialize()
     if isinstance(value, Image | EncodedImage):
         return on_image(value) if on_image else None
