@@ -239,7 +239,7 @@ async def delete_workflow(request: Request, workflow_id: str, ws: Workspace = De
 def _model(r: Any) -> ModelInfo:
     return ModelInfo(model_id=r["model_id"], task=r["task"], layout=r["layout"], class_names=r["class_names"],
                      input_size=r["input_size"], sha256=r["sha256"], shared=r["workspace_id"] is None,
-                     created_at=r["created_at"])
+                     created_at=r["created_at"], keypoint_names=r["keypoint_names"])
 
 
 @registry.get("/models")
@@ -261,21 +261,31 @@ async def read_model(request: Request, model_id: str, ws: Workspace = Depends(wo
 @registry.put("/models/{model_id:path}")
 @registry.post("/models/{model_id:path}")
 async def upload_model(request: Request, model_id: str, ws: Workspace = Depends(workspace_from_path)) -> dict:
-    """Register an ONNX model: multipart with ``file``, ``task`` and ``classNames`` (JSON list or comma list)."""
+    """Register an ONNX model: multipart with ``file``, ``task``, ``classNames`` and, for keypoint detection,
+    ``keypointNames`` (JSON lists or comma lists)."""
     form = await request.form(max_files=1, max_part_size=1024 * 1024)
     upload = form.get("file")
     if not isinstance(upload, UploadFile) and not hasattr(upload, "read"):
         raise InvalidInput("send the ONNX model as the multipart file 'file'")
-    raw_names = str(form.get("classNames") or "")
+    names = _names(form.get("classNames"), "classNames")
+    keypoints = _names(form.get("keypointNames"), "keypointNames")
+    data = await upload.read()  # type: ignore[union-attr]
+    async with transaction(request.app.state.pool) as conn:
+        return await register_model(conn, request.app.state.resources.store, ws.id, model_id, data,
+                                    str(form.get("task") or "object-detection"), names, keypoints)
+
+
+def _names(value: Any, field: str) -> list[str]:
+    """A JSON list or a comma-separated list of names."""
+    raw_names = str(value or "")
     try:
         names = json.loads(raw_names) if raw_names.strip().startswith("[") else \
             [n.strip() for n in raw_names.split(",") if n.strip()]
     except ValueError:
-        raise InvalidInput("classNames must be a JSON list or a comma-separated list") from None
-    data = await upload.read()  # type: ignore[union-attr]
-    async with transaction(request.app.state.pool) as conn:
-        return await register_model(conn, request.app.state.resources.store, ws.id, model_id, data,
-                                    str(form.get("task") or "object-detection"), [str(n) for n in names])
+        raise InvalidInput(f"{field} must be a JSON list or a comma-separated list") from None
+    if not isinstance(names, list):
+        raise InvalidInput(f"{field} must be a JSON list or a comma-separated list")
+    return [str(n) for n in names]
 
 
 # ---------------------------------------------------------------------- model aliases

@@ -103,12 +103,15 @@ def declared_input(path: Path) -> list[int | str]:
 
 
 # object detection ([N, 4 + C, A] or boxes and scores), instance segmentation (YOLOv8/YOLO11-seg: [N, 4 + C + M, A]
-# and M mask prototypes [N, M, h, w]), single-label classification ([N, C] scores or logits, softmax),
-# multi-label classification ([N, C] probabilities or logits, one sigmoid per class)
-TASKS = ("object-detection", "instance-segmentation", "classification", "multi-label-classification")
+# and M mask prototypes [N, M, h, w]), keypoint detection (YOLOv8/YOLO11-pose: [N, 4 + C + 3 K, A], each keypoint
+# x, y, confidence), single-label classification ([N, C] scores or logits, softmax), multi-label classification
+# ([N, C] probabilities or logits, one sigmoid per class)
+TASKS = ("object-detection", "instance-segmentation", "keypoint-detection", "classification",
+         "multi-label-classification")
 
 
-def inspect_model(path: Path, task: str, class_names: list[str]) -> tuple[str, int]:
+def inspect_model(path: Path, task: str, class_names: list[str], keypoint_names: list[str] | None = None,
+                  ) -> tuple[str, int]:
     """Check an ONNX model loads and fits its declaration; returns (layout, input size). Blocking: run it in a
     thread."""
     shape = declared_input(path)
@@ -138,6 +141,20 @@ def inspect_model(path: Path, task: str, class_names: list[str]) -> tuple[str, i
             raise InvalidInput(f"the model scores {scores.reshape(1, -1).shape[1]} classes, "
                                f"classNames lists {len(class_names)}")
         return task, int(size)
+    if task == "keypoint-detection":
+        if len(results) != 1 or next(iter(results.values())).ndim != 3:
+            raise InvalidInput("a keypoint detection model must output [N, 4 + C + 3 K, A] (the YOLOv8/YOLO11-pose "
+                               "layout: box, class scores, then x, y, confidence of each keypoint)")
+        channels = next(iter(results.values())).shape[1] - 4 - len(class_names)
+        if channels <= 0 or channels % 3:
+            raise InvalidInput(f"the model's {channels + len(class_names)} channels after the box are not "
+                               f"{len(class_names)} class scores and 3 per keypoint: check classNames")
+        if len(keypoint_names or []) != channels // 3:
+            raise InvalidInput(f"the model has {channels // 3} keypoints, keypointNames lists "
+                               f"{len(keypoint_names or [])} (name them in output order, e.g. nose,left_eye,...)")
+        return "yolov8-pose", int(size)
+    if keypoint_names:
+        raise InvalidInput("keypointNames is for keypoint detection models (task keypoint-detection)")
     if task == "instance-segmentation":
         ranks = sorted(r.ndim for r in results.values())
         if ranks != [3, 4]:
@@ -166,7 +183,8 @@ def inspect_model(path: Path, task: str, class_names: list[str]) -> tuple[str, i
 
 
 async def register_model(conn: Connection, store: ObjectStore, ws_id: str | None, model_id: str,
-                         data: bytes, task: str, class_names: list[str]) -> dict[str, Any]:
+                         data: bytes, task: str, class_names: list[str], keypoint_names: list[str] | None = None,
+                         ) -> dict[str, Any]:
     if not model_id or len(model_id) > 128 or not all(c.isalnum() or c in "-_./" for c in model_id):
         raise InvalidInput("model ids are 1 to 128 letters, digits, '-', '_', '.' or '/'")
     if task not in TASKS:
@@ -178,16 +196,19 @@ async def register_model(conn: Connection, store: ObjectStore, ws_id: str | None
     with tempfile.NamedTemporaryFile(suffix=".onnx") as tmp:
         tmp.write(data)
         tmp.flush()
-        layout, size = await asyncio.to_thread(inspect_model, Path(tmp.name), task, class_names)
+        layout, size = await asyncio.to_thread(inspect_model, Path(tmp.name), task, class_names, keypoint_names)
     digest = hashlib.sha256(data).hexdigest()
     key = f"{ws_id or 'shared'}/{model_id}/{digest}.onnx"
     await store.put_bytes(key, data, bucket=store.settings.models_bucket)
     await SchedulerRepository(conn).upsert_model(ws_id, model_id, task=task, layout=layout, class_names=class_names,
-                                                 input_size=size, object_key=key, sha256=digest)
+                                                 input_size=size, object_key=key, sha256=digest,
+                                                 keypoint_names=keypoint_names)
     if ws_id is None:
         await publish_shared_ref(store, ModelRef(model_id=model_id, object_key=key, sha256=digest, task=task,
-                                                 layout=layout, class_names=class_names, input_size=size))
-    return {"modelId": model_id, "task": task, "layout": layout, "inputSize": size, "sha256": digest}
+                                                 layout=layout, class_names=class_names, input_size=size,
+                                                 keypoint_names=keypoint_names or []))
+    return {"modelId": model_id, "task": task, "layout": layout, "inputSize": size, "sha256": digest,
+            **({"keypointNames": keypoint_names} if keypoint_names else {})}
 
 
 async def register_default_model(pool: Pool, store: ObjectStore, cache_dir: Path) -> None:

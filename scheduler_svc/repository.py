@@ -73,7 +73,8 @@ def _job(row: asyncpg.Record) -> Job:
 
 def model_ref(row: asyncpg.Record) -> ModelRef:
     return ModelRef(model_id=row["model_id"], object_key=row["object_key"], sha256=row["sha256"], task=row["task"],
-                    layout=row["layout"], class_names=list(row["class_names"]), input_size=row["input_size"])
+                    layout=row["layout"], class_names=list(row["class_names"]), input_size=row["input_size"],
+                    keypoint_names=list(row["keypoint_names"]))
 
 
 def _uuid(ws: str) -> uuid.UUID:
@@ -108,13 +109,15 @@ class SchedulerRepository:
 
     # ------------------------------------------------------------------ models
     async def upsert_model(self, ws: str | None, model_id: str, *, task: str, layout: str, class_names: list[str],
-                           input_size: int, object_key: str, sha256: str) -> None:
+                           input_size: int, object_key: str, sha256: str, keypoint_names: list[str] | None = None,
+                           ) -> None:
         await self.conn.execute(
-            "INSERT INTO models (workspace_id, model_id, task, layout, class_names, input_size, object_key, sha256)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (workspace_id, model_id) DO UPDATE SET"
-            " task = $3, layout = $4, class_names = $5, input_size = $6, object_key = $7, sha256 = $8,"
-            " created_at = now()",
-            _uuid(ws) if ws else None, model_id, task, layout, class_names, input_size, object_key, sha256)
+            "INSERT INTO models (workspace_id, model_id, task, layout, class_names, input_size, object_key, sha256,"
+            " keypoint_names) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (workspace_id, model_id)"
+            " DO UPDATE SET task = $3, layout = $4, class_names = $5, input_size = $6, object_key = $7, sha256 = $8,"
+            " keypoint_names = $9, created_at = now()",
+            _uuid(ws) if ws else None, model_id, task, layout, class_names, input_size, object_key, sha256,
+            keypoint_names or [])
 
     async def shared_model_digest(self, model_id: str) -> str | None:
         return await self.conn.fetchval(
@@ -123,13 +126,15 @@ class SchedulerRepository:
     async def get_model(self, ws: str, model_id: str) -> asyncpg.Record | None:
         """The workspace's own model of that id, else a shared one."""
         return await self.conn.fetchrow(
-            "SELECT workspace_id, model_id, task, layout, class_names, input_size, object_key, sha256, created_at"
+            "SELECT workspace_id, model_id, task, layout, class_names, input_size, object_key, sha256, created_at,"
+            " keypoint_names"
             " FROM models WHERE model_id = $2 AND (workspace_id = $1 OR workspace_id IS NULL)"
             " ORDER BY workspace_id NULLS LAST LIMIT 1", _uuid(ws), model_id)
 
     async def list_models(self, ws: str) -> list[asyncpg.Record]:
         return await self.conn.fetch(
-            "SELECT workspace_id, model_id, task, layout, class_names, input_size, object_key, sha256, created_at"
+            "SELECT workspace_id, model_id, task, layout, class_names, input_size, object_key, sha256, created_at,"
+            " keypoint_names"
             " FROM models WHERE workspace_id = $1 OR workspace_id IS NULL ORDER BY model_id", _uuid(ws))
 
     # ------------------------------------------------------------------ jobs

@@ -162,3 +162,4 @@ class ModelInfo(Camel):
     sha256: str
     shared: bool
     created_at: datetime
+    keypoint_names: list[str] = Field(default_factory=list)

@@ -46,7 +46,8 @@ class PreparedWorkflow:
 
 
 # blocks that only feed the image to a model, which resizes it to its input size
-_MODEL_BLOCKS = frozenset({"object_detection", "classification", "multi_label_classification"})
+_MODEL_BLOCKS = frozenset({"object_detection", "keypoint_detection", "classification",
+                           "multi_label_classification"})
 
 
 def only_models_see_the_image(compiled: CompiledWorkflow) -> bool:

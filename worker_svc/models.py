@@ -17,7 +17,7 @@ import logging
 import time
 import uuid
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ class ModelFile:
     layout: str | None
     class_names: list[str]
     input_size: int | None
+    keypoint_names: list[str] = field(default_factory=list)
 
 
 class ModelCache:
@@ -69,7 +70,7 @@ class ModelCache:
             tmp.write_bytes(data)
             tmp.replace(path)
         return ModelFile(ref.model_id, str(path), ref.sha256, ref.task, ref.layout, list(ref.class_names),
-                         ref.input_size)
+                         ref.input_size, list(ref.keypoint_names))
 
     async def shared_ref(self, model_id: str) -> ModelRef | None:
         """The reference of a model registered for every workspace, or None while it is not registered."""
@@ -162,7 +163,7 @@ class ModelCache:
                                    multi_label=f.task == "multi-label-classification", **session)
         else:
             model = OnnxDetector(Path(f.path), f.class_names, input_size=f.input_size, layout=f.layout,  # type: ignore[arg-type]
-                                 **session)
+                                 keypoint_names=f.keypoint_names, **session)
         model.enable_batching(s.batch, s.batch_wait_ms / 1000, s.lanes)
         if ungated:
             self._ungated[id(model)] = GATE_TRIES

@@ -233,9 +233,11 @@ class ConveyorClient:
     def delete_model_alias(self, alias: str) -> bool:
         return bool(self._call("DELETE", f"/{self.workspace}/model-aliases/{alias}")["deleted"])
 
-    def put_model(self, model_id: str, path: Path, task: str, class_names: list[str]) -> dict[str, Any]:
+    def put_model(self, model_id: str, path: Path, task: str, class_names: list[str],
+                  keypoint_names: list[str] | None = None) -> dict[str, Any]:
         return self._call("PUT", f"/{self.workspace}/models/{model_id}",
-                          data={"task": task, "classNames": json.dumps(class_names)},
+                          data={"task": task, "classNames": json.dumps(class_names),
+                                **({"keypointNames": json.dumps(keypoint_names)} if keypoint_names else {})},
                           files={"file": (path.name, path.read_bytes())})
 
     # ------------------------------------------------------------------ the whole round trip

@@ -74,13 +74,17 @@ def show_workflow(workflow_id: str = typer.Argument(...), api_key: str | None = 
 @models_app.command("put")
 def put_model(model_id: str = typer.Argument(...), file: Path = typer.Option(..., "--file", "-f"),
               task: str = typer.Option("object-detection", help="object-detection, instance-segmentation, "
-                                       "classification or multi-label-classification"),
+                                       "keypoint-detection, classification or multi-label-classification"),
               class_names: str = typer.Option(..., "--class-names", help="comma-separated, in output order"),
+              keypoint_names: str = typer.Option("", "--keypoint-names",
+                                                 help="keypoint-detection: comma-separated, in output order"),
               api_key: str | None = ApiKey, api_url: str | None = ApiUrl) -> None:
-    """Register an ONNX model (YOLOv8/YOLO11 [N,4+C,A] or boxes/scores detectors; [N,C] classifiers)."""
+    """Register an ONNX model (YOLOv8/YOLO11 [N,4+C,A], -seg and -pose, or boxes/scores detectors; [N,C]
+    classifiers)."""
     names = [n.strip() for n in class_names.split(",") if n.strip()]
+    keypoints = [n.strip() for n in keypoint_names.split(",") if n.strip()]
     with api(api_key, api_url) as client:
-        info = client.put_model(model_id, file, task, names)
+        info = client.put_model(model_id, file, task, names, keypoints or None)
     console.print(f"model {info['modelId']} registered ({info['layout']}, input {info['inputSize']})")
 
 

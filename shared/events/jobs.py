@@ -19,10 +19,12 @@ class ModelRef(_Part):
     model_id: str
     object_key: str
     sha256: str
-    task: Literal["object-detection", "instance-segmentation", "classification", "multi-label-classification"]
+    task: Literal["object-detection", "instance-segmentation", "keypoint-detection", "classification",
+                  "multi-label-classification"]
     layout: str | None = None
     class_names: list[str]
     input_size: int | None = None
+    keypoint_names: list[str] = []  # keypoint detection models: their keypoints, in output order
 
 
 class FailedFile(_Part):

@@ -43,6 +43,8 @@ _DETECTION_DEFAULTS = {"iou_threshold": 0.3, "max_detections": 300, "class_agnos
 _CONFIDENCE_MODE = {"confidence_mode": "value", "custom_confidence": "value"}
 _MASKS = {"mask_decode_mode": "value", "tradeoff_factor": "value"}
 _MASK_DEFAULTS = {"mask_decode_mode": "accurate", "tradeoff_factor": 0.0}
+_KEYPOINTS = {"keypoint_confidence": "value"}
+_KEYPOINT_DEFAULTS = {"keypoint_confidence": 0.0}
 _CONFIDENCE_MODE_DEFAULTS = {"confidence_mode": "best", "custom_confidence": 0.4}
 _SLICER = {"image": "image", "slice_width": "value", "slice_height": "value", "overlap_ratio_width": "value",
            "overlap_ratio_height": "value"}
@@ -73,6 +75,19 @@ CATALOGUE: list[BlockSpec] = [
               {**_DETECTION_PARAMS, **_MASKS, **_CONFIDENCE_MODE}, ("images", "model_id"),
               ("inference_id", "predictions", "model_id"),
               {**_DETECTION_DEFAULTS, **_MASK_DEFAULTS, **_CONFIDENCE_MODE_DEFAULTS}, _IMAGE_ALIAS),
+    BlockSpec("keypoint_detection", _types("roboflow_keypoint_detection_model", (1,),
+                                           "RoboflowKeypointDetectionModel", "KeypointsDetectionModel"),
+              {**_DETECTION_PARAMS, **_KEYPOINTS, "confidence": "value"}, ("images", "model_id"),
+              ("inference_id", "predictions"), {**_DETECTION_DEFAULTS, **_KEYPOINT_DEFAULTS, "confidence": 0.4},
+              _IMAGE_ALIAS),
+    BlockSpec("keypoint_detection", _types("roboflow_keypoint_detection_model", (2,)),
+              {**_DETECTION_PARAMS, **_KEYPOINTS, "confidence": "value"}, ("images", "model_id"),
+              ("inference_id", "predictions", "model_id"),
+              {**_DETECTION_DEFAULTS, **_KEYPOINT_DEFAULTS, "confidence": 0.4}, _IMAGE_ALIAS),
+    BlockSpec("keypoint_detection", _types("roboflow_keypoint_detection_model", (3,)),
+              {**_DETECTION_PARAMS, **_KEYPOINTS, **_CONFIDENCE_MODE}, ("images", "model_id"),
+              ("inference_id", "predictions", "model_id"),
+              {**_DETECTION_DEFAULTS, **_KEYPOINT_DEFAULTS, **_CONFIDENCE_MODE_DEFAULTS}, _IMAGE_ALIAS),
     BlockSpec("classification", _types("roboflow_classification_model", (1,), "RoboflowClassificationModel",
                                        "ClassificationModel"),
               {**_IMAGES, "model_id": "value", "confidence": "value", **_AL}, ("images", "model_id"),

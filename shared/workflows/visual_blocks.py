@@ -47,6 +47,9 @@ VISUAL_BLOCKS: list[BlockSpec] = [
     _visual("ellipse_visualization", "EllipseVisualization", {"thickness": 2, "start_angle": -45, "end_angle": 235}),
     _visual("crop_visualization", "CropVisualization",
             {"position": "TOP_CENTER", "scale_factor": 2.0, "border_thickness": 2}),
+    _visual("keypoint_visualization", "KeypointVisualization",
+            {"annotator_type": "edge", "color": "#A351FB", "text_color": "black", "text_scale": 0.5,
+             "text_thickness": 1, "text_padding": 10, "thickness": 2, "radius": 10, "edges": None}, colours=False),
     # draws each track's path over the frames before: state per video
     _visual("trace_visualization", None, {"position": "CENTER", "trace_length": 30, "thickness": 1},
             stateful=True),

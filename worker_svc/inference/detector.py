@@ -5,7 +5,8 @@ Two output layouts are understood:
 * ``boxes-scores``: ``boxes`` [N, A, 4] (x1, y1, x2, y2 in input pixels) and ``scores`` [N, A, C], as
   written by ``scheduler_svc.darknet`` (YOLOv4-tiny, YOLOv3-tiny);
 * ``yolov8``: one output [N, 4 + C, A] (cx, cy, w, h, class scores), as exported by Ultralytics
-  YOLOv8 / YOLO11.
+  YOLOv8 / YOLO11; ``yolov8-seg`` adds mask coefficients and prototypes, ``yolov8-pose`` adds x, y and
+  confidence of each keypoint after the class scores ([N, 4 + C + 3 K, A]).
 
 It runs on the runtime its ``Execution`` names (``worker_svc.inference.runtimes``): onnxruntime by default, with
 the CUDA execution provider when onnxruntime-gpu offers it.
@@ -26,7 +27,7 @@ from worker_svc.inference.runtimes import Execution, Session
 from worker_svc.inference.session_model import SessionModel
 from worker_svc.workflows.values import box_iou, xyxy
 
-Layout = Literal["boxes-scores", "yolov8", "yolov8-seg"]
+Layout = Literal["boxes-scores", "yolov8", "yolov8-seg", "yolov8-pose"]
 LETTERBOX_FILL = 114
 
 
@@ -71,9 +72,10 @@ class OnnxDetector(SessionModel):
     def __init__(self, model_path: Path, class_names: list[str], *, input_size: int | None = None,
                  layout: Layout | None = None, threads: int | None = None, prefer_gpu: bool = True,
                  spin: bool = True, execution: Execution | None = None, cache_dir: Path | None = None,
-                 sha256: str = "") -> None:
+                 sha256: str = "", keypoint_names: list[str] | None = None) -> None:
         self._open(model_path, threads, prefer_gpu, spin, execution, cache_dir, sha256)
         self.class_names = class_names
+        self.keypoint_names = list(keypoint_names or [])
         inp = self.session.get_inputs()[0]
         self.input_name = inp.name
         fixed = inp.shape[2] if isinstance(inp.shape[2], int) else None
@@ -82,6 +84,8 @@ class OnnxDetector(SessionModel):
         ranks = [len(o.shape) for o in self.session.get_outputs()]
         self.layout: Layout = layout or ("boxes-scores" if {"boxes", "scores"} <= set(outputs)
                                          else "yolov8-seg" if 4 in ranks else "yolov8")
+        if self.layout == "yolov8-pose" and not self.keypoint_names:
+            raise ValueError("a keypoint detection model needs its keypoint names")
 
     @property
     def providers(self) -> list[str]:
@@ -100,7 +104,8 @@ class OnnxDetector(SessionModel):
 
     def infer(self, batch: np.ndarray, session: Session | None = None) -> tuple[np.ndarray, ...]:
         """Raw model output as (boxes x1y1x2y2 [N, A, 4], class scores [N, A, C]) in input pixels; the seg
-        layout adds (mask coefficients [N, A, M], prototypes [N, M, h, w])."""
+        layout adds (mask coefficients [N, A, M], prototypes [N, M, h, w]), the pose layout (keypoints
+        [N, A, K, 3]: x, y in input pixels and confidence)."""
         session = session or self.session
         if self.layout == "boxes-scores":
             boxes, scores = session.run(["boxes", "scores"], {self.input_name: batch})
@@ -109,9 +114,12 @@ class OnnxDetector(SessionModel):
         out = next(o for o in outputs if o.ndim == 3).transpose(0, 2, 1)  # [N, A, 4 + C (+ M)]
         cxcy, wh = out[..., :2], out[..., 2:4]
         boxes = np.concatenate([cxcy - wh / 2, cxcy + wh / 2], axis=-1)
+        classes = len(self.class_names)
+        if self.layout == "yolov8-pose":
+            keypoints = out[..., 4 + classes:]
+            return boxes, out[..., 4:4 + classes], keypoints.reshape(*keypoints.shape[:2], -1, 3)
         if self.layout != "yolov8-seg":
             return boxes, out[..., 4:]
-        classes = len(self.class_names)
         protos = next(o for o in outputs if o.ndim == 4)
         return boxes, out[..., 4:4 + classes], out[..., 4 + classes:], protos
 
@@ -119,7 +127,8 @@ class OnnxDetector(SessionModel):
                     confidence: float, iou_threshold: float, max_detections: int,
                     class_filter: set[str] | None = None, class_agnostic_nms: bool = False,
                     max_candidates: int | None = None, masks: tuple[np.ndarray, np.ndarray] | None = None,
-                    mask_decode: tuple[str, float] = ("accurate", 0.0)) -> list[dict[str, Any]]:
+                    mask_decode: tuple[str, float] = ("accurate", 0.0), keypoints: np.ndarray | None = None,
+                    keypoint_confidence: float = 0.0) -> list[dict[str, Any]]:
         class_ids = scores.argmax(axis=1)
         conf = scores[np.arange(scores.shape[0]), class_ids]
         mask = conf >= confidence
@@ -155,13 +164,22 @@ class OnnxDetector(SessionModel):
                 found["points"] = mask_points(coefficients[anchors[i]], protos, (x1, y1, x2, y2),
                                               input_size=self.input_size, scale=lb.scale, pad=(lb.pad_x, lb.pad_y),
                                               image_wh=(w, h), mode=mask_decode[0], tradeoff_factor=mask_decode[1])
+            if keypoints is not None:
+                found["keypoints"] = self._keypoints(keypoints[anchors[i]], lb, keypoint_confidence)
             out.append(found)
         return out
+
+    def _keypoints(self, points: np.ndarray, lb: Letterbox, minimum: float) -> list[dict[str, Any]]:
+        """One anchor's keypoints [K, 3] in the image's coordinates, those below ``minimum`` confidence left out
+        (Roboflow's keypoint_confidence)."""
+        return [{"x": round(float((x - lb.pad_x) / lb.scale), 1), "y": round(float((y - lb.pad_y) / lb.scale), 1),
+                 "confidence": round(float(c), 4), "class_id": k, "class": self.keypoint_names[k]}
+                for k, (x, y, c) in enumerate(points) if c >= minimum]
 
     def detect(self, images_bgr: list[np.ndarray], *, confidence: float = 0.4, iou_threshold: float = 0.45,
                max_detections: int = 300, class_filter: set[str] | None = None, class_agnostic_nms: bool = False,
                max_candidates: int | None = None, mask_decode: tuple[str, float] = ("accurate", 0.0),
-               session: Session | None = None) -> list[list[dict[str, Any]]]:
+               keypoint_confidence: float = 0.0, session: Session | None = None) -> list[list[dict[str, Any]]]:
         """Detections per image; on ``session`` if given (one lane, as a benchmark's loop drives it), else
         through the model's lanes and batches."""
         if not images_bgr:
@@ -174,7 +192,8 @@ class OnnxDetector(SessionModel):
                              iou_threshold=iou_threshold, max_detections=max_detections, class_filter=class_filter,
                              class_agnostic_nms=class_agnostic_nms, max_candidates=max_candidates,
                              masks=(outputs[2][i], outputs[3][i]) if len(outputs) == 4 else None,
-                             mask_decode=mask_decode)
+                             mask_decode=mask_decode, keypoints=outputs[2][i] if self.layout == "yolov8-pose" else None,
+                             keypoint_confidence=keypoint_confidence)
             for i in range(len(images_bgr))
         ]
 

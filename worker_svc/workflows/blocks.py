@@ -48,15 +48,21 @@ def _detect_all(models: ModelProvider, p: dict[str, Any], images: list[Image]) -
     """One model call for every image (the crops or slices of one image go in one session call)."""
     detector = models.detector(p["model_id"])
     segments = "mask_decode_mode" in p  # the instance segmentation blocks
-    if segments != (getattr(detector, "layout", None) == "yolov8-seg"):
+    poses = "keypoint_confidence" in p  # the keypoint detection blocks
+    layout = getattr(detector, "layout", None)
+    if segments != (layout == "yolov8-seg"):
         raise ValueError(f"model {p['model_id']!r} is " + ("not an instance segmentation model" if segments else
                          "an instance segmentation model: use the instance segmentation block"))
+    if poses != (layout == "yolov8-pose"):
+        raise ValueError(f"model {p['model_id']!r} is " + ("not a keypoint detection model" if poses else
+                         "a keypoint detection model: use the keypoint detection block"))
     class_filter = set(p["class_filter"]) if p.get("class_filter") else None
     decode = (str(p["mask_decode_mode"]), float(p["tradeoff_factor"])) if segments else ("accurate", 0.0)
     found = detector.detect([image.array for image in images], confidence=_confidence(p),
                             iou_threshold=float(p["iou_threshold"]), max_detections=int(p["max_detections"]),
                             class_filter=class_filter, class_agnostic_nms=bool(p["class_agnostic_nms"]),
-                            max_candidates=int(p["max_candidates"]), mask_decode=decode)
+                            max_candidates=int(p["max_candidates"]), mask_decode=decode,
+                            **({"keypoint_confidence": float(p["keypoint_confidence"])} if poses else {}))
     return [{"predictions": Detections(image.width, image.height, [image.to_full_size(d) for d in items],
                                        image.parent_id, image.offset),
              "model_id": p["model_id"], "inference_id": str(uuid.uuid4())} for image, items in zip(images, found,
@@ -146,7 +152,8 @@ def _crop(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
 
 
 RUNS: dict[str, Run] = {
-    "object_detection": _detect, "instance_segmentation": _detect, "classification": _classify_as(False),
+    "object_detection": _detect, "instance_segmentation": _detect, "keypoint_detection": _detect,
+    "classification": _classify_as(False),
     "multi_label_classification": _classify_as(True), "detections_filter": _transform,
     "detections_transformation": _transform, "dynamic_crop": _crop,
     "property_definition": _property, "expression": _expression,
@@ -167,7 +174,7 @@ STATEFUL: dict[str, StatefulRun] = {**video_blocks.STATEFUL, "trace_visualizatio
 
 # blocks that take every element of a nested batch in one call
 BATCHED: dict[str, Callable[[ModelProvider, dict[str, Any], list[Image]], list[dict[str, Any]]]] = {
-    "object_detection": _detect_all, "instance_segmentation": _detect_all,
+    "object_detection": _detect_all, "instance_segmentation": _detect_all, "keypoint_detection": _detect_all,
 }
 
 

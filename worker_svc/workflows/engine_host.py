@@ -59,6 +59,10 @@ class RegistryModelManager:
             from worker_svc.inference.detector import OnnxDetector
 
             s = self.specs[model_id]
+            if s["task"] not in ("object-detection", "classification"):
+                raise ValueError(f"model {model_id!r} is a {s['task']} model: the engine backend runs the "
+                                 "registry's object detection and classification models; run this workflow on "
+                                 "the built-in executor (inferenceBackend inference-models)")
             if s["task"] == "classification":
                 self.loaded[model_id] = OnnxClassifier(Path(s["path"]), s["class_names"], input_size=s["input_size"],
                                                        threads=self.threads)

@@ -41,6 +41,9 @@ class Image:
         found = {**found, **{k: round(float(found[k]), 1) for k in ("x", "y", "width", "height")}}
         if "points" in d:
             found["points"] = [{"x": p["x"] * self.scale, "y": p["y"] * self.scale} for p in d["points"]]
+        if "keypoints" in d:
+            found["keypoints"] = [{**k, "x": round(k["x"] * self.scale, 1), "y": round(k["y"] * self.scale, 1)}
+                                  for k in d["keypoints"]]
         return found
 
 

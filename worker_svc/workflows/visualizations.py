@@ -141,6 +141,50 @@ _ANNOTATORS: dict[str, tuple[Callable[[dict[str, Any]], Any], bool | str]] = {
 }
 
 
+def _keypoint_annotator(p: dict[str, Any]) -> Any:
+    kind = p["annotator_type"]
+    if kind == "edge":
+        edges = p["edges"]
+        if edges is not None and (not isinstance(edges, list) or not all(
+                isinstance(e, list | tuple) and len(e) == 2 for e in edges)):
+            raise ValueError("edges must be a list of pairs of keypoint indices")
+        return sv.EdgeAnnotator(color=colour(p["color"]), thickness=int(p["thickness"]),
+                                edges=[tuple(e) for e in edges] if edges else None)
+    if kind == "vertex":
+        return sv.VertexAnnotator(color=colour(p["color"]), radius=int(p["radius"]))
+    if kind == "vertex_label":
+        return sv.VertexLabelAnnotator(color=colour(p["color"]), text_color=colour(p["text_color"]),
+                                       text_scale=float(p["text_scale"]), text_thickness=int(p["text_thickness"]),
+                                       text_padding=int(p["text_padding"]), border_radius=int(p["radius"]))
+    raise ValueError(f"annotator_type must be edge, vertex or vertex_label, not {kind!r}")
+
+
+def _key_points(detections: Detections) -> sv.KeyPoints:
+    """Each detection's keypoints by index; those left out (below keypoint_confidence) at (0, 0), which the
+    annotators skip."""
+    count = 1 + max((k["class_id"] for d in detections.items for k in d.get("keypoints", [])), default=-1)
+    xy = np.zeros((len(detections.items), count, 2), np.float32)
+    confidence = np.zeros((len(detections.items), count), np.float32)
+    for i, d in enumerate(detections.items):
+        for k in d.get("keypoints", []):
+            xy[i, k["class_id"]] = (k["x"], k["y"])
+            confidence[i, k["class_id"]] = k["confidence"]
+    return sv.KeyPoints(xy=xy, keypoint_confidence=confidence,
+                        class_id=np.array([int(d.get("class_id", 0)) for d in detections.items], dtype=int))
+
+
+def keypoint_visualization(_models: Any, p: dict[str, Any]) -> dict[str, Any]:
+    image: Image = p["image"]
+    detections: Detections = p["predictions"]
+    if detections.items and not any("keypoints" in d for d in detections.items):
+        raise ValueError("keypoint_visualization needs a keypoint detection model's predictions")
+    annotator = _keypoint_annotator(p)
+    scene = image.array.copy() if p["copy_image"] else image.array
+    if detections.items:
+        scene = annotator.annotate(scene=scene, key_points=_key_points(detections))
+    return {"image": Image(np.ascontiguousarray(scene), parent_id=image.parent_id, offset=image.offset)}
+
+
 def _draw(annotator: Any, p: dict[str, Any], masks: bool | str) -> dict[str, Any]:
     image: Image = p["image"]
     detections: Detections = p["predictions"]
@@ -173,4 +217,5 @@ def trace_visualization(p: dict[str, Any], _frame: VideoFrame, state: dict[str, 
     return _draw(state["annotator"], p, False)
 
 
-VISUALIZATIONS = {name: visualization(name) for name in _ANNOTATORS}
+VISUALIZATIONS = {**{name: visualization(name) for name in _ANNOTATORS},
+                  "keypoint_visualization": keypoint_visualization}

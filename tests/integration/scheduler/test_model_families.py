@@ -1,5 +1,6 @@
-"""Model families registered through the API (single- and multi-label classifiers, instance segmentation) run
-by their Roboflow blocks in jobs; a block given another family's model fails that image with the reason."""
+"""Model families registered through the API (single- and multi-label classifiers, instance segmentation,
+keypoint detection) run by their Roboflow blocks in jobs; a block given another family's model fails that image
+with the reason."""
 
 import json
 from pathlib import Path
@@ -8,7 +9,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from tests.fixtures.onnx_models import colour_classifier, square_segmenter
+from tests.fixtures.onnx_models import colour_classifier, square_segmenter, two_point_poser
 from tests.fixtures.pipeline import Pipeline, job_body
 
 
@@ -103,3 +104,34 @@ async def test_instance_segmentation_gives_polygons_and_refuses_other_layouts(pi
     logs = (await p.jobs_get("/jobs/od-job/logs")).json()["logs"]
     reasons = [f["reason"] for log in logs if log["logType"] == "files-failed" for f in log["payload"]["failedFiles"]]
     assert reasons and "use the instance segmentation block" in reasons[0]
+
+
+async def test_keypoint_detection_registered_with_its_keypoint_names(pipeline: Pipeline, tmp_path: Path) -> None:
+    p = pipeline
+    ws = p.staging.workspace.slug
+    resp = await p.staging.post("/batches/people/upload/image", files={"a.png": ("a.png", _png(10, 10, 10))},
+                                fileName="a.png")
+    assert resp.status_code == 200, resp.text
+    path = two_point_poser(tmp_path / "pose.onnx")
+    unnamed = await _register(p, "poser", path, "keypoint-detection", "person")
+    assert unnamed["status"] == 400 and "keypointNames lists 0" in unnamed["message"], unnamed
+    resp = await p.jobs.put(f"/{ws}/models/poser", params={"api_key": p.staging.key},
+                            data={"task": "keypoint-detection", "classNames": "person",
+                                  "keypointNames": '["head", "foot"]'}, files={"file": ("m.onnx", path.read_bytes())})
+    assert resp.status_code == 200 and resp.json()["layout"] == "yolov8-pose", resp.text
+    listed = (await p.jobs.get(f"/{ws}/models/poser", params={"api_key": p.staging.key})).json()["model"]
+    assert listed["keypointNames"] == ["head", "foot"] and listed["task"] == "keypoint-detection"
+
+    spec = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}],
+            "steps": [{"type": "roboflow_core/roboflow_keypoint_detection_model@v3", "name": "pose",
+                       "image": "$inputs.image", "model_id": "poser", "confidence_mode": "custom",
+                       "custom_confidence": 0.5, "keypoint_confidence": 0.5}],
+            "outputs": [{"type": "JsonField", "name": "pose", "selector": "$steps.pose.predictions"}]}
+    assert (await p.put_workflow("pose", spec)).status_code == 200
+    assert (await p.jobs_post("/jobs/pose-job", json=job_body(ws, "people", "pose"))).status_code == 200
+    assert (await p.wait_job("pose-job"))["state"] == "succeeded"
+    (row,) = [r for name, data in (await p.export_files("pose-job")).items() if name.endswith(".jsonl")
+              for r in map(json.loads, data.decode().splitlines())]
+    (person,) = row["pose"]["predictions"]
+    # the 32 x 32 image went into the 64 x 64 input at twice its size: the head at (32, 20) is (16, 10) here
+    assert person["keypoints"] == [{"x": 16.0, "y": 10.0, "confidence": 0.95, "class_id": 0, "class": "head"}]
