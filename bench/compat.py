@@ -30,7 +30,7 @@ from shared.workflows.outline import parse_io
 _OUT_OF_REACH = re.compile(
     r"(open_?ai|anthropic|claude|gemini|google_vision|stability_ai|llama|openrouter|qwen|kimi|meta_vlm|glm|"
     r"florence|clip|cog_vlm|segment_anything|sam\d|yolo_world|moondream|smolvlm|depth_estimation|easy_ocr|"
-    r"perception_encoder|gaze|lmm|spacexai|cosmos|seg_preview|ocr_model|pp_ocr|"
+    r"perception_encoder|gaze|lmm|spacexai|cosmos|seg_preview|"
     r"dataset_upload|custom_metadata|model_monitoring|vision_events|email|slack|twilio|webhook_sink|s3_sink|"
     r"onvif|visual_search|roboflow_dataset|environment_secrets|local_file_sink|cache_(get|set)|inner_workflow|"
     r"custom_python)", re.IGNORECASE)

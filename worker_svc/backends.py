@@ -77,7 +77,7 @@ class BuiltinBackend:
                       models: dict[str, ModelRef]) -> PreparedWorkflow:
         compiled = compile_workflow(workflow)
         loaded = {m: await self.models.load(_ref(models, m)) for m in compiled.model_ids(params)}
-        runner = WorkflowRunner(compiled, LoadedModels(loaded), params)
+        runner = WorkflowRunner(compiled, LoadedModels(loaded, self.models.text_reader), params)
         reduce_to = max((m.input_size for m in loaded.values()), default=None) if only_models_see_the_image(
             compiled) and self.models.settings.reduced_decode else None
 

@@ -29,6 +29,7 @@ from worker_svc.config import WorkerSettings
 from worker_svc.inference.classifier import OnnxClassifier
 from worker_svc.inference.detector import OnnxDetector
 from worker_svc.inference.gate import Verdicts, judge
+from worker_svc.inference.ocr import TextReader
 from worker_svc.inference.runtimes import Execution, choices, fingerprint, reference
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,8 @@ class ModelCache:
         self.verdicts = Verdicts(settings.cache_dir / "gate", fingerprint(self.choices))
         self._ungated: dict[int, int] = {}  # id(model) -> gate tries left, for models still on the reference
         self._gate_lock = asyncio.Lock()
+        # OCR's models ship with their library: loaded by the first workflow that reads text, then kept
+        self.text_reader = TextReader(threads=settings.session_threads)
 
     async def fetch(self, ref: ModelRef) -> ModelFile:
         """The model's ONNX file in the local cache (downloaded once, by hash)."""
@@ -171,10 +174,19 @@ class ModelCache:
 
 
 class LoadedModels:
-    """The ``ModelProvider`` handed to a workflow run: the models its task preloaded."""
+    """The ``ModelProvider`` handed to a workflow run: the models its task preloaded, and the worker's text
+    reader (OCR; one of its own where none is given)."""
 
-    def __init__(self, models: dict[str, Any]) -> None:
+    _text_reader: TextReader | None = None
+
+    def __init__(self, models: dict[str, Any], text_reader: TextReader | None = None) -> None:
         self._models = models
+        self._text_reader = text_reader
+
+    def text_reader(self) -> TextReader:
+        if self._text_reader is None:
+            self._text_reader = TextReader()
+        return self._text_reader
 
     def detector(self, model_id: str) -> Any:
         return self._models[model_id]

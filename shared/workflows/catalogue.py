@@ -45,6 +45,7 @@ _MASKS = {"mask_decode_mode": "value", "tradeoff_factor": "value"}
 _MASK_DEFAULTS = {"mask_decode_mode": "accurate", "tradeoff_factor": 0.0}
 _KEYPOINTS = {"keypoint_confidence": "value"}
 _KEYPOINT_DEFAULTS = {"keypoint_confidence": 0.0}
+_OCR_OUTPUTS = ("result", "predictions", "parent_id", "root_parent_id", "prediction_type")
 _CONFIDENCE_MODE_DEFAULTS = {"confidence_mode": "best", "custom_confidence": 0.4}
 _SLICER = {"image": "image", "slice_width": "value", "slice_height": "value", "overlap_ratio_width": "value",
            "overlap_ratio_height": "value"}
@@ -109,6 +110,11 @@ CATALOGUE: list[BlockSpec] = [
     BlockSpec("multi_label_classification", _types("roboflow_multi_label_classification_model", (3,)),
               {**_IMAGES, "model_id": "value", **_CONFIDENCE_MODE, **_AL}, ("images", "model_id"),
               ("predictions", "inference_id", "model_id"), _CONFIDENCE_MODE_DEFAULTS, _IMAGE_ALIAS),
+    # OCR: Roboflow's runs DocTR (ocr_model) or PaddleOCR (pp_ocr); Conveyor reads with PP-OCRv4 for both
+    BlockSpec("ocr", _types("ocr_model", (1,), "OCRModel"), _IMAGES, ("images",), _OCR_OUTPUTS,
+              aliases=_IMAGE_ALIAS),
+    BlockSpec("ocr", _types("pp_ocr", (1,)), {**_IMAGES, "text_detection": "value", "text_recognition": "value"},
+              ("images",), _OCR_OUTPUTS, {"text_detection": "small", "text_recognition": "small"}, _IMAGE_ALIAS),
     BlockSpec("detections_filter", _types("detections_filter", (1,), "DetectionsFilter"),
               {"predictions": "predictions", "operations": "value", "operations_parameters": "selectors"},
               ("predictions", "operations"), ("predictions",), {"operations_parameters": {}}),

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from shared.workflows.blockspec import PER_ELEMENT_KINDS, BlockSpec
+from worker_svc.inference.ocr import text_of
 from worker_svc.workflows import consensus, imaging, sahi, transforms, uql, video_blocks
 from worker_svc.workflows.values import Batch, Classification, Detections, Image
 from worker_svc.workflows.video_blocks import StatefulRun
@@ -25,6 +26,8 @@ class ModelProvider(Protocol):
     def detector(self, model_id: str) -> Any: ...
 
     def classifier(self, model_id: str) -> Any: ...
+
+    def text_reader(self) -> Any: ...
 
 
 Run = Callable[[ModelProvider, dict[str, Any]], dict[str, Any]]
@@ -94,6 +97,23 @@ def _classify_as(multi_label: bool) -> Run:
     return run
 
 
+_OCR_SIZES = ("none", "tiny", "small", "medium")
+
+
+def _ocr(models: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
+    """Roboflow's OCR outputs: the text (a line per line), and each line as a detection whose class is its text.
+    pp_ocr's sizes all read with the one PP-OCRv4 mobile pair; ``none`` turns detection or recognition off."""
+    image: Image = p["images"]
+    sizes = (p.get("text_detection", "small"), p.get("text_recognition", "small"))
+    if any(s not in _OCR_SIZES for s in sizes):
+        raise ValueError(f"text_detection and text_recognition must be one of {_OCR_SIZES}")
+    lines = models.text_reader().read(image.array, detect=sizes[0] != "none", recognise=sizes[1] != "none")
+    found = [image.to_full_size(line.as_detection()) for line in lines]
+    return {"result": text_of(lines), "predictions": Detections(image.width, image.height, found, image.parent_id,
+                                                               image.offset),
+            "parent_id": image.parent_id, "root_parent_id": image.root, "prediction_type": "ocr"}
+
+
 def _transform(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
     """detections_filter and detections_transformation: operations on predictions, with named parameters."""
     return {"predictions": uql.apply(p["operations"], p["predictions"], p["operations_parameters"])}
@@ -147,13 +167,14 @@ def _crop(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
     for d in dets.items:
         x1, y1, x2, y2 = _corners(d, image.width, image.height)
         if x2 > x1 and y2 > y1:
-            crops.append(Image(image.array[y1:y2, x1:x2].copy(), parent_id=d["detection_id"], offset=(x1, y1)))
+            crops.append(Image(image.array[y1:y2, x1:x2].copy(), parent_id=d["detection_id"], offset=(x1, y1),
+                               root_id=image.root))
     return {"crops": crops}
 
 
 RUNS: dict[str, Run] = {
     "object_detection": _detect, "instance_segmentation": _detect, "keypoint_detection": _detect,
-    "classification": _classify_as(False),
+    "classification": _classify_as(False), "ocr": _ocr,
     "multi_label_classification": _classify_as(True), "detections_filter": _transform,
     "detections_transformation": _transform, "dynamic_crop": _crop,
     "property_definition": _property, "expression": _expression,

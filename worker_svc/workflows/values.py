@@ -22,6 +22,11 @@ class Image:
     # an input decoded smaller (worker_svc.decoding): full-size pixels per array pixel, and the full size
     scale: int = 1
     full_size: tuple[int, int] | None = None
+    root_id: str | None = None  # a crop's: the input image it was cut from (its parent may be another crop)
+
+    @property
+    def root(self) -> str:
+        return self.root_id or self.parent_id
 
     @property
     def width(self) -> int:

@@ -14,6 +14,7 @@ from tests.fixtures.workflows import detect_workflow
 from worker_svc.backends import only_models_see_the_image
 from worker_svc.decoding import decode_image, exif_orientation, reduction
 from worker_svc.inference.detector import OnnxDetector
+from worker_svc.models import LoadedModels
 from worker_svc.workflows.runner import WorkflowRunner
 
 
@@ -65,7 +66,7 @@ def model(tmp_path_factory: pytest.TempPathFactory) -> DefaultModel:
     return ensure_default_model(tmp_path_factory.mktemp("cache"))
 
 
-class _Models:
+class _Models(LoadedModels):
     def __init__(self, detector: OnnxDetector) -> None:
         self._detector = detector
 

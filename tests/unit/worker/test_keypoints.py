@@ -13,6 +13,7 @@ from shared.workflows.compiler import compile_workflow
 from shared.workflows.errors import WorkflowRunFailed
 from tests.fixtures.onnx_models import bright_box_detector, square_segmenter, two_point_poser
 from worker_svc.inference.detector import OnnxDetector
+from worker_svc.models import LoadedModels
 from worker_svc.workflows.runner import WorkflowRunner
 from worker_svc.workflows.values import serialize
 
@@ -34,7 +35,7 @@ def test_keypoints_follow_the_letterbox_back_to_the_image(poser: OnnxDetector) -
     assert [k["class"] for k in confident["keypoints"]] == ["head"]
 
 
-class Models:
+class Models(LoadedModels):
     def __init__(self, **models: OnnxDetector) -> None:
         self.models = models
 

@@ -5,6 +5,7 @@ from typing import Any
 import numpy as np
 
 from shared.workflows.compiler import compile_workflow
+from worker_svc.models import LoadedModels
 from worker_svc.workflows.runner import WorkflowRunner
 from worker_svc.workflows.sahi import _merge, _suppress, slice_offsets
 from worker_svc.workflows.values import serialize
@@ -60,7 +61,7 @@ def _found(slice_array: np.ndarray) -> list[dict[str, Any]]:
              "class": "dot", "class_id": 0, "detection_id": f"dot-{xs.min()}-{ys.min()}"}]
 
 
-class Models:
+class Models(LoadedModels):
     def __init__(self) -> None:
         self.counter = SliceCounter()
 

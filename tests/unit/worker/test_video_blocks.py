@@ -12,6 +12,7 @@ from shared.workflows.compiler import compile_workflow
 from shared.workflows.errors import WorkflowInvalid, WorkflowRunFailed
 from tests.fixtures.onnx_models import bright_box_detector, crossing_square
 from worker_svc.inference.detector import OnnxDetector
+from worker_svc.models import LoadedModels
 from worker_svc.workflows.runner import WorkflowRunner
 from worker_svc.workflows.values import serialize
 from worker_svc.workflows.video_state import VideoState
@@ -20,7 +21,7 @@ LINE = [[80, 0], [80, 96]]  # a vertical line through the middle of the 160 x 96
 ZONE = [[0, 0], [80, 0], [80, 96], [0, 96]]  # the left half
 
 
-class Models:
+class Models(LoadedModels):
     def __init__(self, path: Path) -> None:
         self.model = OnnxDetector(bright_box_detector(path), ["box"])
 

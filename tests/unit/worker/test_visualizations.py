@@ -10,6 +10,7 @@ import pytest
 
 from shared.workflows.compiler import compile_workflow
 from shared.workflows.errors import WorkflowRunFailed
+from worker_svc.models import LoadedModels
 from worker_svc.workflows.runner import WorkflowRunner
 from worker_svc.workflows.values import Image
 
@@ -28,7 +29,7 @@ class TwoObjects:
                   "class_id": 0, "detection_id": "b"}] for _ in images]
 
 
-class Models:
+class Models(LoadedModels):
     def detector(self, model_id: str) -> TwoObjects:
         return TwoObjects()
 
@@ -48,7 +49,7 @@ def draw(block: str, image: np.ndarray | None = None, **params: Any) -> np.ndarr
                              "predictions": "$steps.model.predictions", **params}],
                   "outputs": [{"type": "JsonField", "name": "vis", "selector": "$steps.vis.image"}]}
     source = noise() if image is None else image
-    out = WorkflowRunner(compile_workflow(definition), Models(), {}).run(source.copy())["vis"]
+    out = WorkflowRunner(compile_workflow(definition), Models({}), {}).run(source.copy())["vis"]
     assert isinstance(out, Image)
     return out.array
 
@@ -147,5 +148,5 @@ def test_copy_image_false_draws_on_the_input_itself() -> None:
     for copy in (True, False):
         definition["steps"][1]["copy_image"] = copy
         image = np.zeros((100, 200, 3), np.uint8)
-        WorkflowRunner(compile_workflow(definition), Models(), {}).run(image)
+        WorkflowRunner(compile_workflow(definition), Models({}), {}).run(image)
         assert bool(image[40, 60].any()) is not copy

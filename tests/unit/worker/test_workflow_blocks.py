@@ -9,6 +9,7 @@ import pytest
 
 from shared.workflows.compiler import compile_workflow
 from shared.workflows.errors import WorkflowInvalid, WorkflowRunFailed
+from worker_svc.models import LoadedModels
 from worker_svc.workflows.runner import WorkflowRunner
 from worker_svc.workflows.values import serialize
 
@@ -35,7 +36,7 @@ class KnownDetector:
         return found
 
 
-class Models:
+class Models(LoadedModels):
     def __init__(self) -> None:
         self.known = KnownDetector()
 

@@ -7,11 +7,12 @@ from scheduler_svc.default_model import ensure_default_model, sample_photos
 from shared.workflows.compiler import WorkflowInvalid, compile_workflow
 from tests.fixtures.workflows import DETECTOR, detect_workflow, person_filter
 from worker_svc.inference.detector import OnnxDetector
+from worker_svc.models import LoadedModels
 from worker_svc.workflows.runner import WorkflowRunner
 from worker_svc.workflows.values import Image, serialize
 
 
-class Models:
+class Models(LoadedModels):
     def __init__(self, detector: OnnxDetector) -> None:
         self._detector = detector
 
