@@ -22,6 +22,8 @@ class BlockSpec:
     flow_control: bool = False  # decides which steps run instead of producing values
     # keeps state from frame to frame of one video (trackers, counters, traces); per image on still images
     stateful: bool = False
+    # sees the values of steps that did not run (continue_if) as None instead of not running itself
+    takes_skipped: bool = False
 
 
 def types_of(block: str, versions: tuple[int, ...], *legacy: str) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ Parameter kinds:
   ``data``         any value taken from inputs or steps
   ``value``        a literal or a parameter (``$inputs.x``)
   ``selectors``    an object whose values are selectors (``evaluation_parameters``, ``data``)
-  ``predictions_list``  a list of selectors of predictions (several models' outputs)
+  ``predictions_list``  a list of selectors (several models' outputs, or any values)
   ``steps``        a list of step selectors (``$steps.name``), flow control only
   ``collapse``     a value of a nested dimension (one per crop) that the block takes whole
   ``metadata``     a ``WorkflowVideoMetadata`` input: the frame's video, number and time (video blocks)
@@ -27,6 +27,7 @@ from typing import Any
 from shared.workflows import uql
 from shared.workflows.blockspec import BlockSpec
 from shared.workflows.blockspec import types_of as _types
+from shared.workflows.classical_blocks import CLASSICAL_BLOCKS, check_classical
 from shared.workflows.errors import WorkflowInvalid
 from shared.workflows.video_blocks import VIDEO_BLOCKS
 from shared.workflows.visual_blocks import VISUAL_BLOCKS
@@ -188,7 +189,7 @@ CATALOGUE: list[BlockSpec] = [
               flow_control=True),
 ]
 
-CATALOGUE += VIDEO_BLOCKS + VISUAL_BLOCKS
+CATALOGUE += VIDEO_BLOCKS + VISUAL_BLOCKS + CLASSICAL_BLOCKS
 
 BY_TYPE: dict[str, BlockSpec] = {t: b for b in CATALOGUE for t in b.types}
 
@@ -231,6 +232,7 @@ def check_block_params(step: dict[str, Any], block: BlockSpec) -> None:
                                   "evaluates each image on its own, so it must be 0")
     if block.name == "expression":
         _check_expression(step, where)
+    check_classical(step, block, where)
 
 
 def _check_expression(step: dict[str, Any], where: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from shared.workflows.blockspec import PER_ELEMENT_KINDS, BlockSpec
 from worker_svc.inference.ocr import text_of
-from worker_svc.workflows import consensus, imaging, sahi, transforms, uql, video_blocks
+from worker_svc.workflows import classical, consensus, imaging, sahi, transforms, uql, video_blocks
 from worker_svc.workflows.values import Batch, Classification, Detections, Image
 from worker_svc.workflows.video_blocks import StatefulRun
 from worker_svc.workflows.video_state import VideoFrame
@@ -187,6 +187,10 @@ RUNS: dict[str, Run] = {
     "image_slicer": sahi.image_slicer(1), "image_slicer_v2": sahi.image_slicer(2),
     "detections_stitch": sahi.detections_stitch, "detections_consensus": consensus.detections_consensus,
     **VISUALIZATIONS,
+    "image_blur": classical.image_blur, "threshold": classical.threshold,
+    "pixel_color_count": classical.pixel_color_count, "detections_merge": classical.detections_merge,
+    "stitch_ocr_detections": classical.stitch_ocr_detections,
+    "first_non_empty_or_default": classical.first_non_empty_or_default,
 }
 
 # blocks that keep state from frame to frame of a video: (parameters, frame, this step's state for the video)

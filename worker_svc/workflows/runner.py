@@ -69,7 +69,9 @@ class WorkflowRunner:
                 continue
             params[key] = self._resolve(value, image, results, values)
             if _contains(params[key], SKIPPED):
-                return SKIPPED  # fed by a step that did not run: neither does this one
+                if not step.block.takes_skipped:
+                    return SKIPPED  # fed by a step that did not run: neither does this one
+                params[key] = _replace(params[key], SKIPPED, None)
         for gate in step.gates:
             decision = results[gate]
             if isinstance(decision, _Skipped):
@@ -105,6 +107,16 @@ def _contains(value: Any, marker: object) -> bool:
     if isinstance(value, list) and not isinstance(value, Batch):
         return any(_contains(v, marker) for v in value)
     return False
+
+
+def _replace(value: Any, marker: object, by: Any) -> Any:
+    if value is marker:
+        return by
+    if isinstance(value, dict):
+        return {k: _replace(v, marker, by) for k, v in value.items()}
+    if isinstance(value, list) and not isinstance(value, Batch):
+        return [_replace(v, marker, by) for v in value]
+    return value
 
 
 def _gate(params: dict[str, Any], decision: bool | Batch) -> bool:

@@ -1,0 +1,47 @@
+"""Roboflow's classical image, detection and text blocks as the built-in executor compiles them (run by
+``worker_svc.workflows.classical``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.workflows.blockspec import BlockSpec, types_of
+from shared.workflows.errors import BuiltinLacks
+
+_IMAGE = {"images": "image"}
+_STITCH = {"predictions": "predictions", "reading_direction": "value", "tolerance": "value", "delimiter": "value"}
+
+CLASSICAL_BLOCKS: list[BlockSpec] = [
+    BlockSpec("image_blur", types_of("image_blur", (1,)),
+              {"image": "image", "blur_type": "value", "kernel_size": "value"}, ("image",), ("image",),
+              {"blur_type": "gaussian", "kernel_size": 5}, _IMAGE),
+    BlockSpec("threshold", types_of("threshold", (1,)),
+              {"image": "image", "threshold_type": "value", "thresh_value": "value", "max_value": "value"},
+              ("image", "thresh_value"), ("image",), {"threshold_type": "binary", "max_value": 255}, _IMAGE),
+    BlockSpec("pixel_color_count", types_of("pixel_color_count", (1,)),
+              {"image": "image", "target_color": "value", "tolerance": "value"}, ("image", "target_color"),
+              ("matching_pixels_count",), {"tolerance": 10}, _IMAGE),
+    BlockSpec("detections_merge", types_of("detections_merge", (1,)),
+              {"predictions": "predictions", "class_name": "value"}, ("predictions",), ("predictions",),
+              {"class_name": "merged_detection"}),
+    BlockSpec("stitch_ocr_detections", types_of("stitch_ocr_detections", (1,)), _STITCH,
+              ("predictions", "reading_direction"), ("ocr_text",), {"tolerance": 10, "delimiter": ""}),
+    BlockSpec("stitch_ocr_detections", types_of("stitch_ocr_detections", (2,)),
+              {**_STITCH, "stitching_algorithm": "value", "otsu_threshold_multiplier": "value",
+               "collimate_tolerance": "value"},
+              ("predictions", "reading_direction"), ("ocr_text",),
+              {"tolerance": 10, "delimiter": "", "stitching_algorithm": "tolerance", "otsu_threshold_multiplier": 1.0,
+               "collimate_tolerance": 10}),
+    # merges branches: a value whose step did not run (continue_if) counts as empty, it does not stop this step
+    BlockSpec("first_non_empty_or_default", types_of("first_non_empty_or_default", (1,), "FirstNonEmptyOrDefault"),
+              {"data": "predictions_list", "default": "value"}, ("data",), ("output",), {"default": None},
+              takes_skipped=True),
+]
+
+
+def check_classical(step: dict[str, Any], block: BlockSpec, where: str) -> None:
+    algorithm = step.get("stitching_algorithm", "tolerance")
+    if block.name == "stitch_ocr_detections" and isinstance(algorithm, str) and not algorithm.startswith("$") \
+            and algorithm != "tolerance":
+        raise BuiltinLacks(f"{where}: stitching_algorithm {algorithm!r} is not built in (the built-in executor "
+                           "stitches by tolerance; the engine backend runs the others)")

@@ -1,0 +1,114 @@
+"""Roboflow's classical blocks in the built-in executor, on known inputs: blurs and thresholds as OpenCV computes
+them, colour counts, merged boxes, OCR detections stitched into text, and branches merged by the first value
+that is not empty."""
+
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from shared.workflows.compiler import compile_workflow
+from shared.workflows.errors import BuiltinLacks, WorkflowRunFailed
+from worker_svc.models import LoadedModels
+from worker_svc.workflows.runner import WorkflowRunner
+from worker_svc.workflows.values import Image, serialize
+
+
+class Letters(LoadedModels):
+    """An OCR-by-detection model: one detection per character of 'AB' / 'CD' on two lines, given out of order."""
+
+    def detect(self, images: list[np.ndarray], **kwargs: Any) -> list[list[dict[str, Any]]]:
+        boxes = [("D", 60, 52), ("A", 20, 10), ("C", 20, 50), ("B", 60, 12)]
+        return [[{"x": float(x), "y": float(y), "width": 20.0, "height": 20.0, "confidence": c / 10,
+                  "class": name, "class_id": i, "detection_id": name}
+                 for i, (name, x, y) in enumerate(boxes) for c in [i + 5]] for _ in images]
+
+    def detector(self, model_id: str) -> "Letters":
+        return self
+
+
+def run(steps: list[dict[str, Any]], outputs: dict[str, str], image: np.ndarray) -> dict[str, Any]:
+    definition = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}], "steps": steps,
+                  "outputs": [{"type": "JsonField", "name": n, "selector": s} for n, s in outputs.items()]}
+    return WorkflowRunner(compile_workflow(definition), Letters({}), {}).run(image)
+
+
+def noise() -> np.ndarray:
+    return np.random.default_rng(5).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+
+
+@pytest.mark.parametrize(("kind", "size", "expected"), [
+    ("average", 4, lambda a: cv2.blur(a, (4, 4))), ("gaussian", 4, lambda a: cv2.GaussianBlur(a, (5, 5), 0)),
+    ("median", 3, lambda a: cv2.medianBlur(a, 3)), ("bilateral", 5, lambda a: cv2.bilateralFilter(a, 5, 75, 75))])
+def test_image_blur_as_opencv_computes_it(kind: str, size: int, expected: Any) -> None:
+    image = noise()
+    out = run([{"type": "roboflow_core/image_blur@v1", "name": "b", "image": "$inputs.image", "blur_type": kind,
+                "kernel_size": size}], {"b": "$steps.b.image"}, image.copy())["b"]
+    assert isinstance(out, Image) and (out.array == expected(image)).all()
+
+
+def test_threshold_kinds() -> None:
+    image = noise()
+    binary = run([{"type": "roboflow_core/threshold@v1", "name": "t", "image": "$inputs.image",
+                   "threshold_type": "binary_inv", "thresh_value": 100}], {"t": "$steps.t.image"}, image.copy())["t"]
+    assert (binary.array == np.where(image > 100, 0, 255)).all()
+    otsu = run([{"type": "roboflow_core/threshold@v1", "name": "t", "image": "$inputs.image",
+                 "threshold_type": "otsu", "thresh_value": 0}], {"t": "$steps.t.image"}, image.copy())["t"]
+    assert otsu.array.shape == image.shape and set(np.unique(otsu.array)) <= {0, 255}
+    with pytest.raises(WorkflowRunFailed, match="threshold_type must be one of"):
+        run([{"type": "roboflow_core/threshold@v1", "name": "t", "image": "$inputs.image", "threshold_type": "x",
+              "thresh_value": 1}], {"t": "$steps.t.image"}, image)
+
+
+def test_pixel_colours_are_counted_within_the_tolerance() -> None:
+    image = np.zeros((10, 10, 3), np.uint8)
+    image[:2] = (0, 0, 250)  # 20 red pixels, BGR
+    image[2:3] = (0, 0, 200)
+    for colour, tolerance, count in (("#FF0000", 10, 20), ("(255, 0, 0)", 60, 30), ("#F00", 1, 0)):
+        out = run([{"type": "roboflow_core/pixel_color_count@v1", "name": "c", "image": "$inputs.image",
+                    "target_color": colour, "tolerance": tolerance}], {"n": "$steps.c.matching_pixels_count"}, image)
+        assert out["n"] == count, colour
+
+
+def test_detections_merge_and_ocr_stitching() -> None:
+    image = np.zeros((80, 100, 3), np.uint8)
+    model = {"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "m", "images": "$inputs.image",
+             "model_id": "letters", "confidence": 0.1}
+    merged = serialize(run([model, {"type": "roboflow_core/detections_merge@v1", "name": "u",
+                                    "predictions": "$steps.m.predictions"}], {"u": "$steps.u.predictions"}, image))
+    (box,) = merged["u"]["predictions"]
+    assert (box["x"], box["y"], box["width"], box["height"]) == (40.0, 31.0, 60.0, 62.0)  # x 10..70, y 0..62
+    assert box["class"] == "merged_detection" and box["confidence"] == 0.5  # the lowest
+    for version, direction, delimiter, text in ((1, "left_to_right", "", "AB\nCD"), (2, "right_to_left", "", "BA\nDC"),
+                                                (2, "left_to_right", "-", "A-B-\n-C-D"),
+                                                (1, "vertical_top_to_bottom", "", "AC BD")):
+        out = run([model, {"type": f"roboflow_core/stitch_ocr_detections@v{version}", "name": "s",
+                           "predictions": "$steps.m.predictions", "reading_direction": direction,
+                           "delimiter": delimiter}], {"t": "$steps.s.ocr_text"}, image)
+        assert out["t"] == text, (version, direction)
+    with pytest.raises(BuiltinLacks, match="stitching_algorithm 'otsu' is not built in"):
+        compile_workflow({"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}], "steps": [
+            model, {"type": "roboflow_core/stitch_ocr_detections@v2", "name": "s",
+                    "predictions": "$steps.m.predictions", "reading_direction": "auto", "stitching_algorithm": "otsu"}],
+            "outputs": [{"type": "JsonField", "name": "t", "selector": "$steps.s.ocr_text"}]})
+
+
+def test_first_non_empty_merges_the_branches_of_continue_if() -> None:
+    image = np.zeros((80, 100, 3), np.uint8)
+    steps: list[dict[str, Any]] = [
+             {"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "m", "images": "$inputs.image",
+              "model_id": "letters", "confidence": 0.1},
+             {"type": "roboflow_core/continue_if@v1", "name": "gate", "next_steps": ["$steps.stitch"],
+              "condition_statement": {"type": "StatementGroup", "statements": [
+                  {"type": "BinaryStatement", "left_operand": {"type": "DynamicOperand", "operand_name": "n",
+                                                              "operations": [{"type": "SequenceLength"}]},
+                   "comparator": {"type": "(Number) >"}, "right_operand": {"type": "StaticOperand", "value": 9}}]},
+              "evaluation_parameters": {"n": "$steps.m.predictions"}},
+             {"type": "roboflow_core/stitch_ocr_detections@v1", "name": "stitch", "predictions": "$steps.m.predictions",
+              "reading_direction": "left_to_right"},
+             {"type": "FirstNonEmptyOrDefault", "name": "first", "data": ["$steps.stitch.ocr_text"],
+              "default": "too few letters"}]
+    assert run(steps, {"t": "$steps.first.output"}, image)["t"] == "too few letters"  # 4 letters: stitch skipped
+    steps[1]["condition_statement"]["statements"][0]["right_operand"]["value"] = 2
+    assert run(steps, {"t": "$steps.first.output"}, image)["t"] == "AB\nCD"

@@ -1,0 +1,138 @@
+"""Roboflow's classical image and detection blocks of the built-in executor, as Roboflow's engine computes them:
+image blur, threshold, pixel colour count, detections merge, and the stitching of OCR detections into text."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import cv2
+import numpy as np
+
+from worker_svc.workflows.values import Detections, Image, xyxy
+
+_ODD_KERNELS = ("gaussian", "median")
+
+
+def image_blur(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+    image: Image = p["image"]
+    kind, size = p["blur_type"], int(p["kernel_size"])
+    if kind in _ODD_KERNELS:
+        size = max(1, size) | 1  # these need a positive odd kernel (Roboflow rounds up too)
+    if kind == "average":
+        out = cv2.blur(image.array, (size, size))
+    elif kind == "gaussian":
+        out = cv2.GaussianBlur(image.array, (size, size), 0)
+    elif kind == "median":
+        out = cv2.medianBlur(image.array, size)
+    elif kind == "bilateral":
+        out = cv2.bilateralFilter(image.array, size, 75, 75)
+    else:
+        raise ValueError(f"blur_type must be average, gaussian, median or bilateral, not {kind!r}")
+    return {"image": Image(out, parent_id=image.parent_id, offset=image.offset, root_id=image.root_id)}
+
+
+_FIXED = {"binary": cv2.THRESH_BINARY, "binary_inv": cv2.THRESH_BINARY_INV, "trunc": cv2.THRESH_TRUNC,
+          "tozero": cv2.THRESH_TOZERO, "tozero_inv": cv2.THRESH_TOZERO_INV}
+
+
+def threshold(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """On the grey levels for the adaptive and Otsu kinds (which need one channel), per channel otherwise; images
+    stay three-channel here (a grayscale block's output is three equal channels)."""
+    image: Image = p["image"]
+    kind, value, top = p["threshold_type"], p["thresh_value"], int(p["max_value"])
+    grey = cv2.cvtColor(image.array, cv2.COLOR_BGR2GRAY)
+    if kind in _FIXED:
+        if value is None:
+            raise ValueError(f"threshold_type {kind} needs thresh_value")
+        _, out = cv2.threshold(image.array, float(value), top, _FIXED[kind])
+    elif kind in ("adaptive_mean", "adaptive_gaussian"):
+        method = cv2.ADAPTIVE_THRESH_MEAN_C if kind == "adaptive_mean" else cv2.ADAPTIVE_THRESH_GAUSSIAN_C
+        out = cv2.cvtColor(cv2.adaptiveThreshold(grey, top, method, cv2.THRESH_BINARY, 11, 2), cv2.COLOR_GRAY2BGR)
+    elif kind == "otsu":
+        _, binary = cv2.threshold(grey, 0, top, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        out = cv2.cvtColor(binary, cv2.COLOR_GRAY2BGR)
+    else:
+        raise ValueError(f"threshold_type must be one of {[*_FIXED, 'adaptive_mean', 'adaptive_gaussian', 'otsu']}")
+    return {"image": Image(out, parent_id=image.parent_id, offset=image.offset, root_id=image.root_id)}
+
+
+def _bgr(colour: Any) -> tuple[int, int, int]:
+    """``#RRGGBB``, ``#RGB``, ``(r, g, b)`` text or an (r, g, b) list, as BGR."""
+    if isinstance(colour, list | tuple) and len(colour) == 3:
+        r, g, b = (int(v) for v in colour)
+        return b, g, r
+    text = str(colour).strip()
+    try:
+        if text.startswith("#") and len(text) == 7:
+            return int(text[5:7], 16), int(text[3:5], 16), int(text[1:3], 16)
+        if text.startswith("#") and len(text) == 4:
+            return int(text[3] * 2, 16), int(text[2] * 2, 16), int(text[1] * 2, 16)
+        if text.startswith("(") and text.endswith(")"):
+            r, g, b = (int(v) for v in text[1:-1].split(","))
+            return b, g, r
+    except ValueError:
+        pass
+    raise ValueError(f"invalid colour {colour!r}: use #RRGGBB, #RGB or (r, g, b)")
+
+
+def pixel_color_count(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+    image: Image = p["image"]
+    target = np.array(_bgr(p["target_color"]))
+    tolerance = int(p["tolerance"])
+    mask = cv2.inRange(image.array, target - tolerance, target + tolerance)
+    return {"matching_pixels_count": int(cv2.countNonZero(mask))}
+
+
+def detections_merge(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """One detection: the union of the boxes, with the lowest confidence among them."""
+    detections: Detections = p["predictions"]
+    if not detections.items:
+        return {"predictions": detections.with_items([])}
+    corners = np.array([xyxy(d) for d in detections.items])
+    x1, y1 = corners[:, :2].min(axis=0)
+    x2, y2 = corners[:, 2:].max(axis=0)
+    confidence = min(float(d.get("confidence", 1.0)) for d in detections.items)
+    merged = {"x": float(x1 + x2) / 2, "y": float(y1 + y2) / 2, "width": float(x2 - x1), "height": float(y2 - y1),
+              "confidence": confidence, "class": str(p["class_name"]), "class_id": 0,
+              "detection_id": str(uuid.uuid4())}
+    return {"predictions": detections.with_items([merged])}
+
+
+_DIRECTIONS = ("left_to_right", "right_to_left", "vertical_top_to_bottom", "vertical_bottom_to_top", "auto")
+
+
+def stitch_ocr_detections(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """The classes of OCR detections (characters, words) in reading order: grouped into lines by their top (or
+    left, read vertically) rounded to ``tolerance``, lines joined by a newline (a space, read vertically)."""
+    detections: Detections = p["predictions"]
+    direction, tolerance = p["reading_direction"], int(p["tolerance"])
+    if direction not in _DIRECTIONS:
+        raise ValueError(f"reading_direction must be one of {_DIRECTIONS}, not {direction!r}")
+    if tolerance <= 0:
+        raise ValueError("tolerance must be greater than 0")
+    if not detections.items:
+        return {"ocr_text": ""}
+    boxes = np.array([xyxy(d) for d in detections.items]).round().astype(int)
+    if direction == "auto":
+        widths, heights = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
+        direction = "left_to_right" if widths.mean() > heights.mean() else "vertical_top_to_bottom"
+    vertical = direction.startswith("vertical")
+    if vertical:
+        boxes = boxes[:, [1, 0, 3, 2]]
+    lines: dict[float, list[int]] = {}
+    for i, key in enumerate(np.round(boxes[:, 1] / tolerance) * tolerance):
+        lines.setdefault(float(key), []).append(i)
+    backwards = direction in ("right_to_left", "vertical_bottom_to_top")
+    parts: list[str] = []
+    for n, key in enumerate(sorted(lines, reverse=direction == "vertical_bottom_to_top")):
+        members = sorted(lines[key], key=lambda i: -boxes[i, 0] if backwards else boxes[i, 0])
+        parts += [str(detections.items[i].get("class", "")) for i in members]
+        if n < len(lines) - 1:
+            parts.append(" " if vertical else "\n")
+    return {"ocr_text": str(p["delimiter"]).join(parts)}
+
+
+def first_non_empty_or_default(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """The first of ``data`` that is not empty (None: its branch did not run), else ``default``."""
+    return {"output": next((value for value in p["data"] if value is not None), p["default"])}
