@@ -11,10 +11,15 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Protocol
 
+import cv2
+import numpy as np
+
 from shared.workflows.blockspec import PER_ELEMENT_KINDS, BlockSpec
 from worker_svc.inference.ocr import text_of
 from worker_svc.workflows import classical, consensus, imaging, sahi, transforms, uql, video_blocks
-from worker_svc.workflows.values import Batch, Classification, Detections, Image
+from worker_svc.workflows.classical import colour_bgr
+from worker_svc.workflows.sv_bridge import mask_of
+from worker_svc.workflows.values import Batch, Classification, Detections, Image, moved
 from worker_svc.workflows.video_blocks import StatefulRun
 from worker_svc.workflows.video_state import VideoFrame
 from worker_svc.workflows.visualizations import VISUALIZATIONS, trace_visualization
@@ -161,15 +166,27 @@ def _corners(d: dict[str, Any], w: int, h: int) -> tuple[int, int, int, int]:
 
 
 def _crop(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
+    """A crop per detection, and the detection on it (in the crop's coordinates); with ``mask_opacity`` a
+    segmented detection's background is blended towards ``background_color`` (RGB)."""
     image: Image = p["images"]
     dets: Detections = p["predictions"]
-    crops = Batch()
+    opacity = float(p["mask_opacity"])
+    if not 0 <= opacity <= 1:
+        raise ValueError("mask_opacity must be between 0 and 1")
+    crops, on_crops = Batch(), Batch()
     for d in dets.items:
         x1, y1, x2, y2 = _corners(d, image.width, image.height)
-        if x2 > x1 and y2 > y1:
-            crops.append(Image(image.array[y1:y2, x1:x2].copy(), parent_id=d["detection_id"], offset=(x1, y1),
-                               root_id=image.root))
-    return {"crops": crops}
+        if x2 <= x1 or y2 <= y1:
+            continue
+        pixels = image.array[y1:y2, x1:x2].copy()
+        if opacity > 0 and d.get("points"):
+            inside = mask_of(d, image.width, image.height)[y1:y2, x1:x2, None]
+            background = np.empty_like(pixels)
+            background[:] = colour_bgr(p["background_color"])
+            pixels = cv2.addWeighted(np.where(inside, pixels, background), opacity, pixels, 1.0 - opacity, 0)
+        crops.append(Image(pixels, parent_id=d["detection_id"], offset=(x1, y1), root_id=image.root))
+        on_crops.append(Detections(x2 - x1, y2 - y1, [moved(d, -x1, -y1)], d["detection_id"], (x1, y1)))
+    return {"crops": crops, "predictions": on_crops}
 
 
 RUNS: dict[str, Run] = {

@@ -57,7 +57,7 @@ def threshold(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     return {"image": Image(out, parent_id=image.parent_id, offset=image.offset, root_id=image.root_id)}
 
 
-def _bgr(colour: Any) -> tuple[int, int, int]:
+def colour_bgr(colour: Any) -> tuple[int, int, int]:
     """``#RRGGBB``, ``#RGB``, ``(r, g, b)`` text or an (r, g, b) list, as BGR."""
     if isinstance(colour, list | tuple) and len(colour) == 3:
         r, g, b = (int(v) for v in colour)
@@ -78,7 +78,7 @@ def _bgr(colour: Any) -> tuple[int, int, int]:
 
 def pixel_color_count(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     image: Image = p["image"]
-    target = np.array(_bgr(p["target_color"]))
+    target = np.array(colour_bgr(p["target_color"]))
     tolerance = int(p["tolerance"])
     mask = cv2.inRange(image.array, target - tolerance, target + tolerance)
     return {"matching_pixels_count": int(cv2.countNonZero(mask))}

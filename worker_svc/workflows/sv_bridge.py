@@ -38,11 +38,12 @@ def to_sv(detections: Detections, *, masks: tuple[int, int] | None = None) -> sv
               **({"time_in_zone": np.array([float(d["time_in_zone"]) for d in items])}
                  if all("time_in_zone" in d for d in items) else {})})
     if masks:
-        found.mask = np.stack([_mask(d, *masks) for d in items])
+        found.mask = np.stack([mask_of(d, *masks) for d in items])
     return found
 
 
-def _mask(d: dict[str, Any], width: int, height: int) -> np.ndarray:
+def mask_of(d: dict[str, Any], width: int, height: int) -> np.ndarray:
+    """The detection's polygon (or else its box) as a boolean mask of an image of that size."""
     mask = np.zeros((height, width), dtype=np.uint8)
     points = d.get("points")
     if points and len(points) >= 3:

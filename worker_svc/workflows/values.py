@@ -106,6 +106,16 @@ def box_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return inter / union if union > 0 else 0.0
 
 
+def moved(d: dict[str, Any], dx: float, dy: float) -> dict[str, Any]:
+    """The detection shifted by (dx, dy): its box, polygon and keypoints."""
+    out = {**d, "x": d["x"] + dx, "y": d["y"] + dy}
+    if "points" in d:
+        out["points"] = [{**q, "x": q["x"] + dx, "y": q["y"] + dy} for q in d["points"]]
+    if "keypoints" in d:
+        out["keypoints"] = [{**k, "x": k["x"] + dx, "y": k["y"] + dy} for k in d["keypoints"]]
+    return out
+
+
 def new_detection_id() -> str:
     return str(uuid.uuid4())
 
