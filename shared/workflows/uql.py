@@ -22,6 +22,8 @@ SELECTION_MODES = frozenset({"first", "last", "left_most", "right_most", "top_co
 CLASSIFICATION_PROPERTIES = frozenset({"top_class", "top_class_confidence", "top_class_confidence_single",
                                        "all_classes", "all_confidences"})
 IMAGE_PROPERTIES = frozenset({"size", "height", "width", "aspect_ratio"})
+# of a video frame (a still image is frame 0 of its own video)
+FRAME_PROPERTIES = frozenset({"frame_number", "frame_timestamp", "seconds_since_start"})
 
 # field kinds: a Python type (or tuple), an enumeration (frozenset), or a nested grammar ("operations", "statement")
 _INT, _NUMBER, _STR, _BOOL, _DICT = (int,), (int, float), (str,), (bool,), (dict,)
@@ -57,10 +59,10 @@ OPERATIONS: dict[str, dict[str, Field]] = {
     "DetectionsToDictionary": {},
     "ClassificationPropertyExtract": {"property_name": (CLASSIFICATION_PROPERTIES, True)},
     "ExtractImageProperty": {"property_name": (IMAGE_PROPERTIES, True)},
+    "ExtractFrameMetadata": {"property_name": (FRAME_PROPERTIES, True)},
+    "TimestampToISOFormat": {},
 }
 NOT_SUPPORTED: dict[str, str] = {
-    "ExtractFrameMetadata": "a batch job's images carry no video frame metadata",
-    "TimestampToISOFormat": "a batch job's images carry no video frame metadata",
     "ConvertImageToJPEG": "it encodes images for sinks, which batch jobs do not run",
     "ConvertImageToBase64": "it encodes images for sinks, which batch jobs do not run",
     "PickDetectionsByParentClass": "it needs the parent detections of crops, which are not tracked",

@@ -42,9 +42,9 @@ class WorkflowRunner:
         in the coordinates of its ``full_size``. A video's frames come with their ``frame`` (its metadata, and the
         state stateful blocks keep for that video); a still image is a video of one frame.
         """
-        image = Image(image_bgr, parent_id=parent_id, scale=scale, full_size=full_size)
-        values = {**self.parameters, **overrides} if overrides else self.parameters
         frame = frame or still_image(parent_id)
+        image = Image(image_bgr, parent_id=parent_id, scale=scale, full_size=full_size, video=frame.metadata)
+        values = {**self.parameters, **overrides} if overrides else self.parameters
         if self.workflow.io.video_metadata:
             values = {**values, **dict.fromkeys(self.workflow.io.video_metadata, frame.metadata)}
         results: dict[str, dict[str, Any] | _Skipped] = {}

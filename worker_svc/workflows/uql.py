@@ -13,6 +13,7 @@ import random
 import re
 from collections import Counter
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from worker_svc.workflows.values import Classification, Detections, Image
@@ -214,9 +215,9 @@ def _classification(value: Any) -> dict[str, Any]:
     return value.payload
 
 
-def _image(value: Any) -> Image:
+def _image(value: Any, operation: str = "ExtractImageProperty") -> Image:
     if not isinstance(value, Image):
-        raise UqlError(f"ExtractImageProperty needs an image, got {type(value).__name__}")
+        raise UqlError(f"{operation} needs an image, got {type(value).__name__}")
     return value
 
 
@@ -273,7 +274,28 @@ OPERATIONS: dict[str, Operation] = {
     "ClassificationPropertyExtract": lambda v, op, p: CLASSIFICATION_PROPERTIES[op["property_name"]](
         _classification(v)),
     "ExtractImageProperty": lambda v, op, p: IMAGE_PROPERTIES[op["property_name"]](_image(v)),
+    "ExtractFrameMetadata": lambda v, op, p: _frame_property(_image(v, "ExtractFrameMetadata"), op["property_name"]),
+    "TimestampToISOFormat": lambda v, op, p: _timestamp(v).isoformat(),
 }
+
+
+def _frame_property(image: Image, name: str) -> Any:
+    """Roboflow's frame properties; the timestamp is the frame's time into its video, as a UTC time from the
+    epoch (a file has no wall-clock time of its frames)."""
+    video = image.video
+    if video is None:
+        raise UqlError("ExtractFrameMetadata needs the input image (or a frame), not an image made by a step")
+    if name == "frame_number":
+        return video.frame_number
+    if name == "frame_timestamp":
+        return datetime.fromtimestamp(video.frame_timestamp, UTC)
+    return video.seconds
+
+
+def _timestamp(value: Any) -> datetime:
+    if not isinstance(value, datetime):
+        raise UqlError(f"TimestampToISOFormat needs a timestamp (ExtractFrameMetadata's), got {type(value).__name__}")
+    return value
 
 
 def apply(operations: list[dict[str, Any]], value: Any, params: dict[str, Any]) -> Any:

@@ -23,6 +23,7 @@ class Image:
     scale: int = 1
     full_size: tuple[int, int] | None = None
     root_id: str | None = None  # a crop's: the input image it was cut from (its parent may be another crop)
+    video: VideoMetadata | None = None  # the input image's: which frame of which video it is
 
     @property
     def root(self) -> str:

@@ -150,7 +150,8 @@ def test_values_an_operation_cannot_take_are_errors_of_that_image() -> None:
 
 @pytest.mark.parametrize(("operations", "fragment"), [
     ([{"type": "Magic"}], "unsupported operation 'Magic'"),
-    ([{"type": "ExtractFrameMetadata", "property_name": "frame_number"}], "no video frame metadata"),
+    ([{"type": "ExtractFrameMetadata", "property_name": "frame_rate"}], "ExtractFrameMetadata.property_name is"),
+    ([{"type": "ConvertImageToJPEG"}], "encodes images for sinks"),
     ([{"type": "LookupTable"}], "needs 'lookup_table'"),
     ([{"type": "ToNumber", "cast_to": "decimal"}], "ToNumber.cast_to is 'decimal'"),
     ([{"type": "Multiply", "other": True}], "Multiply.other must be int or float"),

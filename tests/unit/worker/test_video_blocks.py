@@ -144,3 +144,19 @@ def test_stateful_blocks_do_not_run_per_crop_and_need_tracked_detections(models:
     runner = WorkflowRunner(compile_workflow(untracked), models, {})
     with pytest.raises(WorkflowRunFailed, match=r"counter.*needs tracked detections"):
         runner.run(crossing_square()[0], "photo.jpg")
+
+
+def test_property_definition_extracts_the_frame_metadata(models: Models) -> None:
+    operations = {"number": [{"type": "ExtractFrameMetadata", "property_name": "frame_number"}],
+                  "seconds": [{"type": "ExtractFrameMetadata", "property_name": "seconds_since_start"}],
+                  "iso": [{"type": "ExtractFrameMetadata", "property_name": "frame_timestamp"},
+                          {"type": "TimestampToISOFormat"}]}
+    definition = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}],
+                  "steps": [{"type": "roboflow_core/property_definition@v1", "name": name, "data": "$inputs.image",
+                             "operations": ops} for name, ops in operations.items()],
+                  "outputs": [{"type": "JsonField", "name": n, "selector": f"$steps.{n}.output"} for n in operations]}
+    rows = _run_video(WorkflowRunner(compile_workflow(definition), models, {}), "v.mp4", crossing_square()[:12])
+    assert [r["number"] for r in rows] == list(range(12))
+    assert rows[11]["seconds"] == 1.1 and rows[11]["iso"] == "1970-01-01T00:00:01.100000+00:00"
+    still = WorkflowRunner(compile_workflow(definition), models, {}).run(crossing_square()[0], "photo.jpg")
+    assert (still["number"], still["seconds"]) == (0, 0.0)
