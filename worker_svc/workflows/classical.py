@@ -136,3 +136,83 @@ def stitch_ocr_detections(_: Any, p: dict[str, Any]) -> dict[str, Any]:
 def first_non_empty_or_default(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     """The first of ``data`` that is not empty (None: its branch did not run), else ``default``."""
     return {"output": next((value for value in p["data"] if value is not None), p["default"])}
+
+
+def _like(image: Image, pixels: np.ndarray) -> Image:
+    """A new image in the place of ``image`` (three channels, as every image here)."""
+    if pixels.ndim == 2:
+        pixels = cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR)
+    return Image(np.ascontiguousarray(pixels), parent_id=image.parent_id, offset=image.offset,
+                 root_id=image.root_id)
+
+
+_MORPHOLOGY = {"Erosion": cv2.MORPH_ERODE, "Dilation": cv2.MORPH_DILATE, "Opening": cv2.MORPH_OPEN,
+               "Closing": cv2.MORPH_CLOSE, "Gradient": cv2.MORPH_GRADIENT, "Top Hat": cv2.MORPH_TOPHAT,
+               "Black Hat": cv2.MORPH_BLACKHAT}
+
+
+def morphological_transformation(version: int) -> Any:
+    """v1 works on the grey levels, v2 on the colours (and adds "Opening then Closing")."""
+    def run(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+        image: Image = p["image"]
+        operation, size = p["operation"], int(p["kernel_size"])
+        known = [*_MORPHOLOGY, *(["Opening then Closing"] if version == 2 else [])]
+        if operation not in known:
+            raise ValueError(f"operation must be one of {known}, not {operation!r}")
+        pixels = cv2.cvtColor(image.array, cv2.COLOR_BGR2GRAY) if version == 1 else image.array
+        kernel = np.ones((size, size), np.uint8)
+        if operation == "Opening then Closing":
+            out = cv2.morphologyEx(cv2.morphologyEx(pixels, cv2.MORPH_OPEN, kernel), cv2.MORPH_CLOSE, kernel)
+        else:
+            out = cv2.morphologyEx(pixels, _MORPHOLOGY[operation], kernel)
+        return {"image": _like(image, out)}
+    return run
+
+
+def contrast_enhancement(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """Each channel stretched to 0..255 between its ``clip_limit`` percentiles, scaled about mid-grey by
+    ``contrast_multiplier``, and with ``normalize_brightness`` brightened in the midtones (gamma 1 / 1.3)."""
+    image: Image = p["image"]
+    clip = float(p["clip_limit"]) / 100.0
+    gain, gamma = float(p["contrast_multiplier"]), (1.0 / 1.3 if p["normalize_brightness"] else 1.0)
+    out = np.empty(image.array.shape, np.float32)
+    for c in range(image.array.shape[2]):
+        channel = image.array[:, :, c].astype(np.float32)
+        low, high = np.quantile(channel, [clip, 1 - clip]) if clip > 0 else (channel.min(), channel.max())
+        if high <= low:
+            out[:, :, c] = channel
+            continue
+        stretched = (channel - low) / (high - low) * 255.0
+        if gain != 1.0:
+            stretched = 128.0 + (stretched - 128.0) * gain
+        if gamma != 1.0:
+            stretched = np.power(np.clip(stretched, 0, 255) / 255.0, gamma) * 255.0
+        out[:, :, c] = np.clip(stretched, 0, 255)
+    return {"image": _like(image, out.astype(np.uint8))}
+
+
+def contours_detection(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """The outer contours of a binary (thresholded) image, drawn in magenta on its grey levels."""
+    image: Image = p["image"]
+    grey = cv2.cvtColor(image.array, cv2.COLOR_BGR2GRAY)
+    contours, hierarchy = cv2.findContours(grey, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    drawn = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
+    cv2.drawContours(drawn, contours, -1, (255, 0, 255), int(p["line_thickness"]))
+    return {"image": _like(image, drawn), "contours": [c.tolist() for c in contours],
+            "hierarchy": hierarchy.tolist() if hierarchy is not None else [], "number_contours": len(contours)}
+
+
+def camera_focus(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """Brenner's focus measure: the mean of the squared larger of the horizontal and vertical two-pixel
+    differences (negative ones count as 0), with the map of it as the image."""
+    image: Image = p["image"]
+    grey = cv2.cvtColor(image.array, cv2.COLOR_BGR2GRAY).astype(np.int16)
+    h, w = grey.shape
+    horizontal, vertical = np.zeros((h, w)), np.zeros((h, w))
+    horizontal[:, :w - 2] = np.clip(grey[:, 2:] - grey[:, :-2], 0, None)
+    vertical[:h - 2, :] = np.clip(grey[2:, :] - grey[:-2, :], 0, None)
+    measure = np.maximum(horizontal, vertical) ** 2
+    top = float(measure.max())
+    drawn = ((measure / top) * 255).astype(np.uint8) if top > 0 else np.zeros(measure.shape, np.uint8)
+    cv2.putText(drawn, f"Focus value: {measure.mean():.2f}", (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 1, (255, 255, 255), 2)
+    return {"image": _like(image, drawn), "focus_measure": float(measure.mean())}

@@ -112,3 +112,29 @@ def test_first_non_empty_merges_the_branches_of_continue_if() -> None:
     assert run(steps, {"t": "$steps.first.output"}, image)["t"] == "too few letters"  # 4 letters: stitch skipped
     steps[1]["condition_statement"]["statements"][0]["right_operand"]["value"] = 2
     assert run(steps, {"t": "$steps.first.output"}, image)["t"] == "AB\nCD"
+
+
+def test_morphology_contrast_contours_and_focus() -> None:
+    image = np.zeros((40, 60, 3), np.uint8)
+    image[10:30, 10:30] = 255
+    image[5, 50] = 255  # a speck: opening removes it
+    kernel = np.ones((3, 3), np.uint8)
+    for version, operation in ((1, "Opening"), (2, "Opening then Closing"), (2, "Dilation")):
+        out = run([{"type": f"roboflow_core/morphological_transformation@v{version}", "name": "m",
+                    "image": "$inputs.image", "kernel_size": 3, "operation": operation}], {"m": "$steps.m.image"},
+                  image.copy())["m"].array
+        expected = cv2.dilate(image, kernel) if operation == "Dilation" else cv2.morphologyEx(
+            image, cv2.MORPH_OPEN, kernel)
+        assert (out == expected).all() and (operation == "Dilation") == bool(out[5, 50].any()), operation
+    low = (image // 2 + 40).astype(np.uint8)  # values 40..167
+    stretched = run([{"type": "roboflow_core/contrast_enhancement@v1", "name": "c", "image": "$inputs.image"}],
+                    {"c": "$steps.c.image"}, low)["c"].array
+    assert stretched.min() == 0 and stretched.max() == 255
+    out = run([{"type": "roboflow_core/contours_detection@v1", "name": "k", "image": "$inputs.image"}],
+              {"n": "$steps.k.number_contours", "c": "$steps.k.contours", "i": "$steps.k.image"}, image.copy())
+    assert out["n"] == 2 and out["i"].array[10, 10].tolist() == [255, 0, 255]  # the square's corner, in magenta
+    focus = run([{"type": "roboflow_core/camera_focus@v1", "name": "f", "image": "$inputs.image"}],
+                {"f": "$steps.f.focus_measure"}, image.copy())["f"]
+    blurred = run([{"type": "roboflow_core/camera_focus@v1", "name": "f", "image": "$inputs.image"}],
+                  {"f": "$steps.f.focus_measure"}, cv2.GaussianBlur(image, (9, 9), 0))["f"]
+    assert focus > blurred > 0  # sharp edges measure higher
