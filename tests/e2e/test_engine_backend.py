@@ -156,7 +156,8 @@ async def test_a_job_chooses_its_executor_with_inference_backend(engine_python: 
 
 def test_both_backends_track_and_count_per_video(engine_python: Path, tmp_path: Path) -> None:
     """Roboflow's engine keys its trackers and counters by the frame's video metadata, which the worker sends
-    with every frame: two videos through one engine process keep apart, and agree with the built-in executor."""
+    with every frame: two videos through one engine process keep apart, and agree with the built-in executor
+    (tracks, counts, and the stabiliser's smoothed and carried-on boxes)."""
     from tests.e2e.test_inference_cli_jobs import tracking_workflow
     from tests.fixtures.onnx_models import bright_box_detector, crossing_square
     from worker_svc.inference.detector import OnnxDetector
@@ -168,6 +169,11 @@ def test_both_backends_track_and_count_per_video(engine_python: Path, tmp_path: 
     # the engine (0.59.1) predates the v3 model blocks
     workflow["steps"][0] = {"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "model",
                             "images": "$inputs.image", "model_id": "boxes", "confidence": 0.5}
+    workflow["steps"].append({"type": "roboflow_core/stabilize_detections@v1", "name": "steady",
+                              "image": "$inputs.image", "detections": "$steps.tracker.tracked_detections",
+                              "bbox_smoothing_coefficient": 0.5})
+    workflow["outputs"].append({"type": "JsonField", "name": "steady",
+                                "selector": "$steps.steady.tracked_detections"})
     builtin = WorkflowRunner(compile_workflow(workflow), LoadedModels({"boxes": OnnxDetector(path, ["box"])}), {})
     files = {"boxes": {"path": str(path), "task": "object-detection", "layout": "boxes-scores",
                        "class_names": ["box"], "input_size": 128}}
@@ -175,12 +181,17 @@ def test_both_backends_track_and_count_per_video(engine_python: Path, tmp_path: 
     try:
         for name, rightwards in (("right.mp4", True), ("left.mp4", False)):
             ours, theirs = VideoState(name, 10.0, 10.0), VideoState(name, 10.0, 10.0)
-            for i, frame in enumerate(crossing_square(rightwards=rightwards)):
+            frames = crossing_square(rightwards=rightwards)
+            frames[6] = frames[6] * 0  # a frame without the square: the stabiliser carries its track on
+            for i, frame in enumerate(frames):
                 expected = serialize(builtin.run(frame, name, frame=ours.frame(i, i / 10)))
                 got = engine.run(frame, {}, name, theirs.frame(i, i / 10))
                 assert [d["tracker_id"] for d in got["tracks"]["predictions"]] == [
                     d["tracker_id"] for d in expected["tracks"]["predictions"]], (name, i)
                 assert (got["count_in"], got["count_out"]) == (expected["count_in"], expected["count_out"]), (name, i)
+                # the engine keeps boxes in float32: within a fraction of a pixel
+                assert [d["x"] for d in got["steady"]["predictions"]] == pytest.approx(
+                    [d["x"] for d in expected["steady"]["predictions"]], abs=0.2), (name, i)
             assert (got["count_in"], got["count_out"]) == ((1, 0) if rightwards else (0, 1))
     finally:
         engine.close()

@@ -160,3 +160,25 @@ def test_property_definition_extracts_the_frame_metadata(models: Models) -> None
     assert rows[11]["seconds"] == 1.1 and rows[11]["iso"] == "1970-01-01T00:00:01.100000+00:00"
     still = WorkflowRunner(compile_workflow(definition), models, {}).run(crossing_square()[0], "photo.jpg")
     assert (still["number"], still["seconds"]) == (0, 0.0)
+
+
+def test_the_stabiliser_smooths_boxes_and_bridges_a_missing_frame(models: Models) -> None:
+    definition = tracking_workflow()
+    definition["steps"] = [*definition["steps"][:2], {
+        "type": "roboflow_core/stabilize_detections@v1", "name": "steady", "image": "$inputs.image",
+        "detections": "$steps.tracker.tracked_detections", "smoothing_window_size": 3,
+        "bbox_smoothing_coefficient": 0.5}]
+    definition["outputs"] = [{"type": "JsonField", "name": "steady", "selector": "$steps.steady.tracked_detections"},
+                             {"type": "JsonField", "name": "raw", "selector": "$steps.tracker.tracked_detections"}]
+    frames = crossing_square()
+    frames[6] = np.zeros_like(frames[6])  # the square is not seen on frame 6
+    rows = _run_video(WorkflowRunner(compile_workflow(definition), models, {}), "v.mp4", frames)
+    steady = [[d["x"] for d in r["steady"]["predictions"]] for r in rows]
+    raw = [[d["x"] for d in r["raw"]["predictions"]] for r in rows]
+    assert steady[0] == raw[0]  # a new track as found
+    # then halfway (the coefficient) between where it was and where it is: the smoothed box lags
+    for i in (1, 2, 3):
+        assert steady[i][0] == pytest.approx((raw[i - 1][0] + raw[i][0]) / 2)
+    # frame 6: not detected, but the track is kept, carried on by its velocity (6 px a frame), smoothed
+    assert raw[6] == [] and len(steady[6]) == 1 and steady[5][0] + 2 < steady[6][0] < raw[5][0] + 6
+    assert all(len(x) == 1 for x in steady)
