@@ -11,7 +11,7 @@ import numpy as np
 import supervision as sv
 
 from worker_svc.workflows.sv_bridge import to_sv
-from worker_svc.workflows.values import Detections, Image
+from worker_svc.workflows.values import Classification, Detections, Image
 from worker_svc.workflows.video_state import VideoFrame
 
 _CAPITALISED = {"Greys_R", "Purples_R", "Blues_R", "Greens_R", "Oranges_R", "Reds_R", "Wistia", "Pastel1", "Pastel2",
@@ -185,6 +185,51 @@ def keypoint_visualization(_models: Any, p: dict[str, Any]) -> dict[str, Any]:
     return {"image": Image(np.ascontiguousarray(scene), parent_id=image.parent_id, offset=image.offset)}
 
 
+_CLASS_TEXT = {"Class": lambda c: str(c["class"]), "Confidence": lambda c: f"{c['confidence']:.2f}",
+               "Class and Confidence": lambda c: f"{c['class']} {c['confidence']:.2f}"}
+
+
+def classification_label_visualization(_models: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """A classifier's result written on the image, as Roboflow lays it out: the top class of a single-label
+    model, every predicted class of a multi-label one (most confident first), stacked from the chosen side."""
+    image: Image = p["image"]
+    result = p["predictions"]
+    payload = result.payload if isinstance(result, Classification) else result
+    if not isinstance(payload, dict) or "predictions" not in payload:
+        raise ValueError("classification_label_visualization needs a classification model's predictions")
+    if p["text"] not in _CLASS_TEXT:
+        raise ValueError(f"text must be one of {sorted(_CLASS_TEXT)}, not {p['text']!r}")
+    if isinstance(payload["predictions"], list):  # single-label: the top class only
+        shown = sorted(payload["predictions"], key=lambda c: c["confidence"], reverse=True)[:1]
+    else:
+        shown = sorted(({"class": name, **payload["predictions"][name]} for name in payload["predicted_classes"]),
+                       key=lambda c: c["confidence"], reverse=True)
+    scene = image.array.copy() if p["copy_image"] else image.array
+    if shown:
+        w, h = payload["image"]["width"], payload["image"]["height"]
+        spacing = 20 * float(p["text_scale"]) + int(p["text_padding"]) * 2 + int(p["text_thickness"]) * 2 + 5
+        position = p["text_position"]
+        labels = [_CLASS_TEXT[p["text"]](c) for c in shown]
+        if position.startswith("BOTTOM"):
+            shown, labels = shown[::-1], labels[::-1]
+            boxes = [[0, 0, w, h - (spacing + i * spacing)] for i in range(len(shown))]
+        elif position.startswith("CENTER"):
+            top = max(0.0, min((h - spacing * len(shown)) / 2, h - spacing * len(shown)))
+            width = max(len(label) for label in labels) * 15 * float(p["text_scale"]) + int(p["text_padding"]) * 2
+            margin = width + 20 + max(0, 10 - int(p["text_padding"])) * 3
+            left, right = (margin, w) if position == "CENTER_LEFT" else (0, w - margin) if \
+                position == "CENTER_RIGHT" else (0, w)
+            boxes = [[left, top + i * spacing, right, top + (i + 1) * spacing] for i in range(len(shown))]
+        else:
+            boxes = [[0, spacing + i * spacing, w, h] for i in range(len(shown))]
+        stand_ins = sv.Detections(xyxy=np.array(boxes, dtype=np.float32),
+                                  class_id=np.array([int(c["class_id"]) for c in shown]),
+                                  confidence=np.array([float(c["confidence"]) for c in shown]),
+                                  tracker_id=np.zeros(len(shown), dtype=int))
+        scene = _label_annotator({**p, "text": "Class"}).annotate(scene=scene, detections=stand_ins, labels=labels)
+    return {"image": Image(np.ascontiguousarray(scene), parent_id=image.parent_id, offset=image.offset)}
+
+
 def _draw(annotator: Any, p: dict[str, Any], masks: bool | str) -> dict[str, Any]:
     image: Image = p["image"]
     detections: Detections = p["predictions"]
@@ -218,4 +263,5 @@ def trace_visualization(p: dict[str, Any], _frame: VideoFrame, state: dict[str, 
 
 
 VISUALIZATIONS = {**{name: visualization(name) for name in _ANNOTATORS},
-                  "keypoint_visualization": keypoint_visualization}
+                  "keypoint_visualization": keypoint_visualization,
+                  "classification_label_visualization": classification_label_visualization}

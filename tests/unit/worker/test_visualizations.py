@@ -150,3 +150,43 @@ def test_copy_image_false_draws_on_the_input_itself() -> None:
         image = np.zeros((100, 200, 3), np.uint8)
         WorkflowRunner(compile_workflow(definition), Models({}), {}).run(image)
         assert bool(image[40, 60].any()) is not copy
+
+
+class Classifiers(LoadedModels):
+    """A single-label and a multi-label classifier with known answers."""
+
+    multi_label = False
+
+    def classify(self, images: list[np.ndarray], **kwargs: Any) -> list[dict[str, Any]]:
+        if self.multi_label:
+            return [{"predictions": {"cat": {"confidence": 0.9, "class_id": 0}, "dog": {"confidence": 0.6,
+                                                                                         "class_id": 1}},
+                     "predicted_classes": ["cat", "dog"]} for _ in images]
+        return [{"predictions": [{"class": "dog", "class_id": 1, "confidence": 0.3},
+                                 {"class": "cat", "class_id": 0, "confidence": 0.7}],
+                 "top": "cat", "confidence": 0.7} for _ in images]
+
+    def classifier(self, model_id: str) -> "Classifiers":
+        self.multi_label = model_id == "multi"
+        return self
+
+
+def test_classification_labels_are_stacked_from_the_chosen_side() -> None:
+    def label(model: str, block: str, **params: Any) -> np.ndarray:
+        definition = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}],
+                      "steps": [{"type": block, "name": "cls", "images": "$inputs.image", "model_id": model},
+                                {"type": "roboflow_core/classification_label_visualization@v1", "name": "vis",
+                                 "image": "$inputs.image", "predictions": "$steps.cls.predictions", **params}],
+                      "outputs": [{"type": "JsonField", "name": "vis", "selector": "$steps.vis.image"}]}
+        return WorkflowRunner(compile_workflow(definition), Classifiers({}), {}).run(
+            np.zeros((200, 300, 3), np.uint8))["vis"].array
+
+    single = label("single", "roboflow_core/roboflow_classification_model@v2", text_scale=0.5, text_padding=4)
+    rows = np.nonzero(single.any(axis=(1, 2)))[0]
+    # one label (the top class, cat: class 0's colour) at the top left
+    assert rows.max() < 40 and single[rows.min() + 1, 1].tolist() == bgr(DEFAULT[0])
+    multi = label("multi", "roboflow_core/roboflow_multi_label_classification_model@v2", text_scale=0.5,
+                  text_padding=4, text_position="BOTTOM_LEFT")
+    rows = np.nonzero(multi.any(axis=(1, 2)))[0]
+    # two labels stacked at the bottom: rows drawn near the bottom edge, and a gap between two bands
+    assert rows.min() > 100 and len(np.nonzero(np.diff(rows) > 1)[0]) >= 1
