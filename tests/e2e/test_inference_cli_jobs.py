@@ -125,6 +125,21 @@ def test_abort_and_restart_job(inference_cli: Path, deployment: Deployment, stag
     assert job["restartParametersOverride"][0]["maxParallelTasks"] == 4
 
 
+def _run_and_export(cli: Path, dep: Deployment, command: str, batch: str, workflow: str, job: str, images: str,
+                    tmp_path: Path) -> Path:
+    """A job started by the client with ``images`` outputs saved, waited for to succeed, and its export batch
+    downloaded by the client: the folder it downloaded into."""
+    started = rf(cli, dep, "batch-processing", command, "--batch-id", batch, "--workflow-id", workflow, "--job-id", job,
+                 "--save-image-outputs", "--image-outputs-to-save", images)
+    assert started.returncode == 0, started.stdout + started.stderr
+    state = _wait_job(dep, job)
+    assert state["state"] == "succeeded", state
+    target = tmp_path / "out"
+    exported = rf(cli, dep, "data-staging", "export-batch", "--batch-id", f"{job}-export", "--target-dir", str(target))
+    assert exported.returncode == 0, exported.stdout + exported.stderr
+    return target
+
+
 def sahi_workflow() -> dict:
     """As Roboflow's editor saves a SAHI pipeline: slices of the image, a public model id (aliased here), the
     slices' detections stitched back with NMM, drawn on the image, beside a whole-image detection."""
@@ -154,16 +169,8 @@ def test_a_sahi_job_with_detection_and_visualisation(inference_cli: Path, deploy
     saved = httpx.put(f"{deployment.base_url}/{deployment.workspace}/workflows/sahi", params=key,
                       json={"specification": sahi_workflow()})
     assert saved.status_code == 200, saved.text
-    started = rf(inference_cli, deployment, "batch-processing", "process-images-with-workflow", "--batch-id",
-                 "photos", "--workflow-id", "sahi", "--job-id", "cli-sahi", "--save-image-outputs",
-                 "--image-outputs-to-save", "vis")
-    assert started.returncode == 0, started.stdout + started.stderr
-    job = _wait_job(deployment, "cli-sahi")
-    assert job["state"] == "succeeded", job
-    target = tmp_path / "out"
-    exported = rf(inference_cli, deployment, "data-staging", "export-batch", "--batch-id", "cli-sahi-export",
-                  "--target-dir", str(target))
-    assert exported.returncode == 0, exported.stdout + exported.stderr
+    target = _run_and_export(inference_cli, deployment, "process-images-with-workflow", "photos", "sahi", "cli-sahi",
+                             "vis", tmp_path)
     records = {r["image"]: r for p in target.rglob("results-*.jsonl") for r in map(json.loads,
                                                                                      p.read_text().splitlines())}
     assert len(records) == staged["photos"]
@@ -215,16 +222,8 @@ def test_a_video_job_with_tracking_and_line_counting(inference_cli: Path, deploy
     saved = httpx.put(f"{deployment.base_url}/{deployment.workspace}/workflows/tracking", params=key,
                       json={"specification": tracking_workflow()})
     assert saved.status_code == 200, saved.text
-    started = rf(inference_cli, deployment, "batch-processing", "process-videos-with-workflow", "--batch-id",
-                 "crossing", "--workflow-id", "tracking", "--job-id", "cli-tracking", "--save-image-outputs",
-                 "--image-outputs-to-save", "trace")
-    assert started.returncode == 0, started.stdout + started.stderr
-    job = _wait_job(deployment, "cli-tracking")
-    assert job["state"] == "succeeded", job
-    target = tmp_path / "out"
-    exported = rf(inference_cli, deployment, "data-staging", "export-batch", "--batch-id", "cli-tracking-export",
-                  "--target-dir", str(target))
-    assert exported.returncode == 0, exported.stdout + exported.stderr
+    target = _run_and_export(inference_cli, deployment, "process-videos-with-workflow", "crossing", "tracking",
+                             "cli-tracking", "trace", tmp_path)
     rows: dict[str, list[dict]] = {}
     for path in target.rglob("results-*.jsonl"):
         for row in map(json.loads, path.read_text().splitlines()):
