@@ -46,6 +46,15 @@ CLASSICAL_BLOCKS: list[BlockSpec] = [
               ("predictions", "reading_direction"), ("ocr_text",),
               {"tolerance": 10, "delimiter": "", "stitching_algorithm": "tolerance", "otsu_threshold_multiplier": 1.0,
                "collimate_tolerance": 10}),
+    BlockSpec("perspective_correction", types_of("perspective_correction", (1,), "PerspectiveCorrection"),
+              {"images": "image", "predictions": "predictions", "perspective_polygons": "data",
+               "transformed_rect_width": "value", "transformed_rect_height": "value",
+               "extend_perspective_polygon_by_detections_anchor": "value", "warp_image": "value"},
+              ("images", "perspective_polygons"),
+              ("corrected_coordinates", "warped_image", "extended_transformed_rect_width",
+               "extended_transformed_rect_height"),
+              {"transformed_rect_width": 1000, "transformed_rect_height": 1000,
+               "extend_perspective_polygon_by_detections_anchor": "", "warp_image": False}, {"image": "images"}),
     # merges branches: a value whose step did not run (continue_if) counts as empty, it does not stop this step
     BlockSpec("first_non_empty_or_default", types_of("first_non_empty_or_default", (1,), "FirstNonEmptyOrDefault"),
               {"data": "predictions_list", "default": "value"}, ("data",), ("output",), {"default": None},
@@ -54,6 +63,10 @@ CLASSICAL_BLOCKS: list[BlockSpec] = [
 
 
 def check_classical(step: dict[str, Any], block: BlockSpec, where: str) -> None:
+    anchor = step.get("extend_perspective_polygon_by_detections_anchor", "")
+    if block.name == "perspective_correction" and anchor and not str(anchor).startswith("$"):
+        raise BuiltinLacks(f"{where}: extend_perspective_polygon_by_detections_anchor is not built in (the polygon "
+                           "is corrected as given; the engine backend extends it)")
     algorithm = step.get("stitching_algorithm", "tolerance")
     if block.name == "stitch_ocr_detections" and isinstance(algorithm, str) and not algorithm.startswith("$") \
             and algorithm != "tolerance":

@@ -195,3 +195,38 @@ def test_both_backends_track_and_count_per_video(engine_python: Path, tmp_path: 
             assert (got["count_in"], got["count_out"]) == ((1, 0) if rightwards else (0, 1))
     finally:
         engine.close()
+
+
+def test_both_backends_correct_perspective_alike(engine_python: Path, tmp_path: Path) -> None:
+    """The corrected boxes and the warped image of Roboflow's perspective correction, on a photo's detections."""
+    from worker_svc.inference.detector import OnnxDetector
+    from worker_svc.models import LoadedModels
+
+    model = ensure_default_model(tmp_path)
+    workflow = detect_workflow()
+    workflow["steps"].append({"type": "roboflow_core/perspective_correction@v1", "name": "pc",
+                              "images": "$inputs.image", "predictions": "$steps.model.predictions",
+                              "perspective_polygons": [[700, 1000], [100, 1050], [50, 200], [780, 150]],
+                              "transformed_rect_width": 600, "transformed_rect_height": 800, "warp_image": True})
+    workflow["outputs"] = [{"type": "JsonField", "name": "boxes", "selector": "$steps.pc.corrected_coordinates"},
+                           {"type": "JsonField", "name": "warped", "selector": "$steps.pc.warped_image"}]
+    image = decoded(photo("bus.jpg"))
+    builtin = WorkflowRunner(compile_workflow(workflow),
+                             LoadedModels({DETECTOR: OnnxDetector(model.onnx_path, model.class_names)}), {})
+    ours = builtin.run(image, "bus.jpg")
+    files = {DETECTOR: {"path": str(model.onnx_path), "task": "object-detection", "layout": "boxes-scores",
+                        "class_names": model.class_names, "input_size": model.input_size}}
+    engine = EngineRunner(engine_python, workflow, files)
+    try:
+        theirs = engine.run(image, {"confidence": 0.3}, "bus.jpg")
+    finally:
+        engine.close()
+    key = lambda d: (d["class"], d["x"], d["y"])  # noqa: E731
+    expected = sorted(serialize(ours)["boxes"]["predictions"], key=key)
+    got = sorted(theirs["boxes"]["predictions"], key=key)
+    assert len(got) == len(expected) >= 3
+    for a, b in zip(expected, got, strict=True):
+        assert a["class"] == b["class"] and all(abs(a[k] - b[k]) <= 1 for k in ("x", "y", "width", "height")), (a, b)
+    warped = decoded(theirs["warped"].data)
+    assert warped.shape == ours["warped"].array.shape == (800, 600, 3)
+    assert float(np.abs(warped.astype(int) - ours["warped"].array).mean()) < 3  # the same pixels, but for JPEG

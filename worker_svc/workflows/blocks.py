@@ -16,7 +16,7 @@ import numpy as np
 
 from shared.workflows.blockspec import PER_ELEMENT_KINDS, BlockSpec
 from worker_svc.inference.ocr import text_of
-from worker_svc.workflows import classical, consensus, imaging, sahi, transforms, uql, video_blocks
+from worker_svc.workflows import classical, consensus, imaging, perspective, sahi, transforms, uql, video_blocks
 from worker_svc.workflows.classical import colour_bgr
 from worker_svc.workflows.sv_bridge import mask_of
 from worker_svc.workflows.values import Batch, Classification, Detections, Image, moved
@@ -208,7 +208,7 @@ RUNS: dict[str, Run] = {
     "morphological_transformation": classical.morphological_transformation(1),
     "morphological_transformation_v2": classical.morphological_transformation(2),
     "contrast_enhancement": classical.contrast_enhancement, "contours_detection": classical.contours_detection,
-    "camera_focus": classical.camera_focus,
+    "camera_focus": classical.camera_focus, "perspective_correction": perspective.perspective_correction,
     "pixel_color_count": classical.pixel_color_count, "detections_merge": classical.detections_merge,
     "stitch_ocr_detections": classical.stitch_ocr_detections,
     "first_non_empty_or_default": classical.first_non_empty_or_default,

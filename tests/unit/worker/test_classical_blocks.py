@@ -138,3 +138,30 @@ def test_morphology_contrast_contours_and_focus() -> None:
     blurred = run([{"type": "roboflow_core/camera_focus@v1", "name": "f", "image": "$inputs.image"}],
                   {"f": "$steps.f.focus_measure"}, cv2.GaussianBlur(image, (9, 9), 0))["f"]
     assert focus > blurred > 0  # sharp edges measure higher
+
+
+def test_perspective_correction_maps_the_quadrilateral_onto_the_rectangle() -> None:
+    image = np.zeros((120, 220, 3), np.uint8)
+    image[35:85, 60:110] = 255
+    model = {"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "m", "images": "$inputs.image",
+             "model_id": "letters", "confidence": 0.55}  # the 'C' (0.7) and 'D' (0.8) only
+    # given in any order: corners sorted clockwise from the bottom left, as Roboflow does
+    quad = [[210, 10], [10, 110], [210, 110], [10, 10]]
+    out = run([model, {"type": "PerspectiveCorrection", "name": "pc", "images": "$inputs.image",
+                       "predictions": "$steps.m.predictions", "perspective_polygons": quad,
+                       "transformed_rect_width": 1000, "transformed_rect_height": 500, "warp_image": True}],
+              {"boxes": "$steps.pc.corrected_coordinates", "warped": "$steps.pc.warped_image",
+               "w": "$steps.pc.extended_transformed_rect_width"}, image)
+    assert out["w"] == 1000 and out["warped"].array.shape == (500, 1000, 3)
+    # the white square (60..110, 35..85) lands at x (60 - 10) * 999 / 200, y (35 - 10) * 499 / 100
+    warped = out["warped"].array
+    assert warped[250, 375].min() == 255 and not warped[100, 100].any()
+    c = next(d for d in serialize(out["boxes"])["predictions"] if d["class"] == "C")
+    # C's box (10..30, 40..60) maps to x 0..100 (rounded), y 150..250
+    assert (c["x"] - c["width"] / 2, c["y"] - c["height"] / 2, c["x"] + c["width"] / 2,
+            c["y"] + c["height"] / 2) == (0, 150, 100, 250)
+    with pytest.raises(BuiltinLacks, match="extend_perspective_polygon_by_detections_anchor is not built in"):
+        compile_workflow({"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}], "steps": [
+            {"type": "PerspectiveCorrection", "name": "pc", "images": "$inputs.image", "perspective_polygons": quad,
+             "extend_perspective_polygon_by_detections_anchor": "CENTER"}],
+            "outputs": [{"type": "JsonField", "name": "w", "selector": "$steps.pc.warped_image"}]})

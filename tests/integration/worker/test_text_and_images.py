@@ -1,0 +1,49 @@
+"""Families of blocks through the real stack: OCR reads the staged images' text into the results, classical
+operations and supervision's drawings come back as persisted image outputs."""
+
+import json
+
+import cv2
+import numpy as np
+
+from tests.fixtures.media import decoded
+from tests.fixtures.pipeline import Pipeline, job_body
+
+
+def _sign(text: str) -> bytes:
+    image = np.full((120, 420, 3), 255, np.uint8)
+    cv2.putText(image, text, (10, 75), cv2.FONT_HERSHEY_SIMPLEX, 1.6, (0, 0, 0), 3)
+    return cv2.imencode(".png", image)[1].tobytes()
+
+
+async def test_ocr_and_image_operations_in_one_job(pipeline: Pipeline) -> None:
+    p = pipeline
+    for name, text in (("a.png", "HELLO 2026"), ("b.png", "BATCH JOBS")):
+        resp = await p.staging.post("/batches/signs/upload/image", files={name: (name, _sign(text))}, fileName=name)
+        assert resp.status_code == 200, resp.text
+    spec = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}], "steps": [
+        {"type": "roboflow_core/pp_ocr@v1", "name": "ocr", "images": "$inputs.image"},
+        {"type": "roboflow_core/stitch_ocr_detections@v1", "name": "stitch", "predictions": "$steps.ocr.predictions",
+         "reading_direction": "left_to_right", "delimiter": " "},
+        {"type": "roboflow_core/threshold@v1", "name": "binary", "image": "$inputs.image",
+         "threshold_type": "binary_inv", "thresh_value": 128},
+        {"type": "roboflow_core/halo_visualization@v1", "name": "halo", "image": "$inputs.image",
+         "predictions": "$steps.ocr.predictions"}],
+        "outputs": [{"type": "JsonField", "name": "text", "selector": "$steps.ocr.result"},
+                    {"type": "JsonField", "name": "stitched", "selector": "$steps.stitch.ocr_text"},
+                    {"type": "JsonField", "name": "binary", "selector": "$steps.binary.image"},
+                    {"type": "JsonField", "name": "halo", "selector": "$steps.halo.image"}]}
+    assert (await p.put_workflow("signs", spec)).status_code == 200
+    body = job_body(p.staging.workspace.slug, "signs", "signs", persistImagesOutputs=True,
+                    imagesOutputsToBePersisted=["binary", "halo"])
+    assert (await p.jobs_post("/jobs/signs-job", json=body)).status_code == 200
+    assert (await p.wait_job("signs-job", timeout=180))["state"] == "succeeded"
+    members = await p.export_files("signs-job")
+    rows = {r["image"]: r for name, data in members.items() if name.endswith(".jsonl")
+            for r in map(json.loads, data.decode().splitlines())}
+    assert {n: r["text"] for n, r in rows.items()} == {"a.png": "HELLO 2026", "b.png": "BATCH JOBS"}
+    assert rows["a.png"]["stitched"] == "HELLO 2026"  # one line: the stitch of one detection is its text
+    (binary,) = [data for name, data in members.items() if name.endswith("binary__a.png.jpg")]
+    pixels = decoded(binary)
+    assert pixels[5, 5].max() < 30 and pixels.mean() < 128  # white paper became black, the text white
+    assert any(name.endswith("halo__b.png.jpg") for name in members)
