@@ -24,6 +24,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from shared.config import REPO_ROOT
 from tests.fixtures.deployment import Deployment
 from tests.fixtures.media import jpeg, photo, tar_of
+from tests.fixtures.pipeline import job_body
 from tests.fixtures.workflows import detect_workflow
 
 SHOTS = REPO_ROOT / ".artifacts" / "ui"
@@ -178,3 +179,63 @@ def _the_results_are_drawn(page: Page, expected: dict[str, list[tuple[str, float
     page.click("#close")
     page.locator("#gallery").scroll_into_view_if_needed()
     shot(page, "results")
+
+
+def test_a_thousand_image_job_is_paged_not_frozen(deployment: Deployment, browser: Browser) -> None:
+    """1,000 images on one side of the page boundary (48 thumbnails a page): 21 pages, the last one of 40; every
+    page drawn promptly; the charts count all 1,000 rows, not the page's."""
+    ws, key, base = deployment.workspace, deployment.api_key, deployment.base_url
+    staging = f"{base}/data-staging/v1/external/{ws}/batches/ui-thousand"
+    members = {f"t-{i:04d}.jpg": jpeg(1000 + i, size=(48, 64)) for i in range(1000)}
+    signed = httpx.post(f"{staging}/bulk-upload/image-files", params={"api_key": key}).json()["signedURLDetails"]
+    assert httpx.put(signed["uploadURL"], content=tar_of(members), headers=signed["extensionHeaders"],
+                     timeout=60).status_code < 300
+    deadline = time.monotonic() + 120
+    while httpx.get(f"{staging}/count", params={"api_key": key}).json()["count"] < 1000:
+        assert time.monotonic() < deadline, "the 1,000 images were not indexed in time"
+        time.sleep(0.5)
+    assert httpx.put(f"{base}/{ws}/workflows/ui-detect", params={"api_key": key},
+                     json={"specification": detect_workflow()}).status_code == 200
+    body = job_body(ws, "ui-thousand", "ui-detect", aggregationFormat="jsonl")
+    started = httpx.post(f"{base}/batch-processing/v1/external/{ws}/jobs/ui-thousand", params={"api_key": key},
+                         json=body)
+    assert started.status_code == 200, started.text
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{base}/ui/")
+    page.fill("#key", key)
+    page.click("#go")
+    expect(page.locator("#who")).to_contain_text(ws)
+    page.goto(f"{base}/ui/#/jobs/ui-thousand")
+    expect(page.locator("#live .badge")).to_have_text("succeeded", timeout=300_000)
+    expect(page.locator("#pageno")).to_have_text("page 1 of 21", timeout=60_000)
+    expect(page.locator("#gallery figure[data-drawn='1']")).to_have_count(48, timeout=30_000)
+    histogram = [float(b.get_attribute("data-value") or 0) for b in page.locator("#confidence rect.bar").all()]
+    total = sum(len(found) for found in _detections_jsonl(base, ws, key, "ui-thousand").values())
+    assert sum(histogram) == total  # every row's detections, not one page's
+    slowest = 0.0
+    for n in range(2, 22):
+        started_at = time.monotonic()
+        page.click("#next")
+        expect(page.locator("#pageno")).to_have_text(f"page {n} of 21")
+        expect(page.locator("#gallery figure[data-drawn='1']")).to_have_count(48 if n < 21 else 40)
+        slowest = max(slowest, time.monotonic() - started_at)
+    assert slowest < 10, f"a page took {slowest:.1f} s to draw"
+    expect(page.locator("#next")).to_be_disabled()
+    shot(page, "results-thousand")
+    page.close()
+
+
+def _detections_jsonl(base: str, ws: str, key: str, job_id: str) -> dict[str, list[dict]]:
+    listed, token = [], None
+    while True:
+        params = {"api_key": key, "partName": "results", **({"nextPageToken": token} if token else {})}
+        page = httpx.get(f"{base}/data-staging/v1/external/{ws}/batches/{job_id}-processing/list",
+                         params=params).json()
+        listed += page["filesMetadata"]
+        token = page.get("nextPageToken")
+        if not token:
+            break
+    rows = [json.loads(line) for meta in listed for line in httpx.get(meta["downloadURL"]).text.splitlines()]
+    assert len(rows) == 1000
+    return {row["image"]: row["predictions"]["predictions"] for row in rows}

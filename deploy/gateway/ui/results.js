@@ -3,7 +3,7 @@
 // counts, a confidence histogram and files per second over time. Loaded before app.js, which calls jobResults().
 "use strict";
 
-const PAGE = 48;  // thumbnails drawn at once: a 1,000-image job is twenty pages, never a thousand canvases
+const PAGE = 48;  // thumbnails drawn at once: a 1,000-image job is 21 pages, never a thousand canvases
 const COLOURS = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324"];
 
 function csvRows(text) {  // RFC 4180: quoted fields, "" inside quotes
