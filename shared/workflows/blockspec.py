@@ -24,6 +24,12 @@ class BlockSpec:
     stateful: bool = False
     # sees the values of steps that did not run (continue_if) as None instead of not running itself
     takes_skipped: bool = False
+    # a parameter whose literal list of names are outputs too (json_parser's expected_fields)
+    outputs_from: str | None = None
+
+    def outputs_of(self, params: dict[str, Any]) -> tuple[str, ...]:
+        named = params.get(self.outputs_from) if self.outputs_from else None
+        return (*self.outputs, *named) if isinstance(named, list) else self.outputs
 
 
 def types_of(block: str, versions: tuple[int, ...], *legacy: str) -> tuple[str, ...]:

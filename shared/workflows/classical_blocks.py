@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.workflows.blockspec import BlockSpec, types_of
-from shared.workflows.errors import BuiltinLacks
+from shared.workflows.errors import BuiltinLacks, WorkflowInvalid
 
 _IMAGE = {"images": "image"}
 _STITCH = {"predictions": "predictions", "reading_direction": "value", "tolerance": "value", "delimiter": "value"}
@@ -55,6 +55,8 @@ CLASSICAL_BLOCKS: list[BlockSpec] = [
                "extended_transformed_rect_height"),
               {"transformed_rect_width": 1000, "transformed_rect_height": 1000,
                "extend_perspective_polygon_by_detections_anchor": "", "warp_image": False}, {"image": "images"}),
+    BlockSpec("json_parser", types_of("json_parser", (1,)), {"raw_json": "data", "expected_fields": "value"},
+              ("raw_json", "expected_fields"), ("error_status",), outputs_from="expected_fields"),
     # merges branches: a value whose step did not run (continue_if) counts as empty, it does not stop this step
     BlockSpec("first_non_empty_or_default", types_of("first_non_empty_or_default", (1,), "FirstNonEmptyOrDefault"),
               {"data": "predictions_list", "default": "value"}, ("data",), ("output",), {"default": None},
@@ -63,6 +65,12 @@ CLASSICAL_BLOCKS: list[BlockSpec] = [
 
 
 def check_classical(step: dict[str, Any], block: BlockSpec, where: str) -> None:
+    if block.name == "json_parser":
+        fields = step["expected_fields"]
+        if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+            raise WorkflowInvalid(f"{where}: expected_fields must be a list of field names")
+        if "error_status" in fields:
+            raise WorkflowInvalid(f"{where}: error_status is a reserved field name and cannot be in expected_fields")
     anchor = step.get("extend_perspective_polygon_by_detections_anchor", "")
     if block.name == "perspective_correction" and anchor and not str(anchor).startswith("$"):
         raise BuiltinLacks(f"{where}: extend_perspective_polygon_by_detections_anchor is not built in (the polygon "

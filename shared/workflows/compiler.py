@@ -186,6 +186,7 @@ def _check_selector(selector: str, where: str, image: str, parameters: dict[str,
         raise WorkflowInvalid(f"{where}: no step named {name!r}")
     if prop is None and steps[name].block.flow_control:
         raise WorkflowInvalid(f"{where}: step {name!r} decides which steps run; it has no outputs to select")
-    if prop not in (*steps[name].block.outputs, "*"):
-        raise WorkflowInvalid(f"{where}: step {name!r} has no output {prop!r} (it has {steps[name].block.outputs})")
+    outputs = steps[name].block.outputs_of(steps[name].raw)
+    if prop not in (*outputs, "*"):
+        raise WorkflowInvalid(f"{where}: step {name!r} has no output {prop!r} (it has {outputs})")
     return {name}

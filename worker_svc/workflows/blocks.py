@@ -211,7 +211,7 @@ RUNS: dict[str, Run] = {
     "camera_focus": classical.camera_focus, "perspective_correction": perspective.perspective_correction,
     "pixel_color_count": classical.pixel_color_count, "detections_merge": classical.detections_merge,
     "stitch_ocr_detections": classical.stitch_ocr_detections,
-    "first_non_empty_or_default": classical.first_non_empty_or_default,
+    "first_non_empty_or_default": classical.first_non_empty_or_default, "json_parser": classical.json_parser,
 }
 
 # blocks that keep state from frame to frame of a video: (parameters, frame, this step's state for the video)
@@ -247,7 +247,7 @@ def run_block(block: BlockSpec, models: ModelProvider, params: dict[str, Any],
         return run(models, params)
     name, key = batched[0]
     size = len(params[name] if key is None else params[name][key])
-    outputs = (CONTINUE,) if block.flow_control else block.outputs
+    outputs = (CONTINUE,) if block.flow_control else block.outputs_of(params)
     if block.name in BATCHED and batched == [("images", None)]:
         present = [i for i, image in enumerate(params["images"]) if image is not None]
         answers = dict(zip(present, BATCHED[block.name](models, params, [params["images"][i] for i in present]),

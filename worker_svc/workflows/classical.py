@@ -3,6 +3,8 @@ image blur, threshold, pixel colour count, detections merge, and the stitching o
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from typing import Any
 
@@ -131,6 +133,24 @@ def stitch_ocr_detections(_: Any, p: dict[str, Any]) -> dict[str, Any]:
         if n < len(lines) - 1:
             parts.append(" " if vertical else "\n")
     return {"ocr_text": str(p["delimiter"]).join(parts)}
+
+
+_JSON_BLOCK = re.compile(r"```json([\s\S]*?)```", flags=re.IGNORECASE)
+
+
+def json_parser(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """The expected fields of a JSON text (the first ```json block of it, as language models write), each an
+    output (None where missing); ``error_status`` when it does not parse or lacks one of them."""
+    text = str(p["raw_json"])
+    blocks = _JSON_BLOCK.findall(text)
+    try:
+        parsed = json.loads(blocks[0] if blocks else text)
+    except ValueError:
+        return {"error_status": True, **dict.fromkeys(p["expected_fields"])}
+    if not isinstance(parsed, dict):
+        return {"error_status": True, **dict.fromkeys(p["expected_fields"])}
+    fields = {name: parsed.get(name) for name in p["expected_fields"]}
+    return {"error_status": any(name not in parsed for name in p["expected_fields"]), **fields}
 
 
 def first_non_empty_or_default(_: Any, p: dict[str, Any]) -> dict[str, Any]:

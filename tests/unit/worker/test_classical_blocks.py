@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from shared.workflows.compiler import compile_workflow
-from shared.workflows.errors import BuiltinLacks, WorkflowRunFailed
+from shared.workflows.errors import BuiltinLacks, WorkflowInvalid, WorkflowRunFailed
 from worker_svc.models import LoadedModels
 from worker_svc.workflows.runner import WorkflowRunner
 from worker_svc.workflows.values import Image, serialize
@@ -165,3 +165,25 @@ def test_perspective_correction_maps_the_quadrilateral_onto_the_rectangle() -> N
             {"type": "PerspectiveCorrection", "name": "pc", "images": "$inputs.image", "perspective_polygons": quad,
              "extend_perspective_polygon_by_detections_anchor": "CENTER"}],
             "outputs": [{"type": "JsonField", "name": "w", "selector": "$steps.pc.warped_image"}]})
+
+
+def test_json_parser_exposes_each_expected_field_as_an_output() -> None:
+    definition = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"},
+                                               {"type": "WorkflowParameter", "name": "text"}],
+                  "steps": [{"type": "roboflow_core/json_parser@v1", "name": "j", "raw_json": "$inputs.text",
+                             "expected_fields": ["label", "count"]}],
+                  "outputs": [{"type": "JsonField", "name": n, "selector": f"$steps.j.{f}"}
+                              for n, f in (("label", "label"), ("count", "count"), ("error", "error_status"))]}
+
+    def parse(raw: str) -> dict[str, Any]:
+        runner = WorkflowRunner(compile_workflow(definition), Letters({}), {"text": raw})
+        return runner.run(np.zeros((4, 4, 3), np.uint8))
+
+    assert parse('{"label": "cat", "count": 2}') == {"label": "cat", "count": 2, "error": False}
+    assert parse('Sure!\n```json\n{"label": "dog"}\n```') == {"label": "dog", "count": None, "error": True}
+    assert parse("not json") == {"label": None, "count": None, "error": True}
+    with pytest.raises(WorkflowInvalid, match="has no output 'colour'"):
+        compile_workflow({"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}],
+                          "steps": [{"type": "roboflow_core/json_parser@v1", "name": "j", "raw_json": "{}",
+                                     "expected_fields": ["label"]}],
+                          "outputs": [{"type": "JsonField", "name": "c", "selector": "$steps.j.colour"}]})
