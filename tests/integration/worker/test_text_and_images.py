@@ -18,7 +18,7 @@ def _sign(text: str) -> bytes:
 
 async def test_ocr_and_image_operations_in_one_job(pipeline: Pipeline) -> None:
     p = pipeline
-    for name, text in (("a.png", "HELLO 2026"), ("b.png", "BATCH JOBS")):
+    for name, text in (("a.png", "TRUCK 42"), ("b.png", "BATCH JOBS")):
         resp = await p.staging.post("/batches/signs/upload/image", files={name: (name, _sign(text))}, fileName=name)
         assert resp.status_code == 200, resp.text
     spec = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}], "steps": [
@@ -41,8 +41,8 @@ async def test_ocr_and_image_operations_in_one_job(pipeline: Pipeline) -> None:
     members = await p.export_files("signs-job")
     rows = {r["image"]: r for name, data in members.items() if name.endswith(".jsonl")
             for r in map(json.loads, data.decode().splitlines())}
-    assert {n: r["text"] for n, r in rows.items()} == {"a.png": "HELLO 2026", "b.png": "BATCH JOBS"}
-    assert rows["a.png"]["stitched"] == "HELLO 2026"  # one line: the stitch of one detection is its text
+    assert {n: r["text"] for n, r in rows.items()} == {"a.png": "TRUCK 42", "b.png": "BATCH JOBS"}
+    assert rows["a.png"]["stitched"] == "TRUCK 42"  # one line: the stitch of one detection is its text
     (binary,) = [data for name, data in members.items() if name.endswith("binary__a.png.jpg")]
     pixels = decoded(binary)
     assert pixels[5, 5].max() < 30 and pixels.mean() < 128  # white paper became black, the text white
