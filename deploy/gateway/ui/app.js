@@ -55,7 +55,7 @@ function signIn(error) {
   document.getElementById("go").onclick = async () => {
     state.key = document.getElementById("key").value.trim();
     localStorage.setItem("conveyor.apiKey", state.key);
-    route();
+    navigate();
   };
 }
 
@@ -238,5 +238,9 @@ async function route() {
   try { await view(...(hash.match(re) || []).slice(1).map(decodeURIComponent)); } catch (err) { $view.innerHTML = `<p class="error-text">${esc(err.message)}</p>`; }
 }
 
-window.addEventListener("hashchange", route);
-route();
+// one view at a time, in order: a view still loading when the next navigation starts would otherwise draw over it
+let routing = Promise.resolve();
+function navigate() { routing = routing.then(route, route); return routing; }
+
+window.addEventListener("hashchange", navigate);
+navigate();
