@@ -20,12 +20,15 @@ ENGINE = {name: {"workflow_backend": "inference"} for name in ("scheduler", "wor
 
 
 def engine_only_workflow() -> dict[str, Any]:
-    """Uses a block the built-in executor does not have (classical image blur), so only the engine can run it.
-    (Not SIFT: Roboflow's draws its keypoints on the input image itself, under the detector running beside it.)"""
+    """Uses a block the built-in executor does not have (detections combine: the detections, twice over), so
+    only the engine can run it, beside an image output (a classical blur, which both run)."""
     spec = detect_workflow()
-    spec["steps"].append({"type": "roboflow_core/image_blur@v1", "name": "blur", "image": "$inputs.image",
-                          "blur_type": "gaussian", "kernel_size": 31})
-    spec["outputs"].append({"type": "JsonField", "name": "drawn", "selector": "$steps.blur.image"})
+    spec["steps"] += [{"type": "roboflow_core/detections_combine@v1", "name": "both",
+                       "prediction_one": "$steps.model.predictions", "prediction_two": "$steps.model.predictions"},
+                      {"type": "roboflow_core/image_blur@v1", "name": "blur", "image": "$inputs.image",
+                       "blur_type": "gaussian", "kernel_size": 31}]
+    spec["outputs"] += [{"type": "JsonField", "name": "combined", "selector": "$steps.both.predictions"},
+                        {"type": "JsonField", "name": "drawn", "selector": "$steps.blur.image"}]
     return spec
 
 
@@ -46,6 +49,7 @@ def test_both_backends_detect_the_same_objects(engine_python: Path, tmp_path: Pa
     finally:
         engine.close()
     assert got["count"] == expected["count"] >= 3
+    assert len(got["combined"]["predictions"]) == 2 * got["count"]  # the engine-only block ran
     assert got["predictions"]["image"] == {"width": 810, "height": 1080}
     key = lambda d: (d["class"], round(d["x"]), round(d["y"]))  # noqa: E731
     ours, theirs = sorted(expected["predictions"]["predictions"], key=key), sorted(got["predictions"]["predictions"],
@@ -138,7 +142,7 @@ async def test_a_job_chooses_its_executor_with_inference_backend(engine_python: 
         if backend:
             body["inferenceBackend"] = backend
         refused = await p.jobs_post("/jobs/pick-builtin", json=body)
-        assert refused.status_code == 400 and "image_blur" in refused.json()["message"], refused.text
+        assert refused.status_code == 400 and "detections_combine" in refused.json()["message"], refused.text
     body = {**job_body(ws, "pick", "blur"), "inferenceBackend": "old-inference"}
     assert (await p.jobs_post("/jobs/pick-engine", json=body)).status_code == 200
     job = await p.wait_job("pick-engine", timeout=180)
