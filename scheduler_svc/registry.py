@@ -114,6 +114,8 @@ def inspect_model(path: Path, task: str, class_names: list[str], keypoint_names:
                   ) -> tuple[str, int]:
     """Check an ONNX model loads and fits its declaration; returns (layout, input size). Blocking: run it in a
     thread."""
+    if keypoint_names and task != "keypoint-detection":  # accepted, they would be stored and never read
+        raise InvalidInput("keypointNames is for keypoint detection models (task keypoint-detection)")
     shape = declared_input(path)
     if len(shape) != 4 or shape[1] not in (3, "?"):
         raise InvalidInput(f"the model must take one image input of shape [N, 3, H, W], not {shape}")
@@ -153,8 +155,6 @@ def inspect_model(path: Path, task: str, class_names: list[str], keypoint_names:
             raise InvalidInput(f"the model has {channels // 3} keypoints, keypointNames lists "
                                f"{len(keypoint_names or [])} (name them in output order, e.g. nose,left_eye,...)")
         return "yolov8-pose", int(size)
-    if keypoint_names:
-        raise InvalidInput("keypointNames is for keypoint detection models (task keypoint-detection)")
     if task == "instance-segmentation":
         ranks = sorted(r.ndim for r in results.values())
         if ranks != [3, 4]:

@@ -11,7 +11,7 @@ from scheduler_svc.registry import inspect_model
 from shared.errors import InvalidInput
 from shared.workflows.compiler import compile_workflow
 from shared.workflows.errors import WorkflowRunFailed
-from tests.fixtures.onnx_models import bright_box_detector, square_segmenter, two_point_poser
+from tests.fixtures.onnx_models import bright_box_detector, colour_classifier, square_segmenter, two_point_poser
 from worker_svc.inference.detector import OnnxDetector
 from worker_svc.models import LoadedModels
 from worker_svc.workflows.runner import WorkflowRunner
@@ -82,6 +82,9 @@ def test_the_registry_checks_the_pose_layout(tmp_path: Path) -> None:
         inspect_model(path, "keypoint-detection", ["person", "dog"], ["head", "foot"])
     with pytest.raises(InvalidInput, match="keypointNames is for keypoint detection models"):
         inspect_model(square_segmenter(tmp_path / "seg.onnx"), "instance-segmentation", ["blob"], ["head"])
+    with pytest.raises(InvalidInput, match="keypointNames is for keypoint detection models"):
+        inspect_model(colour_classifier(tmp_path / "cls.onnx", softmax=True), "classification", ["r", "g", "b"],
+                      ["head"])
 
 
 def test_keypoints_are_drawn_as_vertices_and_edges(poser: OnnxDetector) -> None:
