@@ -1,5 +1,6 @@
-"""Roboflow's classical image and detection blocks of the built-in executor, as Roboflow's engine computes them:
-image blur, threshold, pixel colour count, detections merge, and the stitching of OCR detections into text."""
+"""Roboflow's classical image, detection and formatter blocks of the built-in executor, as Roboflow's engine
+computes them: image blur, threshold, morphology, contrast, contours, camera focus, pixel colour count, detections
+merge, the stitching of OCR detections into text, the JSON parser and first non-empty or default."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def image_blur(_: Any, p: dict[str, Any]) -> dict[str, Any]:
         out = cv2.bilateralFilter(image.array, size, 75, 75)
     else:
         raise ValueError(f"blur_type must be average, gaussian, median or bilateral, not {kind!r}")
-    return {"image": Image(out, parent_id=image.parent_id, offset=image.offset, root_id=image.root_id)}
+    return {"image": image.redrawn(out)}
 
 
 _FIXED = {"binary": cv2.THRESH_BINARY, "binary_inv": cv2.THRESH_BINARY_INV, "trunc": cv2.THRESH_TRUNC,
@@ -43,20 +44,20 @@ def threshold(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     stay three-channel here (a grayscale block's output is three equal channels)."""
     image: Image = p["image"]
     kind, value, top = p["threshold_type"], p["thresh_value"], int(p["max_value"])
-    grey = cv2.cvtColor(image.array, cv2.COLOR_BGR2GRAY)
     if kind in _FIXED:
         if value is None:
             raise ValueError(f"threshold_type {kind} needs thresh_value")
         _, out = cv2.threshold(image.array, float(value), top, _FIXED[kind])
     elif kind in ("adaptive_mean", "adaptive_gaussian"):
         method = cv2.ADAPTIVE_THRESH_MEAN_C if kind == "adaptive_mean" else cv2.ADAPTIVE_THRESH_GAUSSIAN_C
-        out = cv2.cvtColor(cv2.adaptiveThreshold(grey, top, method, cv2.THRESH_BINARY, 11, 2), cv2.COLOR_GRAY2BGR)
+        out = cv2.adaptiveThreshold(cv2.cvtColor(image.array, cv2.COLOR_BGR2GRAY), top, method, cv2.THRESH_BINARY,
+                                    11, 2)
     elif kind == "otsu":
-        _, binary = cv2.threshold(grey, 0, top, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        out = cv2.cvtColor(binary, cv2.COLOR_GRAY2BGR)
+        _, out = cv2.threshold(cv2.cvtColor(image.array, cv2.COLOR_BGR2GRAY), 0, top,
+                               cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     else:
         raise ValueError(f"threshold_type must be one of {[*_FIXED, 'adaptive_mean', 'adaptive_gaussian', 'otsu']}")
-    return {"image": Image(out, parent_id=image.parent_id, offset=image.offset, root_id=image.root_id)}
+    return {"image": image.redrawn(out)}
 
 
 def colour_bgr(colour: Any) -> tuple[int, int, int]:
@@ -158,14 +159,6 @@ def first_non_empty_or_default(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     return {"output": next((value for value in p["data"] if value is not None), p["default"])}
 
 
-def _like(image: Image, pixels: np.ndarray) -> Image:
-    """A new image in the place of ``image`` (three channels, as every image here)."""
-    if pixels.ndim == 2:
-        pixels = cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR)
-    return Image(np.ascontiguousarray(pixels), parent_id=image.parent_id, offset=image.offset,
-                 root_id=image.root_id)
-
-
 _MORPHOLOGY = {"Erosion": cv2.MORPH_ERODE, "Dilation": cv2.MORPH_DILATE, "Opening": cv2.MORPH_OPEN,
                "Closing": cv2.MORPH_CLOSE, "Gradient": cv2.MORPH_GRADIENT, "Top Hat": cv2.MORPH_TOPHAT,
                "Black Hat": cv2.MORPH_BLACKHAT}
@@ -185,7 +178,7 @@ def morphological_transformation(version: int) -> Any:
             out = cv2.morphologyEx(cv2.morphologyEx(pixels, cv2.MORPH_OPEN, kernel), cv2.MORPH_CLOSE, kernel)
         else:
             out = cv2.morphologyEx(pixels, _MORPHOLOGY[operation], kernel)
-        return {"image": _like(image, out)}
+        return {"image": image.redrawn(out)}
     return run
 
 
@@ -208,7 +201,7 @@ def contrast_enhancement(_: Any, p: dict[str, Any]) -> dict[str, Any]:
         if gamma != 1.0:
             stretched = np.power(np.clip(stretched, 0, 255) / 255.0, gamma) * 255.0
         out[:, :, c] = np.clip(stretched, 0, 255)
-    return {"image": _like(image, out.astype(np.uint8))}
+    return {"image": image.redrawn(out.astype(np.uint8))}
 
 
 def contours_detection(_: Any, p: dict[str, Any]) -> dict[str, Any]:
@@ -218,7 +211,7 @@ def contours_detection(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     contours, hierarchy = cv2.findContours(grey, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     drawn = cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
     cv2.drawContours(drawn, contours, -1, (255, 0, 255), int(p["line_thickness"]))
-    return {"image": _like(image, drawn), "contours": [c.tolist() for c in contours],
+    return {"image": image.redrawn(drawn), "contours": [c.tolist() for c in contours],
             "hierarchy": hierarchy.tolist() if hierarchy is not None else [], "number_contours": len(contours)}
 
 
@@ -235,4 +228,4 @@ def camera_focus(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     top = float(measure.max())
     drawn = ((measure / top) * 255).astype(np.uint8) if top > 0 else np.zeros(measure.shape, np.uint8)
     cv2.putText(drawn, f"Focus value: {measure.mean():.2f}", (10, 30), cv2.FONT_HERSHEY_SIMPLEX, 1, (255, 255, 255), 2)
-    return {"image": _like(image, drawn), "focus_measure": float(measure.mean())}
+    return {"image": image.redrawn(drawn), "focus_measure": float(measure.mean())}

@@ -57,15 +57,14 @@ def image_preprocessing(_: Any, p: dict[str, Any]) -> dict[str, Any]:
         array = cv2.flip(image.array, _FLIPS[p["flip_type"]])
     else:
         raise ValueError(f"task_type must be resize, rotate or flip, not {task!r}")
-    return {"image": Image(array, parent_id=image.parent_id, offset=image.offset)}
+    return {"image": image.redrawn(array)}
 
 
 def convert_grayscale(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     """Grey levels (cv2's BGR -> gray weights), kept as three equal channels so that every block downstream
     (models, visualisations) takes it as it takes any image; it encodes as a grey JPEG."""
     image: Image = p["image"]
-    grey = cv2.cvtColor(image.array, cv2.COLOR_BGR2GRAY)
-    return {"image": Image(cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR), parent_id=image.parent_id, offset=image.offset)}
+    return {"image": image.redrawn(cv2.cvtColor(image.array, cv2.COLOR_BGR2GRAY))}
 
 
 def dominant_color(_: Any, p: dict[str, Any]) -> dict[str, Any]:

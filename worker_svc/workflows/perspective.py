@@ -45,7 +45,7 @@ def _from_bottom_left(polygon: np.ndarray) -> np.ndarray:
     return best
 
 
-def _moved(points: list[dict[str, Any]], matrix: np.ndarray) -> list[dict[str, Any]]:
+def _transformed(points: list[dict[str, Any]], matrix: np.ndarray) -> list[dict[str, Any]]:
     if not points:
         return []
     src = np.array([[[q["x"], q["y"]] for q in points]], dtype=np.float32)
@@ -56,16 +56,16 @@ def _moved(points: list[dict[str, Any]], matrix: np.ndarray) -> list[dict[str, A
 def _corrected(d: dict[str, Any], matrix: np.ndarray) -> dict[str, Any]:
     """A detection in the rectangle: its polygon (or else its box's corners) moved, its box their bounds."""
     if d.get("points"):
-        outline = _moved(d["points"], matrix)
+        outline = _transformed(d["points"], matrix)
     else:
         x1, y1, x2, y2 = (round(v) for v in xyxy(d))
-        outline = _moved([{"x": x1, "y": y1}, {"x": x2, "y": y1}, {"x": x2, "y": y2}, {"x": x1, "y": y2}], matrix)
+        outline = _transformed([{"x": x1, "y": y1}, {"x": x2, "y": y1}, {"x": x2, "y": y2}, {"x": x1, "y": y2}], matrix)
     xs, ys = [q["x"] for q in outline], [q["y"] for q in outline]
     out = with_xyxy(d, round(min(xs)), round(min(ys)), round(max(xs)), round(max(ys)))
     if d.get("points"):
         out["points"] = outline
     if d.get("keypoints"):
-        out["keypoints"] = [{**k, "x": round(k["x"]), "y": round(k["y"])} for k in _moved(d["keypoints"], matrix)]
+        out["keypoints"] = [{**k, "x": round(k["x"]), "y": round(k["y"])} for k in _transformed(d["keypoints"], matrix)]
     return out
 
 

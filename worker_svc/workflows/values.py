@@ -29,6 +29,13 @@ class Image:
     def root(self) -> str:
         return self.root_id or self.parent_id
 
+    def redrawn(self, pixels: np.ndarray) -> Image:
+        """A step's new image in the place of this one (same parent, offset and root), three-channel as every
+        image here: grey levels become three equal channels."""
+        if pixels.ndim == 2:
+            pixels = cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR)
+        return Image(np.ascontiguousarray(pixels), parent_id=self.parent_id, offset=self.offset, root_id=self.root_id)
+
     @property
     def width(self) -> int:
         return self.full_size[0] if self.full_size else int(self.array.shape[1])
@@ -105,6 +112,13 @@ def box_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
+
+
+def tracked(detections: Detections, block: str) -> Detections:
+    """The detections, which must come from a tracker (every one has a ``tracker_id``)."""
+    if detections.items and not all("tracker_id" in d for d in detections.items):
+        raise ValueError(f"{block} needs tracked detections (a tracker's output, with tracker_id)")
+    return detections
 
 
 def moved(d: dict[str, Any], dx: float, dy: float) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import numpy as np
 import supervision as sv
 
 from worker_svc.workflows.sv_bridge import from_sv, subset, to_sv
-from worker_svc.workflows.values import Detections, with_xyxy, xyxy
+from worker_svc.workflows.values import Detections, tracked, with_xyxy, xyxy
 from worker_svc.workflows.video_state import VideoFrame
 
 StatefulRun = Callable[[dict[str, Any], VideoFrame, dict[str, Any]], dict[str, Any]]
@@ -25,13 +25,6 @@ def _anchor(value: Any) -> sv.Position:
     if value not in _ANCHORS:
         raise ValueError(f"triggering_anchor must be one of {sorted(_ANCHORS)}, not {value!r}")
     return sv.Position(value)
-
-
-def _tracked(p: dict[str, Any], block: str) -> Detections:
-    detections: Detections = p["detections"]
-    if detections.items and not all("tracker_id" in d for d in detections.items):
-        raise ValueError(f"{block} needs tracked detections (a tracker's output, with tracker_id)")
-    return detections
 
 
 def byte_tracker(p: dict[str, Any], frame: VideoFrame, state: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +71,7 @@ def _point(value: Any, what: str) -> tuple[float, float]:
 
 
 def line_counter(p: dict[str, Any], frame: VideoFrame, state: dict[str, Any]) -> dict[str, Any]:
-    detections = _tracked(p, "line_counter")
+    detections = tracked(p["detections"], "line_counter")
     if "zone" not in state:
         segment = p["line_segment"]
         if not isinstance(segment, list | tuple) or len(segment) != 2:
@@ -110,7 +103,7 @@ def _polygons(zone: Any, *, several: bool) -> list[np.ndarray]:
 
 def time_in_zone(several: bool) -> StatefulRun:
     def run(p: dict[str, Any], frame: VideoFrame, state: dict[str, Any]) -> dict[str, Any]:
-        detections = _tracked(p, "time_in_zone")
+        detections = tracked(p["detections"], "time_in_zone")
         key = repr(p["zone"])  # v3 may be given another zone per frame (a selector); each keeps its own
         zones = state.setdefault("zones", {})
         if key not in zones:
@@ -181,7 +174,7 @@ def stabilize_detections(p: dict[str, Any], frame: VideoFrame, state: dict[str, 
     """Roboflow's detections stabiliser: each tracked box smoothed towards its last position by
     ``bbox_smoothing_coefficient``, and a track missing from this frame kept where its smoothed velocity takes
     it, until the velocity filter drops it (``smoothing_window_size`` frames)."""
-    detections = _tracked(p, "stabilize_detections")
+    detections = tracked(p["detections"], "stabilize_detections")
     alpha, window = float(p["bbox_smoothing_coefficient"]), int(p["smoothing_window_size"])
     if not 0 <= alpha <= 1 or window < 1:
         raise ValueError("bbox_smoothing_coefficient must be 0..1 and smoothing_window_size at least 1")

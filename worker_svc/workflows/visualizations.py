@@ -11,7 +11,7 @@ import numpy as np
 import supervision as sv
 
 from worker_svc.workflows.sv_bridge import to_sv
-from worker_svc.workflows.values import Classification, Detections, Image
+from worker_svc.workflows.values import Classification, Detections, Image, tracked
 from worker_svc.workflows.video_state import VideoFrame
 
 _CAPITALISED = {"Greys_R", "Purples_R", "Blues_R", "Greens_R", "Oranges_R", "Reds_R", "Wistia", "Pastel1", "Pastel2",
@@ -179,10 +179,10 @@ def keypoint_visualization(_models: Any, p: dict[str, Any]) -> dict[str, Any]:
     if detections.items and not any("keypoints" in d for d in detections.items):
         raise ValueError("keypoint_visualization needs a keypoint detection model's predictions")
     annotator = _keypoint_annotator(p)
-    scene = image.array.copy() if p["copy_image"] else image.array
+    scene = _canvas(p)
     if detections.items:
         scene = annotator.annotate(scene=scene, key_points=_key_points(detections))
-    return {"image": Image(np.ascontiguousarray(scene), parent_id=image.parent_id, offset=image.offset)}
+    return {"image": image.redrawn(scene)}
 
 
 _CLASS_TEXT = {"Class": lambda c: str(c["class"]), "Confidence": lambda c: f"{c['confidence']:.2f}",
@@ -204,7 +204,7 @@ def classification_label_visualization(_models: Any, p: dict[str, Any]) -> dict[
     else:
         shown = sorted(({"class": name, **payload["predictions"][name]} for name in payload["predicted_classes"]),
                        key=lambda c: c["confidence"], reverse=True)
-    scene = image.array.copy() if p["copy_image"] else image.array
+    scene = _canvas(p)
     if shown:
         w, h = payload["image"]["width"], payload["image"]["height"]
         spacing = 20 * float(p["text_scale"]) + int(p["text_padding"]) * 2 + int(p["text_thickness"]) * 2 + 5
@@ -227,13 +227,19 @@ def classification_label_visualization(_models: Any, p: dict[str, Any]) -> dict[
                                   confidence=np.array([float(c["confidence"]) for c in shown]),
                                   tracker_id=np.zeros(len(shown), dtype=int))
         scene = _label_annotator({**p, "text": "Class"}).annotate(scene=scene, detections=stand_ins, labels=labels)
-    return {"image": Image(np.ascontiguousarray(scene), parent_id=image.parent_id, offset=image.offset)}
+    return {"image": image.redrawn(scene)}
+
+
+def _canvas(p: dict[str, Any]) -> np.ndarray:
+    """What a drawing is made on: a copy of the image, or with ``copy_image`` false the image itself."""
+    image: Image = p["image"]
+    return image.array.copy() if p["copy_image"] else image.array
 
 
 def _draw(annotator: Any, p: dict[str, Any], masks: bool | str) -> dict[str, Any]:
     image: Image = p["image"]
     detections: Detections = p["predictions"]
-    scene = image.array.copy() if p["copy_image"] else image.array
+    scene = _canvas(p)
     if masks == "polygons":
         masks = any(d.get("points") for d in detections.items)
     if detections.items:
@@ -243,7 +249,7 @@ def _draw(annotator: Any, p: dict[str, Any], masks: bool | str) -> dict[str, Any
             scene = annotator.annotate(scene=scene, detections=found, labels=labels)
         else:
             scene = annotator.annotate(scene=scene, detections=found)
-    return {"image": Image(np.ascontiguousarray(scene), parent_id=image.parent_id, offset=image.offset)}
+    return {"image": image.redrawn(scene)}
 
 
 def visualization(block: str) -> Callable[[Any, dict[str, Any]], dict[str, Any]]:
@@ -253,8 +259,7 @@ def visualization(block: str) -> Callable[[Any, dict[str, Any]], dict[str, Any]]
 
 def trace_visualization(p: dict[str, Any], _frame: VideoFrame, state: dict[str, Any]) -> dict[str, Any]:
     """Each track's path over the frames before (the annotator keeps the positions: one per video)."""
-    if p["predictions"].items and not all("tracker_id" in d for d in p["predictions"].items):
-        raise ValueError("trace_visualization needs tracked predictions (a tracker's output, with tracker_id)")
+    tracked(p["predictions"], "trace_visualization")
     if "annotator" not in state:
         state["annotator"] = sv.TraceAnnotator(**_coloured(p), position=_position(p),
                                                trace_length=_positive(p, "trace_length"),
