@@ -59,17 +59,27 @@ def real_images(count: int) -> list[Path]:
     return sorted(target.glob("*.jpg"))
 
 
+def tiny_jpegs(count: int, seed: int = 0) -> list[bytes]:
+    """``count`` small distinct JPEGs (32 x 24 noise)."""
+    rng = np.random.default_rng(seed)
+    return [cv2.imencode(".jpg", rng.integers(0, 255, (24, 32, 3), dtype=np.uint8))[1].tobytes()
+            for _ in range(count)]
+
+
+def tar_of_bytes(members: list[tuple[str, bytes]]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in members:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
 def tiny_images(count: int, start: int = 0) -> bytes:
     """A tar of ``count`` small distinct JPEGs: orchestration cost dominates, not decoding."""
-    buf = io.BytesIO()
-    rng = np.random.default_rng(start)
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        for i in range(start, start + count):
-            _, data = cv2.imencode(".jpg", rng.integers(0, 255, (24, 32, 3), dtype=np.uint8))
-            info = tarfile.TarInfo(f"t{i:07d}.jpg")
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data.tobytes()))
-    return buf.getvalue()
+    images = tiny_jpegs(count, seed=start)
+    return tar_of_bytes([(f"t{i:07d}.jpg", images[i - start]) for i in range(start, start + count)])
 
 
 TAR_LIMIT = 500  # images per bulk-upload archive, as Roboflow's bulk upload takes them

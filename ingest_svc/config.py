@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
+from ingest_svc.packing import PACK_BYTES
 from shared.config import DEFAULT_PORTS, ServiceSettings
 from shared.netsafe import host_port
 
@@ -26,7 +27,8 @@ class IngestSettings(ServiceSettings):
     indexer_lease_s: float = 300.0  # a crashed indexer's shard is taken over after this
     indexer_max_attempts: int = 3
     fetch_concurrency: int = 8  # reference downloads at once, per shard
-    store_concurrency: int = 32  # archive members written to S3 at once, per shard (see bench/README.md)
+    # fetched and decompressed images are written to S3 together, a pack of about this many bytes per object
+    pack_bytes: int = Field(PACK_BYTES, ge=1)
     fetch_timeout_s: float = 60.0  # one reference download in all (a file of references, or one image)
     # host:port pairs that reference URLs may target although not public (e.g. an internal mirror)
     allowed_fetch_hosts: list[str] = Field(default_factory=list)

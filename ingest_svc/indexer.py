@@ -2,20 +2,21 @@
 
 Indexers in any number of ingest processes claim shards with ``FOR UPDATE SKIP LOCKED`` and a lease that
 they renew while working; a crashed indexer's shard is taken over when its lease runs out. All S3 writes
-happen first (content-addressed, so a retry overwrites identical objects) and one transaction then
-records the files, the failed files, the events and the notifications: a shard is indexed exactly once.
+happen first (under keys unique to the attempt, so two attempts never overwrite each other's objects) and
+one transaction then records the files, the failed files, the events and the notifications: a shard is
+indexed exactly once.
 
 The images of an uncompressed tar are not copied: each file row names the uploaded archive (whose key is
 unique to that upload, so it never changes) and the member's byte offset, and readers fetch byte ranges.
 Staging then costs one S3 write per archive instead of one per image, and a worker reads a task's
-neighbouring images in one request. Compressed archives and fetched references are copied, one object each.
+neighbouring images in one request. The images of compressed archives and fetched references are copied
+into packs, several to an object, and read the same way (``ingest_svc.packing``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import json
 import logging
 import posixpath
@@ -27,6 +28,7 @@ import httpx
 
 from ingest_svc.config import IngestSettings
 from ingest_svc.notifications import files_status, ingest_status
+from ingest_svc.packing import Packer
 from ingest_svc.repository import IngestRepository, IngestStore, Shard
 from ingest_svc.service import parse_references
 from ingest_svc.validation import FileRejected, check_image, check_name, check_tar_member, sniff_video
@@ -237,16 +239,17 @@ class Indexer:
         async with self.pool.acquire() as conn:
             return await IngestStore(conn).existing_names(shard.workspace_id, shard.batch_id, "", names)
 
-    async def _store_image(self, shard: Shard, name: str, data: bytes, outcome: Outcome) -> None:
+    def _packer(self, shard: Shard) -> Packer:
+        return Packer(self.store, shard.workspace_id, shard.batch_id, shard.shard_id, self.settings.pack_bytes)
+
+    @staticmethod
+    async def _pack_image(packer: Packer, name: str, data: bytes, outcome: Outcome) -> None:
         try:
             content_type = await asyncio.to_thread(check_image, name, data)
         except FileRejected as exc:
             outcome.failed.append((name, exc.failure_type, exc.reason))
             return
-        key = file_key(shard.workspace_id, shard.batch_id, None, name, unique=hashlib.sha256(data).hexdigest()[:16])
-        await self.store.put_small(key, data, content_type=content_type)
-        outcome.files.append(NewFile(part_name="", file_name=name, shard_id=shard.shard_id,
-                                     content_type=content_type, size_bytes=len(data), object_key=key))
+        await packer.add(name, data, content_type)
 
     async def _collect_tar(self, shard: Shard) -> Outcome:
         outcome = Outcome()
@@ -270,7 +273,7 @@ class Indexer:
             in_place = [] if compressed else [(n, m) for n, m in fresh if not m.issparse()]
             copied = fresh if compressed else [(n, m) for n, m in fresh if m.issparse()]
             await asyncio.to_thread(self._index_in_place, shard, archive, in_place, outcome)
-            await self._store_members(shard, archive, copied, outcome)
+            await self._copy_members(shard, archive, copied, outcome)
         return outcome
 
     def _accepted_members(self, archive: tarfile.TarFile, members: list[tarfile.TarInfo],
@@ -316,18 +319,14 @@ class Indexer:
                                          content_type=content_type, size_bytes=member.size,
                                          object_key=shard.source_key, byte_offset=member.offset_data))
 
-    async def _store_members(self, shard: Shard, archive: tarfile.TarFile, members: list[tuple[str, tarfile.TarInfo]],
-                             outcome: Outcome) -> None:
-        """Copy images out of a compressed archive (or sparse members) into objects of their own."""
-        semaphore = asyncio.Semaphore(self.settings.store_concurrency)
-
-        async def one(name: str, member: tarfile.TarInfo) -> None:
-            async with semaphore:
-                extracted = archive.extractfile(member)
-                data = extracted.read() if extracted else b""
-                await self._store_image(shard, name, data, outcome)
-
-        await asyncio.gather(*(one(n, m) for n, m in members))
+    async def _copy_members(self, shard: Shard, archive: tarfile.TarFile, members: list[tuple[str, tarfile.TarInfo]],
+                            outcome: Outcome) -> None:
+        """Copy images out of a compressed archive (or sparse members) into packs, in archive order."""
+        packer = self._packer(shard)
+        for name, member in members:
+            extracted = archive.extractfile(member)
+            await self._pack_image(packer, name, extracted.read() if extracted else b"", outcome)
+        outcome.files += await packer.close()
 
     @staticmethod
     def _read_notification_config(archive: tarfile.TarFile, member: tarfile.TarInfo, outcome: Outcome) -> None:
@@ -374,6 +373,7 @@ class Indexer:
         existing = await self._existing(shard, names)
         semaphore = asyncio.Semaphore(self.settings.fetch_concurrency)
         videos = shard.kind == "video-references"
+        packer = self._packer(shard)
 
         async def one(name: str, url: str) -> None:
             if name in existing:
@@ -386,13 +386,14 @@ class Indexer:
                     else:
                         data = await fetch_bytes(http, url, allowed, 20 * 1024 * 1024,
                                                  deadline_s=self.settings.fetch_timeout_s)
-                        await self._store_image(shard, name, data, outcome)
+                        await self._pack_image(packer, name, data, outcome)
                 except UnsafeURL as exc:
                     outcome.failed.append((name, "unsafe-url-detected", str(exc)))
                 except FetchFailed as exc:
                     outcome.failed.append((name, exc.failure_type, exc.reason))
 
         await asyncio.gather(*(one(n, u) for n, u in valid))
+        outcome.files += await packer.close()
         return outcome
 
     async def _store_video(self, shard: Shard, name: str, url: str, http: httpx.AsyncClient,

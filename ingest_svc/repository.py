@@ -10,10 +10,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import asyncpg
 
 from shared.staging import StagingRepository
+
+# the tables with a row per file of a batch
+PerFileTable = Literal["files", "file_metadata", "failed_files"]
+PER_FILE_TABLES: tuple[PerFileTable, ...] = ("files", "file_metadata", "failed_files")
 
 # a shard that may still belong to the ingest: one of its own not finished yet, or a tar whose
 # notification_config.json (which names its ingest) has not been read yet
@@ -128,6 +133,30 @@ def _shard(row: asyncpg.Record) -> Shard:
 
 class IngestStore(StagingRepository):
     """The batch store with ingest's shards and failed files."""
+
+    # ------------------------------------------------------------------ expiry
+    async def expired_batches(self, limit: int) -> list[tuple[str, str]]:
+        rows = await self.conn.fetch(
+            "SELECT workspace_id, batch_id FROM batches WHERE expires_at <= now() ORDER BY expires_at LIMIT $1",
+            limit)
+        return [(str(r["workspace_id"]), r["batch_id"]) for r in rows]
+
+    async def is_expired(self, ws: str, batch_id: str) -> bool:
+        return bool(await self.conn.fetchval(
+            "SELECT expires_at <= now() FROM batches WHERE workspace_id = $1 AND batch_id = $2",
+            uuid.UUID(ws), batch_id))
+
+    async def delete_some(self, table: PerFileTable, ws: str, batch_id: str, limit: int) -> int:
+        """Delete up to ``limit`` rows of the batch from one of its per-file tables; returns how many."""
+        result = await self.conn.execute(
+            f"DELETE FROM {table} WHERE ctid = ANY(ARRAY(SELECT ctid FROM {table}"
+            " WHERE workspace_id = $1 AND batch_id = $2 LIMIT $3))", uuid.UUID(ws), batch_id, limit)
+        return int(result.split()[-1])
+
+    async def delete_batch(self, ws: str, batch_id: str) -> None:
+        """The batch row, and by cascade its parts, shards and ingests."""
+        await self.conn.execute("DELETE FROM batches WHERE workspace_id = $1 AND batch_id = $2",
+                                uuid.UUID(ws), batch_id)
 
     async def insert_failed(self, ws: str, batch_id: str, shard_id: str,
                             failures: list[tuple[str, str, str]]) -> None:

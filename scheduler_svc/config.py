@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.config import DEFAULT_PORTS, ServiceSettings
@@ -15,6 +16,10 @@ class SchedulerSettings(ServiceSettings):
     port: int = DEFAULT_PORTS["scheduler"]
     # images per task: a task should be seconds of work, so progress, retries and aborts stay fine-grained
     images_per_task: int = 64
+    # a huge batch gets larger tasks rather than more of them: each task costs the same few round trips to
+    # PostgreSQL and Kafka whatever its size, which at a million files would outweigh the files' own cost
+    # (bench.scale); tasks grow past images_per_task only where a batch would need more than this many
+    max_tasks_per_stage: int = Field(1000, ge=1, le=999_999)  # repository.MAX_TASKS
     max_task_attempts: int = 3
     default_timeout_s: int = 6 * 3600
     default_max_parallel_tasks: int = 64

@@ -12,6 +12,8 @@ import asyncpg
 from shared.events import ModelRef
 
 TERMINAL = ("succeeded", "failed", "aborted")
+# task ids are 'task-' and six digits
+MAX_TASKS = 999_999
 
 
 @dataclass(frozen=True)
@@ -225,15 +227,18 @@ class SchedulerRepository:
             _uuid(job.workspace_id), job.job_id, stage_id, state, notification)
 
     # ------------------------------------------------------------------ tasks
-    async def plan_tasks(self, job: Job, stage_id: str, files_per_task: int) -> int:
-        """Split the input batch into tasks of ``files_per_task`` consecutive files, in one statement."""
+    async def plan_tasks(self, job: Job, stage_id: str, files_per_task: int, max_tasks: int) -> int:
+        """Split the input batch into tasks of consecutive files, in one statement: ``files_per_task`` each, or
+        as many more as keep the tasks at ``max_tasks`` (the files then spread evenly, so no task is a runt)."""
         result = await self.conn.execute(
             "INSERT INTO tasks (workspace_id, job_id, stage_id, task_id, seq_from, seq_to, files_count)"
             " SELECT $1, $2, $3, 'task-' || lpad(chunk::text, 6, '0'), min(seq), max(seq), count(*) FROM ("
-            "   SELECT seq, (row_number() OVER (ORDER BY seq) - 1) / $6 AS chunk FROM files"
-            "   WHERE workspace_id = $1 AND batch_id = $4 AND ($5::text IS NULL OR part_name = $5)) f"
+            "   SELECT seq, CASE WHEN n <= $6::bigint * $7 THEN i / $6 ELSE i * $7 / n END AS chunk FROM ("
+            "     SELECT seq, row_number() OVER (ORDER BY seq) - 1 AS i, count(*) OVER () AS n FROM files"
+            "     WHERE workspace_id = $1 AND batch_id = $4 AND ($5::text IS NULL OR part_name = $5)) numbered) f"
             " GROUP BY chunk",
-            _uuid(job.workspace_id), job.job_id, stage_id, job.input_batch_id, job.input_part_name, files_per_task)
+            _uuid(job.workspace_id), job.job_id, stage_id, job.input_batch_id, job.input_part_name, files_per_task,
+            max_tasks)
         return int(result.split()[-1])
 
     async def insert_task(self, job: Job, stage_id: str, task_id: str, state: str, files_count: int) -> None:

@@ -25,7 +25,7 @@ from scheduler_svc.errors import (
 )
 from scheduler_svc.job_workflow import checked_workflow, workflow_backend
 from scheduler_svc.model_aliases import resolve_model
-from scheduler_svc.repository import Job, SchedulerRepository, model_ref
+from scheduler_svc.repository import MAX_TASKS, Job, SchedulerRepository, model_ref
 from scheduler_svc.schemas import JobCreate, RestartOverride
 from shared.auth import Workspace
 from shared.db import Connection
@@ -121,8 +121,10 @@ class JobService:
                                f"into it; choose another job id")
             await repo.insert_stage(job, stage_id, stage_id, position, batch_id,
                                     "running" if stage_id == PROCESSING else "pending")
-        per_task = 1 if kind == "videos" else self.settings.images_per_task
-        planned = await repo.plan_tasks(job, PROCESSING, per_task)
+        # a video is a task whatever the batch's size: its frames are the work
+        per_task, max_tasks = (1, MAX_TASKS) if kind == "videos" else (self.settings.images_per_task,
+                                                                        self.settings.max_tasks_per_stage)
+        planned = await repo.plan_tasks(job, PROCESSING, per_task, max_tasks)
         if planned == 0:
             raise InvalidInput(f"input batch {batch.batch_id!r} has no files"
                                + (f" in part {job.input_part_name!r}" if job.input_part_name else ""))

@@ -84,16 +84,6 @@ class StagingRepository:
                 uuid.UUID(ws), after[0], after[1], limit)
         return [_batch(r) for r in rows]
 
-    async def expired_batches(self, limit: int) -> list[Batch]:
-        rows = await self.conn.fetch(
-            f"SELECT {_BATCH_COLS} FROM batches WHERE expires_at <= now() ORDER BY expires_at LIMIT $1"
-            " FOR UPDATE SKIP LOCKED", limit)
-        return [_batch(r) for r in rows]
-
-    async def delete_batch(self, ws: str, batch_id: str) -> None:
-        await self.conn.execute("DELETE FROM batches WHERE workspace_id = $1 AND batch_id = $2",
-                                uuid.UUID(ws), batch_id)
-
     # ------------------------------------------------------------------ parts
     async def upsert_part(self, ws: str, batch_id: str, part_name: str, part_type: str, content_type: str,
                           nested_content_type: str | None, description: str | None) -> None:
@@ -127,14 +117,18 @@ class StagingRepository:
 
     # ------------------------------------------------------------------ files
     async def insert_files(self, ws: str, batch_id: str, files: list[NewFile]) -> set[str]:
-        """Insert files; returns the names that were new (a redelivery inserts nothing twice)."""
+        """Insert files, counted into their batch's ``files_count`` in the same statement; returns the names
+        that were new (a redelivery inserts nothing twice, and counts nothing)."""
         if not files:
             return set()
         rows = await self.conn.fetch(
-            "INSERT INTO files (workspace_id, batch_id, part_name, file_name, shard_id, content_type,"
-            " nested_content_type, size_bytes, object_key, byte_offset)"
+            "WITH inserted AS (INSERT INTO files (workspace_id, batch_id, part_name, file_name, shard_id,"
+            " content_type, nested_content_type, size_bytes, object_key, byte_offset)"
             " SELECT $1, $2, * FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[],"
-            " $8::bigint[], $9::text[], $10::bigint[]) ON CONFLICT DO NOTHING RETURNING file_name",
+            " $8::bigint[], $9::text[], $10::bigint[]) ON CONFLICT DO NOTHING RETURNING file_name),"
+            " counted AS (UPDATE batches SET files_count = files_count + (SELECT count(*) FROM inserted)"
+            " WHERE workspace_id = $1 AND batch_id = $2)"
+            " SELECT file_name FROM inserted",
             uuid.UUID(ws), batch_id, [f.part_name for f in files], [f.file_name for f in files],
             [f.shard_id for f in files], [f.content_type for f in files], [f.nested_content_type for f in files],
             [f.size_bytes for f in files], [f.object_key for f in files], [f.byte_offset for f in files])
@@ -147,9 +141,11 @@ class StagingRepository:
         return {r["file_name"] for r in rows}
 
     async def count_files(self, ws: str, batch_id: str, part_name: str | None) -> int:
+        """The batch's files (kept count: constant time), or those of one part (counted)."""
         if part_name is None:
             return await self.conn.fetchval(
-                "SELECT count(*) FROM files WHERE workspace_id = $1 AND batch_id = $2", uuid.UUID(ws), batch_id)
+                "SELECT files_count FROM batches WHERE workspace_id = $1 AND batch_id = $2", uuid.UUID(ws),
+                batch_id) or 0
         return await self.conn.fetchval(
             "SELECT count(*) FROM files WHERE workspace_id = $1 AND batch_id = $2 AND part_name = $3",
             uuid.UUID(ws), batch_id, part_name)

@@ -6,7 +6,7 @@ from shared.storage import ObjectStore
 from tests.fixtures.media import jpeg, photo, tar_of
 from tests.fixtures.pipeline import Pipeline, job_body
 from tests.fixtures.staging import shards_settled, upload_tar
-from tests.fixtures.workflows import detect_workflow
+from tests.fixtures.workflows import detect_workflow, noop_workflow
 
 
 async def _stage_photos(p: Pipeline, batch: str) -> dict[str, bytes]:
@@ -108,3 +108,28 @@ async def test_images_of_an_uploaded_tar_are_processed_from_it_and_fail_once_it_
     failed = {f["fileName"]: f["reason"] for log in logs if log["logType"] == "files-failed"
               for f in log["payload"]["failedFiles"]}
     assert set(failed) == set(images) and all("no longer exists" in r for r in failed.values())
+
+
+@pytest.mark.parametrize("pipeline", [{"scheduler": {"images_per_task": 2, "max_tasks_per_stage": 3}}],
+                         indirect=True)
+async def test_a_batch_past_the_task_cap_gets_larger_tasks_and_every_file_once(pipeline: Pipeline) -> None:
+    """Both sides of SCHEDULER_MAX_TASKS_PER_STAGE: 6 files fill 3 tasks of 2 exactly; 7 would need a fourth,
+    so the 3 tasks grow instead (3 + 2 + 2, spread evenly) and every file is exported exactly once."""
+    p = pipeline
+    assert (await p.put_workflow("noop", noop_workflow())).status_code == 200
+    for batch, count in (("cap-six", 6), ("cap-seven", 7)):
+        await upload_tar(p.staging, batch, tar_of({f"{batch}-{i}.jpg": jpeg(i) for i in range(count)}))
+        await shards_settled(p.staging, batch)
+        assert (await p.jobs_post(f"/jobs/{batch}", json=job_body(p.staging.workspace.slug, batch, "noop"))
+                ).status_code == 200
+    sizes = {}
+    for batch, count in (("cap-six", 6), ("cap-seven", 7)):
+        job = await p.wait_job(batch)
+        assert job["state"] == "succeeded", job
+        tasks = (await p.jobs_get(f"/jobs/{batch}/stages/processing/tasks")).json()["tasks"]
+        sizes[batch] = [t["notification"]["filesCount"] for t in tasks]
+        members = await p.export_files(batch)
+        exported = [json.loads(line)["image"] for name, data in members.items() if name.endswith(".jsonl")
+                    for line in data.decode().splitlines()]
+        assert sorted(exported) == sorted(f"{batch}-{i}.jpg" for i in range(count))
+    assert sizes == {"cap-six": [2, 2, 2], "cap-seven": [3, 2, 2]}
