@@ -293,8 +293,10 @@ class LocalStack:
                 script.append(f"echo 'host all all samenet scram-sha-256' >> '{data}/pg_hba.conf'")
         unsafe = "" if self.durable else " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         # exec keeps the PID equal to the postmaster's, so it can be stopped by PID
+        # more server options for a profile or a tuning run, e.g. "-c shared_preload_libraries=pg_stat_statements"
+        extra = os.environ.get("CONVEYOR_PG_OPTIONS", "")
         script.append(f"exec '{binaries}/postgres' -D '{data}' -p {self.port(5432)} -c listen_addresses={self.host}"
-                      f" -k '{root}'{unsafe} -c max_connections=300")
+                      f" -k '{root}'{unsafe} -c max_connections=300 {extra}".rstrip())
         self._pg_binaries = binaries
         self.procs["postgres"] = subprocess.Popen(
             ["/bin/sh", "-c", "\n".join(script)], stdout=self._log("postgres"), stderr=subprocess.STDOUT,
