@@ -118,8 +118,10 @@ def main() -> None:
     parser.add_argument("--files", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--page-size", type=int, default=1000, help="page size of the listings walked to their end")
     args = parser.parse_args()
-    runs = [run_size(n, args.page_size) for n in args.files]
-    report("scale", rows_of(runs), {"runs": runs})
+    runs: list[dict[str, Any]] = []
+    for n in args.files:  # reported after each size, so a long run that stops keeps what it measured
+        runs.append(run_size(n, args.page_size))
+        report("scale", rows_of(runs), {"runs": runs})
 
 
 if __name__ == "__main__":

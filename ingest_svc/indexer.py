@@ -30,7 +30,7 @@ from ingest_svc.config import IngestSettings
 from ingest_svc.notifications import files_status, ingest_status
 from ingest_svc.packing import Packer
 from ingest_svc.repository import IngestRepository, IngestStore, Shard
-from ingest_svc.service import parse_references
+from ingest_svc.service import new_shard_id, parse_references
 from ingest_svc.validation import FileRejected, check_image, check_name, check_tar_member, sniff_video
 from shared.db import Connection, Pool
 from shared.errors import InvalidInput
@@ -356,8 +356,11 @@ class Indexer:
             refs = parse_references(raw)
         except InvalidInput as exc:
             raise ShardFailed("invalid-references", exc.message) from None
+        if len(refs) > self.settings.references_per_shard:
+            refs = await self._split(shard, refs)
         outcome = Outcome()
         names: list[str] = []
+        seen: set[str] = set()
         valid: list[tuple[str, str]] = []
         for ref in refs:
             try:
@@ -365,9 +368,10 @@ class Indexer:
             except FileRejected as exc:
                 outcome.failed.append((ref["name"][:200], exc.failure_type, exc.reason))
                 continue
-            if name in names:
+            if name in seen:
                 outcome.failed.append((name, "duplicated-file-name", f"{name} is referenced twice"))
                 continue
+            seen.add(name)
             names.append(name)
             valid.append((name, ref["url"]))
         existing = await self._existing(shard, names)
@@ -395,6 +399,32 @@ class Indexer:
         await asyncio.gather(*(one(n, u) for n, u in valid))
         outcome.files += await packer.close()
         return outcome
+
+    async def _split(self, shard: Shard, refs: list[dict[str, str]]) -> list[dict[str, str]]:
+        """A references file larger than a shard (a URL is one shard until it is read) becomes shards of
+        ``references_per_shard`` of the same ingest, each indexed on its own like those of an inline request:
+        in parallel, with a shard's memory. This shard keeps the first chunk (its source now that chunk's
+        object: a retry reads only it) and the others are queued, all in one transaction, once their chunks
+        are in S3. Returns this shard's references."""
+        size = self.settings.references_per_shard
+        chunks = [refs[start:start + size] for start in range(0, len(refs), size)]
+        keys = [f"uploads/{shard.workspace_id}/{shard.batch_id}/{shard.shard_id}-{i}.jsonl" for i in range(len(chunks))]
+        for key, chunk in zip(keys, chunks, strict=True):
+            body = "".join(json.dumps({"name": r["name"], "url": r["url"]}) + "\n" for r in chunk).encode()
+            await self.store.put_bytes(key, body, content_type="application/x-ndjson")
+        async with self.pool.acquire() as conn, conn.transaction():
+            repo = IngestStore(conn)
+            await repo.set_shard_status(shard.workspace_id, shard.batch_id, shard.shard_id, "indexing",
+                                        source_key=keys[0])
+            for part, key in enumerate(keys[1:], start=1):
+                await repo.insert_shard(shard.workspace_id, shard.batch_id, new_shard_id(), kind=shard.kind,
+                                        status="uploaded", source_key=key, ingest_id=shard.ingest_id,
+                                        ingest_part=part, notifications_url=shard.notifications_url,
+                                        categories=shard.notification_categories)
+            await conn.execute("SELECT pg_notify($1, '')", CHANNEL)
+        log.info("references file of shard %s (%s) split into %d shards of up to %d", shard.shard_id,
+                 shard.batch_id, len(chunks), size)
+        return chunks[0]
 
     async def _store_video(self, shard: Shard, name: str, url: str, http: httpx.AsyncClient,
                            allowed: frozenset[str], outcome: Outcome) -> None:

@@ -135,8 +135,9 @@ class StagingRepository:
         return {r["file_name"] for r in rows}
 
     async def existing_names(self, ws: str, batch_id: str, part_name: str, names: list[str]) -> set[str]:
-        # one primary-key probe per name: "file_name = ANY(...)" let the planner walk every row of the batch
-        # through files_seq instead, 2 s per 500 names in a batch of a million (bench.scale)
+        # one primary-key probe per name: with "file_name = ANY(...)" the planner walked every row of the batch
+        # through files_seq instead, 64 ms per archive of 500 at 30,000 files and growing with the batch
+        # (bench.scale: staging 100,000 files went from 1,900 to 4,800 files/s)
         rows = await self.conn.fetch(
             "SELECT f.file_name FROM unnest($4::text[]) AS n(name) JOIN files f ON f.workspace_id = $1"
             " AND f.batch_id = $2 AND f.part_name = $3 AND f.file_name = n.name", uuid.UUID(ws), batch_id,

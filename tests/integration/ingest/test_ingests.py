@@ -118,3 +118,33 @@ async def test_every_ingest_ends_with_one_public_event_webhook_or_not(ingest: St
     assert (event["batch_id"], event["shards"], event["ingested_files"], event["failed_files"]) == ("quiet", 1, 3, 1)
     assert event["success"] is True and event["failed_shards"] == 0  # a refused file fails itself, not the shard
     assert await _status_notes(pool, ingest.workspace.id, "quiet") == []  # no webhook was asked for
+
+
+@pytest.mark.parametrize("ingest", [{"references_per_shard": 3}], indirect=True)
+async def test_a_references_file_past_one_shard_is_split_into_shards_of_the_ingest(
+        ingest: StagingClient, store: ObjectStore, unique: str, pool: asyncpg.Pool) -> None:
+    """A references URL is one shard until its file is read: one of 3 references stays one shard, one of 8
+    becomes shards of 3 + 3 + 2 of its ingest, indexed apart; every file once, one ingest-status in all, and
+    the request repeated answers every shard of the ingest."""
+    await store.put_bytes(f"tests/{unique}/r.jpg", jpeg(1))
+    image = await store.presign_get(f"tests/{unique}/r.jpg")
+    for batch, count in (("refs-three", 3), ("refs-eight", 8)):
+        lines = "".join(json.dumps({"name": f"{batch}-{i}.jpg", "url": image}) + "\n" for i in range(count))
+        await store.put_bytes(f"tests/{unique}/{batch}.jsonl", lines.encode())
+        body = {"imageReferencesURL": await store.presign_get(f"tests/{unique}/{batch}.jsonl"),
+                "ingestId": f"{batch}-{unique}", "notificationsURL": "https://hooks.example.com/n"}
+        resp = await ingest.post(f"/batches/{batch}/bulk-upload/image-references", json=body)
+        assert resp.status_code == 200 and len(resp.json()["shardIds"]) == 1, resp.text
+        # the file's shard is indexing until it has split, and the split shards are queued before that ends
+        shards = await shards_settled(ingest, batch)
+        assert sorted(s["shardObjectsCount"] for s in shards) == ([3] if count == 3 else [2, 3, 3])
+        listed = (await ingest.get(f"/batches/{batch}/list")).json()["filesMetadata"]
+        assert sorted(f["fileName"] for f in listed) == sorted(f"{batch}-{i}.jpg" for i in range(count))
+        assert (await ingest.get(f"/batches/{batch}/count")).json() == {"count": count}
+        (note,) = await _status_notes(pool, ingest.workspace.id, batch)
+        assert note["notification"] == {"type": "ingest-status-notification-v1", "success": True,
+                                        "shards_count": len(shards), "ingested_files_count": count,
+                                        "failed_files_count": 0}
+        again = await ingest.post(f"/batches/{batch}/bulk-upload/image-references", json=body)
+        assert again.json()["duplicated"] is True
+        assert sorted(again.json()["shardIds"]) == sorted(s["shardId"] for s in shards)
