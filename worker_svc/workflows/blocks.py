@@ -210,6 +210,7 @@ RUNS: dict[str, Run] = {
     "contrast_enhancement": classical.contrast_enhancement, "contours_detection": classical.contours_detection,
     "camera_focus": classical.camera_focus, "perspective_correction": perspective.perspective_correction,
     "pixel_color_count": classical.pixel_color_count, "detections_merge": classical.detections_merge,
+    "overlap": classical.overlap,
     "stitch_ocr_detections": classical.stitch_ocr_detections,
     "first_non_empty_or_default": classical.first_non_empty_or_default, "json_parser": classical.json_parser,
 }

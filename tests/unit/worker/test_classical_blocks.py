@@ -1,6 +1,6 @@
 """Roboflow's classical blocks in the built-in executor, on known inputs: blurs and thresholds as OpenCV computes
 them, colour counts, merged boxes, OCR detections stitched into text, and branches merged by the first value
-that is not empty."""
+that is not empty, detections overlapping a reference class."""
 
 from typing import Any
 
@@ -11,8 +11,9 @@ import pytest
 from shared.workflows.compiler import compile_workflow
 from shared.workflows.errors import BuiltinLacks, WorkflowInvalid, WorkflowRunFailed
 from worker_svc.models import LoadedModels
+from worker_svc.workflows import classical
 from worker_svc.workflows.runner import WorkflowRunner
-from worker_svc.workflows.values import Image, serialize
+from worker_svc.workflows.values import Detections, Image, serialize
 
 
 class Letters(LoadedModels):
@@ -187,3 +188,34 @@ def test_json_parser_exposes_each_expected_field_as_an_output() -> None:
                           "steps": [{"type": "roboflow_core/json_parser@v1", "name": "j", "raw_json": "{}",
                                      "expected_fields": ["label"]}],
                           "outputs": [{"type": "JsonField", "name": "c", "selector": "$steps.j.colour"}]})
+
+
+def _box(name: str, x1: float, y1: float, x2: float, y2: float) -> dict[str, Any]:
+    return {"x": (x1 + x2) / 2, "y": (y1 + y2) / 2, "width": x2 - x1, "height": y2 - y1, "confidence": 0.9,
+            "class": name, "class_id": 0, "detection_id": f"{name}-{x1}-{y1}"}
+
+
+@pytest.mark.parametrize(("kind", "kept"), [("Center Overlap", ["inside"]),
+                                            ("Any Overlap", ["inside", "straddling", "touching"])])
+def test_overlap_keeps_what_overlaps_the_reference_class_and_drops_the_class(kind: str, kept: list[str]) -> None:
+    """Roboflow's overlap filter: a centre strictly inside a bicycle's box, or any intersection (touching edges
+    included); the bicycles themselves are dropped and the order is kept."""
+    detections = Detections(200, 200, [
+        _box("far", 150, 150, 190, 190), _box("inside", 40, 40, 60, 60), _box("bicycle", 0, 0, 100, 100),
+        _box("straddling", 90, 40, 130, 60), _box("touching", 100, 0, 120, 10)])
+    out = classical.overlap(None, {"predictions": detections, "overlap_type": kind, "overlap_class_name": "bicycle"})
+    assert [d["class"] for d in out["overlaps"].items] == kept
+    none = classical.overlap(None, {"predictions": detections, "overlap_type": kind, "overlap_class_name": "car"})
+    assert none["overlaps"].items == []
+    with pytest.raises(ValueError, match="overlap_type"):
+        classical.overlap(None, {"predictions": detections, "overlap_type": "Some", "overlap_class_name": "bicycle"})
+
+
+def test_overlap_compiles_as_roboflow_writes_it() -> None:
+    image = np.zeros((80, 100, 3), np.uint8)
+    model = {"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "m", "images": "$inputs.image",
+             "model_id": "letters", "confidence": 0.1}
+    out = serialize(run([model, {"type": "roboflow_core/overlap@v1", "name": "o", "predictions": "$steps.m.predictions",
+                                 "overlap_type": "Any Overlap", "overlap_class_name": "A"}],
+                        {"o": "$steps.o.overlaps"}, image))
+    assert out["o"]["predictions"] == []  # A's box touches no other letter
