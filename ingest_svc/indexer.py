@@ -2,9 +2,9 @@
 
 Indexers in any number of ingest processes claim shards with ``FOR UPDATE SKIP LOCKED`` and a lease that
 they renew while working; a crashed indexer's shard is taken over when its lease runs out. All S3 writes
-happen first (under keys unique to the attempt, so two attempts never overwrite each other's objects) and
-one transaction then records the files, the failed files, the events and the notifications: a shard is
-indexed exactly once.
+happen first (packs under keys unique to the attempt, so two attempts never overwrite each other's; a video
+under its shard's key, the same bytes from the same URL) and one transaction then records the files, the
+failed files, the events and the notifications: a shard is indexed exactly once.
 
 The images of an uncompressed tar are not copied: each file row names the uploaded archive (whose key is
 unique to that upload, so it never changes) and the member's byte offset, and readers fetch byte ranges.
