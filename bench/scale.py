@@ -110,7 +110,7 @@ def _timed_ms(call: Any) -> float:
 
 def _export_rows(client: ConveyorClient, batch: str, target: Path) -> dict[str, int]:
     rows = client.download_results(batch, target)
-    return {"rows": len(rows), "distinct": len({r.get("image") or r.get("file_name") or str(r) for r in rows})}
+    return {"rows": len(rows), "distinct": len({r["image"] for r in rows})}
 
 
 def main() -> None:

@@ -9,8 +9,8 @@ from typing import Any
 
 import asyncpg
 
-from bench.common import TAR_LIMIT, tar_of_bytes, tiny_jpegs
-from bench.orchestration import job_body
+from bench.common import TAR_LIMIT, wait_job
+from bench.orchestration import job_body, staged
 from shared.cli.client import ConveyorClient
 
 
@@ -98,12 +98,8 @@ def _exists(client: ConveyorClient, batch: str) -> bool:
 
 def _small_job(client: ConveyorClient, batch: str) -> float:
     """Stage 500 files and run the no-op job over them: seconds from upload to the job's end."""
-    pool = tiny_jpegs(TAR_LIMIT, seed=7)
     started = time.perf_counter()
-    client.tar_upload(batch, tar_of_bytes([(f"s{i:04d}.jpg", data) for i, data in enumerate(pool)]))
-    while client.count(batch) < TAR_LIMIT:
-        time.sleep(0.2)
+    staged(client, batch, TAR_LIMIT)
     client.create_job(batch, job_body(client.workspace, batch))
-    while not client.job(batch)["isTerminal"]:
-        time.sleep(0.2)
+    wait_job(client, batch, poll_s=0.2)
     return time.perf_counter() - started

@@ -359,22 +359,18 @@ class Indexer:
         if len(refs) > self.settings.references_per_shard:
             refs = await self._split(shard, refs)
         outcome = Outcome()
-        names: list[str] = []
-        seen: set[str] = set()
-        valid: list[tuple[str, str]] = []
+        valid: dict[str, str] = {}  # name -> url, in the file's order
         for ref in refs:
             try:
                 name = check_name(ref["name"])
             except FileRejected as exc:
                 outcome.failed.append((ref["name"][:200], exc.failure_type, exc.reason))
                 continue
-            if name in seen:
+            if name in valid:
                 outcome.failed.append((name, "duplicated-file-name", f"{name} is referenced twice"))
                 continue
-            seen.add(name)
-            names.append(name)
-            valid.append((name, ref["url"]))
-        existing = await self._existing(shard, names)
+            valid[name] = ref["url"]
+        existing = await self._existing(shard, list(valid))
         semaphore = asyncio.Semaphore(self.settings.fetch_concurrency)
         videos = shard.kind == "video-references"
         packer = self._packer(shard)
@@ -396,7 +392,7 @@ class Indexer:
                 except FetchFailed as exc:
                     outcome.failed.append((name, exc.failure_type, exc.reason))
 
-        await asyncio.gather(*(one(n, u) for n, u in valid))
+        await asyncio.gather(*(one(n, u) for n, u in valid.items()))
         outcome.files += await packer.close()
         return outcome
 

@@ -13,6 +13,14 @@ from tests.fixtures.cli import conveyor
 PORTS = {"CONVEYOR_PORT_BASE": "23000"}
 
 
+async def _setting(dsn: str, name: str) -> str:
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        return str(await conn.fetchval(f"SHOW {name}"))
+    finally:
+        await conn.close()
+
+
 async def _connect(dsn: str) -> str:
     try:
         conn = await asyncpg.connect(dsn, timeout=5)
@@ -25,7 +33,8 @@ async def _connect(dsn: str) -> str:
 def test_stack_up_status_env_down(tmp_path: Path) -> None:
     home = tmp_path / "home"
     started = time.monotonic()
-    up = conveyor("stack", "up", home=home, env=PORTS, own_stack=True)
+    # CONVEYOR_PG_OPTIONS reaches the server's command line
+    up = conveyor("stack", "up", home=home, env={**PORTS, "CONVEYOR_PG_OPTIONS": "-c work_mem=7MB"}, own_stack=True)
     elapsed = time.monotonic() - started
     try:
         assert up.returncode == 0, up.stderr
@@ -42,6 +51,8 @@ def test_stack_up_status_env_down(tmp_path: Path) -> None:
         assert httpx.get("http://127.0.0.1:31888/buckets/staging/", timeout=5).status_code == 401
         refused = asyncio.run(_connect("postgresql://postgres@127.0.0.1:28432/postgres"))
         assert "password" in refused
+        dsn = up.stdout.split("export DATABASE_URL=")[1].split()[0]
+        assert asyncio.run(_setting(dsn, "work_mem")) == "7MB"
 
         status = conveyor("stack", "status", home=home, env=PORTS, own_stack=True)
         assert status.returncode == 0, status.stdout + status.stderr
