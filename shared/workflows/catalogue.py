@@ -29,6 +29,7 @@ from shared.workflows.blockspec import BlockSpec
 from shared.workflows.blockspec import types_of as _types
 from shared.workflows.classical_blocks import CLASSICAL_BLOCKS, check_classical
 from shared.workflows.errors import WorkflowInvalid
+from shared.workflows.fusion_blocks import FUSION_BLOCKS, check_fusion
 from shared.workflows.video_blocks import VIDEO_BLOCKS
 from shared.workflows.visual_blocks import VISUAL_BLOCKS
 
@@ -190,7 +191,7 @@ CATALOGUE: list[BlockSpec] = [
               flow_control=True),
 ]
 
-CATALOGUE += VIDEO_BLOCKS + VISUAL_BLOCKS + CLASSICAL_BLOCKS
+CATALOGUE += VIDEO_BLOCKS + VISUAL_BLOCKS + CLASSICAL_BLOCKS + FUSION_BLOCKS
 
 BY_TYPE: dict[str, BlockSpec] = {t: b for b in CATALOGUE for t in b.types}
 
@@ -234,6 +235,7 @@ def check_block_params(step: dict[str, Any], block: BlockSpec) -> None:
     if block.name == "expression":
         _check_expression(step, where)
     check_classical(step, block, where)
+    check_fusion(step, block, where)
 
 
 def _check_expression(step: dict[str, Any], where: str) -> None:

@@ -16,7 +16,19 @@ import numpy as np
 
 from shared.workflows.blockspec import PER_ELEMENT_KINDS, BlockSpec
 from worker_svc.inference.ocr import text_of
-from worker_svc.workflows import classical, consensus, imaging, perspective, sahi, transforms, uql, video_blocks
+from worker_svc.workflows import (
+    classical,
+    consensus,
+    fusion,
+    imaging,
+    motion,
+    perspective,
+    rollup,
+    sahi,
+    transforms,
+    uql,
+    video_blocks,
+)
 from worker_svc.workflows.classical import colour_bgr
 from worker_svc.workflows.sv_bridge import mask_of
 from worker_svc.workflows.values import Batch, Classification, Detections, Image, moved
@@ -213,10 +225,16 @@ RUNS: dict[str, Run] = {
     "overlap": classical.overlap,
     "stitch_ocr_detections": classical.stitch_ocr_detections,
     "first_non_empty_or_default": classical.first_non_empty_or_default, "json_parser": classical.json_parser,
+    "detections_list_rollup": rollup.detections_list_rollup, "overlap_analysis": fusion.overlap_analysis,
+    "detections_nearest_neighbor": fusion.detections_nearest_neighbor, "bounding_rect": fusion.bounding_rect,
+    "template_matching": fusion.template_matching,
+    "reference_path_visualization": fusion.reference_path_visualization,
 }
 
 # blocks that keep state from frame to frame of a video: (parameters, frame, this step's state for the video)
-STATEFUL: dict[str, StatefulRun] = {**video_blocks.STATEFUL, "trace_visualization": trace_visualization}
+STATEFUL: dict[str, StatefulRun] = {**video_blocks.STATEFUL, "trace_visualization": trace_visualization,
+                                    "background_subtraction": motion.background_subtraction,
+                                    "motion_detection": motion.motion_detection}
 
 
 # blocks that take every element of a nested batch in one call

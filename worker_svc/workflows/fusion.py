@@ -1,0 +1,158 @@
+"""Roboflow's analysis blocks of the built-in executor, as Roboflow's engine computes them: overlap analysis,
+nearest neighbours between two sets of detections, the minimum-area rectangle of a mask, template matching and
+the reference path drawing."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import cv2
+import numpy as np
+import supervision as sv
+from shapely.geometry import Polygon, box
+
+from worker_svc.workflows.sv_bridge import to_sv
+from worker_svc.workflows.values import Detections, Image, xyxy
+from worker_svc.workflows.visualizations import colour
+
+
+def _shape(d: dict[str, Any]) -> Polygon:
+    """A detection's polygon where it has a valid one, else its box."""
+    points = d.get("points") or []
+    if len(points) >= 3:
+        polygon = Polygon([(float(q["x"]), float(q["y"])) for q in points])
+        if polygon.is_valid and not polygon.is_empty:
+            return polygon
+    return box(*xyxy(d))
+
+
+def overlap_analysis(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """Every (reference, candidate) pair whose shapes overlap by at least ``min_overlap`` of the reference's
+    area: their classes, confidences, ids and that share."""
+    references: Detections = p["reference_predictions"]
+    candidates: Detections = p["candidate_predictions"]
+    minimum = float(p["min_overlap"])
+    overlaps = []
+    for r in references.items:
+        reference = _shape(r)
+        for c in candidates.items:
+            if reference.area <= 0 or not box(*xyxy(r)).intersects(box(*xyxy(c))):
+                continue
+            ratio = reference.intersection(_shape(c)).area / reference.area
+            if ratio <= 0 or ratio < minimum:
+                continue
+            overlaps.append({"reference_class": r.get("class"), "reference_confidence": r.get("confidence"),
+                             "candidate_class": c.get("class"), "candidate_confidence": c.get("confidence"),
+                             "overlap_ratio": float(ratio), "reference_detection_id": r.get("detection_id"),
+                             "candidate_detection_id": c.get("detection_id")})
+    return {"overlaps": overlaps}
+
+
+_TIE_PX = 1.0  # targets this close to the nearest distance are matched as well (Roboflow's tie epsilon)
+
+
+def _points(detections: Detections, point: str, keypoint: str | None, which: str) -> np.ndarray:
+    if point != "KEYPOINT":
+        if point not in sv.Position.list():
+            raise ValueError(f"{which}_point must be one of {sv.Position.list()} or KEYPOINT, not {point!r}")
+        return to_sv(detections).get_anchors_coordinates(sv.Position(point)).astype(np.float64).reshape(-1, 2)
+    if not keypoint:
+        raise ValueError(f"{which}_keypoint_name must be given when {which}_point is KEYPOINT")
+    out = np.full((len(detections.items), 2), np.nan)
+    for i, d in enumerate(detections.items):
+        if "keypoints" not in d:
+            raise ValueError(f"{which}_point is KEYPOINT but the {which} predictions have no keypoints")
+        named = [k for k in d["keypoints"] if k.get("class") == keypoint]
+        if named:
+            out[i] = named[0]["x"], named[0]["y"]
+    return out
+
+
+def detections_nearest_neighbor(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """For each query detection the distance to its nearest target (not itself, within ``max_distance``); the
+    matched pairs, ties within a pixel included."""
+    queries: Detections = p["query_predictions"]
+    targets: Detections = p["target_predictions"]
+    here = _points(queries, p["query_point"], p["query_keypoint_name"], "query")
+    there = _points(targets, p["target_point"], p["target_keypoint_name"], "target")
+    if not targets.items or not queries.items:
+        return {"query_predictions": queries.with_items([{**d, "nearest_target_distance": None}
+                                                         for d in queries.items]),
+                "matched_query_detections": queries.with_items([]),
+                "matched_target_detections": targets.with_items([])}
+    distances = np.sqrt(((here[:, None, :] - there[None, :, :]) ** 2).sum(axis=-1))
+    same = np.array([[q.get("detection_id") == t.get("detection_id") for t in targets.items] for q in queries.items])
+    distances[same] = np.nan
+    if p["max_distance"] is not None:
+        distances[distances > float(p["max_distance"])] = np.nan
+    nearest = np.full(len(queries.items), np.nan)
+    valid = ~np.all(np.isnan(distances), axis=1)
+    nearest[valid] = np.nanmin(distances[valid], axis=1)
+    rows, columns = np.nonzero(distances <= nearest[:, None] + _TIE_PX)
+    return {"query_predictions": queries.with_items([{**d, "nearest_target_distance": None if np.isnan(n)
+                                                      else float(n)} for d, n in zip(queries.items, nearest,
+                                                                                     strict=True)]),
+            "matched_query_detections": queries.with_items([queries.items[i] for i in rows]),
+            "matched_target_detections": targets.with_items([targets.items[j] for j in columns])}
+
+
+def bounding_rect(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """Each segmented detection's minimum-area (rotated) rectangle: its corners become the polygon, the box
+    around them the box; ``rect`` (the corners), ``angle`` and the rectangle's sides ``rect_width`` and
+    ``rect_height`` are added (Roboflow's serialiser writes the sides over ``width`` and ``height``; here those
+    stay the box's, which later blocks read)."""
+    detections: Detections = p["predictions"]
+    items = []
+    for d in detections.items:
+        if not d.get("points") or len(d["points"]) < 3:
+            raise ValueError("bounding_rect needs masks: the output of an instance segmentation model")
+        outline = np.array([[q["x"], q["y"]] for q in d["points"]], dtype=np.float32)
+        rect = cv2.minAreaRect(outline)
+        corners = cv2.boxPoints(rect).astype(int)
+        x1, y1 = corners.min(axis=0)
+        x2, y2 = corners.max(axis=0)
+        items.append({**d, "x": float(x1 + x2) / 2, "y": float(y1 + y2) / 2, "width": float(x2 - x1),
+                      "height": float(y2 - y1), "points": [{"x": float(x), "y": float(y)} for x, y in corners],
+                      "rect": corners.tolist(), "rect_width": float(rect[1][0]), "rect_height": float(rect[1][1]),
+                      "angle": float(rect[2])})
+    return {"detections_with_rect": detections.with_items(items)}
+
+
+def template_matching(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """Where the template appears (normalised cross-correlation of the grey levels >= ``matching_threshold``),
+    one box of the template's size per place, overlaps suppressed by NMS unless ``apply_nms`` is false."""
+    image: Image = p["image"]
+    template: Image = p["template"]
+    grey = cv2.cvtColor(image.array, cv2.COLOR_BGR2GRAY)
+    pattern = cv2.cvtColor(template.array, cv2.COLOR_BGR2GRAY)
+    h, w = pattern.shape
+    if h > grey.shape[0] or w > grey.shape[1]:
+        raise ValueError(f"the template ({w} x {h}) is larger than the image ({grey.shape[1]} x {grey.shape[0]})")
+    scores = cv2.matchTemplate(grey, pattern, cv2.TM_CCOEFF_NORMED)
+    ys, xs = np.nonzero(scores >= float(p["matching_threshold"]))
+    boxes = np.stack([xs, ys, xs + w, ys + h], axis=1).astype(np.float32)
+    if len(boxes) and p["apply_nms"]:
+        kept = sv.Detections(xyxy=boxes, confidence=np.ones(len(boxes)), class_id=np.zeros(len(boxes), int))
+        boxes = kept.with_nms(threshold=float(p["nms_threshold"])).xyxy
+    items = [{"x": float(x1 + x2) / 2, "y": float(y1 + y2) / 2, "width": float(x2 - x1), "height": float(y2 - y1),
+              "confidence": 1.0, "class": "template_match", "class_id": 0, "detection_id": str(uuid.uuid4())}
+             for x1, y1, x2, y2 in boxes]
+    found = Detections(image.width, image.height, [image.to_full_size(d) for d in items], image.parent_id,
+                       image.offset)
+    return {"predictions": found, "number_of_matches": len(items)}
+
+
+def reference_path_visualization(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """The reference path (a list of points) drawn as an open polyline."""
+    image: Image = p["image"]
+    path = np.array(p["reference_path"], dtype=np.float64)
+    if path.ndim != 2 or path.shape[1] < 2 or len(path) < 2:
+        raise ValueError("reference_path must be a list of at least two [x, y] points")
+    thickness = int(p["thickness"])
+    if thickness <= 0:
+        raise ValueError("thickness must be greater than zero")
+    canvas = image.array.copy()
+    cv2.polylines(canvas, [path[:, :2].astype(np.int32)], False, colour(p["color"]).as_bgr(), thickness)
+    return {"image": image.redrawn(canvas)}
+

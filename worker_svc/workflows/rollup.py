@@ -1,0 +1,157 @@
+"""Roboflow's detections list roll-up: detections found on crops (a second-stage model on a dynamic crop,
+collapsed to one list per image) moved back into the parent image and merged, per class, where they overlap —
+boxes into the box around them, masks into their union, keypoint detections whose keypoints lie close together
+into their average. Merged confidences by ``confidence_strategy``.
+
+Each crop's position is where it really lies in the parent image (its detections' ``offset``); Roboflow adds the
+parent box's corner, the same wherever the box lies inside the image.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import cv2
+import numpy as np
+
+from worker_svc.workflows.sv_bridge import mask_of
+from worker_svc.workflows.values import Detections, moved, with_xyxy, xyxy
+
+_COMBINE: dict[str, Callable[[list[float]], float]] = {
+    "max": max, "min": min, "mean": lambda values: float(np.mean(values))}
+
+
+def detections_list_rollup(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+    parent: Detections = p["parent_detection"]
+    children = [c if c is not None else Detections(0, 0) for c in (p["child_detections"] or [])]
+    strategy, threshold = p["confidence_strategy"], float(p["overlap_threshold"])
+    if strategy not in _COMBINE:
+        raise ValueError(f"confidence_strategy must be one of {sorted(_COMBINE)}, not {strategy!r}")
+    if len(children) != len(parent.items):
+        raise ValueError(f"the parent has {len(parent.items)} detections but {len(children)} lists of child "
+                         "detections came: roll up the collapsed predictions of crops of these parent detections")
+    zones = []
+    for d in parent.items:
+        x1, y1, x2, y2 = (float(v) for v in xyxy(d))
+        zones.append([[x1, y1], [x2, y1], [x2, y2], [x1, y2]])
+    found = [moved(d, c.offset[0] - parent.offset[0], c.offset[1] - parent.offset[1])
+             for c in children for d in c.items]
+    by_class: dict[Any, list[dict[str, Any]]] = {}
+    for d in found:
+        by_class.setdefault(d.get("class_id"), []).append(d)
+    combine = _COMBINE[strategy]
+    merged: list[dict[str, Any]] = []
+    for members in by_class.values():
+        if any("keypoints" in d for d in members):
+            merged += _merge_keypoints(members, combine, float(p["keypoint_merge_threshold"]))
+        elif any(d.get("points") for d in members):
+            merged += _merge_masks(members, combine, threshold, parent.width, parent.height)
+        else:
+            merged += [_box_around(group, combine) for group in _groups(members, threshold, _box_overlap)]
+    items = [{k: v for k, v in d.items() if k != "parent_id"} | {"detection_id": str(uuid.uuid4())}
+             for d in merged]
+    return {"rolled_up_detections": parent.with_items(items), "crop_zones": zones}
+
+
+def _groups(items: list[dict[str, Any]], threshold: float,
+            overlap: Callable[[dict[str, Any], dict[str, Any]], tuple[float, float]]) -> list[list[dict[str, Any]]]:
+    """Connected groups of items that overlap (any intersection at threshold 0, else IoU >= threshold), in
+    the order of each group's first member."""
+    root = list(range(len(items)))
+
+    def find(i: int) -> int:
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    for i in range(len(items)):
+        for j in range(i + 1, len(items)):
+            intersection, iou = overlap(items[i], items[j])
+            if (intersection > 0) if threshold <= 0 else (iou >= threshold):
+                root[find(i)] = find(j)
+    groups: dict[int, list[dict[str, Any]]] = {}
+    for i, item in enumerate(items):
+        groups.setdefault(find(i), []).append(item)
+    return list(groups.values())  # each group where its first member stands
+
+
+def _box_overlap(a: dict[str, Any], b: dict[str, Any]) -> tuple[float, float]:
+    ax1, ay1, ax2, ay2 = xyxy(a)
+    bx1, by1, bx2, by2 = xyxy(b)
+    inter = max(0.0, min(ax2, bx2) - max(ax1, bx1)) * max(0.0, min(ay2, by2) - max(ay1, by1))
+    union = a["width"] * a["height"] + b["width"] * b["height"] - inter
+    return inter, inter / union if union > 0 else 0.0
+
+
+def _confidence(group: list[dict[str, Any]], combine: Callable[[list[float]], float]) -> float:
+    return float(combine([float(d.get("confidence", 1.0)) for d in group]))
+
+
+def _box_around(group: list[dict[str, Any]], combine: Callable[[list[float]], float]) -> dict[str, Any]:
+    corners = np.array([xyxy(d) for d in group])
+    x1, y1 = corners[:, :2].min(axis=0)
+    x2, y2 = corners[:, 2:].max(axis=0)
+    return with_xyxy(group[0], float(x1), float(y1), float(x2), float(y2)) | {
+        "confidence": _confidence(group, combine)}
+
+
+def _merge_masks(members: list[dict[str, Any]], combine: Callable[[list[float]], float], threshold: float,
+                 width: int, height: int) -> list[dict[str, Any]]:
+    masks = {id(d): mask_of(d, width, height) for d in members}
+    areas = {key: int(m.sum()) for key, m in masks.items()}
+
+    def overlap(a: dict[str, Any], b: dict[str, Any]) -> tuple[float, float]:
+        inter = int(np.count_nonzero(masks[id(a)] & masks[id(b)]))
+        union = areas[id(a)] + areas[id(b)] - inter
+        return inter, inter / union if union > 0 else 0.0
+
+    out = []
+    for group in _groups(members, threshold, overlap):
+        union = np.logical_or.reduce([masks[id(d)] for d in group])
+        contours, _ = cv2.findContours(union.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        if not contours:
+            continue
+        rows, cols = np.nonzero(union)
+        outline = max(contours, key=cv2.contourArea).reshape(-1, 2)
+        out.append(with_xyxy(group[0], float(cols.min()), float(rows.min()), float(cols.max() + 1),
+                             float(rows.max() + 1)) | {
+            "confidence": _confidence(group, combine),
+            "points": [{"x": float(x), "y": float(y)} for x, y in outline]})
+    return out
+
+
+def _merge_keypoints(members: list[dict[str, Any]], combine: Callable[[list[float]], float],
+                     distance: float) -> list[dict[str, Any]]:
+    """Greedy, as Roboflow's: each detection not yet taken gathers the later ones whose keypoints (the same
+    keypoints) lie on average closer than ``distance`` pixels; a group becomes its average."""
+    with_points = [d for d in members if d.get("keypoints")]
+    out, taken = [], set()
+    for i, first in enumerate(with_points):
+        if i in taken:
+            continue
+        group = [first]
+        names = [k["class_id"] for k in first["keypoints"]]
+        here = np.array([[k["x"], k["y"]] for k in first["keypoints"]])
+        for j in range(i + 1, len(with_points)):
+            other = with_points[j]
+            if j in taken or [k["class_id"] for k in other["keypoints"]] != names:
+                continue
+            there = np.array([[k["x"], k["y"]] for k in other["keypoints"]])
+            if float(np.linalg.norm(here - there, axis=1).mean()) < distance:
+                group.append(other)
+                taken.add(j)
+        out.append(first if len(group) == 1 else _average(group, combine))
+    return out + [d for d in members if not d.get("keypoints")]
+
+
+def _average(group: list[dict[str, Any]], combine: Callable[[list[float]], float]) -> dict[str, Any]:
+    box = np.mean([xyxy(d) for d in group], axis=0)
+    keypoints = [{**k, "x": float(np.mean([d["keypoints"][n]["x"] for d in group])),
+                  "y": float(np.mean([d["keypoints"][n]["y"] for d in group])),
+                  "confidence": float(np.mean([d["keypoints"][n].get("confidence", 1.0) for d in group]))}
+                 for n, k in enumerate(group[0]["keypoints"])]
+    return with_xyxy(group[0], *(float(v) for v in box)) | {"confidence": _confidence(group, combine),
+                                                           "keypoints": keypoints}
