@@ -109,7 +109,7 @@ def bounding_rect(_: Any, p: dict[str, Any]) -> dict[str, Any]:
             raise ValueError("bounding_rect needs masks: the output of an instance segmentation model")
         outline = np.array([[q["x"], q["y"]] for q in d["points"]], dtype=np.float32)
         rect = cv2.minAreaRect(outline)
-        corners = cv2.boxPoints(rect).astype(int)
+        corners = np.rint(cv2.boxPoints(rect)).astype(int)  # rounded: truncation (Roboflow) loses a pixel
         x1, y1 = corners.min(axis=0)
         x2, y2 = corners.max(axis=0)
         items.append({**d, "x": float(x1 + x2) / 2, "y": float(y1 + y2) / 2, "width": float(x2 - x1),

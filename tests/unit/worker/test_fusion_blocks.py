@@ -1,0 +1,255 @@
+"""Roboflow's fusion and analysis blocks in the built-in executor, on known inputs: crops' detections rolled up
+into their parent image (boxes, masks, keypoints), overlaps between two sets, nearest neighbours, the
+minimum-area rectangle, template matching, the reference path, and motion found by a background model per
+video."""
+
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+from shared.workflows.compiler import compile_workflow
+from shared.workflows.errors import WorkflowInvalid
+from worker_svc.models import LoadedModels
+from worker_svc.workflows import fusion, rollup
+from worker_svc.workflows.runner import WorkflowRunner
+from worker_svc.workflows.values import Detections, Image, serialize, xyxy
+from worker_svc.workflows.video_state import VideoState
+
+
+def box(name: str, x1: float, y1: float, x2: float, y2: float, confidence: float = 0.5,
+        class_id: int = 0, **extra: Any) -> dict[str, Any]:
+    return {"x": (x1 + x2) / 2, "y": (y1 + y2) / 2, "width": x2 - x1, "height": y2 - y1,
+            "confidence": confidence, "class": name, "class_id": class_id, "detection_id": f"{name}-{x1}-{y1}",
+            **extra}
+
+
+# two cars whose crops overlap, and a part seen on each crop: the halves of one part, and a badge on the first
+CARS = [box("car", 10, 10, 90, 90, 0.8), box("car", 80, 10, 160, 90, 0.7)]
+PARTS = {10: [box("part", 60, 20, 80, 60, 0.6), box("badge", 0, 0, 10, 10, 0.5, class_id=1)],
+         80: [box("part", 0, 20, 20, 60, 0.9)]}
+
+
+class CarsAndParts(LoadedModels):
+    """``cars`` finds CARS on the whole image; ``parts`` finds the parts of the crop whose left column it is
+    (the test image's first channel holds each column's x)."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.model = ""
+
+    def detector(self, model_id: str) -> "CarsAndParts":
+        self.model = model_id
+        return self
+
+    def detect(self, images: list[np.ndarray], **kwargs: Any) -> list[list[dict[str, Any]]]:
+        if self.model == "cars":
+            return [[dict(d) for d in CARS] for _ in images]
+        return [[dict(d) for d in PARTS[int(image[0, 0, 0])]] for image in images]
+
+
+def rolled_up(**options: Any) -> dict[str, Any]:
+    image = np.zeros((100, 200, 3), np.uint8)
+    image[:, :, 0] = np.arange(200)[None, :]
+    steps = [
+        {"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "cars", "image": "$inputs.image",
+         "model_id": "cars"},
+        {"type": "roboflow_core/dynamic_crop@v1", "name": "crop", "images": "$inputs.image",
+         "predictions": "$steps.cars.predictions"},
+        {"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "parts",
+         "images": "$steps.crop.crops", "model_id": "parts"},
+        {"type": "roboflow_core/dimension_collapse@v1", "name": "collapse", "data": "$steps.parts.predictions"},
+        {"type": "roboflow_core/detections_list_rollup@v1", "name": "rollup",
+         "parent_detection": "$steps.cars.predictions", "child_detections": "$steps.collapse.output", **options}]
+    definition = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}], "steps": steps,
+                  "outputs": [{"type": "JsonField", "name": "parts", "selector": "$steps.rollup.rolled_up_detections"},
+                              {"type": "JsonField", "name": "zones", "selector": "$steps.rollup.crop_zones"}]}
+    return serialize(WorkflowRunner(compile_workflow(definition), CarsAndParts(), {}).run(image))
+
+
+def corners(d: dict[str, Any]) -> tuple[float, ...]:
+    return tuple(round(v, 3) for v in xyxy(d))
+
+
+@pytest.mark.parametrize(("strategy", "confidence"), [("max", 0.9), ("mean", 0.75), ("min", 0.6)])
+def test_the_halves_of_a_part_seen_on_two_crops_roll_up_into_one_box(strategy: str, confidence: float) -> None:
+    out = rolled_up(confidence_strategy=strategy)
+    found = out["parts"]["predictions"]
+    assert [(d["class"], corners(d)) for d in found] == [("part", (70, 30, 100, 70)), ("badge", (10, 10, 20, 20))]
+    assert found[0]["confidence"] == pytest.approx(confidence) and found[1]["confidence"] == 0.5
+    assert out["parts"]["image"] == {"width": 200, "height": 100}
+    assert len({d["detection_id"] for d in found}) == 2
+    assert out["zones"] == [[[10, 10], [90, 10], [90, 90], [10, 90]], [[80, 10], [160, 10], [160, 90], [80, 90]]]
+
+
+def test_an_overlap_threshold_keeps_boxes_that_overlap_less_apart() -> None:
+    # the halves overlap by IoU 400 / 1200 = 0.33: merged at 0.3, kept apart at 0.34
+    assert len(rolled_up(overlap_threshold=0.3)["parts"]["predictions"]) == 2
+    assert len(rolled_up(overlap_threshold=0.34)["parts"]["predictions"]) == 3
+
+
+def test_a_rollup_refuses_an_unknown_confidence_strategy_when_saved() -> None:
+    with pytest.raises(WorkflowInvalid, match="confidence_strategy"):
+        rolled_up(confidence_strategy="median")
+
+
+def square(x1: int, y1: int, x2: int, y2: int) -> list[dict[str, float]]:
+    return [{"x": float(x), "y": float(y)} for x, y in ((x1, y1), (x2, y1), (x2, y2), (x1, y2))]
+
+
+def test_masks_of_crops_roll_up_into_their_union() -> None:
+    parent = Detections(200, 100, [box("car", 10, 10, 90, 90), box("car", 80, 10, 160, 90)])
+    children = [Detections(80, 80, [box("part", 60, 20, 80, 60, 0.6, points=square(60, 20, 80, 60))],
+                           offset=(10, 10)),
+                Detections(80, 80, [box("part", 0, 20, 20, 60, 0.9, points=square(0, 20, 20, 60))],
+                           offset=(80, 10))]
+    out = rollup.detections_list_rollup(None, {"parent_detection": parent, "child_detections": children,
+                                               "confidence_strategy": "min", "overlap_threshold": 0.0,
+                                               "keypoint_merge_threshold": 10.0})
+    (merged,) = out["rolled_up_detections"].items
+    # the polygons filled with their edges (x 70..90 and 80..100), so the union spans pixels 70..100
+    assert corners(merged) == (70, 30, 101, 71) and merged["confidence"] == 0.6
+    xs, ys = [q["x"] for q in merged["points"]], [q["y"] for q in merged["points"]]
+    assert (min(xs), max(xs), min(ys), max(ys)) == (70, 100, 30, 70)
+
+
+def pose(dx: float, confidence: float) -> dict[str, Any]:
+    keypoints = [{"x": 10.0 + dx, "y": 10.0, "confidence": 0.8, "class_id": 0, "class": "nose"},
+                 {"x": 20.0 + dx, "y": 30.0, "confidence": 0.6, "class_id": 1, "class": "hip"}]
+    return box("person", 5 + dx, 5, 25 + dx, 35, confidence, keypoints=keypoints)
+
+
+def test_keypoint_detections_close_together_are_averaged_and_far_ones_kept() -> None:
+    parent = Detections(300, 100, [box("crowd", 0, 0, 100, 100), box("crowd", 100, 0, 200, 100)])
+    # on the second crop (at x 100) a pose 4 px right of the first crop's, and one 60 px away
+    children = [Detections(100, 100, [pose(96, 0.5)]),
+                Detections(100, 100, [pose(0, 0.7), pose(60, 0.9)], offset=(100, 0))]
+    out = rollup.detections_list_rollup(None, {"parent_detection": parent, "child_detections": children,
+                                               "confidence_strategy": "mean", "overlap_threshold": 0.0,
+                                               "keypoint_merge_threshold": 10.0})
+    averaged, far = out["rolled_up_detections"].items
+    assert [(k["x"], k["y"]) for k in averaged["keypoints"]] == [(108.0, 10.0), (118.0, 30.0)]
+    assert corners(averaged) == (103, 5, 123, 35) and averaged["confidence"] == pytest.approx(0.6)
+    assert [(k["x"], k["y"]) for k in far["keypoints"]] == [(170.0, 10.0), (180.0, 30.0)]
+
+
+def test_a_rollup_needs_one_list_of_children_per_parent_detection() -> None:
+    with pytest.raises(ValueError, match="2 detections but 1 lists"):
+        rollup.detections_list_rollup(None, {"parent_detection": Detections(10, 10, CARS),
+                                             "child_detections": [Detections(5, 5)], "confidence_strategy": "max",
+                                             "overlap_threshold": 0.0, "keypoint_merge_threshold": 10.0})
+
+
+def test_overlap_analysis_measures_the_share_of_each_reference_a_candidate_covers() -> None:
+    references = Detections(100, 100, [box("table", 0, 0, 10, 10, 0.9)])
+    candidates = Detections(100, 100, [box("cup", 5, 0, 15, 10, 0.8), box("cup", 50, 50, 60, 60),
+                                       box("plate", 0, 0, 10, 10, 0.7, points=square(0, 0, 2, 10))])
+    p = {"reference_predictions": references, "candidate_predictions": candidates, "min_overlap": 0.1}
+    found = fusion.overlap_analysis(None, p)["overlaps"]
+    assert [(o["candidate_class"], o["overlap_ratio"]) for o in found] == [("cup", 0.5), ("plate", pytest.approx(0.2))]
+    assert found[0] == {"reference_class": "table", "reference_confidence": 0.9, "candidate_class": "cup",
+                        "candidate_confidence": 0.8, "overlap_ratio": 0.5, "reference_detection_id": "table-0-0",
+                        "candidate_detection_id": "cup-5-0"}
+    assert fusion.overlap_analysis(None, {**p, "min_overlap": 0.6})["overlaps"] == []
+
+
+def test_nearest_neighbours_within_a_distance_with_ties() -> None:
+    queries = Detections(200, 100, [box("a", 0, 0, 2, 2), box("b", 20, 0, 22, 2)])
+    targets = Detections(200, 100, [box("t", 4, 0, 6, 2), box("u", 26, 0, 28, 2), box("v", 14, 0, 16, 2)])
+    p = {"query_predictions": queries, "target_predictions": targets, "query_point": "CENTER",
+         "target_point": "CENTER", "query_keypoint_name": None, "target_keypoint_name": None, "max_distance": 5}
+    out = fusion.detections_nearest_neighbor(None, p)
+    assert [d["nearest_target_distance"] for d in out["query_predictions"].items] == [4.0, None]
+    assert [d["class"] for d in out["matched_target_detections"].items] == ["t"]
+    out = fusion.detections_nearest_neighbor(None, {**p, "max_distance": None})
+    # b is 6 px from u and from v: both matched
+    assert [d["nearest_target_distance"] for d in out["query_predictions"].items] == [4.0, 6.0]
+    assert [(q["class"], t["class"]) for q, t in zip(out["matched_query_detections"].items,
+                                                     out["matched_target_detections"].items, strict=True)] == [
+        ("a", "t"), ("b", "u"), ("b", "v")]
+
+
+def test_the_bounding_rectangle_of_a_diamond_is_the_diamond() -> None:
+    diamond = [{"x": 50.0, "y": 10.0}, {"x": 90.0, "y": 50.0}, {"x": 50.0, "y": 90.0}, {"x": 10.0, "y": 50.0}]
+    out = fusion.bounding_rect(None, {"predictions": Detections(100, 100, [box("gem", 10, 10, 90, 90,
+                                                                              points=diamond)])})
+    (d,) = out["detections_with_rect"].items
+    assert sorted(map(tuple, d["rect"])) == [(10, 50), (50, 10), (50, 90), (90, 50)]
+    assert abs(d["angle"]) == pytest.approx(45.0) and d["rect_width"] == pytest.approx(40 * 2 ** 0.5, abs=0.01)
+    assert corners(d) == (10, 10, 90, 90)
+    with pytest.raises(ValueError, match="masks"):
+        fusion.bounding_rect(None, {"predictions": Detections(100, 100, [box("gem", 1, 1, 5, 5)])})
+
+
+def test_template_matching_finds_the_template_once_after_nms() -> None:
+    pixels = np.random.default_rng(3).integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    template = Image(pixels[10:22, 20:35].copy(), "template")
+    p = {"image": Image(pixels, "photo"), "template": template, "matching_threshold": 0.8, "apply_nms": True,
+         "nms_threshold": 0.5}
+    out = fusion.template_matching(None, p)
+    assert out["number_of_matches"] == 1
+    assert [(d["class"], corners(d)) for d in out["predictions"].items] == [("template_match", (20, 10, 35, 22))]
+    too_large = {**p, "template": Image(np.zeros((70, 10, 3), np.uint8), "t")}
+    with pytest.raises(ValueError, match="larger than the image"):
+        fusion.template_matching(None, too_large)
+
+
+def test_the_reference_path_is_drawn_as_opencv_draws_an_open_polyline() -> None:
+    blank = np.zeros((50, 60, 3), np.uint8)
+    out = fusion.reference_path_visualization(None, {"image": Image(blank, "photo"), "color": "rgb(255, 0, 0)",
+                                                     "thickness": 3, "reference_path": [[5, 5], [50, 10], [30, 40]],
+                                                     "copy_image": True})
+    expected = cv2.polylines(blank.copy(), [np.array([[5, 5], [50, 10], [30, 40]], np.int32)], False, (0, 0, 255), 3)
+    assert (out["image"].array == expected).all() and not blank.any()
+
+
+def moving_square(frames: int) -> list[np.ndarray]:
+    """A still textured background; from frame 5 a red square moving right."""
+    background = np.random.default_rng(1).integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    out = []
+    for i in range(frames):
+        frame = background.copy()
+        if i >= 5:
+            frame[20:40, 10 + i * 4:30 + i * 4] = (0, 0, 255)
+        out.append(frame)
+    return out
+
+
+def run_video(steps: list[dict[str, Any]], outputs: dict[str, str], frames: list[np.ndarray],
+              name: str = "clip.mp4") -> list[dict[str, Any]]:
+    definition = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}], "steps": steps,
+                  "outputs": [{"type": "JsonField", "name": n, "selector": s} for n, s in outputs.items()]}
+    runner = WorkflowRunner(compile_workflow(definition), LoadedModels({}), {})
+    video = VideoState(name, 10.0, 10.0)
+    return [serialize(runner.run(f, name, frame=video.frame(i, i / 10)), on_image=lambda im: im.array)
+            for i, f in enumerate(frames)]
+
+
+MOTION = {"type": "roboflow_core/motion_detection@v1", "name": "motion", "image": "$inputs.image", "history": 3,
+          "minimum_contour_area": 50}
+
+
+def test_motion_is_found_when_the_square_appears_with_an_alarm_at_its_start() -> None:
+    out = run_video([MOTION], {"motion": "$steps.motion.motion", "alarm": "$steps.motion.alarm",
+                               "boxes": "$steps.motion.detections", "zones": "$steps.motion.motion_zones"},
+                    moving_square(8))
+    assert [o["motion"] for o in out] == [False] * 5 + [True, True, True]
+    assert [o["alarm"] for o in out] == [False] * 5 + [True, False, False]
+    (appeared,) = out[5]["boxes"]["predictions"]
+    assert (appeared["class"], corners(appeared)) == ("motion", (30, 20, 50, 40))
+    assert len(out[5]["zones"]) == 1 and len(out[5]["zones"][0]) >= 3
+    # a zone left of the square clips it away
+    clipped = run_video([{**MOTION, "detection_zone": [[0, 0], [25, 0], [25, 60], [0, 60]]}],
+                        {"motion": "$steps.motion.motion"}, moving_square(6))
+    assert [o["motion"] for o in clipped] == [False] * 6
+
+
+def test_each_video_learns_its_own_background() -> None:
+    steps = [{"type": "roboflow_core/background_subtraction@v1", "name": "bg", "image": "$inputs.image",
+              "history": 3}]
+    first = run_video(steps, {"mask": "$steps.bg.image"}, moving_square(6))
+    assert first[4]["mask"].sum() == 0 and first[5]["mask"][20:40, 30:50].all()
+    # the next video starts with an empty model: its first frame is all foreground again
+    again = run_video(steps, {"mask": "$steps.bg.image"}, moving_square(1), name="next.mp4")
+    assert again[0]["mask"].all()
