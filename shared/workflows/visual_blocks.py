@@ -4,6 +4,7 @@ defaults. The worker draws them with supervision's annotators, as Roboflow's eng
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from shared.workflows.blockspec import BlockSpec, types_of
@@ -15,6 +16,8 @@ _COLOURS = {**_BASE, "color_palette": "value", "palette_size": "value", "custom_
 _COLOUR_DEFAULTS: dict[str, Any] = {"copy_image": True, "color_palette": "DEFAULT", "palette_size": 10,
                                     "custom_colors": [], "color_axis": "CLASS"}
 _ALIASES = {"images": "image"}
+_LABEL = {"text": "Class", "text_position": "TOP_LEFT", "text_color": "WHITE", "text_scale": 1.0,
+          "text_thickness": 1, "text_padding": 10, "border_radius": 0}
 
 
 def _visual(name: str, legacy: str | None, own: dict[str, Any], *, colours: bool = True,
@@ -28,9 +31,10 @@ def _visual(name: str, legacy: str | None, own: dict[str, Any], *, colours: bool
 
 VISUAL_BLOCKS: list[BlockSpec] = [
     _visual("bounding_box_visualization", "BoundingBoxVisualization", {"thickness": 2, "roundness": 0.0}),
-    _visual("label_visualization", "LabelVisualization",
-            {"text": "Class", "text_position": "TOP_LEFT", "text_color": "WHITE", "text_scale": 1.0,
-             "text_thickness": 1, "text_padding": 10, "border_radius": 0}),
+    _visual("label_visualization", "LabelVisualization", _LABEL),
+    # v2 can size the text to the image (text_size_mode "Automatic")
+    replace(_visual("label_visualization", None, {**_LABEL, "text_size_mode": "Manual"}),
+            name="label_visualization_v2", types=types_of("label_visualization", (2,))),
     _visual("blur_visualization", "BlurVisualization", {"kernel_size": 15}, colours=False),
     _visual("pixelate_visualization", "PixelateVisualization", {"pixel_size": 20}, colours=False),
     _visual("background_color_visualization", "BackgroundColorVisualization", {"color": "BLACK", "opacity": 0.5},

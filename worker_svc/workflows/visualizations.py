@@ -87,11 +87,26 @@ _LABELS: dict[str, Callable[[dict[str, Any], int], str]] = {
 }
 
 
+# label v2's "Automatic" text size: the scale given is for an image whose shorter side is 1,080 px
+_REFERENCE_SIDE, _SCALES = 1080, (0.3, 5.0)
+
+
+def _text_scale(p: dict[str, Any]) -> float:
+    mode = p.get("text_size_mode", "Manual")
+    if mode == "Manual":
+        return float(p["text_scale"])
+    if mode != "Automatic":
+        raise ValueError(f"text_size_mode must be 'Manual' or 'Automatic', not {mode!r}")
+    image: Image = p["image"]
+    return min(max(float(p["text_scale"]) * min(image.width, image.height) / _REFERENCE_SIDE, _SCALES[0]),
+               _SCALES[1])
+
+
 def _label_annotator(p: dict[str, Any]) -> sv.LabelAnnotator:
     if p["text"] not in _LABELS:
         raise ValueError(f"text must be one of {sorted(_LABELS)}, not {p['text']!r}")
     return sv.LabelAnnotator(**_coloured(p), text_position=_position(p, "text_position"),
-                             text_color=colour(p["text_color"]), text_scale=float(p["text_scale"]),
+                             text_color=colour(p["text_color"]), text_scale=_text_scale(p),
                              text_thickness=int(p["text_thickness"]), text_padding=int(p["text_padding"]),
                              border_radius=int(p["border_radius"]))
 
@@ -115,6 +130,7 @@ def _positive(p: dict[str, Any], key: str) -> int:
 _ANNOTATORS: dict[str, tuple[Callable[[dict[str, Any]], Any], bool | str]] = {
     "bounding_box_visualization": (_box_annotator, False),
     "label_visualization": (_label_annotator, False),
+    "label_visualization_v2": (_label_annotator, False),
     "blur_visualization": (lambda p: sv.BlurAnnotator(kernel_size=_positive(p, "kernel_size")), False),
     "pixelate_visualization": (lambda p: sv.PixelateAnnotator(pixel_size=_positive(p, "pixel_size")), False),
     "background_color_visualization": (lambda p: sv.BackgroundOverlayAnnotator(

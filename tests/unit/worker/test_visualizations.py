@@ -41,11 +41,11 @@ def noise() -> np.ndarray:
     return np.random.default_rng(3).integers(0, 256, (100, 200, 3), dtype=np.uint8)
 
 
-def draw(block: str, image: np.ndarray | None = None, **params: Any) -> np.ndarray:
+def draw(block: str, image: np.ndarray | None = None, version: int = 1, **params: Any) -> np.ndarray:
     definition = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}],
                   "steps": [{"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "model",
                              "images": "$inputs.image", "model_id": "m"},
-                            {"type": f"roboflow_core/{block}@v1", "name": "vis", "images": "$inputs.image",
+                            {"type": f"roboflow_core/{block}@v{version}", "name": "vis", "images": "$inputs.image",
                              "predictions": "$steps.model.predictions", **params}],
                   "outputs": [{"type": "JsonField", "name": "vis", "selector": "$steps.vis.image"}]}
     source = noise() if image is None else image
@@ -190,3 +190,13 @@ def test_classification_labels_are_stacked_from_the_chosen_side() -> None:
     rows = np.nonzero(multi.any(axis=(1, 2)))[0]
     # two labels stacked at the bottom: rows drawn near the bottom edge, and a gap between two bands
     assert rows.min() > 100 and len(np.nonzero(np.diff(rows) > 1)[0]) >= 1
+
+
+def test_label_v2_sizes_its_text_to_the_image_in_automatic_mode() -> None:
+    """The text scale is given for a shorter side of 1,080 px: on a 100 px high image 2.7 becomes 0.25, held at
+    the least scale 0.3; manual mode draws as v1."""
+    automatic = draw("label_visualization", version=2, text_size_mode="Automatic", text_scale=2.7)
+    assert (automatic == draw("label_visualization", text_scale=0.3)).all()
+    assert (draw("label_visualization", version=2, text_scale=2.7) == draw("label_visualization", text_scale=2.7)).all()
+    with pytest.raises(WorkflowRunFailed, match="text_size_mode"):
+        draw("label_visualization", version=2, text_size_mode="Huge")
