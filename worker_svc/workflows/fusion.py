@@ -121,7 +121,8 @@ def bounding_rect(_: Any, p: dict[str, Any]) -> dict[str, Any]:
 
 def template_matching(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     """Where the template appears (normalised cross-correlation of the grey levels >= ``matching_threshold``),
-    one box of the template's size per place, overlaps suppressed by NMS unless ``apply_nms`` is false."""
+    one box of the template's size per place (confidence 1, as Roboflow's), overlapping places suppressed by NMS
+    unless ``apply_nms`` is false."""
     image: Image = p["image"]
     template: Image = p["template"]
     grey = cv2.cvtColor(image.array, cv2.COLOR_BGR2GRAY)
@@ -133,7 +134,9 @@ def template_matching(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     ys, xs = np.nonzero(scores >= float(p["matching_threshold"]))
     boxes = np.stack([xs, ys, xs + w, ys + h], axis=1).astype(np.float32)
     if len(boxes) and p["apply_nms"]:
-        kept = sv.Detections(xyxy=boxes, confidence=np.ones(len(boxes)), class_id=np.zeros(len(boxes), int))
+        # the best correlation of a cluster is kept (Roboflow ranks its matches, all of confidence 1, by
+        # nothing, so any of them may survive)
+        kept = sv.Detections(xyxy=boxes, confidence=scores[ys, xs], class_id=np.zeros(len(boxes), int))
         boxes = kept.with_nms(threshold=float(p["nms_threshold"])).xyxy
     items = [{"x": float(x1 + x2) / 2, "y": float(y1 + y2) / 2, "width": float(x2 - x1), "height": float(y2 - y1),
               "confidence": 1.0, "class": "template_match", "class_id": 0, "detection_id": str(uuid.uuid4())}
