@@ -136,8 +136,9 @@ def template_matching(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     if len(boxes) and p["apply_nms"]:
         # the best correlation of a cluster is kept (Roboflow ranks its matches, all of confidence 1, by
         # nothing, so any of them may survive)
-        kept = sv.Detections(xyxy=boxes, confidence=scores[ys, xs], class_id=np.zeros(len(boxes), int))
-        boxes = kept.with_nms(threshold=float(p["nms_threshold"])).xyxy
+        kept = sv.Detections(xyxy=boxes, confidence=scores[ys, xs].astype(np.float32),
+                             class_id=np.zeros(len(boxes), int))
+        boxes = np.asarray(kept.with_nms(threshold=float(p["nms_threshold"])).xyxy, dtype=np.float32)
     items = [{"x": float(x1 + x2) / 2, "y": float(y1 + y2) / 2, "width": float(x2 - x1), "height": float(y2 - y1),
               "confidence": 1.0, "class": "template_match", "class_id": 0, "detection_id": str(uuid.uuid4())}
              for x1, y1, x2, y2 in boxes]

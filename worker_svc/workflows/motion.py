@@ -77,7 +77,7 @@ def motion_detection(p: dict[str, Any], _: VideoFrame, state: dict[str, Any]) ->
         raise ValueError("morphological_kernel_size and minimum_contour_area must be positive")
     opened = cv2.morphologyEx(foreground, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
                                                                                      (size, size)))
-    contours, _ = cv2.findContours(opened, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    contours, _hierarchy = cv2.findContours(opened, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     large = [c for c in contours if len(c) > 2 and cv2.contourArea(c) > int(p["minimum_contour_area"])]
     if zone is not None:
         large = _clipped(large, zone)
