@@ -80,6 +80,5 @@ def check_classical(step: dict[str, Any], block: BlockSpec, where: str) -> None:
                            "is corrected as given; the engine backend extends it)")
     algorithm = step.get("stitching_algorithm", "tolerance")
     if block.name == "stitch_ocr_detections" and isinstance(algorithm, str) and not algorithm.startswith("$") \
-            and algorithm != "tolerance":
-        raise BuiltinLacks(f"{where}: stitching_algorithm {algorithm!r} is not built in (the built-in executor "
-                           "stitches by tolerance; the engine backend runs the others)")
+            and algorithm not in ("tolerance", "otsu", "collimate"):
+        raise WorkflowInvalid(f"{where}: stitching_algorithm must be tolerance, otsu or collimate, not {algorithm!r}")

@@ -13,6 +13,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from worker_svc.workflows import ocr_layout
 from worker_svc.workflows.values import Detections, Image, xyxy
 
 _ODD_KERNELS = ("gaussian", "median")
@@ -142,6 +143,17 @@ def stitch_ocr_detections(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     if direction == "auto":
         widths, heights = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
         direction = "left_to_right" if widths.mean() > heights.mean() else "vertical_top_to_bottom"
+    algorithm = p.get("stitching_algorithm", "tolerance")  # v2's; v1 has only the tolerance
+    names = [str(d.get("class", "")) for d in detections.items]
+    exact = np.array([xyxy(d) for d in detections.items], dtype=np.float64)
+    if algorithm == "otsu":
+        return {"ocr_text": ocr_layout.by_gaps(exact, names, direction, str(p["delimiter"]),
+                                               float(p["otsu_threshold_multiplier"]))}
+    if algorithm == "collimate":
+        return {"ocr_text": ocr_layout.by_alignment(exact, names, direction, str(p["delimiter"]),
+                                                    int(p["collimate_tolerance"]))}
+    if algorithm != "tolerance":
+        raise ValueError(f"stitching_algorithm must be tolerance, otsu or collimate, not {algorithm!r}")
     vertical = direction.startswith("vertical")
     if vertical:
         boxes = boxes[:, [1, 0, 3, 2]]

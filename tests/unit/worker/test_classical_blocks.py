@@ -88,11 +88,46 @@ def test_detections_merge_and_ocr_stitching() -> None:
                            "predictions": "$steps.m.predictions", "reading_direction": direction,
                            "delimiter": delimiter}], {"t": "$steps.s.ocr_text"}, image)
         assert out["t"] == text, (version, direction)
-    with pytest.raises(BuiltinLacks, match="stitching_algorithm 'otsu' is not built in"):
+    with pytest.raises(WorkflowInvalid, match="stitching_algorithm must be tolerance, otsu or collimate"):
         compile_workflow({"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}], "steps": [
             model, {"type": "roboflow_core/stitch_ocr_detections@v2", "name": "s",
-                    "predictions": "$steps.m.predictions", "reading_direction": "auto", "stitching_algorithm": "otsu"}],
+                    "predictions": "$steps.m.predictions", "reading_direction": "auto", "stitching_algorithm": "nn"}],
             "outputs": [{"type": "JsonField", "name": "t", "selector": "$steps.s.ocr_text"}]})
+
+
+def characters(row: str, x: float, y: float, gaps: list[float], drift: float = 0.0) -> list[dict[str, Any]]:
+    """Characters 10 px wide and high, laid from (x, y) with the given gaps after each; each ``drift`` px lower
+    than the one before."""
+    out = []
+    for i, name in enumerate(row):
+        out.append({"x": x + 5, "y": y + 5 + i * drift, "width": 10.0, "height": 10.0, "class": name,
+                    "confidence": 0.9, "class_id": 0, "detection_id": f"{name}{i}"})
+        x += 10 + (gaps[i] if i < len(gaps) else 0)
+    return out
+
+
+def stitch(items: list[dict[str, Any]], algorithm: str, direction: str = "left_to_right") -> str:
+    shuffled = items[1::2] + items[::2]  # the order detections come in does not matter
+    return str(classical.stitch_ocr_detections(None, {
+        "predictions": Detections(300, 100, shuffled), "reading_direction": direction, "tolerance": 10,
+        "delimiter": "", "stitching_algorithm": algorithm, "otsu_threshold_multiplier": 1.0,
+        "collimate_tolerance": 10})["ocr_text"])
+
+
+def test_otsu_stitching_splits_words_where_the_gaps_are_wider() -> None:
+    # letter gaps 2 px (0.2 of a character), one word gap of 20 px (2.0); a second line of two letters
+    hello = characters("HELLOWORLD", 0, 0, [2, 2, 2, 2, 20, 2, 2, 2, 2]) + characters("HI", 0, 30, [2])
+    assert stitch(hello, "otsu") == "HELLO WORLD\nHI"
+    assert stitch(hello, "otsu", "right_to_left") == "DLROW OLLEH\nIH"
+    # evenly spaced letters are one word: no two kinds of gap
+    assert stitch(characters("ABC", 0, 0, [2, 2]), "otsu") == "ABC"
+
+
+def test_collimate_stitching_follows_a_line_that_drifts() -> None:
+    # each letter 4 px lower than the one before: 12 px from first to last, more than the tolerance's rows
+    slanted = characters("ABCD", 0, 0, [2, 2, 2], drift=4) + characters("EF", 0, 60, [2])
+    assert stitch(slanted, "collimate") == "ABCD\nEF"
+    assert stitch(slanted, "tolerance") != "ABCD\nEF"
 
 
 def test_first_non_empty_merges_the_branches_of_continue_if() -> None:
