@@ -1,7 +1,7 @@
 """Roboflow's fusion and analysis blocks as the built-in executor compiles them: the roll-up of crops'
-detections into their parent image, overlap analysis, nearest neighbours, the minimum-area rectangle, template
-matching, the reference path drawing, and the motion blocks that keep a background model per video (run by
-``worker_svc.workflows.fusion`` and ``worker_svc.workflows.motion``)."""
+detections into their parent image, overlap analysis, nearest neighbours, dynamic zones and the minimum-area
+rectangle of masks, template matching, the reference path drawing, and the motion blocks that keep a background
+model per video (run by ``worker_svc.workflows.rollup``, ``fusion``, ``zones`` and ``motion``)."""
 
 from __future__ import annotations
 
@@ -34,6 +34,11 @@ FUSION_BLOCKS: list[BlockSpec] = [
               ("query_predictions", "matched_query_detections", "matched_target_detections"),
               {"query_point": "CENTER", "target_point": "CENTER", "query_keypoint_name": None,
                "target_keypoint_name": None, "max_distance": None}),
+    BlockSpec("dynamic_zone", types_of("dynamic_zone", (1,), "DynamicZone"),
+              {"predictions": "predictions", "required_number_of_vertices": "value", "scale_ratio": "value",
+               "apply_least_squares": "value", "midpoint_fraction": "value"},
+              ("predictions", "required_number_of_vertices"), ("zones", "predictions", "simplification_converged"),
+              {"scale_ratio": 1.0, "apply_least_squares": False, "midpoint_fraction": 1.0}),
     BlockSpec("bounding_rect", types_of("bounding_rect", (1,)), {"predictions": "predictions"}, ("predictions",),
               ("detections_with_rect",)),
     BlockSpec("template_matching", types_of("template_matching", (1,)),
@@ -77,6 +82,9 @@ def check_fusion(step: dict[str, Any], block: BlockSpec, where: str) -> None:
         point = _literal(step, key)
         if block.name == "detections_nearest_neighbor" and point is not None and point not in ANCHORS:
             raise WorkflowInvalid(f"{where}: {key} must be one of {ANCHORS}")
+    vertices = _literal(step, "required_number_of_vertices")
+    if block.name == "dynamic_zone" and vertices is not None and (not isinstance(vertices, int) or vertices < 1):
+        raise WorkflowInvalid(f"{where}: required_number_of_vertices must be a positive whole number")
     thickness = _literal(step, "thickness")
     if block.name == "reference_path_visualization" and isinstance(thickness, int) and thickness <= 0:
         raise WorkflowInvalid(f"{where}: thickness must be greater than zero")

@@ -48,4 +48,22 @@ VIDEO_BLOCKS: list[BlockSpec] = [
     # v3 takes one polygon or a list of them
     BlockSpec("time_in_zone_v3", types_of("time_in_zone", (3,)), {"image": "image", **_ZONE},
               ("image", "detections", "zone"), ("timed_detections",), _ZONE_DEFAULTS, stateful=True),
+    BlockSpec("track_class_lock", types_of("track_class_lock", (1,)),
+              {"image": "image", "detections": "predictions", "min_votes": "value", "vote_confidence": "value",
+               "lead_margin": "value", "switch_after": "value", "state_ttl": "value", "reattach_window": "value",
+               "reattach_iou": "value"},
+              ("image", "detections"), ("tracked_detections",),
+              {"min_votes": 10, "vote_confidence": 0.8, "lead_margin": 3, "switch_after": 15, "state_ttl": 300,
+               "reattach_window": 30, "reattach_iou": 0.3}, stateful=True),
+    # a value of an earlier frame of the same video (offset <= 0 frames)
+    BlockSpec("frame_delay", types_of("frame_delay", (1,), "FrameDelay", "roboflow_core/time_travel@v1", "TimeTravel"),
+              {"image": "image", "data": "data", "offset": "value", "default_value": "value"},
+              ("image", "data", "offset"), ("output", "is_available", "reference_frame_number"),
+              {"default_value": None}, stateful=True),
+    # lets its next steps run at most once per cooldown of video time (each video on its own)
+    BlockSpec("rate_limiter", types_of("rate_limiter", (1,)),
+              {"cooldown_seconds": "value", "depends_on": "data", "next_steps": "steps",
+               "video_reference_image": "image"},
+              ("depends_on", "next_steps"), (), {"cooldown_seconds": 1.0, "video_reference_image": None},
+              flow_control=True, stateful=True),
 ]

@@ -28,10 +28,12 @@ from worker_svc.workflows import (
     transforms,
     uql,
     video_blocks,
+    video_memory,
+    zones,
 )
 from worker_svc.workflows.classical import colour_bgr
 from worker_svc.workflows.sv_bridge import mask_of
-from worker_svc.workflows.values import Batch, Classification, Detections, Image, moved
+from worker_svc.workflows.values import CONTINUE, Batch, Classification, Detections, Image, moved
 from worker_svc.workflows.video_blocks import StatefulRun
 from worker_svc.workflows.video_state import VideoFrame
 from worker_svc.workflows.visualizations import VISUALIZATIONS, trace_visualization
@@ -159,9 +161,6 @@ def _collapse(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
     return {"output": list(data) if isinstance(data, Batch) else [data]}
 
 
-CONTINUE = "continue"  # the result key of a flow-control step: whether the steps it names run
-
-
 def _continue_if(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
     if p["stop_delay"]:
         raise ValueError("stop_delay keeps a branch open for a while in live streams; batch jobs evaluate each "
@@ -228,13 +227,15 @@ RUNS: dict[str, Run] = {
     "detections_list_rollup": rollup.detections_list_rollup, "overlap_analysis": fusion.overlap_analysis,
     "detections_nearest_neighbor": fusion.detections_nearest_neighbor, "bounding_rect": fusion.bounding_rect,
     "template_matching": fusion.template_matching,
-    "reference_path_visualization": fusion.reference_path_visualization,
+    "reference_path_visualization": fusion.reference_path_visualization, "dynamic_zone": zones.dynamic_zone,
 }
 
 # blocks that keep state from frame to frame of a video: (parameters, frame, this step's state for the video)
 STATEFUL: dict[str, StatefulRun] = {**video_blocks.STATEFUL, "trace_visualization": trace_visualization,
                                     "background_subtraction": motion.background_subtraction,
-                                    "motion_detection": motion.motion_detection}
+                                    "motion_detection": motion.motion_detection,
+                                    "frame_delay": video_memory.frame_delay, "rate_limiter": video_memory.rate_limiter,
+                                    "track_class_lock": video_memory.track_class_lock}
 
 
 # blocks that take every element of a nested batch in one call
@@ -248,6 +249,9 @@ def run_block(block: BlockSpec, models: ModelProvider, params: dict[str, Any],
     """Run a block, once per element when a per-element parameter (or a value of a ``selectors`` object) is a
     Batch (crops). A stateful block runs on the ``frame`` with its ``state`` for the frame's video (the
     compiler keeps such blocks off nested batches)."""
+    for name, kind in block.params.items():
+        if kind == "predictions" and isinstance(params.get(name), dict):  # given as an input, serialised
+            params = {**params, name: Detections.parse(params[name])}
     if block.stateful:
         if frame is None or state is None:
             raise ValueError(f"block {block.name} keeps state per video: it needs the frame and its state")

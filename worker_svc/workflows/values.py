@@ -11,6 +11,8 @@ import numpy as np
 
 from worker_svc.workflows.video_state import VideoMetadata
 
+CONTINUE = "continue"  # the result key of a flow-control step: whether the steps it names run
+
 
 @dataclass
 class Image:
@@ -78,6 +80,17 @@ class Detections:
 
     def with_items(self, items: list[dict[str, Any]]) -> Detections:
         return Detections(self.width, self.height, items, self.parent_id, self.offset)
+
+    @classmethod
+    def parse(cls, value: dict[str, Any]) -> Detections:
+        """Detections given as Roboflow serialises them (a WorkflowBatchInput of predictions, from an image's
+        metadata)."""
+        image, items = value.get("image"), value.get("predictions")
+        if not isinstance(image, dict) or not isinstance(items, list) or not all(
+                isinstance(d, dict) and {"x", "y", "width", "height"} <= set(d) for d in items):
+            raise ValueError("predictions must be Roboflow's serialised detections: {'image': {'width', 'height'}, "
+                             "'predictions': [{'x', 'y', 'width', 'height', ...}]}")
+        return cls(int(image["width"]), int(image["height"]), [dict(d) for d in items])
 
     def serialize(self) -> dict[str, Any]:
         return {"image": {"width": self.width, "height": self.height},

@@ -12,7 +12,7 @@ import pytest
 from shared.workflows.compiler import compile_workflow
 from shared.workflows.errors import WorkflowInvalid
 from worker_svc.models import LoadedModels
-from worker_svc.workflows import fusion, rollup
+from worker_svc.workflows import fusion, rollup, zones
 from worker_svc.workflows.runner import WorkflowRunner
 from worker_svc.workflows.values import Detections, Image, serialize, xyxy
 from worker_svc.workflows.video_state import VideoState
@@ -253,3 +253,42 @@ def test_each_video_learns_its_own_background() -> None:
     # the next video starts with an empty model: its first frame is all foreground again
     again = run_video(steps, {"mask": "$steps.bg.image"}, moving_square(1), name="next.mp4")
     assert again[0]["mask"].all()
+
+
+def test_a_dynamic_zone_simplifies_a_mask_to_its_corners() -> None:
+    # a quadrilateral outline with extra points along its sides and a dent (the convex hull removes it)
+    outline = [(10, 10), (50, 12), (90, 14), (88, 50), (86, 90), (50, 70), (12, 88), (11, 50)]
+    d = box("table", 10, 10, 90, 90, points=[{"x": float(x), "y": float(y)} for x, y in outline])
+    p = {"predictions": Detections(100, 100, [d]), "required_number_of_vertices": 4, "scale_ratio": 1.0,
+         "apply_least_squares": False, "midpoint_fraction": 1.0}
+    out = zones.dynamic_zone(None, p)
+    (zone,) = out["zones"]
+    assert sorted(map(tuple, zone)) == [(10, 10), (12, 88), (86, 90), (90, 14)] and out["simplification_converged"]
+    (found,) = out["predictions"].items
+    assert found["polygon"] == zone and [(q["x"], q["y"]) for q in found["points"]] == [tuple(v) for v in zone]
+    # twice the size about its centroid
+    (bigger,) = zones.dynamic_zone(None, {**p, "scale_ratio": 2.0})["zones"]
+    assert np.ptp(np.array(bigger)[:, 0]) == pytest.approx(2 * np.ptp(np.array(zone)[:, 0]), abs=2)
+    # a triangle cannot give 4 corners: padded with its last, and said so
+    triangle = box("t", 0, 0, 40, 40, points=[{"x": 0.0, "y": 0.0}, {"x": 40.0, "y": 0.0}, {"x": 0.0, "y": 40.0}])
+    out = zones.dynamic_zone(None, {**p, "predictions": Detections(100, 100, [triangle])})
+    assert len(out["zones"][0]) == 4 and out["zones"][0][3] == out["zones"][0][2]
+    assert not out["simplification_converged"]
+
+
+def test_a_dynamic_zone_refits_its_sides_by_least_squares() -> None:
+    # a square of side 80 traced with many points, its corners rounded off: the fitted sides meet at the corners
+    side = np.linspace(14, 86, 19)
+    outline = ([(x, 10.0) for x in side] + [(90.0, y) for y in side] + [(x, 90.0) for x in side[::-1]]
+               + [(10.0, y) for y in side[::-1]])
+    d = box("sheet", 10, 10, 90, 90, points=[{"x": x, "y": y} for x, y in outline])
+    p = {"predictions": Detections(100, 100, [d]), "required_number_of_vertices": 4, "scale_ratio": 1.0,
+         "apply_least_squares": True, "midpoint_fraction": 0.8}
+    # vertical sides have no y = a x + b: the square is turned a little so every side has a slope
+    turned = cv2.transform(np.array([outline]), cv2.getRotationMatrix2D((50, 50), 10, 1.0))[0]
+    d["points"] = [{"x": float(x), "y": float(y)} for x, y in turned]
+    (zone,) = zones.dynamic_zone(None, p)["zones"]
+    corners_turned = cv2.transform(np.array([[(10.0, 10.0), (90.0, 10.0), (90.0, 90.0), (10.0, 90.0)]]),
+                                   cv2.getRotationMatrix2D((50, 50), 10, 1.0))[0]
+    for corner in corners_turned:
+        assert min(np.hypot(*(np.array(v) - corner)) for v in zone) <= 1.5

@@ -1,0 +1,87 @@
+"""Roboflow's video blocks that remember earlier frames, on known frames: frame delay hands back a value from
+frames before, the rate limiter lets its steps run once per cooldown of video time, track class lock settles a
+track's class by votes (switching only after a run of another class, kept by a track that takes over)."""
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from shared.workflows.compiler import compile_workflow
+from worker_svc.models import LoadedModels
+from worker_svc.workflows import video_memory
+from worker_svc.workflows.runner import WorkflowRunner
+from worker_svc.workflows.values import Detections, serialize
+from worker_svc.workflows.video_state import VideoState
+
+
+def test_frame_delay_hands_back_the_value_of_two_frames_before() -> None:
+    video, state = VideoState("clip.mp4", 10.0), dict[str, Any]()
+    out = [video_memory.frame_delay({"data": f"d{i}", "offset": -2, "default_value": "none", "image": None},
+                                    video.frame(i, i / 10), state) for i in range(5)]
+    assert [o["output"] for o in out] == ["none", "none", "d0", "d1", "d2"]
+    assert [o["is_available"] for o in out] == [False, False, True, True, True]
+    assert [o["reference_frame_number"] for o in out] == [0, 1, 2, 3, 4]
+    assert sorted(state["frames"]) == [2, 3, 4]  # nothing older than the offset is kept
+    with pytest.raises(ValueError, match="frames before this one"):
+        video_memory.frame_delay({"data": 1, "offset": 1, "default_value": None}, video.frame(5, 0.5), state)
+
+
+def test_the_rate_limiter_lets_its_steps_run_once_per_cooldown_of_video_time() -> None:
+    definition = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}], "steps": [
+        {"type": "roboflow_core/rate_limiter@v1", "name": "limit", "cooldown_seconds": 0.35,
+         "depends_on": "$inputs.image", "next_steps": ["$steps.grey"]},
+        {"type": "roboflow_core/convert_grayscale@v1", "name": "grey", "image": "$inputs.image"}],
+        "outputs": [{"type": "JsonField", "name": "grey", "selector": "$steps.grey.image"}]}
+    runner = WorkflowRunner(compile_workflow(definition), LoadedModels({}), {})
+    frame = np.zeros((8, 8, 3), np.uint8)
+    for name in ("a.mp4", "b.mp4"):  # each video on its own clock
+        video = VideoState(name, 10.0, 10.0)
+        ran = [runner.run(frame, name, frame=video.frame(i, i / 10))["grey"] is not None for i in range(10)]
+        assert [i for i, r in enumerate(ran) if r] == [0, 4, 8]
+
+
+def seen(name: str, confidence: float = 0.9, track: int = 1, x: float = 20.0) -> dict[str, Any]:
+    return {"x": x, "y": 20.0, "width": 10.0, "height": 10.0, "confidence": confidence, "class": name,
+            "class_id": {"cat": 0, "dog": 1, "bird": 2}[name], "tracker_id": track, "detection_id": f"{name}{track}"}
+
+
+LOCK = {"min_votes": 3, "vote_confidence": 0.8, "lead_margin": 1, "switch_after": 2, "state_ttl": 300,
+        "reattach_window": 30, "reattach_iou": 0.3}
+
+
+def test_a_track_class_is_locked_by_votes_and_switches_only_after_a_run() -> None:
+    video, state = VideoState("clip.mp4", 10.0), dict[str, Any]()
+    frames = [[seen("cat", 0.9)], [seen("dog")], [seen("cat", 0.7)], [seen("cat", 0.8)], [seen("cat", 1.0)],
+              [seen("dog")], [seen("dog")], [seen("bird", 0.5)], [], [], [seen("dog", track=2, x=21.0)]]
+    out = []
+    for i, items in enumerate(frames):
+        result = video_memory.track_class_lock({**LOCK, "image": None, "detections": Detections(100, 100, items)},
+                                               video.frame(i, i / 10), state)
+        out.append([(d["class"], d["class_id"], round(d["confidence"], 3)) for d in result["tracked_detections"].items])
+    # votes: cat (0.9), dog, cat at 0.7 does not count, cat (0.8): 2 to 1; the 5th frame's cat locks it, 3 to 1
+    assert out[:5] == [[("cat", 0, 0.9)], [("dog", 1, 0.9)], [("cat", 0, 0.7)], [("cat", 0, 0.8)], [("cat", 0, 0.9)]]
+    # one dog is a challenger, the second in a row takes over; a low-confidence bird changes nothing
+    assert out[5:8] == [[("cat", 0, 0.9)], [("dog", 1, 0.9)], [("dog", 1, 0.9)]]
+    # track 2 appears where track 1 was lost two frames before: it takes over track 1's lock
+    assert out[10] == [("dog", 1, 0.9)] and set(state["tracks"]) == {2}
+
+
+def test_tracked_detections_can_come_from_each_images_metadata() -> None:
+    definition = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"},
+                                               {"type": "WorkflowBatchInput", "name": "predictions"}], "steps": [
+        {"type": "roboflow_core/track_class_lock@v1", "name": "lock", "image": "$inputs.image",
+         "detections": "$inputs.predictions", "min_votes": 1, "lead_margin": 0}],
+        "outputs": [{"type": "JsonField", "name": "locked", "selector": "$steps.lock.tracked_detections"}]}
+    runner = WorkflowRunner(compile_workflow(definition), LoadedModels({}), {})
+    video = VideoState("clip.mp4", 10.0)
+    classes = []
+    for i, name in enumerate(("cat", "dog")):
+        given = {"image": {"width": 100, "height": 100}, "predictions": [seen(name)]}
+        out = serialize(runner.run(np.zeros((100, 100, 3), np.uint8), "clip.mp4", {"predictions": given},
+                                   frame=video.frame(i, i / 10)))
+        classes.append(out["locked"]["predictions"][0]["class"])
+    assert classes == ["cat", "cat"]
+    bad = {"image": {"width": 100}, "predictions": "cat"}
+    with pytest.raises(Exception, match="serialised detections"):
+        runner.run(np.zeros((100, 100, 3), np.uint8), "x.jpg", {"predictions": bad})
