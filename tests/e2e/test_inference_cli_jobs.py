@@ -202,10 +202,29 @@ def tracking_workflow() -> dict:
                     {"type": "JsonField", "name": "trace", "selector": "$steps.trace.image"}]}
 
 
+def with_video_memory(workflow: dict) -> dict:
+    """The tracking workflow, plus the blocks that remember earlier frames: each track's class locked by votes,
+    the count of five frames before, and a count of detections at most every half second of video."""
+    workflow["steps"] += [
+        {"type": "roboflow_core/track_class_lock@v1", "name": "lock", "image": "$inputs.image",
+         "detections": "$steps.tracker.tracked_detections", "min_votes": 3, "lead_margin": 0},
+        {"type": "roboflow_core/frame_delay@v1", "name": "before", "image": "$inputs.image",
+         "data": "$steps.counter.count_in", "offset": -5, "default_value": -1},
+        {"type": "roboflow_core/rate_limiter@v1", "name": "limit", "cooldown_seconds": 0.5,
+         "depends_on": "$steps.model.predictions", "next_steps": ["$steps.sampled"]},
+        {"type": "roboflow_core/property_definition@v1", "name": "sampled", "data": "$steps.model.predictions",
+         "operations": [{"type": "SequenceLength"}]}]
+    workflow["outputs"] += [{"type": "JsonField", "name": "locked", "selector": "$steps.lock.tracked_detections"},
+                            {"type": "JsonField", "name": "before", "selector": "$steps.before.output"},
+                            {"type": "JsonField", "name": "sampled", "selector": "$steps.sampled.output"}]
+    return workflow
+
+
 def test_a_video_job_with_tracking_and_line_counting(inference_cli: Path, deployment: Deployment,
                                                      tmp_path: Path) -> None:
     """Two videos of a square crossing a line, one each way, in one task: every frame keeps the one track, each
-    video counts its own crossing (the state of the first does not reach the second)."""
+    video counts its own crossing (the state of the first does not reach the second); so does each video's
+    memory of earlier frames (class votes, a delayed value, a rate limit)."""
     videos = tmp_path / "crossing"
     videos.mkdir()
     (videos / "left-to-right.mp4").write_bytes(mp4_of(crossing_square(rightwards=True)))
@@ -220,7 +239,7 @@ def test_a_video_job_with_tracking_and_line_counting(inference_cli: Path, deploy
                       files={"file": ("boxes.onnx", bright_box_detector(tmp_path / "boxes.onnx").read_bytes())})
     assert model.status_code == 200, model.text
     saved = httpx.put(f"{deployment.base_url}/{deployment.workspace}/workflows/tracking", params=key,
-                      json={"specification": tracking_workflow()})
+                      json={"specification": with_video_memory(tracking_workflow())})
     assert saved.status_code == 200, saved.text
     target = _run_and_export(inference_cli, deployment, "process-videos-with-workflow", "crossing", "tracking",
                              "cli-tracking", "trace", tmp_path)
@@ -238,3 +257,10 @@ def test_a_video_job_with_tracking_and_line_counting(inference_cli: Path, deploy
     assert [r["count_out"] for r in rows["right-to-left.mp4"]] == [0] * 10 + [1] * 10
     assert rows["left-to-right.mp4"][-1]["count_out"] == rows["right-to-left.mp4"][-1]["count_in"] == 0
     assert len(list(target.rglob("trace__*.jpg"))) == 40
+    for video, frames in rows.items():
+        assert {d["class"] for r in frames for d in r["locked"]["predictions"]} == {"box"}, video
+        counts = [r["count_in"] for r in frames]
+        assert [r["before"] for r in frames] == [-1] * 5 + counts[:15], video
+        # 10 fps: the limiter opens at 0.0, 0.5, 1.0 and 1.5 s of each video
+        assert [i for i, r in enumerate(frames) if r["sampled"] is not None] == [0, 5, 10, 15], video
+        assert {r["sampled"] for r in frames if r["sampled"] is not None} == {1}, video
