@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.workflows import uql
 from shared.workflows.blockspec import BlockSpec, types_of
 from shared.workflows.errors import BuiltinLacks, WorkflowInvalid
 
@@ -58,6 +59,10 @@ CLASSICAL_BLOCKS: list[BlockSpec] = [
                "extended_transformed_rect_height"),
               {"transformed_rect_width": 1000, "transformed_rect_height": 1000,
                "extend_perspective_polygon_by_detections_anchor": "", "warp_image": False}, {"image": "images"}),
+    # each image's own row (a batch job runs images one by one)
+    BlockSpec("csv_formatter", types_of("csv_formatter", (1,)),
+              {"columns_data": "selectors", "columns_operations": "value"}, ("columns_data",), ("csv_content",),
+              {"columns_operations": {}}),
     BlockSpec("json_parser", types_of("json_parser", (1,)), {"raw_json": "data", "expected_fields": "value"},
               ("raw_json", "expected_fields"), ("error_status",), outputs_from="expected_fields"),
     # merges branches: a value whose step did not run (continue_if) counts as empty, it does not stop this step
@@ -74,6 +79,8 @@ def check_classical(step: dict[str, Any], block: BlockSpec, where: str) -> None:
             raise WorkflowInvalid(f"{where}: expected_fields must be a list of field names")
         if "error_status" in fields:
             raise WorkflowInvalid(f"{where}: error_status is a reserved field name and cannot be in expected_fields")
+    if block.name == "csv_formatter":
+        _check_csv(step, where)
     anchor = step.get("extend_perspective_polygon_by_detections_anchor", "")
     if block.name == "perspective_correction" and anchor and not str(anchor).startswith("$"):
         raise BuiltinLacks(f"{where}: extend_perspective_polygon_by_detections_anchor is not built in (the polygon "
@@ -82,3 +89,15 @@ def check_classical(step: dict[str, Any], block: BlockSpec, where: str) -> None:
     if block.name == "stitch_ocr_detections" and isinstance(algorithm, str) and not algorithm.startswith("$") \
             and algorithm not in ("tolerance", "otsu", "collimate"):
         raise WorkflowInvalid(f"{where}: stitching_algorithm must be tolerance, otsu or collimate, not {algorithm!r}")
+
+
+def _check_csv(step: dict[str, Any], where: str) -> None:
+    columns, operations = step["columns_data"], step.get("columns_operations", {})
+    if not isinstance(operations, dict):
+        raise WorkflowInvalid(f"{where}: columns_operations must map column names to operations")
+    if "timestamp" in columns or "timestamp" in operations:
+        raise WorkflowInvalid(f"{where}: timestamp is a reserved column (the time each row is written)")
+    for column, chain in operations.items():
+        if column not in columns:
+            raise WorkflowInvalid(f"{where}: columns_operations names {column!r}, which is not in columns_data")
+        uql.check_operations(chain, f"{where} columns_operations.{column}")

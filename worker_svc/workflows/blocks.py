@@ -19,6 +19,7 @@ from worker_svc.inference.ocr import text_of
 from worker_svc.workflows import (
     classical,
     consensus,
+    formatters,
     fusion,
     imaging,
     motion,
@@ -224,6 +225,7 @@ RUNS: dict[str, Run] = {
     "overlap": classical.overlap,
     "stitch_ocr_detections": classical.stitch_ocr_detections,
     "first_non_empty_or_default": classical.first_non_empty_or_default, "json_parser": classical.json_parser,
+    "csv_formatter": formatters.csv_formatter,
     "detections_list_rollup": rollup.detections_list_rollup, "overlap_analysis": fusion.overlap_analysis,
     "detections_nearest_neighbor": fusion.detections_nearest_neighbor, "bounding_rect": fusion.bounding_rect,
     "template_matching": fusion.template_matching,

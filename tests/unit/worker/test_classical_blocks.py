@@ -2,6 +2,8 @@
 them, colour counts, merged boxes, OCR detections stitched into text, and branches merged by the first value
 that is not empty, detections overlapping a reference class."""
 
+import csv
+import io
 from typing import Any
 
 import cv2
@@ -254,3 +256,23 @@ def test_overlap_compiles_as_roboflow_writes_it() -> None:
                                  "overlap_type": "Any Overlap", "overlap_class_name": "A"}],
                         {"o": "$steps.o.overlaps"}, image))
     assert out["o"]["predictions"] == []  # A's box touches no other letter
+
+
+def test_the_csv_formatter_writes_each_images_row_under_a_header() -> None:
+    model = {"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "m", "images": "$inputs.image",
+             "model_id": "letters", "confidence": 0.1}
+    formatter = {"type": "roboflow_core/csv_formatter@v1", "name": "f",
+                 "columns_data": {"classes": "$steps.m.predictions", "count": "$steps.m.predictions",
+                                  "formula": "=SUM(A1:A9)", "nothing": None},
+                 "columns_operations": {
+                     "classes": [{"type": "DetectionsPropertyExtract", "property_name": "class_name"}],
+                     "count": [{"type": "SequenceLength"}]}}
+    text = run([model, formatter], {"csv": "$steps.f.csv_content"}, np.zeros((80, 100, 3), np.uint8))["csv"]
+    header, row = list(csv.reader(io.StringIO(text)))
+    assert header == ["classes", "count", "formula", "nothing", "timestamp"]
+    assert row[:4] == ["['D', 'A', 'C', 'B']", "4", "'=SUM(A1:A9)", ""] and row[4].endswith("+00:00")
+    for columns, operations, reason in (({"timestamp": 1}, {}, "reserved"),
+                                        ({"a": 1}, {"b": [{"type": "SequenceLength"}]}, "not in columns_data")):
+        with pytest.raises(WorkflowInvalid, match=reason):
+            run([model, {**formatter, "columns_data": columns, "columns_operations": operations}],
+                {"csv": "$steps.f.csv_content"}, np.zeros((80, 100, 3), np.uint8))
