@@ -22,10 +22,17 @@ class BlockSpec:
     flow_control: bool = False  # decides which steps run instead of producing values
     # keeps state from frame to frame of one video (trackers, counters, traces); per image on still images
     stateful: bool = False
+    # keeps such state only when this parameter is set (continue_if's stop_delay)
+    stateful_when: str | None = None
     # sees the values of steps that did not run (continue_if) as None instead of not running itself
     takes_skipped: bool = False
     # a parameter whose literal list of names are outputs too (json_parser's expected_fields)
     outputs_from: str | None = None
+
+    def keeps_state(self, params: dict[str, Any]) -> bool:
+        """Whether a step of this block with these parameters keeps state from frame to frame (a selector for
+        ``stateful_when`` counts as set: it may be)."""
+        return self.stateful or bool(self.stateful_when and params.get(self.stateful_when))
 
     def outputs_of(self, params: dict[str, Any]) -> tuple[str, ...]:
         named = params.get(self.outputs_from) if self.outputs_from else None

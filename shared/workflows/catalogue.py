@@ -188,7 +188,7 @@ CATALOGUE: list[BlockSpec] = [
               {"condition_statement": "value", "evaluation_parameters": "selectors", "next_steps": "steps",
                "stop_delay": "value"},
               ("condition_statement", "next_steps"), (), {"evaluation_parameters": {}, "stop_delay": 0},
-              flow_control=True),
+              flow_control=True, stateful_when="stop_delay"),
 ]
 
 CATALOGUE += VIDEO_BLOCKS + VISUAL_BLOCKS + CLASSICAL_BLOCKS + FUSION_BLOCKS
@@ -229,9 +229,8 @@ def check_block_params(step: dict[str, Any], block: BlockSpec) -> None:
         if not isinstance(step["next_steps"], list):
             raise WorkflowInvalid(f"{where}: next_steps must be a list of step selectors")
         delay = step.get("stop_delay", 0)
-        if isinstance(delay, int | float) and delay:
-            raise WorkflowInvalid(f"{where}: stop_delay keeps a branch open for a while in live streams; a batch job "
-                                  "evaluates each image on its own, so it must be 0")
+        if isinstance(delay, int | float) and delay < 0:
+            raise WorkflowInvalid(f"{where}: stop_delay must not be negative")
     if block.name == "expression":
         _check_expression(step, where)
     check_classical(step, block, where)

@@ -156,7 +156,7 @@ def _check_dimensions(order: list[str], steps: dict[str, Step], graph: dict[str,
                                   "have: its data must be one value per crop, not per image")
         if dim > 3:
             raise WorkflowInvalid(f"step {name!r}: crops nested deeper than crops of crops are not supported")
-        if step.block.stateful and dim > 1:
+        if step.block.keeps_state(step.raw) and dim > 1:
             raise WorkflowInvalid(f"step {name!r} ({step.raw['type']}) keeps state from frame to frame of a video; "
                                   "it runs on the whole frame's values, not once per crop")
         dims[name] = dim

@@ -1,4 +1,5 @@
-"""Roboflow's stateful video blocks as the built-in executor compiles them: trackers, line counters, time in zone.
+"""Roboflow's stateful video blocks as the built-in executor compiles them: trackers, line counters, time in zone,
+the detections stabiliser, track class lock, frame delay and the rate limiter.
 
 They keep state from one frame of a video to the next (the worker runs a video's frames in order, in one task,
 and gives every video fresh state); on a still image each image is a video of one frame, as in Roboflow's

@@ -163,10 +163,23 @@ def _collapse(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
 
 
 def _continue_if(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
-    if p["stop_delay"]:
-        raise ValueError("stop_delay keeps a branch open for a while in live streams; batch jobs evaluate each "
-                         "image on its own")
     return {CONTINUE: bool(p["next_steps"]) and uql.evaluate(p["condition_statement"], p["evaluation_parameters"])}
+
+
+def _continue_if_delayed(p: dict[str, Any], frame: VideoFrame, state: dict[str, Any]) -> dict[str, Any]:
+    """With ``stop_delay``: the branch stays open for that many seconds of video time after the condition last
+    held (Roboflow's engine counts wall-clock seconds of a live stream; a batch job is not paced by a clock)."""
+    delay = float(p["stop_delay"])
+    if delay < 0:
+        raise ValueError("stop_delay must not be negative")
+    if not p["next_steps"]:
+        return {CONTINUE: False}
+    now = frame.metadata.seconds
+    if uql.evaluate(p["condition_statement"], p["evaluation_parameters"]):
+        state["held_at"] = now
+        return {CONTINUE: True}
+    held = state.get("held_at")
+    return {CONTINUE: held is not None and now - held <= delay}
 
 
 def _corners(d: dict[str, Any], w: int, h: int) -> tuple[int, int, int, int]:
@@ -237,7 +250,8 @@ STATEFUL: dict[str, StatefulRun] = {**video_blocks.STATEFUL, "trace_visualizatio
                                     "background_subtraction": motion.background_subtraction,
                                     "motion_detection": motion.motion_detection,
                                     "frame_delay": video_memory.frame_delay, "rate_limiter": video_memory.rate_limiter,
-                                    "track_class_lock": video_memory.track_class_lock}
+                                    "track_class_lock": video_memory.track_class_lock,
+                                    "continue_if": _continue_if_delayed}
 
 
 # blocks that take every element of a nested batch in one call
@@ -254,7 +268,7 @@ def run_block(block: BlockSpec, models: ModelProvider, params: dict[str, Any],
     for name, kind in block.params.items():
         if kind == "predictions" and isinstance(params.get(name), dict):  # given as an input, serialised
             params = {**params, name: Detections.parse(params[name])}
-    if block.stateful:
+    if block.keeps_state(params):
         if frame is None or state is None:
             raise ValueError(f"block {block.name} keeps state per video: it needs the frame and its state")
         return STATEFUL[block.name](params, frame, state)

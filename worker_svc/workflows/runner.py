@@ -78,7 +78,7 @@ class WorkflowRunner:
                 return SKIPPED
             if not _gate(params, decision[CONTINUE]):
                 return SKIPPED
-        if step.block.stateful:
+        if step.block.keeps_state(params):
             return run_block(step.block, self.models, params, frame, frame.of_step(step.name))
         return run_block(step.block, self.models, params)
 

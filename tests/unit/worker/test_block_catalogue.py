@@ -7,5 +7,5 @@ from worker_svc.workflows.blocks import RUNS, STATEFUL
 
 def test_every_catalogued_block_runs_and_every_run_is_catalogued() -> None:
     stateless = {b.name for b in CATALOGUE if not b.stateful}
-    stateful = {b.name for b in CATALOGUE if b.stateful}
+    stateful = {b.name for b in CATALOGUE if b.stateful or b.stateful_when}
     assert stateless == set(RUNS) and stateful == set(STATEFUL)

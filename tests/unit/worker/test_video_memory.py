@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from shared.workflows.compiler import compile_workflow
+from shared.workflows.errors import WorkflowInvalid
 from worker_svc.models import LoadedModels
 from worker_svc.workflows import video_memory
 from worker_svc.workflows.runner import WorkflowRunner
@@ -85,3 +86,54 @@ def test_tracked_detections_can_come_from_each_images_metadata() -> None:
     bad = {"image": {"width": 100}, "predictions": "cat"}
     with pytest.raises(Exception, match="serialised detections"):
         runner.run(np.zeros((100, 100, 3), np.uint8), "x.jpg", {"predictions": bad})
+
+
+class LitFrames(LoadedModels):
+    """One detection on a lit frame, none on a dark one."""
+
+    def detector(self, model_id: str) -> "LitFrames":
+        return self
+
+    def detect(self, images: list[np.ndarray], **kwargs: Any) -> list[list[dict[str, Any]]]:
+        return [[{"x": 4.0, "y": 4.0, "width": 4.0, "height": 4.0, "confidence": 0.9, "class": "light",
+                  "class_id": 0, "detection_id": "l"}] if image.mean() > 0 else [] for image in images]
+
+
+def gated(stop_delay: Any, crops: bool = False) -> dict[str, Any]:
+    model = {"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "model", "images": "$inputs.image",
+             "model_id": "lights"}
+    seen = "$steps.model.predictions"
+    steps: list[dict[str, Any]] = [model]
+    if crops:
+        steps += [{"type": "roboflow_core/dynamic_crop@v1", "name": "crop", "images": "$inputs.image",
+                   "predictions": seen},
+                  {**model, "name": "again", "images": "$steps.crop.crops"}]
+        seen = "$steps.again.predictions"
+    condition = {"type": "StatementGroup", "statements": [{
+        "type": "BinaryStatement", "left_operand": {"type": "DynamicOperand", "operand_name": "dets",
+                                                    "operations": [{"type": "SequenceLength"}]},
+        "comparator": {"type": "(Number) >="}, "right_operand": {"type": "StaticOperand", "value": 1}}]}
+    steps += [{"type": "roboflow_core/continue_if@v1", "name": "gate", "condition_statement": condition,
+               "evaluation_parameters": {"dets": seen}, "next_steps": ["$steps.grey"], "stop_delay": stop_delay},
+              {"type": "roboflow_core/convert_grayscale@v1", "name": "grey", "image": "$inputs.image"}]
+    return {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"},
+                                         {"type": "WorkflowParameter", "name": "delay", "default_value": 0}],
+            "steps": steps, "outputs": [{"type": "JsonField", "name": "grey", "selector": "$steps.grey.image"}]}
+
+
+def test_stop_delay_keeps_a_branch_open_for_seconds_of_video_after_the_condition() -> None:
+    frames = [np.full((8, 8, 3), 255 if i < 3 else 0, np.uint8) for i in range(10)]
+    for delay, open_at in ((0.3, [0, 1, 2, 3, 4, 5]), (0, [0, 1, 2]), ("$inputs.delay", [0, 1, 2])):
+        runner = WorkflowRunner(compile_workflow(gated(delay)), LitFrames({}), {})
+        for name in ("a.mp4", "b.mp4"):  # the second video starts closed: the first's last pass is not its own
+            video = VideoState(name, 10.0, 10.0)
+            ran = [runner.run(f, name, frame=video.frame(i, i / 10))["grey"] is not None
+                   for i, f in enumerate(frames if name == "a.mp4" else frames[3:])]
+            expected = open_at if name == "a.mp4" else []
+            assert [i for i, r in enumerate(ran) if r] == expected, (delay, name)
+
+
+def test_stop_delay_is_refused_per_crop() -> None:
+    with pytest.raises(WorkflowInvalid, match="keeps state from frame to frame"):
+        compile_workflow(gated(1.0, crops=True))
+    assert compile_workflow(gated(0, crops=True))

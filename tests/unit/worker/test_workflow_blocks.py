@@ -300,7 +300,8 @@ def test_a_block_failing_on_one_image_fails_that_image_with_the_step_and_reason(
                         _count_at_least(1), "next_steps": []}], {"a": "$steps.gate.output"}), "has no output"),
     (_workflow([MODEL, {"type": "roboflow_core/continue_if@v1", "name": "gate", "condition_statement":
                         _count_at_least(1), "evaluation_parameters": {"dets": "$steps.model.predictions"},
-                        "next_steps": [], "stop_delay": 2.5}], {"a": "$steps.model.predictions"}), "stop_delay"),
+                        "next_steps": [], "stop_delay": -2.5}], {"a": "$steps.model.predictions"}),
+     "stop_delay must not be negative"),
     (_workflow([{**MODEL, "confidence_mode": "sometimes"}], {"a": "$steps.model.predictions"}), "confidence_mode"),
     (_workflow([{k: v for k, v in MODEL.items() if k != "image"}], {"a": "$steps.model.predictions"}),
      "missing 'images' \\(or 'image'\\)"),
