@@ -63,4 +63,11 @@ VISUAL_BLOCKS: list[BlockSpec] = [
     # draws each track's path over the frames before: state per video
     _visual("trace_visualization", None, {"position": "CENTER", "trace_length": 30, "thickness": 1},
             stateful=True),
+    # where two models' detections differ: each one's alone in its colour, neither's in the background colour
+    BlockSpec("model_comparison_visualization", types_of("model_comparison_visualization", (1,)),
+              {"image": "image", "copy_image": "value", "predictions_a": "predictions", "predictions_b": "predictions",
+               "color_a": "value", "color_b": "value", "background_color": "value", "opacity": "value"},
+              ("image", "predictions_a", "predictions_b"), ("image",),
+              {"copy_image": True, "color_a": "GREEN", "color_b": "RED", "background_color": "BLACK", "opacity": 0.7},
+              _ALIASES),
 ]

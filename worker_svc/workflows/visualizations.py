@@ -7,11 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import cv2
 import numpy as np
 import supervision as sv
 
-from worker_svc.workflows.sv_bridge import to_sv
-from worker_svc.workflows.values import Classification, Detections, Image, tracked
+from worker_svc.workflows.sv_bridge import mask_of, to_sv
+from worker_svc.workflows.values import Classification, Detections, Image, tracked, xyxy
 from worker_svc.workflows.video_state import VideoFrame
 
 _CAPITALISED = {"Greys_R", "Purples_R", "Blues_R", "Greens_R", "Oranges_R", "Reds_R", "Wistia", "Pastel1", "Pastel2",
@@ -268,6 +269,34 @@ def _draw(annotator: Any, p: dict[str, Any], masks: bool | str) -> dict[str, Any
     return {"image": image.redrawn(scene)}
 
 
+def _covered(detections: Detections, width: int, height: int) -> np.ndarray:
+    """Where the detections lie: their masks (polygons), else their boxes (corners truncated, as Roboflow's)."""
+    covered = np.zeros((height, width), bool)
+    for d in detections.items:
+        if d.get("points"):
+            covered |= mask_of(d, width, height)
+        else:
+            x1, y1, x2, y2 = (max(0, int(v)) for v in xyxy(d))
+            covered[y1:y2, x1:x2] = True
+    return covered
+
+
+def model_comparison_visualization(_models: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """Where only model A found something in ``color_a``, only model B in ``color_b``, neither in
+    ``background_color`` (each blended at ``opacity``); where both did, the image as it is."""
+    image: Image = p["image"]
+    opacity = float(p["opacity"])
+    if not 0 <= opacity <= 1:
+        raise ValueError("opacity must be between 0 and 1")
+    scene = _canvas(p)
+    a = _covered(p["predictions_a"], scene.shape[1], scene.shape[0])
+    b = _covered(p["predictions_b"], scene.shape[1], scene.shape[0])
+    for where, key in ((~a & ~b, "background_color"), (a & ~b, "color_a"), (b & ~a, "color_b")):
+        blended = cv2.addWeighted(scene, 1 - opacity, np.full_like(scene, colour(p[key]).as_bgr()), opacity, 0)
+        scene[where] = blended[where]
+    return {"image": image.redrawn(scene)}
+
+
 def visualization(block: str) -> Callable[[Any, dict[str, Any]], dict[str, Any]]:
     make, masks = _ANNOTATORS[block]
     return lambda _models, p: _draw(make(p), p, masks)
@@ -285,4 +314,5 @@ def trace_visualization(p: dict[str, Any], _frame: VideoFrame, state: dict[str, 
 
 VISUALIZATIONS = {**{name: visualization(name) for name in _ANNOTATORS},
                   "keypoint_visualization": keypoint_visualization,
-                  "classification_label_visualization": classification_label_visualization}
+                  "classification_label_visualization": classification_label_visualization,
+                  "model_comparison_visualization": model_comparison_visualization}

@@ -12,7 +12,8 @@ from shared.workflows.compiler import compile_workflow
 from shared.workflows.errors import WorkflowRunFailed
 from worker_svc.models import LoadedModels
 from worker_svc.workflows.runner import WorkflowRunner
-from worker_svc.workflows.values import Image
+from worker_svc.workflows.values import Detections, Image
+from worker_svc.workflows.visualizations import model_comparison_visualization
 
 # Roboflow's DEFAULT palette, by class id (RGB)
 DEFAULT = [(163, 81, 251), (255, 64, 64), (255, 161, 160)]
@@ -200,3 +201,23 @@ def test_label_v2_sizes_its_text_to_the_image_in_automatic_mode() -> None:
     assert (draw("label_visualization", version=2, text_scale=2.7) == draw("label_visualization", text_scale=2.7)).all()
     with pytest.raises(WorkflowRunFailed, match="text_size_mode"):
         draw("label_visualization", version=2, text_size_mode="Huge")
+
+
+def test_model_comparison_colours_what_only_one_model_found() -> None:
+    """Model A: a box at (10..30, 10..30); model B: one at (20..40, 10..30) and a triangle's mask. Where only A
+    found something: green, only B: red, neither: black, both: the image unchanged (opacity 0.5)."""
+    source = np.full((50, 60, 3), 100, np.uint8)
+    a = Detections(60, 50, [{"x": 20.0, "y": 20.0, "width": 20.0, "height": 20.0, "class": "a", "class_id": 0}])
+    b = Detections(60, 50, [{"x": 30.0, "y": 20.0, "width": 20.0, "height": 20.0, "class": "b", "class_id": 0},
+                            {"x": 50.0, "y": 40.0, "width": 10.0, "height": 10.0, "class": "b", "class_id": 0,
+                             "points": [{"x": 45.0, "y": 35.0}, {"x": 55.0, "y": 35.0}, {"x": 45.0, "y": 45.0}]}])
+    out = model_comparison_visualization(None, {"image": Image(source, "photo"), "predictions_a": a,
+                                                "predictions_b": b, "color_a": "GREEN", "color_b": "RED",
+                                                "background_color": "BLACK", "opacity": 0.5, "copy_image": True})
+    pixels = out["image"].array
+    assert pixels[15, 12].tolist() == [50, 178, 50]  # only A: half green (0, 255, 0 in BGR)
+    assert pixels[15, 35].tolist() == [50, 50, 178]  # only B: half red
+    assert pixels[15, 25].tolist() == [100, 100, 100]  # both: unchanged
+    assert pixels[5, 5].tolist() == [50, 50, 50]  # neither: half black
+    assert pixels[36, 46].tolist() == [50, 50, 178] and pixels[44, 54].tolist() == [50, 50, 50]  # B's triangle
+    assert (source == 100).all()
