@@ -242,7 +242,7 @@ RUNS: dict[str, Run] = {
     "detections_list_rollup": rollup.detections_list_rollup, "overlap_analysis": fusion.overlap_analysis,
     "detections_nearest_neighbor": fusion.detections_nearest_neighbor, "bounding_rect": fusion.bounding_rect,
     "template_matching": fusion.template_matching,
-    "reference_path_visualization": fusion.reference_path_visualization, "dynamic_zone": zones.dynamic_zone,
+    "dynamic_zone": zones.dynamic_zone,
 }
 
 # blocks that keep state from frame to frame of a video: (parameters, frame, this step's state for the video)

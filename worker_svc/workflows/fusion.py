@@ -1,6 +1,5 @@
 """Roboflow's analysis blocks of the built-in executor, as Roboflow's engine computes them: overlap analysis,
-nearest neighbours between two sets of detections, the minimum-area rectangle of a mask, template matching and
-the reference path drawing."""
+nearest neighbours between two sets of detections, the minimum-area rectangle of a mask and template matching."""
 
 from __future__ import annotations
 
@@ -14,7 +13,6 @@ from shapely.geometry import Polygon, box
 
 from worker_svc.workflows.sv_bridge import to_sv
 from worker_svc.workflows.values import Detections, Image, xyxy
-from worker_svc.workflows.visualizations import colour
 
 
 def _shape(d: dict[str, Any]) -> Polygon:
@@ -145,18 +143,4 @@ def template_matching(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     found = Detections(image.width, image.height, [image.to_full_size(d) for d in items], image.parent_id,
                        image.offset)
     return {"predictions": found, "number_of_matches": len(items)}
-
-
-def reference_path_visualization(_: Any, p: dict[str, Any]) -> dict[str, Any]:
-    """The reference path (a list of points) drawn as an open polyline."""
-    image: Image = p["image"]
-    path = np.array(p["reference_path"], dtype=np.float64)
-    if path.ndim != 2 or path.shape[1] < 2 or len(path) < 2:
-        raise ValueError("reference_path must be a list of at least two [x, y] points")
-    thickness = int(p["thickness"])
-    if thickness <= 0:
-        raise ValueError("thickness must be greater than zero")
-    canvas = image.array.copy()
-    cv2.polylines(canvas, [path[:, :2].astype(np.int32)], False, colour(p["color"]).as_bgr(), thickness)
-    return {"image": image.redrawn(canvas)}
 

@@ -297,6 +297,18 @@ def model_comparison_visualization(_models: Any, p: dict[str, Any]) -> dict[str,
     return {"image": image.redrawn(scene)}
 
 
+def reference_path_visualization(_models: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """The reference path (a list of points) drawn as an open polyline."""
+    image: Image = p["image"]
+    path = np.array(p["reference_path"], dtype=np.float64)
+    if path.ndim != 2 or path.shape[1] < 2 or len(path) < 2:
+        raise ValueError("reference_path must be a list of at least two [x, y] points")
+    thickness = _positive(p, "thickness")
+    scene = _canvas(p)
+    cv2.polylines(scene, [path[:, :2].astype(np.int32)], False, colour(p["color"]).as_bgr(), thickness)
+    return {"image": image.redrawn(scene)}
+
+
 def visualization(block: str) -> Callable[[Any, dict[str, Any]], dict[str, Any]]:
     make, masks = _ANNOTATORS[block]
     return lambda _models, p: _draw(make(p), p, masks)
@@ -315,4 +327,5 @@ def trace_visualization(p: dict[str, Any], _frame: VideoFrame, state: dict[str, 
 VISUALIZATIONS = {**{name: visualization(name) for name in _ANNOTATORS},
                   "keypoint_visualization": keypoint_visualization,
                   "classification_label_visualization": classification_label_visualization,
-                  "model_comparison_visualization": model_comparison_visualization}
+                  "model_comparison_visualization": model_comparison_visualization,
+                  "reference_path_visualization": reference_path_visualization}

@@ -16,6 +16,7 @@ from worker_svc.workflows import fusion, rollup, zones
 from worker_svc.workflows.runner import WorkflowRunner
 from worker_svc.workflows.values import Detections, Image, serialize, xyxy
 from worker_svc.workflows.video_state import VideoState
+from worker_svc.workflows.visualizations import reference_path_visualization
 
 
 def box(name: str, x1: float, y1: float, x2: float, y2: float, confidence: float = 0.5,
@@ -197,11 +198,14 @@ def test_template_matching_finds_the_template_once_after_nms() -> None:
 
 def test_the_reference_path_is_drawn_as_opencv_draws_an_open_polyline() -> None:
     blank = np.zeros((50, 60, 3), np.uint8)
-    out = fusion.reference_path_visualization(None, {"image": Image(blank, "photo"), "color": "rgb(255, 0, 0)",
-                                                     "thickness": 3, "reference_path": [[5, 5], [50, 10], [30, 40]],
-                                                     "copy_image": True})
+    p = {"image": Image(blank, "photo"), "color": "rgb(255, 0, 0)", "thickness": 3,
+         "reference_path": [[5, 5], [50, 10], [30, 40]], "copy_image": True}
+    out = reference_path_visualization(None, p)
     expected = cv2.polylines(blank.copy(), [np.array([[5, 5], [50, 10], [30, 40]], np.int32)], False, (0, 0, 255), 3)
     assert (out["image"].array == expected).all() and not blank.any()
+    # copy_image false draws on the image itself, as every drawing block does
+    reference_path_visualization(None, {**p, "copy_image": False})
+    assert (blank == expected).all()
 
 
 def moving_square(frames: int) -> list[np.ndarray]:
