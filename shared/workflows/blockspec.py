@@ -39,5 +39,12 @@ class BlockSpec:
         return (*self.outputs, *named) if isinstance(named, list) else self.outputs
 
 
+def literal(step: dict[str, Any], key: str, default: Any = None) -> Any:
+    """The step's literal value of ``key`` (``default`` when absent), or None for a selector, known only when the
+    job runs."""
+    value = step.get(key, default)
+    return None if isinstance(value, str) and value.startswith("$") else value
+
+
 def types_of(block: str, versions: tuple[int, ...], *legacy: str) -> tuple[str, ...]:
     return (*(f"roboflow_core/{block}@v{v}" for v in versions), *legacy)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from shared.workflows import uql
-from shared.workflows.blockspec import BlockSpec, types_of
+from shared.workflows.blockspec import BlockSpec, literal, types_of
 from shared.workflows.errors import BuiltinLacks, WorkflowInvalid
 
 _IMAGE = {"images": "image"}
@@ -81,12 +81,12 @@ def check_classical(step: dict[str, Any], block: BlockSpec, where: str) -> None:
             raise WorkflowInvalid(f"{where}: error_status is a reserved field name and cannot be in expected_fields")
     if block.name == "csv_formatter":
         _check_csv(step, where)
-    anchor = step.get("extend_perspective_polygon_by_detections_anchor", "")
-    if block.name == "perspective_correction" and anchor and not str(anchor).startswith("$"):
+    anchor = literal(step, "extend_perspective_polygon_by_detections_anchor", "")
+    if block.name == "perspective_correction" and anchor:
         raise BuiltinLacks(f"{where}: extend_perspective_polygon_by_detections_anchor is not built in (the polygon "
                            "is corrected as given; the engine backend extends it)")
-    algorithm = step.get("stitching_algorithm", "tolerance")
-    if block.name == "stitch_ocr_detections" and isinstance(algorithm, str) and not algorithm.startswith("$") \
+    algorithm = literal(step, "stitching_algorithm", "tolerance")
+    if block.name == "stitch_ocr_detections" and isinstance(algorithm, str) \
             and algorithm not in ("tolerance", "otsu", "collimate"):
         raise WorkflowInvalid(f"{where}: stitching_algorithm must be tolerance, otsu or collimate, not {algorithm!r}")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.workflows.blockspec import BlockSpec, types_of
+from shared.workflows.blockspec import BlockSpec, literal, types_of
 from shared.workflows.errors import WorkflowInvalid
 
 _IMAGE = {"images": "image"}
@@ -64,27 +64,21 @@ FUSION_BLOCKS: list[BlockSpec] = [
 ]
 
 
-def _literal(step: dict[str, Any], key: str) -> Any:
-    """The step's literal value of ``key``, or None for a selector (known only when the job runs)."""
-    value = step.get(key)
-    return None if isinstance(value, str) and value.startswith("$") else value
-
-
 def check_fusion(step: dict[str, Any], block: BlockSpec, where: str) -> None:
     """Roboflow's manifest constraints on the literal parameters of these blocks."""
-    strategy = _literal(step, "confidence_strategy")
+    strategy = literal(step, "confidence_strategy")
     if block.name == "detections_list_rollup" and strategy is not None and strategy not in CONFIDENCE_STRATEGIES:
         raise WorkflowInvalid(f"{where}: confidence_strategy must be one of {CONFIDENCE_STRATEGIES}")
-    threshold = _literal(step, "overlap_threshold")
+    threshold = literal(step, "overlap_threshold")
     if block.name == "detections_list_rollup" and threshold is not None and not 0 <= float(threshold) <= 1:
         raise WorkflowInvalid(f"{where}: overlap_threshold must be between 0 and 1")
     for key in ("query_point", "target_point"):
-        point = _literal(step, key)
+        point = literal(step, key)
         if block.name == "detections_nearest_neighbor" and point is not None and point not in ANCHORS:
             raise WorkflowInvalid(f"{where}: {key} must be one of {ANCHORS}")
-    vertices = _literal(step, "required_number_of_vertices")
+    vertices = literal(step, "required_number_of_vertices")
     if block.name == "dynamic_zone" and vertices is not None and (not isinstance(vertices, int) or vertices < 1):
         raise WorkflowInvalid(f"{where}: required_number_of_vertices must be a positive whole number")
-    thickness = _literal(step, "thickness")
+    thickness = literal(step, "thickness")
     if block.name == "reference_path_visualization" and isinstance(thickness, int) and thickness <= 0:
         raise WorkflowInvalid(f"{where}: thickness must be greater than zero")

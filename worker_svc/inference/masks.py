@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 
-def _polygon(mask: np.ndarray) -> np.ndarray | None:
+def largest_outline(mask: np.ndarray) -> np.ndarray | None:
     """The outline of the largest region of a binary mask, as (x, y) points, or None when it is empty."""
     contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     if not contours:
@@ -37,7 +37,7 @@ def mask_points(coefficients: np.ndarray, protos: np.ndarray, box: tuple[float, 
         at_image = cv2.resize(content, (w, h), interpolation=cv2.INTER_LINEAR) > 0.5
         inside = np.zeros_like(at_image)
         inside[int(max(0, y1)):int(np.ceil(min(h, y2))), int(max(0, x1)):int(np.ceil(min(w, x2)))] = True
-        outline = _polygon(at_image & inside)
+        outline = largest_outline(at_image & inside)
         if outline is None:
             return []
         points = outline
@@ -50,7 +50,7 @@ def mask_points(coefficients: np.ndarray, protos: np.ndarray, box: tuple[float, 
         bx2, by2 = (x2 * scale + pad[0]) / per_pixel, (y2 * scale + pad[1]) / per_pixel
         inside = np.zeros_like(resized)
         inside[int(max(0, by1)):int(np.ceil(by2)), int(max(0, bx1)):int(np.ceil(bx2))] = True
-        outline = _polygon(resized & inside)
+        outline = largest_outline(resized & inside)
         if outline is None:
             return []
         points = (outline * per_pixel - np.array(pad)) / scale

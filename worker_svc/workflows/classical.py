@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 from worker_svc.workflows import ocr_layout
-from worker_svc.workflows.values import Detections, Image, xyxy
+from worker_svc.workflows.values import Detections, Image, box_around, with_xyxy, xyxy
 
 _ODD_KERNELS = ("gaussian", "median")
 
@@ -94,13 +94,9 @@ def detections_merge(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     detections: Detections = p["predictions"]
     if not detections.items:
         return {"predictions": detections.with_items([])}
-    corners = np.array([xyxy(d) for d in detections.items])
-    x1, y1 = corners[:, :2].min(axis=0)
-    x2, y2 = corners[:, 2:].max(axis=0)
     confidence = min(float(d.get("confidence", 1.0)) for d in detections.items)
-    merged = {"x": float(x1 + x2) / 2, "y": float(y1 + y2) / 2, "width": float(x2 - x1), "height": float(y2 - y1),
-              "confidence": confidence, "class": str(p["class_name"]), "class_id": 0,
-              "detection_id": str(uuid.uuid4())}
+    merged = with_xyxy({"confidence": confidence, "class": str(p["class_name"]), "class_id": 0,
+                        "detection_id": str(uuid.uuid4())}, *box_around(detections.items))
     return {"predictions": detections.with_items([merged])}
 
 
@@ -144,12 +140,12 @@ def stitch_ocr_detections(_: Any, p: dict[str, Any]) -> dict[str, Any]:
         widths, heights = boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1]
         direction = "left_to_right" if widths.mean() > heights.mean() else "vertical_top_to_bottom"
     algorithm = p.get("stitching_algorithm", "tolerance")  # v2's; v1 has only the tolerance
-    names = [str(d.get("class", "")) for d in detections.items]
-    exact = np.array([xyxy(d) for d in detections.items], dtype=np.float64)
-    if algorithm == "otsu":
-        return {"ocr_text": ocr_layout.by_gaps(exact, names, direction, str(p["delimiter"]),
-                                               float(p["otsu_threshold_multiplier"]))}
-    if algorithm == "collimate":
+    if algorithm in ("otsu", "collimate"):
+        exact = np.array([xyxy(d) for d in detections.items], dtype=np.float64)
+        names = [str(d.get("class", "")) for d in detections.items]
+        if algorithm == "otsu":
+            return {"ocr_text": ocr_layout.by_gaps(exact, names, direction, str(p["delimiter"]),
+                                                   float(p["otsu_threshold_multiplier"]))}
         return {"ocr_text": ocr_layout.by_alignment(exact, names, direction, str(p["delimiter"]),
                                                     int(p["collimate_tolerance"]))}
     if algorithm != "tolerance":
@@ -160,13 +156,13 @@ def stitch_ocr_detections(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     lines: dict[float, list[int]] = {}
     for i, key in enumerate(np.round(boxes[:, 1] / tolerance) * tolerance):
         lines.setdefault(float(key), []).append(i)
-    backwards = direction in ("right_to_left", "vertical_bottom_to_top")
+    backwards = direction in ocr_layout.BACKWARDS
     parts: list[str] = []
     for n, key in enumerate(sorted(lines, reverse=direction == "vertical_bottom_to_top")):
         members = sorted(lines[key], key=lambda i: -boxes[i, 0] if backwards else boxes[i, 0])
         parts += [str(detections.items[i].get("class", "")) for i in members]
         if n < len(lines) - 1:
-            parts.append(" " if vertical else "\n")
+            parts.append(ocr_layout.line_separator(direction))
     return {"ocr_text": str(p["delimiter"]).join(parts)}
 
 

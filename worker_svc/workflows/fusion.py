@@ -12,7 +12,7 @@ import supervision as sv
 from shapely.geometry import Polygon, box
 
 from worker_svc.workflows.sv_bridge import to_sv
-from worker_svc.workflows.values import Detections, Image, xyxy
+from worker_svc.workflows.values import Detections, Image, outline, with_xyxy, xyxy
 
 
 def _shape(d: dict[str, Any]) -> Polygon:
@@ -31,13 +31,14 @@ def overlap_analysis(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     references: Detections = p["reference_predictions"]
     candidates: Detections = p["candidate_predictions"]
     minimum = float(p["min_overlap"])
+    shapes = [(c, box(*xyxy(c)), _shape(c)) for c in candidates.items]  # each candidate's, built once
     overlaps = []
     for r in references.items:
-        reference = _shape(r)
-        for c in candidates.items:
-            if reference.area <= 0 or not box(*xyxy(r)).intersects(box(*xyxy(c))):
+        reference, around = _shape(r), box(*xyxy(r))
+        for c, c_box, candidate in shapes:
+            if reference.area <= 0 or not around.intersects(c_box):
                 continue
-            ratio = reference.intersection(_shape(c)).area / reference.area
+            ratio = reference.intersection(candidate).area / reference.area
             if ratio <= 0 or ratio < minimum:
                 continue
             overlaps.append({"reference_class": r.get("class"), "reference_confidence": r.get("confidence"),
@@ -103,17 +104,12 @@ def bounding_rect(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     detections: Detections = p["predictions"]
     items = []
     for d in detections.items:
-        if not d.get("points") or len(d["points"]) < 3:
-            raise ValueError("bounding_rect needs masks: the output of an instance segmentation model")
-        outline = np.array([[q["x"], q["y"]] for q in d["points"]], dtype=np.float32)
-        rect = cv2.minAreaRect(outline)
+        rect = cv2.minAreaRect(outline(d, "bounding_rect").astype(np.float32))
         corners = np.rint(cv2.boxPoints(rect)).astype(int)  # rounded: truncation (Roboflow) loses a pixel
-        x1, y1 = corners.min(axis=0)
-        x2, y2 = corners.max(axis=0)
-        items.append({**d, "x": float(x1 + x2) / 2, "y": float(y1 + y2) / 2, "width": float(x2 - x1),
-                      "height": float(y2 - y1), "points": [{"x": float(x), "y": float(y)} for x, y in corners],
-                      "rect": corners.tolist(), "rect_width": float(rect[1][0]), "rect_height": float(rect[1][1]),
-                      "angle": float(rect[2])})
+        (x1, y1), (x2, y2) = corners.min(axis=0), corners.max(axis=0)
+        items.append(with_xyxy(d, float(x1), float(y1), float(x2), float(y2)) | {
+            "points": [{"x": float(x), "y": float(y)} for x, y in corners], "rect": corners.tolist(),
+            "rect_width": float(rect[1][0]), "rect_height": float(rect[1][1]), "angle": float(rect[2])})
     return {"detections_with_rect": detections.with_items(items)}
 
 
@@ -137,8 +133,8 @@ def template_matching(_: Any, p: dict[str, Any]) -> dict[str, Any]:
         kept = sv.Detections(xyxy=boxes, confidence=scores[ys, xs].astype(np.float32),
                              class_id=np.zeros(len(boxes), int))
         boxes = np.asarray(kept.with_nms(threshold=float(p["nms_threshold"])).xyxy, dtype=np.float32)
-    items = [{"x": float(x1 + x2) / 2, "y": float(y1 + y2) / 2, "width": float(x2 - x1), "height": float(y2 - y1),
-              "confidence": 1.0, "class": "template_match", "class_id": 0, "detection_id": str(uuid.uuid4())}
+    items = [with_xyxy({"confidence": 1.0, "class": "template_match", "class_id": 0,
+                        "detection_id": str(uuid.uuid4())}, float(x1), float(y1), float(x2), float(y2))
              for x1, y1, x2, y2 in boxes]
     found = Detections(image.width, image.height, [image.to_full_size(d) for d in items], image.parent_id,
                        image.offset)

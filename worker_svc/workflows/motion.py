@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 from shapely.geometry import Polygon
 
-from worker_svc.workflows.values import Detections, Image
+from worker_svc.workflows.values import Detections, Image, with_xyxy
 from worker_svc.workflows.video_state import VideoFrame
 
 
@@ -87,8 +87,8 @@ def motion_detection(p: dict[str, Any], _: VideoFrame, state: dict[str, Any]) ->
         if len(simple) < 3:
             continue
         x, y, w, h = cv2.boundingRect(simple)
-        items.append({"x": x + w / 2, "y": y + h / 2, "width": float(w), "height": float(h), "confidence": 1.0,
-                      "class": "motion", "class_id": 0, "detection_id": str(uuid.uuid4())})
+        items.append(with_xyxy({"confidence": 1.0, "class": "motion", "class_id": 0,
+                                "detection_id": str(uuid.uuid4())}, float(x), float(y), float(x + w), float(y + h)))
         zones.append(simple.reshape(-1, 2).tolist())
     moving = bool(large)
     alarm, state["moving"] = moving and not state["moving"], moving

@@ -15,7 +15,7 @@ from itertools import pairwise
 
 import numpy as np
 
-_BACKWARDS = ("right_to_left", "vertical_bottom_to_top")
+BACKWARDS = ("right_to_left", "vertical_bottom_to_top")  # directions read against the axis
 
 
 def _vertical(direction: str) -> bool:
@@ -71,7 +71,7 @@ def by_gaps(boxes: np.ndarray, names: list[str], direction: str, delimiter: str,
     order = np.argsort([np.mean(across[line]) for line in lines], kind="stable")
     if direction == "vertical_bottom_to_top":
         order = order[::-1]
-    backwards = direction in _BACKWARDS
+    backwards = direction in BACKWARDS
     ordered, gaps = [], []
     for n in order:
         line = sorted(lines[n], key=lambda i: -along[i] if backwards else along[i])
@@ -100,7 +100,7 @@ def by_alignment(boxes: np.ndarray, names: list[str], direction: str, delimiter:
     if not len(boxes):
         return ""
     along, across, _, height = _axes(boxes, direction)
-    backwards = direction in _BACKWARDS
+    backwards = direction in BACKWARDS
     remaining = sorted(range(len(boxes)), key=lambda i: along[i], reverse=backwards)
 
     def follows(parent: int, child: int) -> bool:

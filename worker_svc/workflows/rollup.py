@@ -13,11 +13,11 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import cv2
 import numpy as np
 
+from worker_svc.inference.masks import largest_outline
 from worker_svc.workflows.sv_bridge import mask_of
-from worker_svc.workflows.values import Detections, moved, with_xyxy, xyxy
+from worker_svc.workflows.values import Detections, box_around, box_iou, moved, with_xyxy, xyxy
 
 _COMBINE: dict[str, Callable[[list[float]], float]] = {
     "max": max, "min": min, "mean": lambda values: float(np.mean(values))}
@@ -49,16 +49,17 @@ def detections_list_rollup(_: Any, p: dict[str, Any]) -> dict[str, Any]:
         elif any(d.get("points") for d in members):
             merged += _merge_masks(members, combine, threshold, parent.width, parent.height)
         else:
-            merged += [_box_around(group, combine) for group in _groups(members, threshold, _box_overlap)]
+            merged += [_box_around(group, combine)
+                       for group in _groups(members, threshold, lambda a, b: box_iou(xyxy(a), xyxy(b)))]
     items = [{k: v for k, v in d.items() if k != "parent_id"} | {"detection_id": str(uuid.uuid4())}
              for d in merged]
     return {"rolled_up_detections": parent.with_items(items), "crop_zones": zones}
 
 
 def _groups(items: list[dict[str, Any]], threshold: float,
-            overlap: Callable[[dict[str, Any], dict[str, Any]], tuple[float, float]]) -> list[list[dict[str, Any]]]:
-    """Connected groups of items that overlap (any intersection at threshold 0, else IoU >= threshold), in
-    the order of each group's first member."""
+            iou: Callable[[dict[str, Any], dict[str, Any]], float]) -> list[list[dict[str, Any]]]:
+    """Connected groups of items that overlap (any overlap at threshold 0, else IoU >= threshold), in the order
+    of each group's first member."""
     root = list(range(len(items)))
 
     def find(i: int) -> int:
@@ -69,8 +70,8 @@ def _groups(items: list[dict[str, Any]], threshold: float,
 
     for i in range(len(items)):
         for j in range(i + 1, len(items)):
-            intersection, iou = overlap(items[i], items[j])
-            if (intersection > 0) if threshold <= 0 else (iou >= threshold):
+            overlap = iou(items[i], items[j])
+            if (overlap > 0) if threshold <= 0 else (overlap >= threshold):
                 root[find(i)] = find(j)
     groups: dict[int, list[dict[str, Any]]] = {}
     for i, item in enumerate(items):
@@ -78,24 +79,12 @@ def _groups(items: list[dict[str, Any]], threshold: float,
     return list(groups.values())  # each group where its first member stands
 
 
-def _box_overlap(a: dict[str, Any], b: dict[str, Any]) -> tuple[float, float]:
-    ax1, ay1, ax2, ay2 = xyxy(a)
-    bx1, by1, bx2, by2 = xyxy(b)
-    inter = max(0.0, min(ax2, bx2) - max(ax1, bx1)) * max(0.0, min(ay2, by2) - max(ay1, by1))
-    union = a["width"] * a["height"] + b["width"] * b["height"] - inter
-    return inter, inter / union if union > 0 else 0.0
-
-
 def _confidence(group: list[dict[str, Any]], combine: Callable[[list[float]], float]) -> float:
     return float(combine([float(d.get("confidence", 1.0)) for d in group]))
 
 
 def _box_around(group: list[dict[str, Any]], combine: Callable[[list[float]], float]) -> dict[str, Any]:
-    corners = np.array([xyxy(d) for d in group])
-    x1, y1 = corners[:, :2].min(axis=0)
-    x2, y2 = corners[:, 2:].max(axis=0)
-    return with_xyxy(group[0], float(x1), float(y1), float(x2), float(y2)) | {
-        "confidence": _confidence(group, combine)}
+    return with_xyxy(group[0], *box_around(group)) | {"confidence": _confidence(group, combine)}
 
 
 def _merge_masks(members: list[dict[str, Any]], combine: Callable[[list[float]], float], threshold: float,
@@ -103,19 +92,18 @@ def _merge_masks(members: list[dict[str, Any]], combine: Callable[[list[float]],
     masks = {id(d): mask_of(d, width, height) for d in members}
     areas = {key: int(m.sum()) for key, m in masks.items()}
 
-    def overlap(a: dict[str, Any], b: dict[str, Any]) -> tuple[float, float]:
+    def iou(a: dict[str, Any], b: dict[str, Any]) -> float:
         inter = int(np.count_nonzero(masks[id(a)] & masks[id(b)]))
         union = areas[id(a)] + areas[id(b)] - inter
-        return inter, inter / union if union > 0 else 0.0
+        return inter / union if union > 0 else 0.0
 
     out = []
-    for group in _groups(members, threshold, overlap):
+    for group in _groups(members, threshold, iou):
         union = np.logical_or.reduce([masks[id(d)] for d in group])
-        contours, _ = cv2.findContours(union.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        if not contours:
+        outline = largest_outline(union)
+        if outline is None:
             continue
         rows, cols = np.nonzero(union)
-        outline = max(contours, key=cv2.contourArea).reshape(-1, 2)
         out.append(with_xyxy(group[0], float(cols.min()), float(rows.min()), float(cols.max() + 1),
                              float(rows.max() + 1)) | {
             "confidence": _confidence(group, combine),

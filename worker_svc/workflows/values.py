@@ -120,6 +120,21 @@ def with_xyxy(d: dict[str, Any], x1: float, y1: float, x2: float, y2: float) -> 
     return {**d, "x": (x1 + x2) / 2, "y": (y1 + y2) / 2, "width": x2 - x1, "height": y2 - y1}
 
 
+def box_around(items: list[dict[str, Any]]) -> tuple[float, float, float, float]:
+    """The corners of the smallest box around the detections' boxes."""
+    corners = np.array([xyxy(d) for d in items])
+    (x1, y1), (x2, y2) = corners[:, :2].min(axis=0), corners[:, 2:].max(axis=0)
+    return float(x1), float(y1), float(x2), float(y2)
+
+
+def outline(d: dict[str, Any], block: str) -> np.ndarray:
+    """A segmented detection's polygon as (x, y) rows; ``block`` needs one (a mask of an instance segmentation
+    model)."""
+    if not d.get("points") or len(d["points"]) < 3:
+        raise ValueError(f"{block} needs masks: the output of an instance segmentation model")
+    return np.array([[q["x"], q["y"]] for q in d["points"]], dtype=np.float64)
+
+
 def box_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     """Intersection over union of two x1, y1, x2, y2 boxes (0 for two empty ones)."""
     inter = max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))

@@ -32,7 +32,9 @@ def frame_delay(p: dict[str, Any], frame: VideoFrame, state: dict[str, Any]) -> 
 
 
 def rate_limiter(p: dict[str, Any], frame: VideoFrame, state: dict[str, Any]) -> dict[str, Any]:
-    """Video time is the frame's (its number over the video's rate): a batch job is not paced by a clock."""
+    """Video time is the frame's (its number over the video's rate): a batch job is not paced by a clock. So
+    ``video_reference_image``, which switches Roboflow's engine from the wall clock to a video's time, changes
+    nothing here: every frame's time is known."""
     cooldown = float(p["cooldown_seconds"])
     if cooldown < 0:
         raise ValueError("cooldown_seconds must not be negative")

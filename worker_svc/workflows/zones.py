@@ -10,13 +10,13 @@ from typing import Any
 import cv2
 import numpy as np
 
-from worker_svc.workflows.values import Detections
+from worker_svc.workflows.values import Detections, outline
 
 _STEPS = 1000  # bisection steps before giving up on the exact number of vertices
 
 
-def _simplified(outline: np.ndarray, vertices: int) -> np.ndarray:
-    hull = cv2.convexHull(outline.astype(np.int32), returnPoints=True, clockwise=True)
+def _simplified(traced: np.ndarray, vertices: int) -> np.ndarray:
+    hull = cv2.convexHull(traced.astype(np.int32), returnPoints=True, clockwise=True)
     low, high = 1e-7, cv2.arcLength(hull, True)
     epsilon = low + high / 2
     polygon = cv2.approxPolyDP(hull, epsilon, True)
@@ -40,22 +40,22 @@ def _line(points: np.ndarray) -> tuple[float, float] | None:
     return float(a), float(b)
 
 
-def _least_squares(outline: np.ndarray, polygon: np.ndarray, middle: float) -> np.ndarray:
+def _least_squares(traced: np.ndarray, polygon: np.ndarray, middle: float) -> np.ndarray:
     """Each side replaced by the line fitted to the outline between its corners (its middle ``middle`` share),
     the corners moved to where neighbouring lines cross."""
     def turn(points: np.ndarray) -> float:
         return float(cv2.contourArea(points.astype(np.float32), oriented=True))
 
-    if turn(outline) * turn(polygon) < 0:  # walk the outline the way the corners go round
-        outline = outline[::-1]
+    if turn(traced) * turn(polygon) < 0:  # walk the outline the way the corners go round
+        traced = traced[::-1]
 
     def nearest(point: np.ndarray) -> int:
-        return int(np.argmin(np.linalg.norm(outline - point, axis=1)))
+        return int(np.argmin(np.linalg.norm(traced - point, axis=1)))
 
     lines = []
     for start, end in zip(np.roll(polygon, 1, axis=0), polygon, strict=True):
         i, j = nearest(start), nearest(end)
-        between = outline[i:j + 1] if i <= j else np.concatenate((outline[i:], outline[:j + 1]))
+        between = traced[i:j + 1] if i <= j else np.concatenate((traced[i:], traced[:j + 1]))
         keep = round(len(between) * middle)
         if middle < 1 and keep > 2:
             cut = (len(between) - keep) // 2
@@ -86,12 +86,10 @@ def dynamic_zone(_: Any, p: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("required_number_of_vertices must be positive and midpoint_fraction in (0, 1]")
     zones, items, converged = [], [], True
     for d in detections.items:
-        if not d.get("points") or len(d["points"]) < 3:
-            raise ValueError("dynamic_zone needs masks: the output of an instance segmentation model")
-        outline = np.array([[q["x"], q["y"]] for q in d["points"]], dtype=np.float64)
-        polygon = _simplified(outline, vertices)
+        traced = outline(d, "dynamic_zone")
+        polygon = _simplified(traced, vertices)
         if p["apply_least_squares"]:
-            polygon = _least_squares(outline, polygon, middle)
+            polygon = _least_squares(traced, polygon, middle)
         if len(polygon) != vertices:  # padded with its last corner, or cut, as Roboflow's
             converged = False
             polygon = np.concatenate([polygon, np.repeat(polygon[-1:], max(0, vertices - len(polygon)), axis=0)])
