@@ -26,6 +26,11 @@ def test_frame_delay_hands_back_the_value_of_two_frames_before() -> None:
     assert sorted(state["frames"]) == [2, 3, 4]  # nothing older than the offset is kept
     with pytest.raises(ValueError, match="frames before this one"):
         video_memory.frame_delay({"data": 1, "offset": 1, "default_value": None}, video.frame(5, 0.5), state)
+    # at most 256 frames back: the limit itself is taken, one past it refused
+    assert video_memory.frame_delay({"data": 1, "offset": -256, "default_value": None}, video.frame(6, 0.6),
+                                    state)["is_available"] is False
+    with pytest.raises(ValueError, match="between -256 and 0"):
+        video_memory.frame_delay({"data": 1, "offset": -257, "default_value": None}, video.frame(7, 0.7), state)
 
 
 def test_the_rate_limiter_lets_its_steps_run_once_per_cooldown_of_video_time() -> None:
