@@ -22,16 +22,15 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
+import numpy as np
 from botocore.exceptions import ClientError
 
 from shared.db import Pool, Record
 from shared.events import (
     EventBase,
     FailedFile,
-    ModelExecution,
     TaskDoneV1,
     TaskProgressV1,
     TaskReadyV1,
@@ -50,11 +49,11 @@ from worker_svc.backends import Backends, PreparedWorkflow
 from worker_svc.config import WorkerSettings
 from worker_svc.decoding import Decoded, decode_image
 from worker_svc.errors import FileFailed, TaskAborted
-from worker_svc.results import KEY_COLUMNS, encode
+from worker_svc.results import encode
 from worker_svc.spans import SpanTooShort, StagedReader
 from worker_svc.stops import StoppedJobs
-from worker_svc.video import sampled_frames
-from worker_svc.workflows.values import Image, encode_jpeg, serialize
+from worker_svc.task_output import TaskOutput, image_parameters, record_of
+from worker_svc.video import Frame, sampled_frames
 from worker_svc.workflows.video_state import VideoFrame, VideoState
 
 log = logging.getLogger(__name__)
@@ -62,54 +61,40 @@ TRACER = tracer(__name__)
 SOURCE = source_of("worker")  # the CloudEvents source of the events this service writes
 
 
-@dataclass
-class TaskOutput:
-    records: list[dict[str, Any]] = field(default_factory=list)
-    images: list[tuple[str, bytes]] = field(default_factory=list)  # (name in the "images" part, JPEG)
-    processed: int = 0
-    in_flight: int = 0  # images in the workflow at once (the job's workersPerMachine, or the worker's default)
-    failed: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
-    inference: Callable[[], list[ModelExecution]] = list  # how the workflow's models ran
-
-
-def record_of(result: dict[str, Any], source: str, persist: set[str], output: TaskOutput) -> dict[str, Any]:
-    """The record of one image's (or frame's) outputs. Persisted images get flat names that keep the
-    whole source name (``vis__a.png.jpg`` and ``vis__a.jpg.jpg`` stay apart), because clients write every
-    file of a part into one folder. An output named like a key column (``image``, ``video``, ...) is
-    kept as ``<name>_output``: the input's name always survives in its column."""
-    record: dict[str, Any] = {}
-    for name, value in result.items():
-        counter = iter(range(1_000_000))
-
-        def keep(image: Image, name: str = name, counter: Any = counter) -> str | None:
-            if name not in persist:
-                return None
-            index = next(counter)
-            file_name = f"{name}__{source}{f'__{index}' if index else ''}.jpg"
-            output.images.append((file_name, encode_jpeg(image)))
-            return file_name
-
-        serialized = serialize(value, on_image=keep)
-        if serialized is not None or name in persist:
-            key = name
-            while key in KEY_COLUMNS or (key != name and key in result):
-                key = f"{key}_output"
-            record[key] = serialized
-    return record
-
-
-def image_parameters(mapping: dict[str, str], metadata: dict[str, Any] | None) -> dict[str, Any]:
-    """An image's own workflow inputs: ``{workflow input: metadata key}`` looked up in its metadata."""
-    if metadata is None:
-        raise FileFailed("the image has no record in the job's imagesMetadataPart")
-    missing = sorted(key for key in mapping.values() if key not in metadata)
-    if missing:
-        raise FileFailed(f"the image's metadata lacks {', '.join(map(repr, missing))} (imagesMetadataInputsMapping)")
-    return {workflow_input: metadata[key] for workflow_input, key in mapping.items()}
-
-
 Publish = Callable[[EventBase], Awaitable[None]]
 Loaded = tuple[str, Decoded | FileFailed]  # a task's file as read: its name, the image or why it failed
+Held = TypeVar("Held")
+# what the accuracy gate may hold back of a task at most: 32 frames of a 1080p video (6 MB each) fit, a
+# 4K video's are fewer
+GATE_HELD_BYTES = 256 * 1024 * 1024
+
+
+async def gated(source: AsyncIterator[Held], pixels: Callable[[Held], np.ndarray | None],
+                gate: Callable[[list[np.ndarray]], Awaitable[None]], *, items: int,
+                max_bytes: int) -> AsyncIterator[Held]:
+    """``source``'s items (a task's images, a video's frames) in order, the first ``items`` of them (fewer where
+    their ``pixels`` would take more than ``max_bytes``) held back until ``gate`` has run on those pixels."""
+    head: list[Held] = []
+    held = 0
+    async for item in source:
+        head.append(item)
+        array = pixels(item)
+        held += array.nbytes if array is not None else 0
+        if len(head) >= items or held >= max_bytes:
+            break
+    await gate([a for item in head if (a := pixels(item)) is not None])
+    for item in head:
+        yield item
+    async for item in source:
+        yield item
+
+
+def _pixels(loaded: Loaded) -> np.ndarray | None:
+    return loaded[1].array if isinstance(loaded[1], Decoded) else None
+
+
+def _frame_pixels(frame: Frame) -> np.ndarray:
+    return frame.pixels
 
 
 class TaskRunner:
@@ -227,7 +212,7 @@ class TaskRunner:
         output.in_flight = in_flight
         metadata = {f["file_name"]: f["metadata"] for f in files} if mapping else {}
         try:
-            async for name, image in self._gated(workflow, self._prefetched(files, workflow.reduce_to)):
+            async for name, image in self._gated(workflow, self._prefetched(files, workflow.reduce_to), _pixels):
                 if aborted.is_set():
                     raise TaskAborted
                 try:
@@ -247,22 +232,17 @@ class TaskRunner:
             for _, run in running:
                 run.cancel()
 
-    async def _gated(self, workflow: PreparedWorkflow, source: AsyncIterator[Loaded]
-                     ) -> AsyncIterator[Loaded]:
-        """The task's files, the first ``gate_images`` of them held back until the accuracy gate has chosen
-        where the workflow's models run (only while one of them awaits it)."""
+    def _gated(self, workflow: PreparedWorkflow, source: AsyncIterator[Held],
+               pixels: Callable[[Held], np.ndarray | None]) -> AsyncIterator[Held]:
+        """``source`` with its head held back for the accuracy gate while one of the workflow's models awaits it."""
         models = list(workflow.models.values())
-        head: list[Loaded] = []
-        if self.backends.models.awaiting_gate(models):
-            async for item in source:
-                head.append(item)
-                if len(head) >= self.settings.gate_images:
-                    break
-            await self.backends.models.gate(models, [i.array for _, i in head if isinstance(i, Decoded)])
-        for item in head:
-            yield item
-        async for item in source:
-            yield item
+        if not self.backends.models.awaiting_gate(models):
+            return source
+
+        async def gate(arrays: list[np.ndarray]) -> None:
+            await self.backends.models.gate(models, arrays)
+
+        return gated(source, pixels, gate, items=self.settings.gate_images, max_bytes=GATE_HELD_BYTES)
 
     async def _timed(self, workflow: PreparedWorkflow, image: Decoded, name: str,
                      own: dict[str, Any] | None = None, frame: VideoFrame | None = None) -> dict[str, Any]:
@@ -320,7 +300,7 @@ class TaskRunner:
             tmp.flush()
             frames = 0
             video: VideoState | None = None  # fresh per video: trackers never carry objects between videos
-            async for sampled in sampled_frames(tmp.name, max_fps):
+            async for sampled in self._gated(workflow, sampled_frames(tmp.name, max_fps), _frame_pixels):
                 number, timestamp = sampled.number, sampled.timestamp
                 if aborted.is_set():
                     raise TaskAborted

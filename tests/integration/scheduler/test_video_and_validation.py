@@ -2,42 +2,18 @@ import csv
 import io
 import json
 
-import cv2
-import numpy as np
 import pytest
 
 from shared.storage import ObjectStore
-from tests.fixtures.media import decoded, jpeg, mp4, photo
+from tests.fixtures.media import bus_video, jpeg, mp4
 from tests.fixtures.pipeline import Pipeline, job_body
 from tests.fixtures.workflows import detect_workflow
 
 
-def _bus_video(frames: int = 20, fps: int = 10) -> bytes:
-    """A real-content clip: the bus photo, slightly shifted each frame."""
-    import tempfile
-    from pathlib import Path
-
-    image = decoded(photo("bus.jpg"))
-    image = cv2.resize(image, (320, 426))
-    with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "bus.mp4"
-        writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (320, 426))
-        for i in range(frames):
-            writer.write(np.roll(image, i, axis=1))
-        writer.release()
-        return path.read_bytes()
-
-
-async def _stage_video(p: Pipeline, batch: str, name: str, data: bytes) -> None:
-    details = (await p.staging.post(f"/batches/{batch}/upload/video", fileName=name)).json()["signedURLDetails"]
-    put = await p.staging.http.put(details["uploadURL"].removeprefix(p.staging.settings.public_url), content=data)
-    assert put.status_code == 200, put.text
-
-
 async def test_video_job_samples_frames_and_aggregates_csv(pipeline: Pipeline) -> None:
     p = pipeline
-    await _stage_video(p, "clips", "bus.mp4", _bus_video(frames=20, fps=10))
-    await _stage_video(p, "clips", "grey.mp4", mp4(frames=10))
+    await p.stage_video("clips", "bus.mp4", bus_video(frames=20, fps=10))
+    await p.stage_video("clips", "grey.mp4", mp4(frames=10))
     await p.put_workflow("detect", detect_workflow())
     body = job_body(p.staging.workspace.slug, "clips", "detect", videos=True, maxVideoFPS=5,
                     aggregationFormat="csv")
@@ -62,7 +38,7 @@ async def test_bad_job_requests_are_refused_clearly(pipeline: Pipeline) -> None:
     p = pipeline
     ws = p.staging.workspace.slug
     await p.staging.post("/batches/imgs/upload/image", files={"a.jpg": ("a.jpg", jpeg(1))}, fileName="a.jpg")
-    await _stage_video(p, "vids", "v.mp4", mp4())
+    await p.stage_video("vids", "v.mp4", mp4())
     await p.put_workflow("detect", detect_workflow())
     cases = [
         ("job-a", job_body(ws, "nope", "detect"), 400, "does not exist"),

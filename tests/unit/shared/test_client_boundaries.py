@@ -17,7 +17,7 @@ from shared.workflows.errors import WorkflowInvalid
 from shared.workflows.outline import check_parameter_values
 from worker_svc.decoding import decode_image
 from worker_svc.errors import FileFailed
-from worker_svc.service import TaskOutput, image_parameters, record_of
+from worker_svc.task_output import TaskOutput, image_parameters, record_of
 from worker_svc.workflows.values import Image
 
 

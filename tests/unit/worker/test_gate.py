@@ -109,3 +109,39 @@ def test_verdicts_are_kept_for_the_machine_and_candidates_they_were_reached_with
     assert Verdicts(tmp_path, fingerprint([reference("cpu")])).get("sha", "cpu") is None  # other candidates
     (tmp_path / "sha-cpu.json").write_text("{not json")
     assert Verdicts(tmp_path, fingerprint(candidates)).get("sha", "cpu") is None
+
+
+async def test_a_task_holds_back_its_first_items_for_the_gate_up_to_a_count_or_a_size() -> None:
+    from collections.abc import AsyncIterator
+
+    from worker_svc.service import gated
+
+    mib = 1 << 20
+    frames = [np.full((512, 512, 4), i, np.uint8) for i in range(10)]  # 1 MiB each
+
+    async def run(items: int, max_bytes: int, missing: frozenset[int] = frozenset()) -> tuple[list[int], list[str]]:
+        events: list[str] = []
+
+        async def source() -> AsyncIterator[np.ndarray]:
+            for frame in frames:
+                events.append(f"read {frame[0, 0, 0]}")
+                yield frame
+
+        async def gate(arrays: list[np.ndarray]) -> None:
+            events.append(f"gate {[int(a[0, 0, 0]) for a in arrays]}")
+
+        def pixels(frame: np.ndarray) -> np.ndarray | None:
+            return None if frame[0, 0, 0] in missing else frame
+
+        out = [int(f[0, 0, 0]) async for f in gated(source(), pixels, gate, items=items, max_bytes=max_bytes)]
+        return out, events
+
+    out, events = await run(items=4, max_bytes=100 * mib)
+    assert out == list(range(10))  # every item, in order
+    assert events[:5] == ["read 0", "read 1", "read 2", "read 3", "gate [0, 1, 2, 3]"]  # nothing read past the head
+    assert (await run(items=32, max_bytes=3 * mib))[1][3] == "gate [0, 1, 2]"  # the size reached at the third
+    assert (await run(items=32, max_bytes=3 * mib + 1))[1][4] == "gate [0, 1, 2, 3]"  # one byte more: a fourth
+    # a failed file (no pixels) is held back in its place, not shown to the gate
+    assert (await run(items=4, max_bytes=100 * mib, missing=frozenset({1})))[1][4] == "gate [0, 2, 3]"
+    short, events = await run(items=32, max_bytes=100 * mib)
+    assert short == list(range(10)) and events[-1] == f"gate {list(range(10))}"  # fewer items than the head
