@@ -63,6 +63,7 @@ def test_stack_up_status_env_down(tmp_path: Path) -> None:
 
         env = conveyor("stack", "env", home=home, env=PORTS, own_stack=True)
         assert env.returncode == 0 and "export KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:32092" in env.stdout
+        assert "export KAFKA_FETCH_MAX_WAIT_MS=50" in env.stdout  # Tansu answers a fetch when its wait ends
     finally:
         down = conveyor("stack", "down", home=home, env=PORTS, own_stack=True)
     assert down.returncode == 0

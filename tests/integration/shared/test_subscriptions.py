@@ -60,3 +60,40 @@ async def test_handlers_get_typed_events_and_poison_goes_to_the_dead_letter_topi
     first = {k: v.decode() for k, v in (await read_topic(settings.kafka.bootstrap_servers, name, 1))[0].headers}
     assert first["ce_id"] == good.event_id and first["ce_type"] == "shard.ready@v1"  # CloudEvents, direct too
     assert first["ce_source"] == "/conveyor/test" and first["ce_specversion"] == "1.0" and first["ce_time"]
+
+
+async def test_on_the_local_stack_an_event_reaches_its_subscriber_without_waiting_out_the_fetch(
+        settings: ServiceSettings) -> None:
+    """Tansu answers a waiting fetch only when the wait ends: the local stack sets a short one, so a hop takes
+    milliseconds (with Kafka's client default of 500 ms its median was 120 ms)."""
+    import asyncio
+    import statistics
+    import time
+
+    from deploy.local.stack import TANSU_FETCH_MAX_WAIT_MS
+
+    assert settings.kafka.fetch_max_wait_ms == TANSU_FETCH_MAX_WAIT_MS  # from the stack's environment
+    await ensure_topics(settings.kafka)
+    sent: dict[str, float] = {}
+    hops: list[float] = []
+
+    async def handle(event: ShardReadyV1) -> None:
+        if event.shard_id in sent:
+            hops.append(time.perf_counter() - sent[event.shard_id])
+
+    subs = Subscriptions(settings.kafka)
+    subs.add(Topic.SHARDS_READY, group=f"{settings.kafka.topic_prefix}-hop", handler=handle)
+    broker = build_broker(settings.kafka, client_id="test-hop")
+    broker.include_router(subs.router)
+    await broker.start()
+    try:
+        await publish_event(broker, settings.kafka.topic_prefix, Topic.SHARDS_READY, _shard("warm"))
+        await asyncio.sleep(1.0)  # the group joined, its first fetch answered
+        for i in range(9):
+            sent[f"hop{i}"] = time.perf_counter()
+            await publish_event(broker, settings.kafka.topic_prefix, Topic.SHARDS_READY, _shard(f"hop{i}"))
+            await asyncio.sleep(0.1)
+        assert await wait_for(lambda: len(hops) == 9, timeout=30), hops
+    finally:
+        await broker.stop()
+    assert statistics.median(hops) < 0.06, [round(h * 1000) for h in hops]
