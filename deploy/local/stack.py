@@ -29,9 +29,9 @@ REGION = "us-east-1"
 BUCKETS = ("tansu", "staging", "models")
 _STOP_ORDER = ("tansu", "weed", "postgres")  # reverse dependency order
 # Tansu answers a consumer's waiting fetch only when the wait ends, not when a message arrives (Apache Kafka
-# answers at once): with the client default of 500 ms each hop of a job took 120 ms at the median (up to 250),
-# at 50 ms 13 ms; a 16-image job, submit to webhook, 0.75 s -> 0.33 s. Polling that often costs the idle
-# stack about 12 % more of one core (bench/README.md, "Kafka hops on the local stack").
+# answers at once): with the client default of 500 ms a hop of a job took 123 ms at the median (up to 250), at
+# 50 ms 8 ms, and a 16-image job, submit to webhook, 0.75 s -> 0.28 s; the idle stack asks more often for it,
+# 0.09 -> 0.26 of a core (bench.hops; bench/README.md, "Kafka hops on the local stack").
 TANSU_FETCH_MAX_WAIT_MS = 50
 
 

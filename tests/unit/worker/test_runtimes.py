@@ -84,3 +84,20 @@ def test_a_model_moves_to_another_runtime_with_its_lanes_and_finds_the_same(mode
     forward, backward, found = detector.agreement(before, after)
     assert found >= 6 and forward >= 0.9 and backward >= 0.9, (forward, backward, found)
     detector.close()
+
+
+def test_int8_and_tensorrt_are_refused_at_start_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from worker_svc.config import WorkerSettings
+
+    monkeypatch.setenv("WORKER_PRECISION", "int8")
+    with pytest.raises(ValidationError, match=r"int8 is not offered: post-training quantization \(NNCF\)"):
+        WorkerSettings()
+    monkeypatch.setenv("WORKER_RUNTIME", "tensorrt")
+    monkeypatch.setenv("WORKER_PRECISION", "auto")
+    with pytest.raises(ValidationError, match="tensorrt is not offered: gpu workers run onnxruntime's CUDA"):
+        WorkerSettings()
+    monkeypatch.delenv("WORKER_RUNTIME")
+    monkeypatch.setenv("WORKER_PRECISION", "bf16")
+    assert WorkerSettings().precision == "bf16"
