@@ -102,12 +102,26 @@ async def open_resources(spec: ServiceSpec[D]) -> AsyncIterator[Resources[D]]:
             # bounded: a hook that talks to an unreachable broker or database must not hold the shutdown
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(hook(res), SHUTDOWN_HOOK_TIMEOUT_S)
+        # each step bounded as the hooks are: a Kafka group leave or a connection that is never given back
+        # (Tansu holding a request, a stuck handler) must not hold the process's exit for good
         if relay is not None:
-            await relay.stop()
-        with contextlib.suppress(Exception):
-            await broker.stop()
-        await store.close()
-        await pool.close()
+            await _bounded(relay.stop(), "the outbox relay's stop")
+        await _bounded(broker.stop(), "the broker's stop")
+        await _bounded(store.close(), "closing the object store")
+        if not await _bounded(pool.close(), "closing the database pool"):
+            pool.terminate()
+
+
+async def _bounded(step: Awaitable[None], what: str) -> bool:
+    """Whether ``step`` ended within ``SHUTDOWN_HOOK_TIMEOUT_S`` (an error is logged and counts as ended)."""
+    try:
+        await asyncio.wait_for(step, SHUTDOWN_HOOK_TIMEOUT_S)
+    except TimeoutError:
+        log.warning("%s took more than %.0f s at shutdown; left behind", what, SHUTDOWN_HOOK_TIMEOUT_S)
+        return False
+    except Exception:
+        log.warning("%s failed at shutdown", what, exc_info=True)
+    return True
 
 
 async def _supervised(loop: Callable[[Resources[D]], Awaitable[None]], res: Resources[D]) -> None:

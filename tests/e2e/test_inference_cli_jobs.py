@@ -1,7 +1,11 @@
 """The real inference-cli (``inference rf-cloud batch-processing ...``) against Conveyor, unchanged."""
 
+import contextlib
 import json
+import os
+import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -106,12 +110,28 @@ def test_process_videos_with_fps_subsampling(inference_cli: Path, deployment: De
     assert lines[0].startswith("video,frame_number,frame_timestamp") and len(lines) == 1 + 10
 
 
+@contextlib.contextmanager
+def _workers_paused(dep: Deployment) -> Iterator[None]:
+    """The deployment's workers stopped (SIGSTOP) until the block ends: nothing of a job runs meanwhile."""
+    pids = [pid for name, pid in json.loads((dep.home / "services.json").read_text()).items()
+            if name.startswith("worker")]
+    for pid in pids:
+        os.killpg(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in pids:
+            os.killpg(pid, signal.SIGCONT)
+
+
 def test_abort_and_restart_job(inference_cli: Path, deployment: Deployment, staged: dict[str, int]) -> None:
-    started = rf(inference_cli, deployment, "batch-processing", "process-images-with-workflow", "--batch-id", "many",
-                 "--workflow-id", "detect", "--job-id", "cli-abort", "--max-parallel-tasks", "1")
-    assert started.returncode == 0, started.stdout + started.stderr
-    aborted = rf(inference_cli, deployment, "batch-processing", "abort-job", "--job-id", "cli-abort")
-    assert aborted.returncode == 0, aborted.stdout + aborted.stderr
+    # the 40 images take about a second: without the pause the job may end before the second command runs
+    with _workers_paused(deployment):
+        started = rf(inference_cli, deployment, "batch-processing", "process-images-with-workflow", "--batch-id",
+                     "many", "--workflow-id", "detect", "--job-id", "cli-abort", "--max-parallel-tasks", "1")
+        assert started.returncode == 0, started.stdout + started.stderr
+        aborted = rf(inference_cli, deployment, "batch-processing", "abort-job", "--job-id", "cli-abort")
+        assert aborted.returncode == 0, aborted.stdout + aborted.stderr
     job = _wait_job(deployment, "cli-abort", ("aborted",), timeout=10)
     assert job["state"] == "aborted" and job["isTerminal"]
     details = rf(inference_cli, deployment, "batch-processing", "show-job-details", "--job-id", "cli-abort")
