@@ -46,6 +46,12 @@ def model_only(session: Session, batch: np.ndarray) -> float:
     return RUNS_PER_TIMING / (time.perf_counter() - started)
 
 
+def one_stream(core: Any, model: Any, hint: str) -> Any:
+    """``model`` compiled as every execution here is timed: one stream, one thread, at ``hint`` precision."""
+    return core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": hint, "NUM_STREAMS": "1",
+                                             "INFERENCE_NUM_THREADS": "1"})
+
+
 def main() -> None:
     import nncf
     import onnx
@@ -69,8 +75,7 @@ def main() -> None:
     network = core.read_model(str(model.onnx_path))
 
     def on_openvino(compiled_from: Any, hint: str) -> OpenVinoSession:
-        config = {"INFERENCE_PRECISION_HINT": hint, "NUM_STREAMS": "1", "INFERENCE_NUM_THREADS": "1"}
-        return OpenVinoSession(core.compile_model(compiled_from, "CPU", config), outputs)
+        return OpenVinoSession(one_stream(core, compiled_from, hint), outputs)
 
     quantized: dict[str, Any] = {}
     quantize_s: dict[str, float] = {}
@@ -142,8 +147,7 @@ def accuracy_controlled(nncf: Any, network: Any, samples: list[np.ndarray], held
     convolutions = [op for op in model.get_ops() if op.get_type_name() == "Convolution"]
     # a convolution runs in int8 where its input comes through a FakeQuantize
     int8 = sum(op.input_value(0).get_node().get_type_name() == "FakeQuantize" for op in convolutions)
-    compiled = core.compile_model(model, "CPU", {"INFERENCE_PRECISION_HINT": "bf16", "NUM_STREAMS": "1",
-                                                 "INFERENCE_NUM_THREADS": "1"})
+    compiled = one_stream(core, model, "bf16")
     return {"seconds": seconds, "convolutions": len(convolutions), "kept_float": len(convolutions) - int8,
             "metric": metric(compiled, None), "per_s": model_only(OpenVinoSession(compiled, outputs), samples[0])}
 

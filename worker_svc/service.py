@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 import posixpath
@@ -75,14 +76,14 @@ async def gated(source: AsyncIterator[Held], pixels: Callable[[Held], np.ndarray
     """``source``'s items (a task's images, a video's frames) in order, the first ``items`` of them (fewer where
     their ``pixels`` would take more than ``max_bytes``) held back until ``gate`` has run on those pixels."""
     head: list[Held] = []
-    held = 0
+    arrays: list[np.ndarray] = []
     async for item in source:
         head.append(item)
-        array = pixels(item)
-        held += array.nbytes if array is not None else 0
-        if len(head) >= items or held >= max_bytes:
+        if (array := pixels(item)) is not None:
+            arrays.append(array)
+        if len(head) >= items or sum(a.nbytes for a in arrays) >= max_bytes:
             break
-    await gate([a for item in head if (a := pixels(item)) is not None])
+    await gate(arrays)
     for item in head:
         yield item
     async for item in source:
@@ -238,11 +239,8 @@ class TaskRunner:
         models = list(workflow.models.values())
         if not self.backends.models.awaiting_gate(models):
             return source
-
-        async def gate(arrays: list[np.ndarray]) -> None:
-            await self.backends.models.gate(models, arrays)
-
-        return gated(source, pixels, gate, items=self.settings.gate_images, max_bytes=GATE_HELD_BYTES)
+        return gated(source, pixels, functools.partial(self.backends.models.gate, models),
+                     items=self.settings.gate_images, max_bytes=GATE_HELD_BYTES)
 
     async def _timed(self, workflow: PreparedWorkflow, image: Decoded, name: str,
                      own: dict[str, Any] | None = None, frame: VideoFrame | None = None) -> dict[str, Any]:

@@ -113,8 +113,7 @@ def test_process_videos_with_fps_subsampling(inference_cli: Path, deployment: De
 @contextlib.contextmanager
 def _workers_paused(dep: Deployment) -> Iterator[None]:
     """The deployment's workers stopped (SIGSTOP) until the block ends: nothing of a job runs meanwhile."""
-    pids = [pid for name, pid in json.loads((dep.home / "services.json").read_text()).items()
-            if name.startswith("worker")]
+    pids = [pid for name, pid in dep.pids().items() if name.startswith("worker")]
     for pid in pids:
         os.killpg(pid, signal.SIGSTOP)
     try:

@@ -148,8 +148,7 @@ def _wait_group_settled(dep: Deployment, members: int) -> None:
 
 def _stop_deployment_worker(dep: Deployment) -> None:
     """Scale to zero: the deployment's own worker is stopped the way Kubernetes stops a pod (SIGTERM)."""
-    pids = json.loads((dep.home / "services.json").read_text())
-    (name, pid), = [(n, p) for n, p in pids.items() if n.startswith("worker")]
+    (name, pid), = [(n, p) for n, p in dep.pids().items() if n.startswith("worker")]
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 30
     while Path(f"/proc/{pid}").exists() and Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z":

@@ -1,5 +1,9 @@
+import asyncio
 import json
+import statistics
+import time
 
+from deploy.local.stack import TANSU_FETCH_MAX_WAIT_MS
 from shared.broker import Subscriptions, build_broker, ensure_topics, publish_event
 from shared.config import ServiceSettings
 from shared.errors import InvalidEvent
@@ -66,12 +70,6 @@ async def test_on_the_local_stack_an_event_reaches_its_subscriber_without_waitin
         settings: ServiceSettings) -> None:
     """Tansu answers a waiting fetch only when the wait ends: the local stack sets a short one, so a hop takes
     milliseconds (with Kafka's client default of 500 ms its median was 120 ms)."""
-    import asyncio
-    import statistics
-    import time
-
-    from deploy.local.stack import TANSU_FETCH_MAX_WAIT_MS
-
     assert settings.kafka.fetch_max_wait_ms == TANSU_FETCH_MAX_WAIT_MS  # from the stack's environment
     await ensure_topics(settings.kafka)
     sent: dict[str, float] = {}
