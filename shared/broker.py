@@ -4,8 +4,10 @@ Every subscriber states its consumer group and ack policy. The default is ``NACK
 is committed only after the handler returned, so delivery is at least once and handlers must be
 idempotent. Errors are sorted by what the consumer must do:
 
-* a payload that does not decode, or a handler raising ``InvalidEvent``: published to ``<topic>.dlq``
-  with the reason, then acknowledged (never retried);
+* a payload that does not decode (not JSON, not UTF-8, the wrong shape, an unknown type or version), or a
+  handler raising ``InvalidEvent``: published to ``<topic>.dlq`` with the reason, then acknowledged (never
+  retried). FastStream's own JSON decoding is switched off (``_raw``): it raised before the handler ran, so
+  the record was nacked and redelivered for ever, wedging its partition;
 * any other exception: retried with backoff, ``max_attempts`` times, then dead-lettered as well, so a
   poison message cannot stall a partition forever.
 """
@@ -34,6 +36,26 @@ from shared.logs import bound
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Any], Awaitable[None]]
+
+# A dead letter keeps at most this much of the record (the rest is cut, and ``x-dlq-truncated`` gives the
+# record's size), so that it fits the producer's 1 MiB request limit: a record too large to dead-letter would
+# otherwise be retried for ever.
+DLQ_MAX_BODY_BYTES = 512 * 1024
+
+
+async def _raw(msg: KafkaMessage) -> bytes:
+    """The body as it came: the subscriber decodes it itself, so that a bad one is dead-lettered, not retried."""
+    return bytes(msg.body)
+
+
+def _decode(topic: Topic, body: bytes) -> EventBase | str:
+    """The event, or why the record is not one."""
+    try:
+        return decode(topic, body)
+    except ValidationError as exc:
+        return f"undecodable payload: {exc.errors(include_url=False, include_input=False)[:3]}"
+    except Exception as exc:  # whatever a record holds, it must not stop the partition
+        return f"undecodable payload: {exc!r}"[:1000]
 
 
 def build_broker(kafka: KafkaSettings, client_id: str) -> KafkaBroker:
@@ -133,18 +155,37 @@ class Subscriptions:
 
         async def _dead_letter(msg: KafkaMessage, reason: str) -> None:
             log.error("dead-lettering message from %s: %s", name, reason)
+            record: Any = msg.raw_message
             headers = {k: v for k, v in (msg.headers or {}).items() if isinstance(v, str)}
             headers["x-dlq-reason"] = reason[:1000]
             headers["x-dlq-group"] = group
-            record: Any = msg.raw_message
-            await dlq_publisher.publish(msg.body, key=record.key, headers=headers)
+            headers["x-dlq-origin"] = f"{record.topic}/{record.partition}/{record.offset}"
+            body = bytes(msg.body)
+            if len(body) > DLQ_MAX_BODY_BYTES:
+                headers["x-dlq-truncated"] = str(len(body))
+                body = body[:DLQ_MAX_BODY_BYTES]
+            attempt = 0
+            while True:
+                attempt += 1
+                try:
+                    await dlq_publisher.publish(body, key=record.key, headers=headers)
+                    return
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    if is_transient(exc):  # the broker is away: the dead letter waits for it, as a handler does
+                        await asyncio.sleep(min(self.max_backoff_s, self.retry_backoff_s * 2 ** min(attempt, 8)))
+                        continue
+                    # the dead-letter topic itself refuses it: say so in the log, and let the partition go on
+                    log.error("could not dead-letter %s (%s): %r; the record is skipped", headers["x-dlq-origin"],
+                              reason, exc)
+                    return
 
-        @router.subscriber(name, **options)
+        @router.subscriber(name, decoder=_raw, **options)
         async def _consume(msg: KafkaMessage) -> None:
-            try:
-                event = decode(topic, msg.body)
-            except ValidationError as exc:
-                await _dead_letter(msg, f"undecodable payload: {exc.errors()[:3]}")
+            event = _decode(topic, bytes(msg.body))
+            if isinstance(event, str):
+                await _dead_letter(msg, event)
                 return
             ids = {k: getattr(event, k, None) for k in ("workspace_id", "job_id", "batch_id", "task_id")}
             attempt = 0
@@ -185,10 +226,14 @@ def add_broadcast(subs: Subscriptions, topic: Topic, handler: Handler) -> None:
     subs.subscribed.append((topic, BROADCAST))
 
     @subs.router.subscriber(name, group_id=None, ack_policy=AckPolicy.MANUAL, auto_offset_reset="earliest",
-                            fetch_max_wait_ms=subs.kafka.fetch_max_wait_ms)
+                            fetch_max_wait_ms=subs.kafka.fetch_max_wait_ms, decoder=_raw)
     async def _consume(msg: KafkaMessage) -> None:
+        event = _decode(topic, bytes(msg.body))
+        if isinstance(event, str):  # every process reads it: one dead letter each would be noise; the log says it
+            log.error("broadcast record of %s skipped: %s", name, event)
+            return
         try:
-            await handler(decode(topic, msg.body))
+            await handler(event)
         except asyncio.CancelledError:
             raise
         except Exception:
