@@ -109,7 +109,10 @@ def check_image(name: str, data: bytes) -> str:
                                               f"{MAX_IMAGE_PIXELS} pixels")
     if dims[0] == 0 or dims[1] == 0:
         raise FileRejected("corrupted-file", f"{name} declares an empty image")
-    decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    try:
+        decoded = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
+    except cv2.error:  # OpenCV's own limit (shared.images.limit_decoder_pixels): its reading of the size
+        raise FileRejected("image-too-large", f"{name} is larger than {MAX_IMAGE_PIXELS} pixels") from None
     if decoded is None or decoded.size == 0:
         raise FileRejected("corrupted-file", f"{name} could not be decoded")
     return content_type

@@ -1,12 +1,48 @@
 """Image sizes read from headers alone, for every format Conveyor accepts (JPEG, PNG, GIF, BMP, WebP, TIFF,
 JPEG 2000): ingest refuses, and the worker will not decode, an image of more than ``MAX_IMAGE_PIXELS`` — a
-decompression bomb of a few MB would otherwise take gigabytes of a shared process."""
+decompression bomb of a few MB would otherwise take gigabytes of a shared process.
+
+A header can state a size twice (a TIFF with two ImageWidth tags, a PNG with two IHDR chunks): the reader
+here takes the one the decoder uses, and a fuzz test holds it to what OpenCV decodes. The decoder checks
+again by itself: ``limit_decoder_pixels`` sets OpenCV's own pixel limit, which it reads from the environment
+once, when it is loaded, so the services that decode call it before anything imports ``cv2``.
+"""
 
 from __future__ import annotations
 
+import os
 import struct
+import sys
 
 MAX_IMAGE_PIXELS = 100_000_000
+DECODER_LIMIT_ENV = "OPENCV_IO_MAX_IMAGE_PIXELS"
+
+
+def limit_decoder_pixels() -> None:
+    """OpenCV refuses to decode more than ``MAX_IMAGE_PIXELS`` (an error, before any pixel buffer exists),
+    whatever size a header reader here saw. Raises if ``cv2`` was loaded before without that limit."""
+    if "cv2" not in sys.modules:
+        os.environ[DECODER_LIMIT_ENV] = str(MAX_IMAGE_PIXELS)
+        return
+    if not decoder_refuses_bombs():
+        raise RuntimeError(f"cv2 was imported before its pixel limit ({DECODER_LIMIT_ENV}) was set: call "
+                           "shared.images.limit_decoder_pixels() first")
+
+
+def decoder_refuses_bombs() -> bool:
+    """Whether OpenCV refuses an image past the limit from its header alone (with no limit it reads the
+    header of this pixel-less bitmap, finds no pixels and answers None)."""
+    import cv2
+    import numpy as np
+
+    side = int(MAX_IMAGE_PIXELS**0.5) + 1
+    bitmap = b"BM" + struct.pack("<IHHI", 54, 0, 0, 54) + struct.pack("<IiiHHIIiiII", 40, side, side, 1, 24, 0, 0,
+                                                                          0, 0, 0, 0)
+    try:
+        cv2.imdecode(np.frombuffer(bitmap, np.uint8), cv2.IMREAD_COLOR)
+    except cv2.error:
+        return True
+    return False
 
 
 def _jpeg(data: bytes) -> tuple[int, int] | None:
@@ -28,7 +64,8 @@ def _jpeg(data: bytes) -> tuple[int, int] | None:
 
 
 def _tiff(data: bytes) -> tuple[int, int] | None:
-    """ImageWidth (256) and ImageLength (257) of the first IFD, the page a decoder reads."""
+    """ImageWidth (256) and ImageLength (257) of the first IFD, the page a decoder reads; of a tag stated twice,
+    the first, as libtiff keeps (it ignores later duplicates)."""
     order = "<" if data[:2] == b"II" else ">"
     if len(data) < 8:
         return None
@@ -44,7 +81,8 @@ def _tiff(data: bytes) -> tuple[int, int] | None:
         tag, kind = struct.unpack(order + "HH", entry[:4])
         if tag in (256, 257):  # SHORT (3) or LONG values, held in the entry itself
             short = kind == 3
-            found[tag] = struct.unpack(order + ("H" if short else "I"), entry[8:10] if short else entry[8:12])[0]
+            value = struct.unpack(order + ("H" if short else "I"), entry[8:10] if short else entry[8:12])[0]
+            found.setdefault(tag, value)
     return (found[256], found[257]) if len(found) == 2 else None
 
 
@@ -80,6 +118,8 @@ def image_dimensions(data: bytes) -> tuple[int, int] | None:
     if data[:6] in (b"GIF87a", b"GIF89a") and len(data) >= 10:
         return struct.unpack("<HH", data[6:10])
     if data[:2] == b"BM" and len(data) >= 26:
+        if struct.unpack("<I", data[14:18])[0] == 12:  # OS/2 BITMAPCOREHEADER: 16-bit sides
+            return struct.unpack("<HH", data[18:22])
         w, h = struct.unpack("<ii", data[18:26])
         return abs(w), abs(h)
     if data[:2] == b"\xff\xd8":

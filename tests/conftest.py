@@ -6,6 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from shared.images import limit_decoder_pixels
+
+# before any fixture or test module imports cv2: the services in this process decode with OpenCV's own limit
+limit_decoder_pixels()
+
 pytest_plugins = ["tests.fixtures.stack", "tests.fixtures.resources", "tests.fixtures.ingest",
                   "tests.fixtures.deployment", "tests.fixtures.pipeline", "tests.fixtures.engine",
                   "tests.fixtures.chaos", "tests.fixtures.hooks", "tests.fixtures.hosts"]

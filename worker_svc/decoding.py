@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 import simplejpeg
 
-from shared.images import too_large
+from shared.images import MAX_IMAGE_PIXELS, too_large
 from worker_svc.errors import FileFailed
 
 _REDUCED = {2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4, 8: cv2.IMREAD_REDUCED_COLOR_8}
@@ -45,6 +45,9 @@ def decode_image(data: bytes, reduce_to: int | None = None) -> Decoded:
     if data[:2] == b"\xff\xd8":
         try:
             height, width, _, _ = simplejpeg.decode_jpeg_header(data)
+            if width * height > MAX_IMAGE_PIXELS:  # libjpeg-turbo's reading of the size; it has no limit
+                raise FileFailed(f"the image is not decoded: it is {width}x{height} pixels; the limit is "
+                                 f"{MAX_IMAGE_PIXELS} pixels")
             scale = reduction(width, height, reduce_to) if reduce_to else 1
             if scale == 1 and exif_orientation(data) == 1:
                 # libjpeg-turbo straight into BGR: the same pixels as OpenCV's decode, in 0.7 of its time
@@ -52,7 +55,10 @@ def decode_image(data: bytes, reduce_to: int | None = None) -> Decoded:
         except ValueError:  # CMYK, or a header libjpeg-turbo cannot read: OpenCV decodes it or says why not
             scale = 1
     flag = _REDUCED[scale] if scale > 1 else cv2.IMREAD_COLOR
-    image = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+    try:
+        image = cv2.imdecode(np.frombuffer(data, np.uint8), flag)
+    except cv2.error:  # OpenCV's own limit (shared.images.limit_decoder_pixels), on its reading of the size
+        raise FileFailed(f"the image is not decoded: it is larger than {MAX_IMAGE_PIXELS} pixels") from None
     if image is None:
         raise FileFailed("the image could not be decoded")
     if scale == 1:
