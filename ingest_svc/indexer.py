@@ -281,14 +281,17 @@ class Indexer:
         """The archive's images that may be staged, by name; the rest become failed files."""
         accepted: list[tuple[str, tarfile.TarInfo]] = []
         seen: set[str] = set()
+        regular: dict[str, tarfile.TarInfo] = {}  # what a later hard link may name
         for member in members:
+            if member.isreg():
+                regular[posixpath.normpath(member.name)] = member
             if member.isdir():
                 continue
             if posixpath.normpath(member.name) == NOTIFICATION_CONFIG and member.isreg():
                 self._read_notification_config(archive, member, outcome)
                 continue
             try:
-                name = check_tar_member(member)
+                name, member = check_tar_member(member, regular)
             except FileRejected as exc:
                 outcome.failed.append((member.name, exc.failure_type, exc.reason))
                 continue

@@ -126,11 +126,21 @@ def check_video(name: str, head: bytes) -> str:
     return content_type
 
 
-def check_tar_member(member: tarfile.TarInfo) -> str:
-    """A tar entry that may be staged: a regular file with a safe name and a size within limits."""
+def check_tar_member(member: tarfile.TarInfo,
+                     earlier: dict[str, tarfile.TarInfo]) -> tuple[str, tarfile.TarInfo]:
+    """A tar entry that may be staged, with a safe name and a size within limits, and the member that holds its
+    bytes: itself, or for a hard link the regular file it names earlier in the archive (``earlier``, by
+    normalised name). Folders packed by tar, Python's tarfile or inference-cli store every further name of a
+    hard-linked file as such a link. Symbolic links, and hard links to anything else, are refused."""
     name = check_name(member.name)
-    if member.issym() or member.islnk():
-        raise FileRejected("unsafe-path", f"{member.name}: links are not allowed in archives")
+    if member.issym():
+        raise FileRejected("unsafe-path", f"{member.name}: symbolic links are not allowed in archives")
+    if member.islnk():
+        target = earlier.get(posixpath.normpath(member.linkname))
+        if target is None:
+            raise FileRejected("unsafe-path", f"{member.name}: a hard link to {member.linkname}, which is not a "
+                                              "regular file earlier in the archive")
+        member = target
     if member.isdev() or member.isfifo() or member.ischr() or member.isblk():
         raise FileRejected("unsupported-content", f"{member.name}: device and special files are not allowed")
     if not member.isreg():
@@ -138,4 +148,4 @@ def check_tar_member(member: tarfile.TarInfo) -> str:
     if member.size > MAX_IMAGE_BYTES:
         raise FileRejected("file-size-limit-exceeded",
                            f"{member.name} is {member.size} bytes; images are limited to 20 MiB")
-    return name
+    return name, member

@@ -1,7 +1,11 @@
 import asyncio
 import gzip
+import io
 import json
+import os
+import tarfile
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import asyncpg
 import pytest
@@ -19,23 +23,26 @@ async def test_tar_is_indexed_in_the_background_and_bad_members_recorded(
            "truncated.jpg": jpeg(92)[:100], "bomb.png": png_header_bomb(),
            "notification_config.json": json.dumps({"ingestId": "ing-1",
                                                    "notificationsURL": "https://hooks.example.com/x"}).encode()}
-    tar = tar_of(good | bad, symlinks={"link.jpg": "/etc/passwd"}, hardlinks={"hard.jpg": "img-0.jpg"},
+    tar = tar_of(good | bad, symlinks={"link.jpg": "/etc/passwd"},
+                 hardlinks={"hard.jpg": "img-0.jpg", "hard-out.jpg": "/etc/passwd", "hard-up.jpg": "../img-1.jpg"},
                  devices=["dev.jpg"])
     await upload_tar(ingest, "bulk", tar)
     (shard,) = await shards_settled(ingest, "bulk")
     assert shard["statusName"] == "indexed-with-failures" and shard["statusType"] == "warning"
     # the tar's notification_config.json names its ingest
-    assert shard["shardObjectsCount"] == 6 and shard["statusMetadata"]["ingestId"] == "ing-1"
+    assert shard["shardObjectsCount"] == 7 and shard["statusMetadata"]["ingestId"] == "ing-1"
 
     found = {f["fileName"]: f for f in (await ingest.get("/batches/bulk/list")).json()["filesMetadata"]}
-    assert set(found) == set(good) and all(f["shardId"] == shard["shardId"] for f in found.values())
+    assert set(found) == set(good) | {"hard.jpg"} and all(f["shardId"] == shard["shardId"] for f in found.values())
     details = (await ingest.get("/batches/bulk")).json()["batch"]
     assert details["batchType"] == "sharded-batch"
 
     failed = await failures(ingest, "bulk", shard["shardId"])
     assert failed["../evil.jpg"][0] == "unsafe-path" and failed["/abs.jpg"][0] == "unsafe-path"
-    assert failed["link.jpg"][0] == "unsafe-path" and "links" in failed["link.jpg"][1]
-    assert failed["hard.jpg"][0] == "unsafe-path" and "links" in failed["hard.jpg"][1]
+    assert failed["link.jpg"][0] == "unsafe-path" and "symbolic links" in failed["link.jpg"][1]
+    for outside in ("hard-out.jpg", "hard-up.jpg"):  # a hard link stages only a file the archive holds before it
+        assert failed[outside][0] == "unsafe-path" and "not a regular file earlier" in failed[outside][1]
+    assert "hard.jpg" not in failed
     assert failed["dev.jpg"][0] == "unsupported-content"
     assert failed["empty.jpg"][0] == "empty-file" and failed["note.txt"][0] == "unsupported-content"
     assert failed["truncated.jpg"][0] == "corrupted-file" and failed["bomb.png"][0] == "image-too-large"
@@ -51,7 +58,7 @@ async def test_tar_is_indexed_in_the_background_and_bad_members_recorded(
     files_status = bodies["files-status"]
     assert files_status["type"] == "roboflow-data-staging-notification-v1"
     assert files_status["notification"]["type"] == "ingest-files-status-notification-v1"
-    assert sorted(files_status["notification"]["ingested_files"]) == sorted(good)
+    assert sorted(files_status["notification"]["ingested_files"]) == sorted([*good, "hard.jpg"])
     assert {f["file_name"] for f in files_status["notification"]["failed_files"]} == set(failed)
     assert all(n["payload"]["url"] == "https://hooks.example.com/x" for n in notes)
 
@@ -187,3 +194,46 @@ async def test_a_name_too_long_for_a_file_system_is_a_failed_file_not_a_stuck_sh
     single = await ingest.post("/batches/long-single/upload/image", files={"f": (long_name, jpeg(3))},
                                fileName=long_name)
     assert single.status_code == 400 and "255 bytes" in single.json()["message"]
+
+
+async def test_hard_linked_files_of_a_folder_are_staged_with_their_own_bytes(
+        ingest: StagingClient, tmp_path: Path) -> None:
+    """A folder where files share inodes (``cp -al``, rsync ``--link-dest``, DVC) packs as one member per inode
+    and a link for every further name, by tar, Python's tarfile and inference-cli alike: every name is staged,
+    from a plain archive (read in place) and a compressed one (copied), and a link before its file is refused."""
+    folder = tmp_path / "linked"
+    folder.mkdir()
+    originals = {f"o{i}.jpg": jpeg(i) for i in range(4)}
+    for name, data in originals.items():
+        (folder / name).write_bytes(data)
+    expected = dict(originals)
+    for i in range(4):
+        for copy in range(2):  # three names per inode, as in the folder of 480 names over 160 inodes
+            os.link(folder / f"o{i}.jpg", folder / f"o{i}-{copy}.jpg")
+            expected[f"o{i}-{copy}.jpg"] = originals[f"o{i}.jpg"]
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for path in sorted(folder.iterdir()):
+            tar.add(path, arcname=path.name)
+    packed = buf.getvalue()
+    with tarfile.open(fileobj=io.BytesIO(packed)) as tar:
+        assert sum(m.islnk() for m in tar.getmembers()) == 8  # what every client sends
+    await upload_tar(ingest, "linked", packed)
+    await upload_tar(ingest, "linked-gz", gzip.compress(packed))
+    for batch in ("linked", "linked-gz"):
+        (shard,) = await shards_settled(ingest, batch)
+        assert shard["shardObjectsCount"] == 12 and shard["statusType"] == "success", shard
+        assert await _downloads(ingest, batch) == expected
+
+    early = io.BytesIO()  # a link before the file it names: tar never writes one, and it is refused
+    with tarfile.open(fileobj=early, mode="w") as tar:
+        link = tarfile.TarInfo("early.jpg")
+        link.type, link.linkname = tarfile.LNKTYPE, "late.jpg"
+        tar.addfile(link)
+        late = tarfile.TarInfo("late.jpg")
+        late.size = len(originals["o0.jpg"])
+        tar.addfile(late, io.BytesIO(originals["o0.jpg"]))
+    await upload_tar(ingest, "early", early.getvalue())
+    (shard,) = await shards_settled(ingest, "early")
+    assert (await failures(ingest, "early", shard["shardId"]))["early.jpg"][0] == "unsafe-path"
+    assert set(await _downloads(ingest, "early")) == {"late.jpg"}
