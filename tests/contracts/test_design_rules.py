@@ -15,8 +15,9 @@ from shared.config import REPO_ROOT
 PRODUCTION = ("shared", "ingest_svc", "scheduler_svc", "worker_svc", "export_svc", "notifier_svc", "deploy")
 # where the process environment may be read: settings classes, deployment code, the CLI (a client configured
 # by its environment), and the engine protocol, which hands the environment to the engine's own interpreter
+# shared/images.py writes OpenCV's pixel limit, which OpenCV reads from the environment alone
 ENVIRONMENT_READERS = ("shared/config.py", "*/config.py", "deploy/*", "shared/cli/*",
-                       "shared/workflows/roboflow_engine.py")
+                       "shared/workflows/roboflow_engine.py", "shared/images.py")
 
 
 def _python_files(*packages: str) -> list[Path]:
