@@ -49,6 +49,7 @@ CHANNEL = "conveyor_shards"
 ARCHIVES = ("tar",)
 REFERENCES = ("image-references", "video-references")
 NOTIFICATION_CONFIG = "notification_config.json"
+CATEGORIES = ("ingest-status", "files-status")  # what a webhook of an ingest may be about; both by default
 MAX_REFERENCES_FILE = 64 * 1024 * 1024
 # gzip, bzip2, xz, zstd: members of a compressed archive are copied out; a plain tar's are read in place
 COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")
@@ -87,6 +88,7 @@ class Outcome:
     failed: list[tuple[str, str, str]] = field(default_factory=list)  # (name, type, reason)
     ingest_id: str | None = None
     notifications_url: str | None = None
+    notification_categories: list[str] = field(default_factory=list)
 
 
 class Indexer:
@@ -181,7 +183,7 @@ class Indexer:
         await enqueue(conn, prefix, ShardReadyV1(
             workspace_id=shard.workspace_id, batch_id=shard.batch_id, shard_id=shard.shard_id, ingest_id=ingest_id,
             ingested_files=len(stored), failed_files=len(failed)), source=SOURCE)
-        categories = shard.notification_categories or ["ingest-status", "files-status"]
+        categories = shard.notification_categories or outcome.notification_categories or list(CATEGORIES)
         if url:
             await enqueue_many(conn, prefix, files_status(
                 workspace_id=shard.workspace_id, url=url, categories=categories, ingest_id=ingest_id,
@@ -342,6 +344,12 @@ class Indexer:
         if isinstance(config, dict):
             outcome.ingest_id = str(config.get("ingestId") or "") or None
             outcome.notifications_url = str(config.get("notificationsURL") or "") or None
+            categories = config.get("notificationCategories") or []
+            if not isinstance(categories, list) or not set(categories) <= set(CATEGORIES):
+                outcome.failed.append((NOTIFICATION_CONFIG, "invalid-notification-config",
+                                       f"notificationCategories is a list of {', '.join(CATEGORIES)}"))
+                return
+            outcome.notification_categories = categories
 
     async def _collect_references(self, shard: Shard, http: httpx.AsyncClient) -> Outcome:
         allowed = self.settings.fetch_allowlist()

@@ -34,6 +34,7 @@ __all__ = ["ApiError", "ConveyorClient", "InvalidSignature", "JobNotificationV1"
            "verify_webhook"]
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff", ".jp2"})
+NOTIFICATION_CONFIG = "notification_config.json"  # an archive member ingest reads, as Roboflow's does
 TERMINAL_SHARD = frozenset({"indexed", "indexed-with-failures", "failed"})
 
 
@@ -241,10 +242,14 @@ class ConveyorClient:
                           files={"file": (path.name, path.read_bytes())})
 
     # ------------------------------------------------------------------ the whole round trip
-    def stage_folder(self, batch_id: str, folder: Path, *, per_archive: int = 500, timeout: float = 600) -> Staged:
+    def stage_folder(self, batch_id: str, folder: Path, *, per_archive: int = 500, timeout: float = 600,
+                     display_name: str | None = None, notifications: dict[str, Any] | None = None) -> Staged:
         """Every image file under ``folder`` staged into ``batch_id``: tar archives of up to ``per_archive``
         images through signed URLs, then waited for until the background indexing has finished every archive.
-        File names must be unique across subfolders (a batch's names are flat)."""
+        File names must be unique across subfolders (a batch's names are flat). ``notifications`` travels in
+        each archive as its ``notification_config.json`` (``ingestId``, ``notificationsURL``,
+        ``notificationCategories``), as inference-cli sends it: one ingest, its webhooks and its
+        ``ingest.completed`` event. Hard-linked files travel as tar links, and are staged under every name."""
         images = sorted(p for p in Path(folder).rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
         names = [p.name for p in images]
         if len(set(names)) != len(names):
@@ -255,7 +260,12 @@ class ConveyorClient:
             with tarfile.open(fileobj=buf, mode="w") as tar:
                 for path in images[start:start + per_archive]:
                     tar.add(str(path), arcname=path.name)
-            self.tar_upload(batch_id, buf.getvalue())
+                if notifications:
+                    config = json.dumps(notifications).encode()
+                    member = tarfile.TarInfo(NOTIFICATION_CONFIG)
+                    member.size = len(config)
+                    tar.addfile(member, io.BytesIO(config))
+            self.tar_upload(batch_id, buf.getvalue(), display_name)
         archives = -(-len(images) // per_archive)
         deadline = time.monotonic() + timeout
         while True:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import fnmatch
-import io
 import json
 import tarfile
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
+from shared.cli.client import ApiError
 from shared.cli.common import ApiKey, ApiUrl, JsonOut, api, console, emit, err
 
 staging_app = typer.Typer(help="Stage images and videos into batches, inspect and export them.", no_args_is_help=True)
@@ -23,6 +24,7 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".gif", ".web
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".flv", ".wmv", ".ogg", ".ogv"}
 SIMPLE_UPLOAD_MAX = 32  # above this, images travel as tar archives of up to 500
 TAR_SIZE = 500
+NOTIFICATION_CATEGORIES = ("ingest-status", "files-status")
 REFERENCES_PER_REQUEST = 20_000
 
 
@@ -106,23 +108,67 @@ def create_batch_of_images(
             console.print(f"ingest accepted: {', '.join(str(a['ingestId']) for a in answers)}; "
                           f"indexing in the background (see list-ingest-details)")
             return
+        notifications = _notification_config(ingest_id, notifications_url, notification_category)
         files = _files(images_dir, IMAGE_SUFFIXES)
-        with Progress(console=console) as progress:
-            bar = progress.add_task(f"uploading {len(files)} images", total=len(files))
-            if len(files) <= SIMPLE_UPLOAD_MAX:
-                with ThreadPoolExecutor(8) as pool:
-                    for _ in pool.map(lambda p: client.upload_image(batch_id, p, batch_name), files):
-                        progress.advance(bar)
-            else:
-                for start in range(0, len(files), TAR_SIZE):
-                    chunk = files[start:start + TAR_SIZE]
-                    buf = io.BytesIO()
-                    with tarfile.open(fileobj=buf, mode="w") as tar:
-                        for path in chunk:
-                            tar.add(path, arcname=path.name)
-                    client.tar_upload(batch_id, buf.getvalue(), batch_name)
-                    progress.advance(bar, len(chunk))
-        console.print(f"staged {len(files)} images into batch {batch_id}")
+        if len(files) <= SIMPLE_UPLOAD_MAX and notifications is None:
+            refused = _simple_uploads(client, batch_id, files, batch_name)
+            staged = len(files) - len(refused)
+        else:  # archives: the only uploads that carry an ingest id and webhooks
+            console.print(f"uploading {len(files)} images in archives of up to {TAR_SIZE}; waiting for indexing")
+            try:
+                result = client.stage_folder(batch_id, images_dir, per_archive=TAR_SIZE, display_name=batch_name,
+                                             notifications=notifications)
+            except ValueError as exc:
+                err.print(f"[red]{exc}[/]")
+                raise typer.Exit(2) from None
+            staged, refused = result.indexed, ["" for _ in range(result.failed)]
+        ingest = f" (ingest {notifications['ingestId']})" if notifications else ""
+        console.print(f"staged {staged} of {len(files)} images into batch {batch_id}{ingest}"
+                      + (f"; {len(refused)} refused (see list-ingest-details)" if refused else ""))
+        for reason in [r for r in refused if r][:10]:
+            err.print(f"  refused: {reason}")
+
+
+def _notification_config(ingest_id: str | None, url: str | None, categories: list[str]) -> dict[str, Any] | None:
+    """What a folder's archives tell ingest in their ``notification_config.json``; None when nothing is asked."""
+    unknown = sorted(set(categories) - set(NOTIFICATION_CATEGORIES))
+    if unknown:
+        err.print(f"[red]unknown --notification-category {', '.join(unknown)}: "
+                  f"use {' or '.join(NOTIFICATION_CATEGORIES)}[/]")
+        raise typer.Exit(2)
+    if categories and not url:
+        err.print("[red]--notification-category needs --notifications-url[/]")
+        raise typer.Exit(2)
+    if not (ingest_id or url):
+        return None
+    config: dict[str, Any] = {"ingestId": ingest_id or uuid.uuid4().hex}  # as inference-cli names an unnamed one
+    if url:
+        config["notificationsURL"] = url
+    if categories:
+        config["notificationCategories"] = categories
+    return config
+
+
+def _simple_uploads(client: Any, batch_id: str, files: list[Path], batch_name: str | None) -> list[str]:
+    """One request per image; the refused ones, each with the API's reason."""
+
+    def upload(path: Path) -> str | None:
+        try:
+            client.upload_image(batch_id, path, batch_name)
+        except ApiError as exc:
+            if exc.status >= 500:
+                raise
+            return f"{path.name}: {exc.message}"
+        return None
+
+    with Progress(console=console) as progress, ThreadPoolExecutor(8) as pool:
+        bar = progress.add_task(f"uploading {len(files)} images", total=len(files))
+        refused = []
+        for outcome in pool.map(upload, files):
+            progress.advance(bar)
+            if outcome:
+                refused.append(outcome)
+    return refused
 
 
 @staging_app.command("create-batch-of-videos")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import io
 import json
+import os
 import subprocess
 import tarfile
 import time
@@ -20,6 +21,8 @@ import httpx
 import numpy as np
 import pytest
 
+from shared.cli.client import ConveyorClient, Staged
+from tests.fixtures.cli import conveyor
 from tests.fixtures.deployment import CLI_VENV, Deployment
 from tests.fixtures.hooks import HOOK_PORT, Hooks
 from tests.fixtures.media import jpeg, mp4, photo
@@ -375,3 +378,60 @@ def test_unsupported_platform_features_answer_501_with_what_to_use(inference_cli
     assert roboql.status_code == 501 and "local-directory" in roboql.json()["message"]
     missing_stage = api_get(served, f"{JOBS}/jobs/pics-job/stages/nope/tasks")
     assert missing_stage.status_code == 404 and "no stage 'nope'" in missing_stage.json()["message"]
+
+
+def _linked_folder(folder: Path, inodes: int, names_each: int) -> list[str]:
+    """``inodes`` images, each under ``names_each`` names (hard links, as ``cp -al`` leaves them), and one file
+    that is no image; the names that should be staged."""
+    folder.mkdir()
+    names = []
+    for i in range(inodes):
+        first = folder / f"l-{i:03d}-0.jpg"
+        first.write_bytes(jpeg(700 + i, size=(32, 32)))
+        names.append(first.name)
+        for n in range(1, names_each):
+            os.link(first, folder / f"l-{i:03d}-{n}.jpg")
+            names.append(f"l-{i:03d}-{n}.jpg")
+    (folder / "broken.jpg").write_bytes(b"not an image")
+    return sorted(names)
+
+
+def test_hard_linked_folders_are_staged_whole_from_every_client(inference_cli: Path, served: Deployment,
+                                                               hooks: Hooks, tmp_path: Path) -> None:
+    """Each client packs a further name of a hard-linked file as a tar link: every name is staged, and the
+    Conveyor CLI's summary counts what was staged and refused, with the ingest options it shows honoured."""
+    names = _linked_folder(tmp_path / "rf", 16, 3)  # 49 files: inference-cli sends archives past 32
+    _ok(rf(inference_cli, served, "data-staging", "create-batch-of-images", "--batch-id", "linked-rf",
+           "--images-dir", str(tmp_path / "rf")))
+    assert wait_count(served, "linked-rf", len(names)) == len(names)
+    assert sorted(_names(served, "linked-rf")) == names
+
+    names = _linked_folder(tmp_path / "client", 5, 3)
+    with ConveyorClient(served.base_url, served.api_key) as client:
+        assert client.stage_folder("linked-client", tmp_path / "client", per_archive=8) == Staged(
+            "linked-client", sent=16, indexed=15, failed=1)
+    assert sorted(_names(served, "linked-client")) == names
+
+    # 13 files: a simple upload each, unless an ingest option asks for archives (they carry the webhook)
+    names = _linked_folder(tmp_path / "cli", 4, 3)
+    env = {**served.env, "API_BASE_URL": served.base_url, "CONVEYOR_API_KEY": served.api_key}
+    cli = conveyor("data-staging", "create-batch-of-images", "-b", "linked-cli", "--images-dir", str(tmp_path / "cli"),
+                   "--ingest-id", "linked-cli-1", "--notifications-url", f"{hooks.url}/linked",
+                   "--notification-category", "ingest-status", home=tmp_path / "home", env=env)
+    assert cli.returncode == 0, cli.stdout + cli.stderr
+    assert "staged 12 of 13 images into batch linked-cli (ingest linked-cli-1); 1 refused" in " ".join(
+        cli.stdout.split())
+    assert sorted(_names(served, "linked-cli")) == names
+    (status,) = hooks.wait("/linked", 1, settle=3.0)  # ingest-status alone: the category asked for
+    assert status["ingest_id"] == "linked-cli-1"
+    assert status["notification"]["type"] == "ingest-status-notification-v1"
+    assert status["notification"]["ingested_files_count"] == 12 and status["notification"]["failed_files_count"] == 1
+
+    simple = conveyor("data-staging", "create-batch-of-images", "-b", "simple-cli", "--images-dir",
+                      str(tmp_path / "cli"), home=tmp_path / "home", env=env)
+    assert simple.returncode == 0, simple.stdout + simple.stderr
+    assert "staged 12 of 13 images into batch simple-cli; 1 refused" in " ".join(simple.stdout.split())
+    assert "broken.jpg" in simple.stderr
+    wrong = conveyor("data-staging", "create-batch-of-images", "-b", "x", "--images-dir", str(tmp_path / "cli"),
+                     "--notification-category", "ingest-status", home=tmp_path / "home", env=env)
+    assert wrong.returncode == 2 and "--notification-category needs --notifications-url" in wrong.stderr
