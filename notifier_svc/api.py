@@ -87,6 +87,22 @@ async def rotate_signing_secret(request: Request, ws: Workspace = Depends(worksp
     return {"secret": secret, "previousSecretValidUntil": until}
 
 
+@deliveries.post("/deliveries/redeliver")
+async def redeliver_many(request: Request, ws: Workspace = Depends(workspace_from_path), status: str = "dead",
+                         jobId: str | None = None, batchId: str | None = None) -> dict[str, object]:
+    """Send again, in bulk, every delivery in ``status`` (dead letters by default; ``failed`` too) of the
+    workspace, or of one job or batch: after a receiver's outage outlasted the retry schedule."""
+    if jobId and batchId:
+        raise InvalidInput("filter by jobId or batchId, not both")
+    if status not in ("dead", "failed"):
+        raise InvalidInput("status must be dead or failed: pending and delivered deliveries are not redelivered")
+    kind, subject = ("job", jobId) if jobId else ("batch", batchId) if batchId else (None, None)
+    async with transaction(request.app.state.pool) as conn:
+        count = await NotifierRepository(conn).redeliver_many(ws.id, kind, subject, status,
+                                                              _settings(request).max_attempts)
+    return {"status": "ok", "redelivered": count}
+
+
 @deliveries.post("/deliveries/{delivery_id}/redeliver")
 async def redeliver(request: Request, delivery_id: str, ws: Workspace = Depends(workspace_from_path)) -> dict:
     """Send a delivery again (whatever its status), with a fresh allowance of attempts."""

@@ -61,8 +61,12 @@ class NotifierRepository:
         rows = await self.conn.fetch(
             f"UPDATE deliveries SET status = 'delivering', claimed_until = now() + make_interval(secs => $2),"
             f" attempts = attempts + 1, updated_at = now() WHERE id IN (SELECT id FROM deliveries WHERE"
-            f"  (status = 'pending' AND next_attempt_at <= now())"
-            f"  OR (status = 'delivering' AND claimed_until < now())"
+            f"  ((status = 'pending' AND next_attempt_at <= now())"
+            f"   OR (status = 'delivering' AND claimed_until < now()))"
+            # an earlier delivery of the same subject to the same URL still open: this one waits its turn
+            f"  AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.workspace_id = deliveries.workspace_id"
+            f"   AND e.subject_kind = deliveries.subject_kind AND e.subject_id = deliveries.subject_id"
+            f"   AND e.url = deliveries.url AND e.status IN ('pending', 'delivering') AND e.seq < deliveries.seq)"
             f"  ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) RETURNING {_COLS}", limit, lease_s)
         return [_delivery(r) for r in rows]
 
@@ -118,6 +122,24 @@ class NotifierRepository:
             " claimed_until = NULL, updated_at = now() WHERE id = $1 AND status = 'delivering' AND attempts = $3",
             uuid.UUID(d.id), status, attempt, status_code, error, retry_in_s)
         return result.endswith(" 1")
+
+    async def wake_waiting(self, url: str) -> int:
+        """Make the deliveries to ``url`` that wait for a retry due now (it has just answered)."""
+        result = await self.conn.execute(
+            "UPDATE deliveries SET next_attempt_at = now(), updated_at = now()"
+            " WHERE url = $1 AND status = 'pending' AND attempts > 0 AND next_attempt_at > now()", url)
+        return int(result.split()[-1])
+
+    async def redeliver_many(self, ws: str, subject_kind: str | None, subject_id: str | None, status: str,
+                             extra_attempts: int) -> int:
+        """Send again every delivery of the workspace in ``status`` (of one subject, if given), each with a
+        fresh allowance of attempts."""
+        result = await self.conn.execute(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = now(), max_attempts = attempts + $5,"
+            " claimed_until = NULL, updated_at = now() WHERE workspace_id = $1 AND status = $4"
+            " AND ($2::text IS NULL OR subject_kind = $2) AND ($3::text IS NULL OR subject_id = $3)",
+            uuid.UUID(ws), subject_kind, subject_id, status, extra_attempts)
+        return int(result.split()[-1])
 
     async def unclaim(self, d: Delivery, retry_in_s: float) -> None:
         """Give back a claimed delivery that was not attempted (its receiver was saturated)."""

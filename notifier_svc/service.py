@@ -1,9 +1,13 @@
-"""Webhook delivery: signed POSTs, retried with exponential backoff and jitter, then dead-lettered.
+"""Webhook delivery: signed POSTs, retried on a schedule of a day and more, then dead-lettered.
 
 Deliveries live in PostgreSQL, so scheduled retries survive restarts; a process leases the deliveries it
 works on, and a crashed process's leases expire. Each receiver (host:port) gets at most
 ``per_endpoint_concurrency`` requests at once: a slow receiver's deliveries go back to the queue instead
 of holding slots that other receivers need.
+
+Deliveries of one subject (job or batch) to one URL leave in the order they were stored, one at a time; when
+a receiver answers again, its other deliveries waiting for a retry are due at once (it is back: no need to
+wait out hours of their schedules).
 
 Outcomes: 2xx delivered; 408/425/429/5xx, timeouts and connection errors retried; other 4xx (and 3xx:
 redirects are not followed) failed for good; an unsafe target URL failed for good.
@@ -34,13 +38,14 @@ log = logging.getLogger(__name__)
 RETRYABLE = {408, 425, 429}
 
 
-def backoff_s(attempt: int, base: float, cap: float, retry_after: str | None = None) -> float:
-    """Delay before the next attempt: honours Retry-After, else base * 2**(attempt-1) with equal jitter."""
+def backoff_s(attempt: int, settings: NotifierSettings, retry_after: str | None = None) -> float:
+    """Delay before the next attempt: the receiver's Retry-After (seconds, at most the schedule's longest
+    delay), else the schedule's delay after ``attempt`` with +-10 % jitter, so that deliveries failed together
+    do not all come back in the same instant."""
     if retry_after:
         with contextlib.suppress(ValueError):
-            return min(cap, max(0.0, float(retry_after)))
-    delay = min(cap, base * 2 ** (attempt - 1))
-    return delay / 2 + random.uniform(0, delay / 2)
+            return min(max(settings.retry_schedule_s), max(0.0, float(retry_after)))
+    return settings.retry_delay_s(attempt) * random.uniform(0.9, 1.1)
 
 
 async def accept_request(conn: Connection, event: NotificationRequestedV1, max_attempts: int) -> bool:
@@ -162,7 +167,7 @@ class Dispatcher:
                 error = f"gave up after {attempt} attempts; last error: {error}"
             else:
                 status = "pending"
-                retry_in = backoff_s(attempt, self.settings.backoff_base_s, self.settings.backoff_max_s, retry_after)
+                retry_in = backoff_s(attempt, self.settings, retry_after)
         async with self.pool.acquire() as conn, conn.transaction():
             repo = NotifierRepository(conn)
             await repo.record_attempt(d, attempt, code, error, duration_ms)
@@ -171,6 +176,8 @@ class Dispatcher:
                 log.warning("webhook %s attempt %d ended after its lease: its outcome is kept as a record only",
                             d.event_id, attempt)
                 return "superseded"
+            if status == "delivered":  # the receiver answers: what waits for a retry to it goes now
+                await repo.wake_waiting(d.url)
         if status in ("dead", "failed"):
             log.warning("webhook %s to %s %s: %s", d.event_id, d.url, status, error)
         return status

@@ -213,6 +213,17 @@ class ConveyorClient:
     def webhook_secret(self) -> dict[str, Any]:
         return self._call("GET", f"/notifications/v1/{self.workspace}/signing-secret")
 
+    def deliveries(self, status: str | None = None, job_id: str | None = None,
+                   batch_id: str | None = None) -> list[dict[str, Any]]:
+        filters = {k: v for k, v in (("status", status), ("jobId", job_id), ("batchId", batch_id)) if v}
+        return self._pages(f"/notifications/v1/{self.workspace}/deliveries", "deliveries", 100, 1_000, **filters)
+
+    def redeliver(self, status: str = "dead", job_id: str | None = None, batch_id: str | None = None) -> int:
+        """Every delivery in ``status`` (of one job or batch, if given) sent again; how many."""
+        filters = {k: v for k, v in (("status", status), ("jobId", job_id), ("batchId", batch_id)) if v}
+        return int(self._call("POST", f"/notifications/v1/{self.workspace}/deliveries/redeliver",
+                              params=filters)["redelivered"])
+
     def rotate_webhook_secret(self) -> dict[str, Any]:
         return self._call("POST", f"/notifications/v1/{self.workspace}/signing-secret/rotate")
 

@@ -1,5 +1,5 @@
 """``conveyor workflows ...``, ``conveyor models ...`` and ``conveyor webhooks ...``: the workflow and model
-registries, and the workspace's webhook signing secret."""
+registries, and the workspace's webhook deliveries and signing secret."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from shared.cli.common import ApiKey, ApiUrl, JsonOut, api, console, emit, err
 
 workflows_app = typer.Typer(help="Workflow definitions (Roboflow Workflows JSON).", no_args_is_help=True)
 models_app = typer.Typer(help="ONNX models the workflows can use.", no_args_is_help=True)
-webhooks_app = typer.Typer(help="The secret that signs this workspace's webhooks.", no_args_is_help=True)
+webhooks_app = typer.Typer(help="This workspace's webhooks: deliveries, dead letters, the signing secret.",
+                           no_args_is_help=True)
 
 
 @webhooks_app.command("secret")
@@ -30,6 +31,39 @@ def webhook_secret(rotate: bool = typer.Option(False, "--rotate", help="make a n
             console.print(f"the previous secret also signs until {a['previousSecretValidUntil']}")
 
     emit(answer, as_json, render)
+
+
+@webhooks_app.command("deliveries")
+def list_deliveries(status: str | None = typer.Option(None, "--status", help="pending, delivering, delivered, "
+                                                                             "failed or dead"),
+                    job_id: str | None = typer.Option(None, "--job-id", "-j"),
+                    batch_id: str | None = typer.Option(None, "--batch-id", "-b"),
+                    api_key: str | None = ApiKey, api_url: str | None = ApiUrl, as_json: bool = JsonOut) -> None:
+    """Webhook deliveries, newest first: where each went, its status and attempts."""
+    with api(api_key, api_url) as client:
+        found = client.deliveries(status, job_id, batch_id)
+
+    def render(items: list[dict[str, object]]) -> None:
+        table = Table("subject", "url", "status", "attempts", "last result")
+        for d in items:
+            last = d.get("lastError") or d.get("lastStatusCode") or ""
+            table.add_row(f"{d['subjectKind']} {d['subjectId']}", str(d["url"]), str(d["status"]),
+                          f"{d['attempts']}/{d['maxAttempts']}", str(last))
+        console.print(table)
+
+    emit(found, as_json, render)
+
+
+@webhooks_app.command("redeliver")
+def redeliver(status: str = typer.Option("dead", "--status", help="dead (every attempt failed) or failed "
+                                                                 "(refused by the receiver)"),
+              job_id: str | None = typer.Option(None, "--job-id", "-j"),
+              batch_id: str | None = typer.Option(None, "--batch-id", "-b"),
+              api_key: str | None = ApiKey, api_url: str | None = ApiUrl) -> None:
+    """Send again every dead (or failed) delivery, of the workspace or of one job or batch."""
+    with api(api_key, api_url) as client:
+        count = client.redeliver(status, job_id, batch_id)
+    console.print(f"{count} deliveries sent again")
 
 
 @workflows_app.command("put")

@@ -29,7 +29,11 @@ from tests.fixtures.workflows import detect_workflow
 
 SHOTS = REPO_ROOT / ".artifacts" / "ui"
 # tasks of the default size: a 1,000-image job is 16 of them, not the 250 of the e2e deployment's 4 per task
-pytestmark = pytest.mark.parametrize("deployment", [{"SCHEDULER_IMAGES_PER_TASK": "64"}], indirect=True)
+# a webhook target nobody listens on, allowed, and given up after one attempt: a dead letter to redeliver
+DEAD_HOOK = "127.0.0.1:9"
+pytestmark = pytest.mark.parametrize("deployment", [{
+    "SCHEDULER_IMAGES_PER_TASK": "64", "CONVEYOR_WEBHOOK_ALLOWED_HOSTS": f'["{DEAD_HOOK}"]',
+    "NOTIFIER_MAX_ATTEMPTS": "1"}], indirect=True)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +61,9 @@ def shot(page: Page, name: str) -> None:
 def test_the_web_ui_drives_a_job_end_to_end(deployment: Deployment, browser: Browser) -> None:
     ws, key, base = deployment.workspace, deployment.api_key, deployment.base_url
     members = {"bus.jpg": photo("bus.jpg"), "zidane.jpg": photo("zidane.jpg"), "extra.jpg": jpeg(7),
-               "broken.jpg": b"\xff\xd8\xff\xe0 this is not a jpeg"}  # refused while indexing: a failed file
+               "broken.jpg": b"\xff\xd8\xff\xe0 this is not a jpeg",  # refused while indexing: a failed file
+               "notification_config.json": json.dumps({"ingestId": "ui-ingest", "notificationsURL":
+                                                       f"http://{DEAD_HOOK}/hooks"}).encode()}
     staging = f"{base}/data-staging/v1/external/{ws}/batches/ui-photos"
     signed = httpx.post(f"{staging}/bulk-upload/image-files", params={"api_key": key}).json()["signedURLDetails"]
     assert httpx.put(signed["uploadURL"], content=tar_of(members), headers=signed["extensionHeaders"]).status_code < 300
@@ -125,7 +131,26 @@ def test_the_web_ui_drives_a_job_end_to_end(deployment: Deployment, browser: Bro
     page.click("#rotate")  # a new secret; the previous one signs beside it for the grace period
     expect(page.locator("#secret")).not_to_have_text(first)
     expect(page.locator("#signing")).to_contain_text("previous secret also signs")
+    # the ingest's two webhooks went to a closed port, once each: dead letters, sent again from the page
+    deliveries = f"{base}/notifications/v1/{ws}/deliveries"
+
+    def attempts(status: str | None = None) -> list[int]:
+        found = httpx.get(deliveries, params={"api_key": key, **({"status": status} if status else {})}).json()
+        return sorted(d["attempts"] for d in found["deliveries"] if d["subjectId"] == "ui-photos")
+
+    until = time.monotonic() + 60
+    while attempts("dead") != [1, 1] and time.monotonic() < until:
+        time.sleep(0.3)
+    page.click("nav >> text=Jobs")
+    page.click("nav >> text=Webhooks")
+    expect(page.locator("#dead-letters")).to_contain_text("2 dead letters")
     shot(page, "webhooks")
+    page.click("#redeliver-dead")
+    expect(page.locator("body")).to_contain_text("2 redelivered")
+    until = time.monotonic() + 60
+    while attempts("dead") != [2, 2] and time.monotonic() < until:  # each tried once more, and dead again
+        time.sleep(0.3)
+    assert attempts("dead") == [2, 2]
     page.close()
 
 

@@ -210,13 +210,19 @@ async function webhooksView() {
   const secretCard = (s) => `<div class="card" id="signing"><h2>Signing secret</h2><p>Verify webhooks with
     <code id="secret">${esc(s.secret)}</code></p>${s.previousSecretValidUntil ? `<p>The previous secret also signs
     until ${when(s.previousSecretValidUntil)}.</p>` : ""}<button id="rotate">Rotate</button></div>`;
+  const dead = deliveries.filter((d) => d.status === "dead").length;
   $view.innerHTML = `<h1>Webhooks</h1>` + secretCard(signing) + `<h2>Deliveries</h2>` +
+    (dead ? `<p id="dead-letters">${dead} dead letter${dead > 1 ? "s" : ""}: every attempt of the retry schedule
+      failed. <button id="redeliver-dead">Redeliver all</button></p>` : "") +
     table(["event", "subject", "url", "status", "attempts", "last result", "created"],
     deliveries.map((d) => [esc(d.category), esc(`${d.subjectKind} ${d.subjectId}`), esc(d.url), badge(d.status),
       `${d.attempts}/${d.maxAttempts}`, esc(d.lastError || d.lastStatusCode || ""), when(d.createdAt)]));
   document.getElementById("rotate").onclick = () => api(`${base}/signing-secret/rotate`, { method: "POST" })
     .then(() => { toast("secret rotated: the previous one signs beside it for a day"); webhooksView(); },
       (e) => toast(e.message));
+  const redeliver = document.getElementById("redeliver-dead");
+  if (redeliver) redeliver.onclick = () => api(`${base}/deliveries/redeliver`, { method: "POST", params: { status: "dead" } })
+    .then((a) => { toast(`${a.redelivered} redelivered`); webhooksView(); }, (e) => toast(e.message));
 }
 
 // ---------- routing ----------

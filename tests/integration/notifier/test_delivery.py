@@ -102,7 +102,7 @@ async def test_scheduled_retries_survive_a_notifier_restart(settings: ServiceSet
                                                             make_workspace: WorkspaceFactory) -> None:
     ws, key = await make_workspace()
     async with receiver(statuses=[500]) as r:
-        config = notifier_settings(settings, [r.host], backoff_base_s=3.0)
+        config = notifier_settings(settings, [r.host], retry_schedule_s=(3.0,))
         async with running_notifier(config, ws, key) as n:
             await n.request(f"{r.url}/hook", JOB_PAYLOAD)
             deadline = time.monotonic() + 20
@@ -195,7 +195,8 @@ async def test_a_trickling_receiver_gets_one_numbered_attempt_at_a_time(
     """Each attempt has a total deadline within its lease: a receiver that answers too late sees attempts 1, 2,
     3 one after the other, never two at once and never one number twice."""
     ws, key = await make_workspace()
-    config = notifier_settings(settings, [], request_timeout_s=0.5, lease_s=1.0, max_attempts=3, backoff_base_s=0.1)
+    config = notifier_settings(settings, [], request_timeout_s=0.5, lease_s=1.0, max_attempts=3,
+                               retry_schedule_s=(0.1,))
     async with receiver(delay_s=3.0) as r:
         config = config.model_copy(update={"webhook_allowed_hosts": [r.host]})
         async with running_notifier(config, ws, key) as n:
@@ -241,3 +242,60 @@ async def test_a_rotated_secret_signs_beside_the_new_one_for_the_grace_period(
             webhooks.verify(old, second.headers, second.body)
         _, other_key = await make_workspace()
         assert (await n.http.get(path, params={"api_key": other_key})).status_code == 403
+
+
+async def test_a_receiver_down_past_many_retries_gets_every_webhook_in_order_when_it_returns(
+        settings: ServiceSettings, make_workspace: WorkspaceFactory) -> None:
+    """Three jobs, three webhooks each, while the receiver is down for 6 s: past five attempts of the
+    (shortened) schedule. When it returns, all nine arrive, each job's in the order they were stored, each
+    numbered by its own attempts; and as soon as one webhook gets through (a new job's, here), the backlog
+    goes at once, not when each retry falls due."""
+    ws, key = await make_workspace()
+    schedule = (0.3, 0.6, 1.2, 2.4, 8.0)
+    async with receiver(started=False) as r, running_notifier(
+            notifier_settings(settings, [r.host], retry_schedule_s=schedule, max_attempts=7), ws, key) as n:
+        for i in range(3):
+            for job in ("job-a", "job-b", "job-c"):
+                await n.request(f"{r.url}/hook", {**JOB_PAYLOAD, "event_id": f"{job}-{i}", "job_id": job, "seq": i},
+                                subject=job)
+        await asyncio.sleep(6.0)
+        waiting = await n.deliveries()
+        assert len(waiting) == 9 and {d["status"] for d in waiting} == {"pending"}
+        firsts = {d["subjectId"]: d for d in waiting if d["payload"]["seq"] == 0}
+        assert all(d["attempts"] == 5 for d in firsts.values())  # at 0, 0.3, 0.9, 2.1 and 4.5 s
+        assert all(d["attempts"] == 0 for d in waiting if d["payload"]["seq"] > 0)  # waiting their turn
+        await r.start()
+        back = time.monotonic()
+        await n.request(f"{r.url}/hook", {**JOB_PAYLOAD, "event_id": "job-d-0", "job_id": "job-d", "seq": 0},
+                        subject="job-d")
+        delivered = await n.wait_status("delivered", count=10, timeout=20)
+        assert len(delivered) == 10
+        assert time.monotonic() - back < 4.0  # the next scheduled retry of the first ones was 5.7 s or more away
+    bodies = [json.loads(q.body) for q in r.requests]
+    assert len(bodies) == 10 and bodies[0]["job_id"] == "job-d"
+    for job in ("job-a", "job-b", "job-c"):
+        assert [b["seq"] for b in bodies if b["job_id"] == job] == [0, 1, 2]
+        by_seq = {d["payload"]["seq"]: d for d in delivered if d["subjectId"] == job}
+        assert by_seq[0]["attempts"] == 6 and by_seq[1]["attempts"] == by_seq[2]["attempts"] == 1
+    assert sorted(b["delivery_attempt"] for b in bodies) == [1] * 7 + [6] * 3
+
+
+async def test_dead_letters_are_listed_and_redelivered_in_bulk(settings: ServiceSettings,
+                                                               make_workspace: WorkspaceFactory) -> None:
+    ws, key = await make_workspace()
+    async with receiver(statuses=[503] * 6) as r, running_notifier(
+            notifier_settings(settings, [r.host], max_attempts=2, retry_schedule_s=(0.1,)), ws, key) as n:
+        for job in ("job-x", "job-y", "job-z"):
+            await n.request(f"{r.url}/hook", {**JOB_PAYLOAD, "event_id": f"{job}-0", "job_id": job}, subject=job)
+        dead = await n.wait_status("dead", count=3)
+        assert len(dead) == 3
+        base = f"/notifications/v1/{ws.slug}/deliveries/redeliver"
+        wrong = await n.http.post(base, params={"api_key": key, "status": "pending"})
+        assert wrong.status_code == 400 and "dead or failed" in wrong.json()["message"]
+        one = await n.http.post(base, params={"api_key": key, "jobId": "job-x"})
+        assert one.status_code == 200 and one.json()["redelivered"] == 1
+        rest = await n.http.post(base, params={"api_key": key})
+        assert rest.json()["redelivered"] == 2  # job-x is no longer dead
+        delivered = await n.wait_status("delivered", count=3)
+    assert sorted(d["subjectId"] for d in delivered) == ["job-x", "job-y", "job-z"]
+    assert all(d["attempts"] == 3 for d in delivered)  # two before, the third after the redelivery
