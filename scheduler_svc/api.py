@@ -270,9 +270,12 @@ async def upload_model(request: Request, model_id: str, ws: Workspace = Depends(
     names = _names(form.get("classNames"), "classNames")
     keypoints = _names(form.get("keypointNames"), "keypointNames")
     data = await upload.read()  # type: ignore[union-attr]
+    settings = service(request).settings
     async with transaction(request.app.state.pool) as conn:
         return await register_model(conn, request.app.state.resources.store, ws.id, model_id, data,
-                                    str(form.get("task") or "object-detection"), names, keypoints)
+                                    str(form.get("task") or "object-detection"), names, keypoints,
+                                    check_memory_mb=settings.model_check_memory_mb,
+                                    check_timeout_s=settings.model_check_timeout_s)
 
 
 def _names(value: Any, field: str) -> list[str]:

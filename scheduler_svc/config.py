@@ -27,6 +27,10 @@ class SchedulerSettings(ServiceSettings):
     default_workers_per_machine: int = 0
     timeout_check_interval_s: float = 1.0
     register_default_model: bool = True
+    # an uploaded model is loaded and run once in a child process of at most this much heap beside four times
+    # its size, for at most this long (scheduler_svc/model_inspection.py)
+    model_check_memory_mb: int = 768
+    model_check_timeout_s: float = 120.0
     # how often queue depth/lag and job counts are sampled for /metrics
     metrics_interval_s: float = 5.0
     # a running task without a worker heartbeat for this long is dispatched again (workers beat every few s)

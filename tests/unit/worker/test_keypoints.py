@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from scheduler_svc.registry import inspect_model
+from scheduler_svc.model_inspection import inspect_model
 from shared.errors import InvalidInput
 from shared.workflows.compiler import compile_workflow
 from shared.workflows.errors import WorkflowRunFailed
