@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from shared.workflows.compiler import compile_workflow
 from shared.workflows.outline import outline_workflow
+from shared.workflows.shape import check_shape
 
 
 class WorkflowPlan(Protocol):
@@ -32,6 +33,7 @@ INFERENCE_BACKENDS: dict[str, str] = {"old-inference": "inference", "inference-m
 
 def plan_workflow(definition: Any, backend: str) -> WorkflowPlan:
     """Raises WorkflowInvalid with the reason when the backend could not run the definition."""
+    check_shape(definition.get("specification", definition) if isinstance(definition, dict) else definition)
     if backend == "inference":
         return outline_workflow(definition)
     return compile_workflow(definition)
