@@ -110,7 +110,8 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, TransientError | TimeoutError | ConnectionError | socket.gaierror):
         return True
     if isinstance(exc, asyncpg.PostgresConnectionError | asyncpg.InterfaceError | asyncpg.CannotConnectNowError
-                  | asyncpg.TooManyConnectionsError | asyncpg.AdminShutdownError):
+                  | asyncpg.TooManyConnectionsError | asyncpg.AdminShutdownError
+                  | asyncpg.exceptions.CrashShutdownError):
         return True
     if isinstance(exc, EndpointConnectionError | ConnectionClosedError | ReadTimeoutError | KafkaConnectionError
                   | KafkaTimeoutError | NodeNotReadyError | RequestTimedOutError):

@@ -23,6 +23,8 @@ def _caused(outer: Exception, cause: BaseException) -> Exception:
     ConnectionRefusedError(111, "Connection refused"), ConnectionResetError(104, "reset by peer"), TimeoutError(),
     BrokenPipeError(), OSError(113, "No route to host"), asyncpg.CannotConnectNowError("starting up"),
     asyncpg.AdminShutdownError("terminating connection"), asyncpg.ConnectionDoesNotExistError("closed"),
+    # PostgreSQL killed under load: its other connections end with "crash of another server process" (57P02)
+    asyncpg.exceptions.CrashShutdownError("terminating connection because of crash of another server process"),
     EndpointConnectionError(endpoint_url="http://s3"), KafkaConnectionError(), TransientError("S3 away"),
     _s3("SlowDown", 503), _s3("InternalError", 500), _s3("Throttling", 400),
     _caused(RuntimeError("while writing results"), ConnectionResetError()),
