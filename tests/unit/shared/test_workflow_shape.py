@@ -1,6 +1,7 @@
 """A definition of the wrong shape is refused with where and why, by both backends' planners: every field of a
 real definition, in turn, replaced by values of every other JSON kind."""
 
+import contextlib
 import copy
 from collections.abc import Iterator
 from typing import Any
@@ -38,10 +39,8 @@ def test_every_field_of_the_wrong_kind_is_a_clear_refusal_or_runs(backend: str) 
     tried = 0
     for path in _paths(base):
         for wrong in WRONG:
-            try:
+            with contextlib.suppress(WorkflowInvalid):  # a 400 with the reason; anything else would be a 500
                 plan_workflow(_replaced(base, path, wrong), backend)
-            except WorkflowInvalid:
-                pass  # a 400 with the reason; anything else would be a 500
             tried += 1
     assert tried == 42 * len(WRONG)  # every field of the definition, the root included
 
