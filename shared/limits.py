@@ -1,7 +1,8 @@
 """A bound on every request body, so one caller cannot make a shared service parse tens of megabytes of JSON.
 
 Bodies are refused with a JSON 413 as soon as they pass ``max_bytes``: at once when ``Content-Length`` says so,
-else while they stream in. Signed uploads of archives and videos (``/files/upload/``) have limits of their own.
+else while they stream in (chunked, as the gateway forwards them) — then in place of whatever the framework
+answers after it stopped reading. Signed uploads of archives and videos (``/files/upload/``) have limits of their own.
 """
 
 from __future__ import annotations
@@ -32,26 +33,34 @@ class BodyLimit:
             await self._refuse(send)
             return
         seen = 0
-        started = False
+        started = exceeded = refused = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    exceeded = True
                     raise BodyTooLarge
             return message
 
         async def tracked(message: Message) -> None:
-            nonlocal started
+            nonlocal started, refused
+            if exceeded and not started:
+                # the framework may have caught our stop and answered for it ("error parsing the body"):
+                # the answer is the 413, whatever it says instead
+                if not refused:
+                    refused = True
+                    await self._refuse(send)
+                return
             started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
             await self.app(scope, counted, tracked)
         except BodyTooLarge:
-            if not started:
+            if not started and not refused:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
