@@ -20,6 +20,9 @@ class IngestSettings(ServiceSettings):
     port: int = DEFAULT_PORTS["ingest"]
     max_tar_bytes: int = 4 * 1024**3  # a 500-image tar of large photos stays far below this
     max_tar_images: int = 500
+    # failed-file records kept per shard: past it, one record says how many more were refused (an archive of
+    # 100,000 empty members must not write 100,000 rows); the shard's failure count stays exact
+    max_failed_records: int = Field(1000, ge=2)
     max_video_bytes: int = 20 * 1024**3
     references_per_shard: int = 1000
     indexer_concurrency: int = 2  # archives indexed at once by this process

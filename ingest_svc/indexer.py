@@ -73,6 +73,16 @@ async def notify_if_complete(conn: Connection, settings: IngestSettings, ws: str
     return 1
 
 
+def listed_failures(failed: list[tuple[str, str, str]], limit: int) -> list[tuple[str, str, str]]:
+    """The failed files a shard records (and its files-status webhook lists): all of them up to ``limit``,
+    else the first ``limit - 1`` and one record that counts the rest."""
+    if len(failed) <= limit:
+        return failed
+    more = len(failed) - limit + 1
+    return [*failed[:limit - 1], (f"(+{more} more)", "more-failures-not-listed",
+                                  f"{more} more files of this shard were refused; the first {limit - 1} are listed")]
+
+
 class ShardFailed(Exception):
     """The shard as a whole cannot be indexed (unreadable archive, unsafe references URL)."""
 
@@ -174,7 +184,8 @@ class Indexer:
             (f.file_name, "duplicated-file-name", f"the batch already holds a file named {f.file_name}")
             for f in outcome.files if f.file_name not in inserted
         ]
-        await repo.insert_failed(shard.workspace_id, shard.batch_id, shard.shard_id, failed)
+        await repo.insert_failed(shard.workspace_id, shard.batch_id, shard.shard_id,
+                                 listed_failures(failed, self.settings.max_failed_records))
         ingest_id = shard.ingest_id or outcome.ingest_id
         url = shard.notifications_url or outcome.notifications_url
         await repo.finish_shard(shard, "indexed", len(stored), len(failed), ingest_id=ingest_id,
@@ -188,7 +199,7 @@ class Indexer:
             await enqueue_many(conn, prefix, files_status(
                 workspace_id=shard.workspace_id, url=url, categories=categories, ingest_id=ingest_id,
                 batch_id=shard.batch_id, shard_id=shard.shard_id, ingested=[f.file_name for f in stored],
-                failed=failed), source=SOURCE)
+                failed=listed_failures(failed, self.settings.max_failed_records)), source=SOURCE)
         if ingest_id and shard.kind == "tar":  # a reference ingest was registered when it was requested
             await IngestRepository(conn).register(shard.workspace_id, shard.batch_id, ingest_id, url, categories)
         await self._notify_finished_ingests(conn, shard)

@@ -237,3 +237,39 @@ async def test_hard_linked_files_of_a_folder_are_staged_with_their_own_bytes(
     (shard,) = await shards_settled(ingest, "early")
     assert (await failures(ingest, "early", shard["shardId"]))["early.jpg"][0] == "unsafe-path"
     assert set(await _downloads(ingest, "early")) == {"late.jpg"}
+
+
+def _empty_members(count: int) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for i in range(count):
+            tar.addfile(tarfile.TarInfo(f"e{i:06d}.jpg"))
+    return buf.getvalue()
+
+
+async def test_an_archive_of_100000_empty_members_writes_a_bounded_number_of_records(
+        ingest: StagingClient, pool: asyncpg.Pool) -> None:
+    archive = _empty_members(100_000)
+    assert len(archive) < 600_000
+    await upload_tar(ingest, "empties", archive)
+    (shard,) = await shards_settled(ingest, "empties", timeout=120)
+    assert shard["statusMetadata"]["failedObjectsCount"] == 100_000 and shard["shardObjectsCount"] == 0
+    rows = await pool.fetchval("SELECT count(*) FROM failed_files WHERE workspace_id = $1::uuid AND batch_id = $2",
+                               ingest.workspace.id, "empties")
+    assert rows == 1000
+    listed = await failures(ingest, "empties", shard["shardId"])
+    assert listed["(+99001 more)"] == ("more-failures-not-listed",
+                                       "99001 more files of this shard were refused; the first 999 are listed")
+
+
+@pytest.mark.parametrize("ingest", [{"max_failed_records": 5}], indirect=True)
+async def test_failed_records_are_all_kept_up_to_the_cap_and_summarised_past_it(ingest: StagingClient) -> None:
+    for batch, count in (("at-cap", 5), ("past-cap", 6)):
+        await upload_tar(ingest, batch, tar_of({f"bad{i}.jpg": b"" for i in range(count)} | {"ok.jpg": jpeg(1)}))
+        (shard,) = await shards_settled(ingest, batch)
+        assert shard["statusMetadata"]["failedObjectsCount"] == count and shard["shardObjectsCount"] == 1
+        listed = await failures(ingest, batch, shard["shardId"])
+        if count == 5:
+            assert sorted(listed) == [f"bad{i}.jpg" for i in range(5)]
+        else:
+            assert len(listed) == 5 and listed["(+2 more)"][0] == "more-failures-not-listed"
