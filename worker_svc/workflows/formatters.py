@@ -9,16 +9,14 @@ import io
 from datetime import UTC, datetime
 from typing import Any
 
+from worker_svc.results import spreadsheet_safe
 from worker_svc.workflows import uql
-
-# a cell that a spreadsheet would run as a formula is written as text (Roboflow's guard against CSV injection)
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value: Any) -> Any:
     if value is None:
         return ""
-    return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
+    return spreadsheet_safe(value)  # Roboflow's guard against CSV injection
 
 
 def csv_formatter(_: Any, p: dict[str, Any]) -> dict[str, Any]:
