@@ -292,6 +292,27 @@ class SchedulerRepository:
             _uuid(job.workspace_id), job.job_id, stage_id, stall_s, job.machine_type, liveness_s)
         return sorted((r["task_id"], r["attempt"]) for r in rows)
 
+    async def requeue_passed_over(self, job: Job, stage_id: str, stall_s: float) -> list[tuple[str, int]]:
+        """Queued tasks older than ``stall_s`` that a task queued after them on their partition passed: it
+        started ``stall_s / 2`` ago (time for a delivered task's own start to be heard), whatever else runs."""
+        rows = await self.conn.fetch(
+            "UPDATE tasks t SET attempt = attempt + 1, updated_at = now() WHERE workspace_id = $1 AND job_id = $2"
+            " AND stage_id = $3 AND state = 'queued' AND updated_at < now() - make_interval(secs => $4)"
+            " AND EXISTS (SELECT 1 FROM tasks u WHERE u.queue_partition = t.queue_partition"
+            "   AND u.queued_at > t.queued_at AND u.machine_type = $5 AND u.started_at >= u.queued_at"
+            "   AND u.started_at < now() - make_interval(secs => $4 / 2))"
+            " RETURNING task_id, attempt",
+            _uuid(job.workspace_id), job.job_id, stage_id, stall_s, job.machine_type)
+        return sorted((r["task_id"], r["attempt"]) for r in rows)
+
+    async def mark_queued(self, job: Job, stage_id: str, partitions: dict[str, int]) -> None:
+        """Where each task's task.ready goes, and since when (what ``requeue_forgotten`` compares)."""
+        await self.conn.execute(
+            "UPDATE tasks SET queue_partition = p.partition, queued_at = now() FROM unnest($4::text[], $5::int[])"
+            " AS p(task_id, partition) WHERE tasks.workspace_id = $1 AND tasks.job_id = $2 AND tasks.stage_id = $3"
+            " AND tasks.task_id = p.task_id", _uuid(job.workspace_id), job.job_id, stage_id, list(partitions),
+            list(partitions.values()))
+
     async def claim_for_dispatch(self, job: Job, stage_id: str, limit: int) -> list[tuple[str, int]]:
         rows = await self.conn.fetch(
             "UPDATE tasks SET state = 'queued', attempt = attempt + 1, updated_at = now(), progress = 0"

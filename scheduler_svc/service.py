@@ -25,6 +25,7 @@ from scheduler_svc.errors import (
 )
 from scheduler_svc.job_workflow import checked_workflow, workflow_backend
 from scheduler_svc.model_aliases import resolve_model
+from scheduler_svc.partitions import partition_of
 from scheduler_svc.repository import MAX_TASKS, Job, SchedulerRepository, model_ref
 from scheduler_svc.schemas import JobCreate, RestartOverride
 from shared.auth import Workspace
@@ -191,6 +192,8 @@ class JobService:
         ranges = await repo.task_ranges(job, PROCESSING, [task_id for task_id, _ in tasks])
         spec = await self._task_spec(repo, job)
         topic = Topic.TASKS_GPU if job.machine_type == "gpu" else Topic.TASKS_CPU
+        await repo.mark_queued(job, PROCESSING, {task_id: partition_of(f"{job.workspace_id}/{job.job_id}/{task_id}",
+                                                                      topic) for task_id, _ in tasks})
         await enqueue_many(conn, self.prefix, [
             TaskReadyV2(workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING, task_id=task_id,
                         attempt=attempt, seq_from=ranges[task_id][0], seq_to=ranges[task_id][1],
@@ -421,15 +424,20 @@ class JobService:
             await self._stage_ready(conn, job, stalled)
             await repo.log(job, "warning", "tasks-requeued", {
                 "tasks": [t for t, _ in stalled], "reason": f"no heartbeat for {stall:.0f}s"}, stage_id=PROCESSING)
-        # a queued task nobody took while the workers of its machine type sat idle: its task.ready was lost
-        # (a broker that lost its log) and it would wait forever
-        forgotten = await repo.requeue_forgotten(job, PROCESSING, stall, self.settings.worker_liveness_s)
-        if forgotten:
-            await self._stage_ready(conn, job, forgotten)
-            await repo.log(job, "warning", "tasks-requeued", {
-                "tasks": [t for t, _ in forgotten],
-                "reason": f"queued for {stall:.0f}s while no {job.machine_type} worker ran any task"},
-            stage_id=PROCESSING)
+        # a queued task nobody took while the workers of its machine type sat idle, or that a task queued after
+        # it on its partition passed: its task.ready was lost (a broker that lost its log), and it would wait
+        # forever, or until the deployment next stood idle
+        forgotten = []
+        for reason, found in (
+                (f"queued for {stall:.0f}s while no {job.machine_type} worker ran any task",
+                 await repo.requeue_forgotten(job, PROCESSING, stall, self.settings.worker_liveness_s)),
+                (f"queued for {stall:.0f}s and passed by a task queued after it on its partition",
+                 await repo.requeue_passed_over(job, PROCESSING, stall))):
+            if found:
+                await self._stage_ready(conn, job, found)
+                await repo.log(job, "warning", "tasks-requeued", {"tasks": [t for t, _ in found], "reason": reason},
+                               stage_id=PROCESSING)
+                forgotten += found
         return len(stalled) + len(forgotten)
 
     async def check_timeout(self, conn: Connection, ws_id: str, job_id: str) -> bool:
