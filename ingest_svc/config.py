@@ -26,7 +26,14 @@ class IngestSettings(ServiceSettings):
     max_video_bytes: int = 20 * 1024**3
     references_per_shard: int = 1000
     indexer_concurrency: int = 2  # archives indexed at once by this process
-    reference_indexer_concurrency: int = 2  # reference shards (downloads from elsewhere) at once, besides
+    # reference shards (downloads from elsewhere) fetched at once by this process, besides archives; of them a
+    # workspace holds at most reference_slots_per_workspace (across every process), so another tenant's
+    # references always find a slot while one tenant's slow servers trickle
+    reference_indexer_concurrency: int = 4
+    reference_slots_per_workspace: int = Field(2, ge=1)
+    # a reference shard's downloads end this long after it was claimed: the ones not fetched by then are failed
+    # files with the reason, and the slot is free again (each download also has fetch_timeout_s)
+    reference_shard_deadline_s: float = 900.0
     indexer_lease_s: float = 300.0  # a crashed indexer's shard is taken over after this
     indexer_max_attempts: int = 3
     fetch_concurrency: int = 8  # reference downloads at once, per shard

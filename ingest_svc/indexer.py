@@ -22,6 +22,7 @@ import logging
 import posixpath
 import tarfile
 import tempfile
+import time
 from dataclasses import dataclass, field
 
 import httpx
@@ -145,7 +146,9 @@ class Indexer:
                 await self._record_failure(conn, stale, ShardFailed(
                     "indexing-failed", f"indexing failed {stale.attempts} times; upload the data again"))
             shard = await repo.claim_shard(self.settings.indexer_lease_s, self.settings.indexer_max_attempts,
-                                           kinds or ARCHIVES + REFERENCES)
+                                           kinds or ARCHIVES + REFERENCES,
+                                           self.settings.reference_slots_per_workspace if kinds == REFERENCES
+                                           else None)
         if shard is None:
             return False
         renew = asyncio.create_task(self._renew(shard))
@@ -396,18 +399,25 @@ class Indexer:
         semaphore = asyncio.Semaphore(self.settings.fetch_concurrency)
         videos = shard.kind == "video-references"
         packer = self._packer(shard)
+        # the shard's own deadline (images): its slot is free again by then, however slowly its servers answer
+        ends = time.monotonic() + self.settings.reference_shard_deadline_s
 
         async def one(name: str, url: str) -> None:
             if name in existing:
                 outcome.failed.append((name, "duplicated-file-name", f"the batch already holds {name}"))
                 return
             async with semaphore:
+                left = ends - time.monotonic()
+                if left <= 0 and not videos:  # a video may take long to copy: only the per-workspace slots bound it
+                    outcome.failed.append((name, "shard-deadline-exceeded", "not fetched: the shard's downloads "
+                                           f"end after {self.settings.reference_shard_deadline_s:g}s"))
+                    return
                 try:
                     if videos:
                         await self._store_video(shard, name, url, http, allowed, outcome)
                     else:
                         data = await fetch_bytes(http, url, allowed, 20 * 1024 * 1024,
-                                                 deadline_s=self.settings.fetch_timeout_s)
+                                                 deadline_s=min(left, self.settings.fetch_timeout_s))
                         await self._pack_image(packer, name, data, outcome)
                 except UnsafeURL as exc:
                     outcome.failed.append((name, "unsafe-url-detected", str(exc)))

@@ -212,19 +212,23 @@ class IngestStore(StagingRepository):
             uuid.UUID(ws), batch_id, shard_id, status, from_status, file_name, source_key)
         return result.endswith(" 1")
 
-    async def claim_shard(self, lease_s: float, max_attempts: int, kinds: tuple[str, ...]) -> Shard | None:
+    async def claim_shard(self, lease_s: float, max_attempts: int, kinds: tuple[str, ...],
+                          per_workspace: int | None = None) -> Shard | None:
         """Claim one uploaded shard of ``kinds`` (or one whose indexer's lease ran out) for indexing: of the
-        workspace with the fewest shards being indexed, so one tenant's many uploads do not starve another's."""
+        workspace with the fewest shards being indexed, so one tenant's many uploads do not starve another's,
+        and (``per_workspace``) none of a workspace that already has that many of ``kinds`` being indexed."""
         row = await self.conn.fetchrow(
             f"UPDATE shards SET status = 'indexing', attempts = attempts + 1, updated_at = now(),"
             f" claimed_until = now() + make_interval(secs => $1)"
             f" WHERE (workspace_id, batch_id, shard_id) = (SELECT s.workspace_id, s.batch_id, s.shard_id FROM shards s"
             f"   WHERE (s.status = 'uploaded' OR (s.status = 'indexing' AND s.claimed_until < now()))"
             f"   AND s.attempts < $2 AND s.kind = ANY($3::text[])"
+            f"   AND ($4::int IS NULL OR (SELECT count(*) FROM shards held WHERE held.workspace_id = s.workspace_id"
+            f"     AND held.status = 'indexing' AND held.claimed_until >= now() AND held.kind = ANY($3::text[])) < $4)"
             f"   ORDER BY (SELECT count(*) FROM shards busy WHERE busy.workspace_id = s.workspace_id"
             f"     AND busy.status = 'indexing' AND busy.claimed_until >= now()), s.updated_at"
             f"   LIMIT 1 FOR UPDATE OF s SKIP LOCKED)"
-            f" RETURNING {_SHARD_COLS}", lease_s, max_attempts, list(kinds))
+            f" RETURNING {_SHARD_COLS}", lease_s, max_attempts, list(kinds), per_workspace)
         return _shard(row) if row else None
 
     async def exhausted_shards(self, max_attempts: int) -> list[Shard]:
