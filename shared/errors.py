@@ -9,6 +9,7 @@ Subscriber-side errors are sorted by what the consumer must do: ``InvalidEvent``
 from __future__ import annotations
 
 import errno
+import logging
 import socket
 
 from fastapi import FastAPI, Request
@@ -16,6 +17,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.limits import BodyTooLarge
+
+log = logging.getLogger(__name__)
 
 
 class ServiceError(Exception):
@@ -129,8 +135,66 @@ _HTTP_ERRORS = {400: "InvalidInput", 401: "Unauthorized", 403: "Forbidden", 404:
                 409: "Conflict", 410: "Gone", 413: "TooLarge", 415: "UnsupportedMediaType"}
 
 
+def unexpected_answer(exc: Exception) -> JSONResponse:
+    """The answer to an exception no handler took."""
+    # "the database (or S3) is away for a moment" is a 503 that clients retry (inference-cli does); any other
+    # failure is a JSON 500 (the traceback goes to the log, not to the caller)
+    import asyncpg
+
+    if isinstance(exc, ValidationError):  # a body a route validated itself (a workflow's several shapes)
+        summary = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+        return JSONResponse({"error": "InvalidInput", "message": f"invalid request: {summary}"}, status_code=400)
+    if isinstance(exc, RecursionError):  # JSON nested deeper than the parser goes
+        return JSONResponse({"error": "InvalidInput", "message": "the request body is nested too deeply"},
+                            status_code=400)
+    if isinstance(exc, asyncpg.DataError):  # a value PostgreSQL cannot take (a NUL byte in a name, say)
+        return JSONResponse({"error": "InvalidInput", "message": f"the request holds a value that cannot be "
+                             f"stored or looked up: {type(exc).__name__}"}, status_code=400)
+    if is_transient(exc):
+        return JSONResponse({"error": "ServiceUnavailable", "message": "a backing service (database, broker "
+                             "or object store) is unreachable for the moment; retry shortly"},
+                            status_code=503, headers={"Retry-After": "2"})
+    return JSONResponse({"error": "InternalError", "message": "unexpected error; it has been logged"},
+                        status_code=500)
+
+
+class _AnswerUnexpected:
+    """Answers an exception no handler took (``unexpected_answer``) inside the app. Starlette's last-resort
+    handler would answer it too, but then re-raise it for the server to log, and uvicorn closes the connection
+    of a request that raised: the gateway's next request on that kept-alive connection failed with "upstream
+    unavailable". The traceback of a 500 is logged here instead."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked)
+        except Exception as exc:
+            # half an answer is out: nothing to do but let the server close the connection; a body past the
+            # limit is BodyLimit's to answer (413), outside this
+            if started or isinstance(exc, BodyTooLarge):
+                raise
+            response = unexpected_answer(exc)
+            if response.status_code >= 500 and response.status_code != 503:
+                log.error("unexpected error on %s %s", scope.get("method"), scope.get("path"), exc_info=exc)
+            await response(scope, receive, send)
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Render ``ServiceError`` and request-validation failures as JSON 4xx bodies."""
+    """Render ``ServiceError`` and request-validation failures as JSON 4xx bodies, and any other exception as
+    its JSON answer (``unexpected_answer``) without closing the connection."""
+    app.add_middleware(_AnswerUnexpected)
 
     @app.exception_handler(ServiceError)
     async def _service_error(_: Request, exc: ServiceError) -> JSONResponse:
@@ -142,28 +206,6 @@ def install_error_handlers(app: FastAPI) -> None:
         name = _HTTP_ERRORS.get(exc.status_code, "InvalidInput" if exc.status_code < 500 else "InternalError")
         return JSONResponse({"error": name, "message": str(exc.detail)}, status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
-
-    @app.exception_handler(Exception)
-    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-        # "the database (or S3) is away for a moment" is a 503 that clients retry (inference-cli does); any other
-        # failure is a JSON 500 (the traceback goes to the log, not to the caller)
-        import asyncpg
-
-        if isinstance(exc, ValidationError):  # a body a route validated itself (a workflow's several shapes)
-            summary = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
-            return JSONResponse({"error": "InvalidInput", "message": f"invalid request: {summary}"}, status_code=400)
-        if isinstance(exc, RecursionError):  # JSON nested deeper than the parser goes
-            return JSONResponse({"error": "InvalidInput", "message": "the request body is nested too deeply"},
-                                status_code=400)
-        if isinstance(exc, asyncpg.DataError):  # a value PostgreSQL cannot take (a NUL byte in a name, say)
-            return JSONResponse({"error": "InvalidInput", "message": f"the request holds a value that cannot be "
-                                 f"stored or looked up: {type(exc).__name__}"}, status_code=400)
-        if is_transient(exc):
-            return JSONResponse({"error": "ServiceUnavailable", "message": "a backing service (database, broker "
-                                 "or object store) is unreachable for the moment; retry shortly"},
-                                status_code=503, headers={"Retry-After": "2"})
-        return JSONResponse({"error": "InternalError", "message": "unexpected error; it has been logged"},
-                            status_code=500)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
