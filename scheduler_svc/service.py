@@ -11,6 +11,7 @@ failed | aborted. ``task.done`` events are applied once per (task, attempt): red
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -58,6 +59,9 @@ PROCESSING, EXPORT = "processing", "export"
 PLANNED_STAGES = [PROCESSING, EXPORT]
 
 
+MAX_CACHED_SPECS = 512  # jobs whose task spec a scheduler process keeps (a few kilobytes each)
+
+
 def output_batch(job_id: str, stage_id: str) -> str:
     return f"{job_id}-{stage_id}"
 
@@ -71,6 +75,8 @@ class JobService:
     def __init__(self, settings: SchedulerSettings) -> None:
         self.settings = settings
         self.prefix = settings.kafka.topic_prefix
+        # each job's task spec (its plan and models), made once, not at every dispatch round
+        self._specs: OrderedDict[tuple[str, str, str, int], dict[str, Any]] = OrderedDict()
 
     # ------------------------------------------------------------------ creation
     async def create_job(self, conn: Connection, ws: Workspace, job_id: str, body: JobCreate,
@@ -201,7 +207,20 @@ class JobService:
             for task_id, attempt in tasks], topic=topic, source=SOURCE)
 
     async def _task_spec(self, repo: SchedulerRepository, job: Job) -> dict[str, Any]:
-        """What every task of the job carries: the workflow, its resolved parameters and outputs, the models."""
+        """What every task of the job carries, planned once per job (again after a restart that overrides its
+        definition; a job made anew under the same id is another job): every task runs the same plan with the
+        same models, and a job of a thousand tasks is not planned at each of its dispatch rounds."""
+        key = (job.workspace_id, job.job_id, job.created_at.isoformat(), len(job.restart_overrides))
+        if key in self._specs:
+            self._specs.move_to_end(key)
+            return self._specs[key]
+        spec = self._specs[key] = await self._plan_task_spec(repo, job)
+        if len(self._specs) > MAX_CACHED_SPECS:
+            self._specs.popitem(last=False)
+        return spec
+
+    async def _plan_task_spec(self, repo: SchedulerRepository, job: Job) -> dict[str, Any]:
+        """The workflow, its resolved parameters and outputs, the models."""
         spec = job.definition["processingSpecification"]
         job_input = job.definition.get("jobInput") or {}
         params = spec.get("workflowParameters") or {}
