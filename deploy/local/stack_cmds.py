@@ -11,8 +11,9 @@ from rich.table import Table
 
 from deploy.local.home import STACK_VARS, home, local_stack, stack_from_environment
 from deploy.local.stack import StackError, port_open
+from shared.cli.common import command_group
 
-stack_app = typer.Typer(help="The local stack: Tansu (Kafka API), SeaweedFS (S3), PostgreSQL.", no_args_is_help=True)
+stack_app = command_group(help="The local stack: Tansu (Kafka API), SeaweedFS (S3), PostgreSQL.")
 console = Console(stderr=True)
 
 

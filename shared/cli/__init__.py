@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import typer
 
+from shared.cli.common import command_group
 from shared.cli.jobs_cmds import jobs_app
 from shared.cli.registry_cmds import models_app, webhooks_app, workflows_app
 from shared.cli.staging_cmds import staging_app
@@ -13,8 +14,8 @@ from shared.cli.workspaces import workspace_app
 
 
 def api_commands() -> typer.Typer:
-    app = typer.Typer(help="Conveyor: self-hosted batch processing of computer-vision Workflows.",
-                      no_args_is_help=True, pretty_exceptions_enable=False)
+    app = command_group(help="Conveyor: self-hosted batch processing of computer-vision Workflows.",
+                        pretty_exceptions_enable=False)
     app.add_typer(workspace_app, name="workspace")
     app.add_typer(staging_app, name="data-staging")
     app.add_typer(jobs_app, name="batch-processing")

@@ -24,6 +24,12 @@ ApiUrl = typer.Option(None, "--api-url", help="API base URL (default: API_BASE_U
 JsonOut = typer.Option(False, "--json", help="print machine-readable JSON")
 
 
+def command_group(**options: Any) -> typer.Typer:
+    """A group of commands. Help is click's plain layout, not rich's table: at 80 columns the table cut the
+    option names themselves (``--workflow-para…``), the one thing a reader of ``--help`` needs whole."""
+    return typer.Typer(no_args_is_help=True, rich_markup_mode=None, **options)
+
+
 def resolve_key(api_key: str | None) -> str:
     key = api_key or os.environ.get("CONVEYOR_API_KEY") or os.environ.get("ROBOFLOW_API_KEY")
     if not key:

@@ -12,10 +12,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, Ti
 from rich.table import Table
 
 from shared.cli.client import ConveyorClient
-from shared.cli.common import ApiKey, ApiUrl, JsonOut, api, console, emit, err
+from shared.cli.common import ApiKey, ApiUrl, JsonOut, api, command_group, console, emit, err
 from shared.ids import random_suffix
 
-jobs_app = typer.Typer(help="Run workflows over staged batches and follow the jobs.", no_args_is_help=True)
+jobs_app = command_group(help="Run workflows over staged batches and follow the jobs.")
 
 
 def _body(kind: str, workspace: str, batch_id: str, workflow_id: str, *, params_file: Path | None,

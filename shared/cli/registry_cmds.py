@@ -9,12 +9,11 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from shared.cli.common import ApiKey, ApiUrl, JsonOut, api, console, emit, err
+from shared.cli.common import ApiKey, ApiUrl, JsonOut, api, command_group, console, emit, err
 
-workflows_app = typer.Typer(help="Workflow definitions (Roboflow Workflows JSON).", no_args_is_help=True)
-models_app = typer.Typer(help="ONNX models the workflows can use.", no_args_is_help=True)
-webhooks_app = typer.Typer(help="This workspace's webhooks: deliveries, dead letters, the signing secret.",
-                           no_args_is_help=True)
+workflows_app = command_group(help="Workflow definitions (Roboflow Workflows JSON).")
+models_app = command_group(help="ONNX models the workflows can use.")
+webhooks_app = command_group(help="This workspace's webhooks: deliveries, dead letters, the signing secret.")
 
 
 @webhooks_app.command("secret")

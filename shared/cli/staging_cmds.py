@@ -16,9 +16,9 @@ from rich.progress import Progress
 from rich.table import Table
 
 from shared.cli.client import ApiError
-from shared.cli.common import ApiKey, ApiUrl, JsonOut, api, console, emit, err
+from shared.cli.common import ApiKey, ApiUrl, JsonOut, api, command_group, console, emit, err
 
-staging_app = typer.Typer(help="Stage images and videos into batches, inspect and export them.", no_args_is_help=True)
+staging_app = command_group(help="Stage images and videos into batches, inspect and export them.")
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".jpe", ".png", ".bmp", ".dib", ".gif", ".webp", ".tif", ".tiff", ".jp2"}
 VIDEO_SUFFIXES = {".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".flv", ".wmv", ".ogg", ".ogv"}

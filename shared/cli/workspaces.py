@@ -8,12 +8,13 @@ import typer
 from rich.console import Console
 
 from shared.auth import WorkspaceRepository
+from shared.cli.common import command_group
 from shared.config import PostgresSettings
 from shared.db import create_pool
 from shared.errors import ServiceError
 from shared.migrations import apply_migrations
 
-workspace_app = typer.Typer(help="Workspaces and API keys.", no_args_is_help=True)
+workspace_app = command_group(help="Workspaces and API keys.")
 console = Console(stderr=True)
 
 
