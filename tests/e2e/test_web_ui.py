@@ -14,6 +14,7 @@ import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
+from pathlib import Path
 
 import cv2
 import httpx
@@ -22,6 +23,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from shared.config import REPO_ROOT
+from tests.fixtures.cli import conveyor
 from tests.fixtures.deployment import Deployment
 from tests.fixtures.media import jpeg, photo, tar_of
 from tests.fixtures.pipeline import job_body
@@ -58,7 +60,7 @@ def shot(page: Page, name: str) -> None:
     assert float(np.std(image)) > 10, f"{name} looks blank"  # text, tables and colours, not an empty page
 
 
-def test_the_web_ui_drives_a_job_end_to_end(deployment: Deployment, browser: Browser) -> None:
+def test_the_web_ui_drives_a_job_end_to_end(deployment: Deployment, browser: Browser, tmp_path: Path) -> None:
     ws, key, base = deployment.workspace, deployment.api_key, deployment.base_url
     members = {"bus.jpg": photo("bus.jpg"), "zidane.jpg": photo("zidane.jpg"), "extra.jpg": jpeg(7),
                "broken.jpg": b"\xff\xd8\xff\xe0 this is not a jpeg",  # refused while indexing: a failed file
@@ -151,6 +153,18 @@ def test_the_web_ui_drives_a_job_end_to_end(deployment: Deployment, browser: Bro
     while attempts("dead") != [2, 2] and time.monotonic() < until:  # each tried once more, and dead again
         time.sleep(0.3)
     assert attempts("dead") == [2, 2]
+    # the same from the terminal: list the dead letters, send them again
+    env = {**deployment.env, "API_BASE_URL": base, "CONVEYOR_API_KEY": key}
+    listed = conveyor("webhooks", "deliveries", "--status", "dead", "--batch-id", "ui-photos", "--json",
+                      home=tmp_path, env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert sorted(d["attempts"] for d in json.loads(listed.stdout)) == [2, 2]
+    again = conveyor("webhooks", "redeliver", "--batch-id", "ui-photos", home=tmp_path, env=env)
+    assert again.returncode == 0 and "2 deliveries sent again" in again.stdout, again.stdout + again.stderr
+    until = time.monotonic() + 60
+    while attempts("dead") != [3, 3] and time.monotonic() < until:
+        time.sleep(0.3)
+    assert attempts("dead") == [3, 3]
     page.close()
 
 

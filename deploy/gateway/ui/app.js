@@ -49,7 +49,7 @@ function table(headers, rows, onClick) {
 function signIn(error) {
   document.getElementById("nav").hidden = true;
   $view.innerHTML = `<div class="card"><h1>Sign in</h1><p class="muted">Paste a workspace API key
-    (<code>conveyor workspace create NAME</code> prints one; <code>conveyor up</code> keeps the local one in .devstack/api_key).</p>
+    (<code>conveyor workspace create NAME</code> prints one; <code>conveyor up</code> keeps the local one in <code>$CONVEYOR_HOME/api_key</code>, <code>.devstack/api_key</code> by default).</p>
     <div class="row"><label>API key <input id="key" size="60" autocomplete="off"></label><button id="go">Open workspace</button></div>
     <p class="error-text">${esc(error || "")}</p></div>`;
   document.getElementById("go").onclick = async () => {
