@@ -17,6 +17,7 @@ from shared.db import Connection, Record
 from shared.errors import InvalidInput
 from shared.staging import StagingRepository
 from shared.workflows.errors import WorkflowInvalid
+from shared.workflows.model_steps import model_steps
 from shared.workflows.outline import check_parameter_values
 from shared.workflows.plans import INFERENCE_BACKENDS, WorkflowPlan, check_workflow, plan_workflow
 
@@ -52,6 +53,7 @@ async def checked_workflow(conn: Connection, ws: Workspace, body: JobCreate, kin
                               + "; ".join(f"{name!r} ({why})" for name, why in sorted(missing.items()))
                               + ". Give them in processingSpecification.workflowParameters (or, per image, "
                               "imagesMetadataInputsMapping)")
+    await _check_model_kinds(conn, ws, workflow["specification"], params)
     for model_id in compiled.model_ids(params):
         if await resolve_model(conn, ws.id, model_id) is None:
             raise WorkflowModelUnknown(ws.slug, model_id)
@@ -60,6 +62,21 @@ async def checked_workflow(conn: Connection, ws: Workspace, body: JobCreate, kin
             raise InvalidInput(f"imagesOutputsToBePersisted: {output!r} is not an image output of the workflow "
                                f"(image outputs: {compiled.image_outputs()})")
     return workflow
+
+
+async def _check_model_kinds(conn: Connection, ws: Workspace, definition: dict[str, Any],
+                             params: dict[str, Any]) -> None:
+    """Each model step gets a model of the kind its block runs: a segmentation step aliased to the detector
+    would otherwise fail on every file of the job."""
+    for step in model_steps(definition, params):
+        row = await resolve_model(conn, ws.id, step.model_id)
+        if row is None:
+            raise WorkflowModelUnknown(ws.slug, step.model_id)
+        if step.task and row["task"] != step.task:
+            through = f" (an alias of {row['model_id']!r})" if row["model_id"] != step.model_id else ""
+            raise InvalidInput(f"step {step.step!r} ({step.block}) runs a {step.task} model, but {step.model_id!r}"
+                               f"{through} is a {row['task']} model: register a {step.task} model under that id, or "
+                               f"alias the id to one (conveyor models alias {step.model_id} <model id>)")
 
 
 async def _plan_for(spec: dict[str, Any], backend: str, settings: SchedulerSettings) -> WorkflowPlan:

@@ -51,3 +51,61 @@ async def test_roboflow_model_ids_run_through_aliases(pipeline: Pipeline) -> Non
     gone = await p.jobs.delete(f"/{ws}/model-aliases/yolov8n-640", params=key)
     assert gone.json() == {"status": "ok", "deleted": True}
     assert (await p.jobs_post("/jobs/unmapped-again", json=job_body(ws, "aliased", "copied"))).status_code == 400
+
+
+def _one_model_step(block: str, model_id: str, extra_steps: list[dict] | None = None) -> dict:
+    return {"version": "1.0",
+            "inputs": [{"type": "InferenceImage", "name": "image"}, {"type": "WorkflowParameter", "name": "model"}],
+            "steps": [*(extra_steps or []), {"type": block, "name": "model", "images": "$inputs.image",
+                                             "model_id": model_id}],
+            "outputs": [{"type": "JsonField", "name": "predictions", "selector": "$steps.model.predictions"}]}
+
+
+async def test_an_alias_to_a_model_of_another_kind_is_refused_when_the_job_is_created(pipeline: Pipeline) -> None:
+    """Each model block gets a model of its kind; an alias to the detector from a segmentation, keypoint or
+    classification step is a 400 naming both kinds, before any file fails (whether the id is written in the
+    step or given as a workflow parameter)."""
+    p = pipeline
+    ws = p.staging.workspace.slug
+    key = {"api_key": p.staging.key}
+    assert (await p.staging.post("/batches/kinds/upload/image", files={"bus.jpg": ("bus.jpg", photo("bus.jpg"))},
+                                 fileName="bus.jpg")).status_code == 200
+    assert (await p.jobs.put(f"/{ws}/model-aliases/other-640", params=key, json={"modelId": DETECTOR})
+            ).status_code == 200
+    blocks = {"roboflow_core/roboflow_instance_segmentation_model@v2": "instance-segmentation",
+              "roboflow_core/roboflow_keypoint_detection_model@v2": "keypoint-detection",
+              "roboflow_core/roboflow_classification_model@v2": "classification",
+              "roboflow_core/roboflow_multi_label_classification_model@v2": "multi-label-classification"}
+    for i, (block, task) in enumerate(blocks.items()):
+        assert (await p.put_workflow(f"kind-{i}", _one_model_step(block, "other-640"))).status_code == 200
+        refused = await p.jobs_post(f"/jobs/kind-{i}", json=job_body(ws, "kinds", f"kind-{i}"))
+        assert refused.status_code == 400, refused.text
+        assert (f"runs a {task} model, but 'other-640' (an alias of '{DETECTOR}') is a object-detection model"
+                in refused.json()["message"])
+    assert (await p.put_workflow("by-param", _one_model_step(
+        "roboflow_core/roboflow_instance_segmentation_model@v2", "$inputs.model"))).status_code == 200
+    refused = await p.jobs_post("/jobs/by-param", json=job_body(ws, "kinds", "by-param",
+                                                               workflowParameters={"model": DETECTOR}))
+    assert refused.status_code == 400 and f"but '{DETECTOR}' is a object-detection model" in refused.json()["message"]
+    # the detector's own block takes it
+    assert (await p.put_workflow("right", _one_model_step("roboflow_core/roboflow_object_detection_model@v2",
+                                                          "other-640"))).status_code == 200
+    assert (await p.jobs_post("/jobs/right", json=job_body(ws, "kinds", "right"))).status_code == 200
+
+
+async def test_a_model_id_taken_from_another_steps_output_is_refused_saying_how_to_give_it(
+        pipeline: Pipeline) -> None:
+    p = pipeline
+    ws = p.staging.workspace.slug
+    assert (await p.staging.post("/batches/dyn/upload/image", files={"bus.jpg": ("bus.jpg", photo("bus.jpg"))},
+                                 fileName="bus.jpg")).status_code == 200
+    parser = {"type": "roboflow_core/json_parser@v1", "name": "json_parser", "raw_json": "{\"model_id\": \"x\"}",
+              "expected_fields": ["model_id"]}
+    spec = _one_model_step("roboflow_core/roboflow_object_detection_model@v2", "$steps.json_parser.model_id",
+                           [parser])
+    saved = await p.put_workflow("dynamic", spec)
+    assert saved.status_code == 200, saved.text  # as Roboflow saves it
+    refused = await p.jobs_post("/jobs/dynamic", json=job_body(ws, "dyn", "dynamic"))
+    assert refused.status_code == 400, refused.text
+    message = refused.json()["message"]
+    assert "takes its model_id from $steps.json_parser.model_id" in message and "$inputs.<name>" in message
