@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from scheduler_svc import subscribers
 from scheduler_svc.api import jobs, registry
+from scheduler_svc.api_keys import keys
 from scheduler_svc.config import SchedulerSettings
 from scheduler_svc.live import live
 from scheduler_svc.registry import register_default_model
@@ -55,7 +56,7 @@ def create_app(settings: SchedulerSettings | None = None) -> FastAPI:
             await asyncio.sleep(settings.metrics_interval_s)
 
     return create_service_app(ServiceSpec(
-        name="scheduler", settings=settings, routers=[jobs, live, registry], dependencies=lambda _: service,
+        name="scheduler", settings=settings, routers=[jobs, live, registry, keys], dependencies=lambda _: service,
         on_startup=[register_model],
         subscriptions=lambda res: subscribers.build(res, service), background=[enforce_timeouts, sample_queues],
     ))

@@ -3,6 +3,11 @@
 A key maps to one workspace. Keys are random (``cvr_`` + 32 bytes, URL-safe) and only their SHA-256 is
 stored, so a database leak does not leak keys. Clients send the key as the ``api_key`` query parameter
 (as Roboflow clients do) or as ``Authorization: Bearer <key>``.
+
+A key has a scope, chosen when it is made: ``read`` (listings, details, downloads, event streams), ``trigger``
+(also stage data, create, abort and restart jobs, redeliver webhooks) or ``admin`` (also workflows, models,
+model aliases, API keys and the webhook signing secret). What a request needs is read from its method and
+route in one place, ``required_scope``, for every route of every service.
 """
 
 from __future__ import annotations
@@ -11,14 +16,19 @@ import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 import asyncpg
 from fastapi import Depends, Header, Query, Request
 
-from shared.errors import Conflict, Forbidden, Unauthorized
+from shared.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from shared.ids import validate_workspace_slug
 
 KEY_PREFIX = "cvr_"
+SCOPES = ("read", "trigger", "admin")  # each allows what the ones before it do
+# routes of the workspace's own setup, whatever their method: the secret that signs its webhooks, its keys
+_ADMIN_ROUTES = ("/signing-secret", "/api-keys")
+_READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,33 @@ class Workspace:
     id: str
     slug: str
     name: str
+    scope: str = "admin"  # of the key the request came with
+
+
+def required_scope(method: str, route: str) -> str:
+    """The scope a request needs, from its method and its route's path template: reading is ``read``;
+    changing the workspace's setup (``/{workspace}/...``: workflows, models, aliases, keys) and anything of
+    the signing secret or the keys is ``admin``; any other change (staging, jobs, redeliveries) ``trigger``."""
+    if any(part in route for part in _ADMIN_ROUTES):
+        return "admin"
+    if method.upper() in _READ_METHODS:
+        return "read"
+    return "admin" if route.startswith("/{workspace}/") else "trigger"
+
+
+def allows(scope: str, needed: str) -> bool:
+    return SCOPES.index(scope) >= SCOPES.index(needed)
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    key_id: str
+    prefix: str
+    label: str
+    scope: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
 
 
 def hash_key(key: str) -> bytes:
@@ -54,15 +91,35 @@ class WorkspaceRepository:
         row = await self.conn.fetchrow("SELECT id, slug, name FROM workspaces WHERE slug = $1", slug)
         return _workspace(row) if row else None
 
-    async def add_key(self, workspace_id: str, label: str = "", key: str | None = None) -> str:
+    async def add_key(self, workspace_id: str, label: str = "", key: str | None = None,
+                      scope: str = "admin") -> str:
         """Create a key (or register a given one); returns it in clear text, the only time it is seen."""
+        if scope not in SCOPES:
+            raise InvalidInput(f"scope is one of {', '.join(SCOPES)}, not {scope!r}")
         key = key or generate_key()
         await self.conn.execute(
-            "INSERT INTO api_keys (id, workspace_id, key_hash, key_prefix, label) VALUES ($1, $2, $3, $4, $5)"
-            " ON CONFLICT (key_hash) DO NOTHING",
-            uuid.uuid4(), uuid.UUID(workspace_id), hash_key(key), key[:8], label,
+            "INSERT INTO api_keys (id, workspace_id, key_hash, key_prefix, label, scope)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key_hash) DO NOTHING",
+            uuid.uuid4(), uuid.UUID(workspace_id), hash_key(key), key[:8], label, scope,
         )
         return key
+
+    async def list_keys(self, workspace_id: str) -> list[ApiKey]:
+        rows = await self.conn.fetch(
+            "SELECT id, key_prefix, label, scope, created_at, last_used_at, revoked_at FROM api_keys"
+            " WHERE workspace_id = $1 ORDER BY created_at, id", uuid.UUID(workspace_id))
+        return [ApiKey(str(r["id"]), r["key_prefix"], r["label"], r["scope"], r["created_at"], r["last_used_at"],
+                       r["revoked_at"]) for r in rows]
+
+    async def revoke_key_id(self, workspace_id: str, key_id: str) -> bool:
+        try:
+            ident = uuid.UUID(key_id)
+        except ValueError:
+            return False
+        result = await self.conn.execute(
+            "UPDATE api_keys SET revoked_at = now() WHERE workspace_id = $1 AND id = $2 AND revoked_at IS NULL",
+            uuid.UUID(workspace_id), ident)
+        return result.endswith(" 1")
 
     async def revoke_key(self, key: str) -> bool:
         result = await self.conn.execute(
@@ -71,12 +128,17 @@ class WorkspaceRepository:
         return result.endswith(" 1")
 
     async def by_key(self, key: str) -> Workspace | None:
+        """The workspace a key opens, with the key's scope; its last use noted (to the minute)."""
         row = await self.conn.fetchrow(
-            "SELECT w.id, w.slug, w.name FROM api_keys k JOIN workspaces w"
-            " ON w.id = k.workspace_id WHERE k.key_hash = $1 AND k.revoked_at IS NULL",
-            hash_key(key),
+            "SELECT w.id, w.slug, w.name, k.scope, k.last_used_at > now() - interval '1 minute' AS fresh"
+            " FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id WHERE k.key_hash = $1"
+            " AND k.revoked_at IS NULL", hash_key(key),
         )
-        return _workspace(row) if row else None
+        if row is None:
+            return None
+        if not row["fresh"]:
+            await self.conn.execute("UPDATE api_keys SET last_used_at = now() WHERE key_hash = $1", hash_key(key))
+        return Workspace(id=str(row["id"]), slug=row["slug"], name=row["name"], scope=row["scope"])
 
 
 def _workspace(row: asyncpg.Record) -> Workspace:
@@ -106,6 +168,11 @@ async def current_workspace(
         ws = await WorkspaceRepository(conn).by_key(key)
     if ws is None:
         raise Unauthorized("invalid or revoked API key")
+    route = getattr(request.scope.get("route"), "path", request.url.path)
+    needed = required_scope(request.method, route)
+    if not allows(ws.scope, needed):
+        raise Forbidden(f"this API key's scope is {ws.scope!r}; {request.method} {route} needs {needed!r} "
+                        f"(make one with conveyor workspace key create --scope {needed})")
     return ws
 
 

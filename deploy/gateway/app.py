@@ -7,6 +7,7 @@
     /{workspace}/workflows/.. -> scheduler  (workflow definitions, as inference fetches them)
     /{workspace}/models/..    -> scheduler
     /{workspace}/model-aliases/.. -> scheduler
+    /{workspace}/api-keys/..  -> scheduler  (the workspace's API keys)
     /notifications/...        -> notifier   (webhook delivery log)
     /asyncapi, /asyncapi.json -> the gateway itself: the Kafka event contract (AsyncAPI 3)
 
@@ -63,7 +64,7 @@ class Upstreams:
                    worker=settings.upstream_worker)
 
 
-_WORKSPACE_SCOPED = re.compile(r"^/[a-z0-9_-]+/(workflows|models|model-aliases)(/|$)")
+_WORKSPACE_SCOPED = re.compile(r"^/[a-z0-9_-]+/(workflows|models|model-aliases|api-keys)(/|$)")
 
 
 UI_HEADERS = {

@@ -224,6 +224,16 @@ class ConveyorClient:
         return int(self._call("POST", f"/notifications/v1/{self.workspace}/deliveries/redeliver",
                               params=filters)["redelivered"])
 
+    def api_keys(self) -> list[dict[str, Any]]:
+        return list(self._call("GET", f"/{self.workspace}/api-keys")["keys"])
+
+    def create_api_key(self, scope: str, label: str = "") -> dict[str, Any]:
+        """A new key of the workspace (read, trigger or admin): ``key`` is the only time it is shown."""
+        return self._call("POST", f"/{self.workspace}/api-keys", json={"scope": scope, "label": label})
+
+    def revoke_api_key(self, key_id: str) -> None:
+        self._call("DELETE", f"/{self.workspace}/api-keys/{key_id}")
+
     def rotate_webhook_secret(self) -> dict[str, Any]:
         return self._call("POST", f"/notifications/v1/{self.workspace}/signing-secret/rotate")
 

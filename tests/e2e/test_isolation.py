@@ -71,7 +71,8 @@ def intruder(deployment: Deployment) -> tuple[str, str]:
 def fill(path: str, ws: str, owner: dict[str, Any]) -> str:
     values = {"workspace": ws, "batch_id": "iso-batch", "job_id": "iso-job", "workflow_id": "iso-wf",
               "stage_id": "processing", "shard_id": owner["shard_id"], "delivery_id": owner["delivery_id"],
-              "model_id": "yolov4-tiny-coco", "part_name": "results", "alias": "iso-alias"}
+              "model_id": "yolov4-tiny-coco", "part_name": "results", "alias": "iso-alias",
+              "key_id": "00000000-0000-0000-0000-000000000000"}
     return re.sub(r"\{([a-z_]+)(?::path)?\}", lambda m: values[m.group(1)], path)
 
 
@@ -126,3 +127,53 @@ def test_the_gateway_forwards_no_traversal_and_frames_no_ui(deployment: Deployme
     ui = httpx.get(f"{base}/ui/")
     assert ui.status_code == 200 and ui.headers["x-frame-options"] == "DENY"
     assert "frame-ancestors 'none'" in ui.headers["content-security-policy"]
+
+
+SCOPE_RANK = {"read": 0, "trigger": 1, "admin": 2}
+
+
+def needed_scope(method: str, path: str) -> str:
+    """The policy the README states: reading is read; the signing secret and the keys are admin, as is any
+    change to the workspace's setup (its workflows, models, aliases); any other change is trigger."""
+    if "/signing-secret" in path or "/api-keys" in path:
+        return "admin"
+    if method == "GET":
+        return "read"
+    return "admin" if path.startswith("/{workspace}/") else "trigger"
+
+
+def test_every_route_refuses_a_key_whose_scope_is_too_small(deployment: Deployment, owner: dict[str, Any]) -> None:
+    api, ws = owner["api"], owner["ws"]
+    keys = {}
+    for scope in ("read", "trigger"):
+        made = api.post(f"/{ws}/api-keys", json={"scope": scope, "label": f"iso-{scope}"})
+        assert made.status_code == 200 and made.json()["scope"] == scope, made.text
+        keys[scope] = made.json()["key"]
+    table = [r for r in routes() if r[2] not in WITHOUT_WORKSPACE]
+    checked, wrong = 0, []
+    for service, method, path in table:
+        needed = needed_scope(method, path)
+        url = f"http://127.0.0.1:{API_PORTS[service]}{fill(path, ws, owner)}"
+        for scope, key in keys.items():
+            if SCOPE_RANK[scope] >= SCOPE_RANK[needed]:
+                continue  # allowed: sent below for a few routes only (the others would change the owner's data)
+            resp = httpx.request(method, url, params={"api_key": key}, json={}, timeout=30)
+            checked += 1
+            if resp.status_code != 403 or f"needs '{needed}'" not in resp.text:
+                wrong.append((method, path, scope, resp.status_code, resp.text[:160]))
+    assert not wrong, "\n".join(map(str, wrong))
+    assert checked >= 30
+    # what a scope allows, it does: read lists and reads, trigger also starts a job, by Bearer header too
+    read = httpx.Client(base_url=deployment.base_url, headers={"Authorization": f"Bearer {keys['read']}"}, timeout=30)
+    assert read.get(f"/batch-processing/v1/external/{ws}/jobs/iso-job").status_code == 200
+    assert read.get(f"/data-staging/v1/external/{ws}/batches/iso-batch/count").json()["count"] == 1
+    body = {**owner["job"]["jobDefinition"], "type": "simple-image-processing-v1"}
+    started = httpx.post(f"{deployment.base_url}/batch-processing/v1/external/{ws}/jobs/iso-trigger", json=body,
+                         headers={"Authorization": f"Bearer {keys['trigger']}"}, timeout=30)
+    assert started.status_code == 200, started.text
+    # the keys are listed with their scope and last use, and a revoked one opens nothing
+    listed = {k["label"]: k for k in api.get(f"/{ws}/api-keys").json()["keys"]}
+    assert listed["iso-read"]["scope"] == "read" and listed["iso-read"]["lastUsedAt"]
+    assert keys["read"].startswith(listed["iso-read"]["prefix"]) and keys["read"] not in str(listed)
+    assert api.delete(f"/{ws}/api-keys/{listed['iso-read']['keyId']}").json()["status"] == "ok"
+    assert read.get(f"/batch-processing/v1/external/{ws}/jobs/iso-job").status_code == 401
