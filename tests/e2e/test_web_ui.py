@@ -165,6 +165,24 @@ def test_the_web_ui_drives_a_job_end_to_end(deployment: Deployment, browser: Bro
     while attempts("dead") != [3, 3] and time.monotonic() < until:
         time.sleep(0.3)
     assert attempts("dead") == [3, 3]
+
+    # API keys: make a read key (shown once), see it listed with its scope, revoke it
+    page.click("nav >> text=Keys")
+    expect(page.locator("h1")).to_have_text("API keys")
+    page.locator("#newkey [name=scope]").select_option("read")
+    page.locator("#newkey [name=label]").fill("ui-read")
+    page.locator("#newkey button[type=submit]").click()
+    expect(page.locator("#madekey")).to_be_visible()
+    made = page.locator("#newsecret").inner_text()
+    assert made.startswith("cvr_")
+    row = page.locator("tr", has_text="ui-read")
+    expect(row).to_contain_text("read")
+    shot(page, "keys")
+    assert httpx.get(f"{base}/batch-processing/v1/external/{ws}/jobs", params={"api_key": made}).status_code == 200
+    assert httpx.put(f"{base}/{ws}/workflows/nope", params={"api_key": made}, json={}).status_code == 403
+    row.locator("button.revoke").click()
+    expect(page.locator("body")).to_contain_text("key revoked")
+    assert httpx.get(f"{base}/batch-processing/v1/external/{ws}/jobs", params={"api_key": made}).status_code == 401
     page.close()
 
 

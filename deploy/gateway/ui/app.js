@@ -225,9 +225,34 @@ async function webhooksView() {
     .then((a) => { toast(`${a.redelivered} redelivered`); webhooksView(); }, (e) => toast(e.message));
 }
 
+async function keysView() {
+  const { keys } = await api(`/${state.ws}/api-keys`);
+  $view.innerHTML = `<h1>API keys</h1><form id="newkey" class="card row"><label>Scope <select name="scope">
+      <option value="read">read: list, read, download</option><option value="trigger">trigger: also stage data and run jobs</option>
+      <option value="admin">admin: also workflows, models, keys</option></select></label>
+      <label>Label <input name="label" size="20"></label><button type="submit">Make key</button></form>
+    <p id="madekey" hidden>Copy it now, it is not shown again: <code id="newsecret"></code></p>` +
+    table(["prefix", "scope", "label", "created", "last used", "revoked", ""], keys.map((k) => [
+      `<code>${esc(k.prefix)}...</code>`, esc(k.scope), esc(k.label), when(k.createdAt), when(k.lastUsedAt),
+      when(k.revokedAt), k.revokedAt ? "" : `<button class="revoke" data-id="${esc(k.keyId)}">Revoke</button>`]));
+  document.getElementById("newkey").onsubmit = async (e) => {
+    e.preventDefault();
+    const f = new FormData(e.target);
+    try {
+      const made = await api(`/${state.ws}/api-keys`, { method: "POST", body: { scope: f.get("scope"), label: f.get("label") } });
+      await keysView();
+      document.getElementById("newsecret").textContent = made.key;
+      document.getElementById("madekey").hidden = false;
+    } catch (err) { toast(err.message); }
+  };
+  document.querySelectorAll("button.revoke").forEach((b) => { b.onclick = () => api(`/${state.ws}/api-keys/${b.dataset.id}`,
+    { method: "DELETE" }).then(() => { toast("key revoked"); keysView(); }, (err) => toast(err.message)); });
+}
+
 // ---------- routing ----------
 const routes = [[/^#\/jobs\/([^/]+)$/, jobView], [/^#\/jobs$/, jobsView], [/^#\/batches\/([^/]+)$/, batchView],
-  [/^#\/batches$/, batchesView], [/^#\/workflows$/, workflowsView], [/^#\/models$/, modelsView], [/^#\/webhooks$/, webhooksView]];
+  [/^#\/batches$/, batchesView], [/^#\/workflows$/, workflowsView], [/^#\/models$/, modelsView], [/^#\/webhooks$/, webhooksView],
+  [/^#\/keys$/, keysView]];
 
 async function route() {
   if (state.source) { state.source.close(); state.source = null; }
