@@ -83,13 +83,17 @@ async def _job(request: Request, ws: Workspace, job_id: str) -> tuple[SchedulerR
 
 @jobs.get("/jobs", response_model=ListJobsResponse)
 async def list_jobs(request: Request, ws: Workspace = Depends(workspace_from_path), pageSize: int | None = None,
-                    nextPageToken: str | None = None) -> ListJobsResponse:
+                    nextPageToken: str | None = None, search: str | None = None) -> ListJobsResponse:
+    """The workspace's jobs, newest first; ``search`` keeps those whose id, name or workflow id contains it (any
+    case), or whose state it is (a Conveyor extension; pass the same search with each page's token)."""
     limit = page_size(pageSize, 10)
+    if search is not None and not 1 <= len(search) <= 200:
+        raise InvalidInput("search is 1 to 200 characters")
     cursor = decode_token(nextPageToken, "jobs", c=timestamp, j=text)
     after = (cursor["c"], cursor["j"]) if cursor else None
     async with request.app.state.pool.acquire() as conn:
         repo = SchedulerRepository(conn)
-        found = await repo.list_jobs(ws.id, limit + 1, after)
+        found = await repo.list_jobs(ws.id, limit + 1, after, search)
         items = [await job_metadata(repo, j) for j in found[:limit]]
     token = encode_token("jobs", {"c": found[limit - 1].created_at.isoformat(), "j": found[limit - 1].job_id}) \
         if len(found) > limit else None

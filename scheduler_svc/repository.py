@@ -154,15 +154,19 @@ class SchedulerRepository:
             _uuid(ws), job_id)
         return _job(row) if row else None
 
-    async def list_jobs(self, ws: str, limit: int, after: tuple[datetime, str] | None) -> list[Job]:
-        if after is None:
-            rows = await self.conn.fetch(
-                f"SELECT {_JOB_COLS} FROM jobs WHERE workspace_id = $1 ORDER BY created_at DESC, job_id LIMIT $2",
-                _uuid(ws), limit)
-        else:
-            rows = await self.conn.fetch(
-                f"SELECT {_JOB_COLS} FROM jobs WHERE workspace_id = $1 AND (created_at, job_id) < ($2, $3)"
-                " ORDER BY created_at DESC, job_id LIMIT $4", _uuid(ws), after[0], after[1], limit)
+    async def list_jobs(self, ws: str, limit: int, after: tuple[datetime, str] | None,
+                        search: str | None = None) -> list[Job]:
+        """Newest first; ``search``: jobs whose id, name or workflow id contains it (any case), or whose state
+        it is."""
+        pattern = None if not search else "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace(
+            "_", "\\_") + "%"
+        rows = await self.conn.fetch(
+            f"SELECT {_JOB_COLS} FROM jobs WHERE workspace_id = $1"
+            " AND ($2::timestamptz IS NULL OR (created_at, job_id) < ($2, $3))"
+            " AND ($5::text IS NULL OR job_id ILIKE $5 OR name ILIKE $5"
+            "  OR definition->'processingSpecification'->>'workflowId' ILIKE $5 OR state = lower($6))"
+            " ORDER BY created_at DESC, job_id LIMIT $4",
+            _uuid(ws), after[0] if after else None, after[1] if after else "", limit, pattern, search or "")
         return [_job(r) for r in rows]
 
     async def active_jobs(self) -> list[tuple[str, str]]:

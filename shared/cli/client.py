@@ -192,8 +192,9 @@ class ConveyorClient:
     def stages(self, job_id: str) -> list[dict[str, Any]]:
         return self._call("GET", self.jobs(f"/jobs/{job_id}/stages"))["stages"]
 
-    def list_jobs(self, pages: int = 1, page_size: int = 10) -> list[dict[str, Any]]:
-        return self._pages(self.jobs("/jobs"), "jobs", page_size, pages)
+    def list_jobs(self, pages: int = 1, page_size: int = 10, search: str | None = None) -> list[dict[str, Any]]:
+        """Newest first; ``search`` keeps jobs whose id, name or workflow id contains it, or whose state it is."""
+        return self._pages(self.jobs("/jobs"), "jobs", page_size, pages, search=search)
 
     def tasks(self, job_id: str, stage_id: str) -> list[dict[str, Any]]:
         return self._pages(self.jobs(f"/jobs/{job_id}/stages/{stage_id}/tasks"), "tasks", 500, 10_000)

@@ -173,10 +173,13 @@ def show_job_details(job_id: str = typer.Option(..., "--job-id", "-j"), api_key:
 
 
 @jobs_app.command("list-jobs")
-def list_jobs(max_pages: int = typer.Option(1, "--max-pages", "-p"), api_key: str | None = ApiKey,
-              api_url: str | None = ApiUrl, as_json: bool = JsonOut) -> None:
+def list_jobs(max_pages: int = typer.Option(1, "--max-pages", "-p"),
+              search: str | None = typer.Option(
+                  None, "--search", "-s", help="jobs whose id, name or workflow id contains it, or in that state"),
+              api_key: str | None = ApiKey, api_url: str | None = ApiUrl, as_json: bool = JsonOut) -> None:
+    """The workspace's jobs, newest first."""
     with api(api_key, api_url) as client:
-        jobs = client.list_jobs(max_pages)
+        jobs = client.list_jobs(max_pages, search=search)
 
     def render(items: list[dict[str, Any]]) -> None:
         table = Table("job id", "name", "state", "progress", "runtime s", "created")

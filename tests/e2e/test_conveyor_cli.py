@@ -54,6 +54,9 @@ def test_stage_process_follow_and_export_from_the_terminal(cli_env: dict[str, st
     assert shown["job"]["state"] == "succeeded" and [s["processingStageId"] for s in shown["stages"]] == [
         "processing", "export"]
     assert "term-job" in run(cli_env, tmp_path, "batch-processing", "list-jobs")
+    found = json.loads(run(cli_env, tmp_path, "batch-processing", "list-jobs", "--search", "TERM-J", "--json"))
+    assert [j["jobId"] for j in found] == ["term-job"]
+    assert json.loads(run(cli_env, tmp_path, "batch-processing", "list-jobs", "--search", "no-such", "--json")) == []
     target = tmp_path / "export"
     run(cli_env, tmp_path, "data-staging", "export-batch", "-b", "term-job-export", "-t", str(target))
     (results,) = list(target.rglob("results-*.csv"))

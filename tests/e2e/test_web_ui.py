@@ -105,6 +105,15 @@ def test_the_web_ui_drives_a_job_end_to_end(deployment: Deployment, browser: Bro
     assert href and httpx.get(href if href.startswith("http") else base + href).content[:2] == b"\x1f\x8b"  # tar.gz
     expect(page.locator("#logs")).to_contain_text("job-succeeded")
     shot(page, "job")
+    page.click("nav >> text=Jobs")
+    page.locator("#jobsearch [name=search]").fill("no-such-job")
+    page.locator("#jobsearch button").click()
+    expect(page.locator("main table").last).to_contain_text("nothing yet")
+    page.locator("#jobsearch [name=search]").fill("UI-JOB")
+    page.locator("#jobsearch button").click()
+    expect(page.locator("tr.link", has_text="ui-job")).to_be_visible()
+    page.goto(f"{base}/ui/#/jobs/ui-job")
+    expect(page.locator("#live .badge")).to_have_text("succeeded")
     _the_results_are_drawn(page, _detections(base, ws, key, "ui-job"))
 
     job = httpx.get(f"{base}/batch-processing/v1/external/{ws}/jobs/ui-job", params={"api_key": key}).json()["job"]

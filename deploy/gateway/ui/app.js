@@ -61,7 +61,8 @@ function signIn(error) {
 
 // ---------- jobs ----------
 async function jobsView() {
-  const [jobs, batches, workflows] = await Promise.all([pages(jobsApi("/jobs"), "jobs", { pageSize: 100 }),
+  const search = state.jobSearch || "";
+  const [jobs, batches, workflows] = await Promise.all([pages(jobsApi("/jobs"), "jobs", { pageSize: 100, search: search || null }),
     pages(staging("/batches"), "batches", { pageSize: 100 }), pages(`/${state.ws}/workflows`, "workflows").then((w) => ({ workflows: w }))]);
   $view.innerHTML = `<h1>Jobs</h1>
   <div class="card"><h2>New job</h2><form id="newjob" class="row">
@@ -76,9 +77,16 @@ async function jobsView() {
     <label>Visualisations <select name="persist"><option value="">not kept</option><option value="1">kept</option></select></label>
     <button type="submit">Start job</button></form></div>
   <h2>All jobs</h2>
+  <form id="jobsearch" class="row"><input name="search" size="30" placeholder="id, name, workflow or state" value="${esc(search)}">
+    <button type="submit">Search</button></form>
   ${table(["job", "state", "progress", "stage", "created", "runtime"], jobs.map((j) => [esc(j.jobId), badge(j.state),
     bar(j.progress), esc(j.currentStage || ""), when(j.createdAt), `${(j.runtimeSeconds || 0).toFixed(1)} s`]),
     (i) => { location.hash = `#/jobs/${jobs[i].jobId}`; })}`;
+  document.getElementById("jobsearch").onsubmit = (e) => {
+    e.preventDefault();
+    state.jobSearch = new FormData(e.target).get("search").trim();
+    jobsView();
+  };
   document.getElementById("newjob").onsubmit = async (e) => {
     e.preventDefault();
     const f = Object.fromEntries(new FormData(e.target));
