@@ -25,6 +25,7 @@ from shared.config import LogSettings, ServiceSettings
 from shared.db import create_pool
 from shared.errors import install_error_handlers
 from shared.events.base import source_of
+from shared.idempotency import Idempotency
 from shared.limits import BodyLimit
 from shared.logs import configure_logging
 from shared.metrics import instrument
@@ -157,6 +158,7 @@ def create_service_app(spec: ServiceSpec[D]) -> FastAPI:
         return await health(spec.name, request.app.state.resources)
 
     instrument(app, spec.name, spec.settings.metrics_token)
+    app.add_middleware(Idempotency)  # inside the body limit: it reads the whole body of a keyed create
     app.add_middleware(BodyLimit)
     return app
 
