@@ -4,8 +4,6 @@ last used and revoked."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends, Request
 
 from shared.auth import SCOPES, ApiKey, Workspace, WorkspaceRepository, workspace_from_path
@@ -16,31 +14,15 @@ from shared.schemas import Camel
 keys = APIRouter(prefix="/{workspace}/api-keys", tags=["api-keys"])
 
 
-class KeyInfo(Camel):
-    key_id: str
-    prefix: str
-    label: str
-    scope: str
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
-
-
 class KeyCreate(Camel):
     scope: str = "admin"
     label: str = ""
 
 
-def _info(key: ApiKey) -> KeyInfo:
-    return KeyInfo(key_id=key.key_id, prefix=key.prefix, label=key.label, scope=key.scope,
-                   created_at=key.created_at, last_used_at=key.last_used_at, revoked_at=key.revoked_at)
-
-
 @keys.get("")
-async def list_keys(request: Request, ws: Workspace = Depends(workspace_from_path)) -> dict[str, list[KeyInfo]]:
+async def list_keys(request: Request, ws: Workspace = Depends(workspace_from_path)) -> dict[str, list[ApiKey]]:
     async with request.app.state.pool.acquire() as conn:
-        found = await WorkspaceRepository(conn).list_keys(ws.id)
-    return {"keys": [_info(k) for k in found]}
+        return {"keys": await WorkspaceRepository(conn).list_keys(ws.id)}
 
 
 @keys.post("")
@@ -52,7 +34,7 @@ async def create_key(request: Request, body: KeyCreate, ws: Workspace = Depends(
         repo = WorkspaceRepository(conn)
         key = await repo.add_key(ws.id, label=body.label[:200], scope=body.scope)
         made = next(k for k in await repo.list_keys(ws.id) if k.prefix == key[:8] and k.revoked_at is None)
-    return {"key": key, **_info(made).model_dump(mode="json")}
+    return {"key": key, **made.model_dump(mode="json")}
 
 
 @keys.delete("/{key_id}")

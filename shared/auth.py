@@ -23,6 +23,7 @@ from fastapi import Depends, Header, Query, Request
 
 from shared.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from shared.ids import validate_workspace_slug
+from shared.schemas import Camel
 
 KEY_PREFIX = "cvr_"
 SCOPES = ("read", "trigger", "admin")  # each allows what the ones before it do
@@ -54,8 +55,9 @@ def allows(scope: str, needed: str) -> bool:
     return SCOPES.index(scope) >= SCOPES.index(needed)
 
 
-@dataclass(frozen=True)
-class ApiKey:
+class ApiKey(Camel):
+    """A key as its workspace's admins see it (the key itself is shown once, when it is made)."""
+
     key_id: str
     prefix: str
     label: str
@@ -108,8 +110,9 @@ class WorkspaceRepository:
         rows = await self.conn.fetch(
             "SELECT id, key_prefix, label, scope, created_at, last_used_at, revoked_at FROM api_keys"
             " WHERE workspace_id = $1 ORDER BY created_at, id", uuid.UUID(workspace_id))
-        return [ApiKey(str(r["id"]), r["key_prefix"], r["label"], r["scope"], r["created_at"], r["last_used_at"],
-                       r["revoked_at"]) for r in rows]
+        return [ApiKey(key_id=str(r["id"]), prefix=r["key_prefix"], label=r["label"], scope=r["scope"],
+                       created_at=r["created_at"], last_used_at=r["last_used_at"], revoked_at=r["revoked_at"])
+                for r in rows]
 
     async def revoke_key_id(self, workspace_id: str, key_id: str) -> bool:
         try:
