@@ -59,9 +59,11 @@ async def whoami(ws: Workspace = Depends(current_workspace)) -> dict[str, str]:
             "instructions": "Use this workspace slug in API paths."}
 
 
-def _batch(b: Batch) -> BatchMetadata:
+def _batch(b: Batch, counts: dict[str, tuple[int, int]]) -> BatchMetadata:
+    files, refused = counts.get(b.batch_id, (None, None))
     return BatchMetadata(batch_id=b.batch_id, display_name=b.display_name, batch_type=b.batch_type,
-                         batch_content_type=b.content_type, created_date=b.created_at, expiry_date=b.expires_at)
+                         batch_content_type=b.content_type, created_date=b.created_at, expiry_date=b.expires_at,
+                         files_count=files, refused_count=refused)
 
 
 @staging.get("/batches", response_model=ListBatchesResponse)
@@ -71,19 +73,23 @@ async def list_batches(request: Request, ws: Workspace = Depends(workspace_from_
     cursor = decode_token(nextPageToken, "batches", c=timestamp, b=text)
     after = (cursor["c"], cursor["b"]) if cursor else None
     async with request.app.state.pool.acquire() as conn:
-        batches = await IngestStore(conn).list_batches(ws.id, limit + 1, after)
+        repo = IngestStore(conn)
+        batches = await repo.list_batches(ws.id, limit + 1, after)
+        counts = await repo.file_counts(ws.id, [b.batch_id for b in batches[:limit]])
     token = None
     if len(batches) > limit:
         last = batches[limit - 1]
         token = encode_token("batches", {"c": last.created_at.isoformat(), "b": last.batch_id})
-    return ListBatchesResponse(batches=[_batch(b) for b in batches[:limit]], next_page_token=token)
+    return ListBatchesResponse(batches=[_batch(b, counts) for b in batches[:limit]], next_page_token=token)
 
 
 @staging.get("/batches/{batch_id}", response_model=BatchResponse)
 async def batch_details(request: Request, batch_id: str, ws: Workspace = Depends(workspace_from_path)) -> BatchResponse:
     async with request.app.state.pool.acquire() as conn:
-        batch = await service(request).get_batch(IngestStore(conn), ws.id, batch_id)
-    return BatchResponse(batch=_batch(batch))
+        repo = IngestStore(conn)
+        batch = await service(request).get_batch(repo, ws.id, batch_id)
+        counts = await repo.file_counts(ws.id, [batch_id])
+    return BatchResponse(batch=_batch(batch, counts))
 
 
 @staging.get("/batches/{batch_id}/count", response_model=CountResponse)

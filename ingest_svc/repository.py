@@ -134,6 +134,14 @@ def _shard(row: asyncpg.Record) -> Shard:
 class IngestStore(StagingRepository):
     """The batch store with ingest's shards and failed files."""
 
+    async def file_counts(self, ws: str, batch_ids: list[str]) -> dict[str, tuple[int, int]]:
+        """(files staged, files refused while indexing) of each batch."""
+        rows = await self.conn.fetch(
+            "SELECT b.batch_id, b.files_count, (SELECT coalesce(sum(s.failed_count), 0) FROM shards s"
+            "  WHERE s.workspace_id = b.workspace_id AND s.batch_id = b.batch_id) AS refused"
+            " FROM batches b WHERE b.workspace_id = $1 AND b.batch_id = ANY($2::text[])", uuid.UUID(ws), batch_ids)
+        return {r["batch_id"]: (int(r["files_count"]), int(r["refused"])) for r in rows}
+
     # ------------------------------------------------------------------ expiry
     async def expired_batches(self, limit: int) -> list[tuple[str, str]]:
         rows = await self.conn.fetch(

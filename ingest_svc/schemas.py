@@ -20,6 +20,9 @@ class BatchMetadata(Camel):
     batch_content_type: str
     created_date: datetime
     expiry_date: datetime
+    # Conveyor's additions: files staged, and refused while archives and references were indexed
+    files_count: int | None = None
+    refused_count: int | None = None
 
 
 class BatchResponse(Camel):

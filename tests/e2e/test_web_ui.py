@@ -121,7 +121,10 @@ def test_the_web_ui_drives_a_job_end_to_end(deployment: Deployment, browser: Bro
     assert spec["aggregationFormat"] == "csv" and spec["persistImagesOutputs"] is True
 
     page.click("nav >> text=Batches")
-    page.locator("tr.link", has_text="ui-photos").click()
+    listed = page.locator("tr.link", has_text="ui-photos")
+    expect(listed.locator("td").nth(3)).to_have_text("3")  # files staged
+    expect(listed.locator("td").nth(4)).to_have_text("1")  # refused while indexing
+    listed.click()
     expect(page.locator("h1")).to_have_text("Batch ui-photos")
     expect(page.locator("#ingest")).to_contain_text("1 of 1 shards indexed · 3 files staged, 1 refused")
     expect(page.locator("main")).to_contain_text("broken.jpg")  # the failed file, with its reason

@@ -162,8 +162,10 @@ async function jobDetails(jobId, job) {
 // ---------- batches ----------
 async function batchesView() {
   const batches = await pages(staging("/batches"), "batches", { pageSize: 100 });
-  $view.innerHTML = `<h1>Batches</h1>` + table(["batch", "type", "content", "created", "expires"], batches.map((b) =>
-    [esc(b.batchId), esc(b.batchType), esc(b.batchContentType), when(b.createdDate), when(b.expiryDate)]),
+  $view.innerHTML = `<h1>Batches</h1>` + table(["batch", "type", "content", "files", "refused", "created", "expires"],
+    batches.map((b) => [esc(b.batchId), esc(b.batchType), esc(b.batchContentType), esc(b.filesCount ?? ""),
+      b.refusedCount ? `<span class="error-text">${esc(b.refusedCount)}</span>` : "0", when(b.createdDate),
+      when(b.expiryDate)]),
     (i) => { location.hash = `#/batches/${batches[i].batchId}`; });
 }
 

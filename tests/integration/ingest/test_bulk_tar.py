@@ -47,6 +47,10 @@ async def test_tar_is_indexed_in_the_background_and_bad_members_recorded(
     assert failed["empty.jpg"][0] == "empty-file" and failed["note.txt"][0] == "unsupported-content"
     assert failed["truncated.jpg"][0] == "corrupted-file" and failed["bomb.png"][0] == "image-too-large"
     assert "notification_config.json" not in failed
+    # the batch says how many files it holds and how many were refused, in its details and in the listing
+    assert (details["filesCount"], details["refusedCount"]) == (7, len(failed))
+    listed = {b["batchId"]: b for b in (await ingest.get("/batches")).json()["batches"]}
+    assert (listed["bulk"]["filesCount"], listed["bulk"]["refusedCount"]) == (7, len(failed))
 
     # the tar's notification_config.json asked for webhooks: both categories, through the outbox
     notes = await pool.fetch("SELECT payload FROM outbox WHERE event_type = 'notification.requested@v1'"
