@@ -12,7 +12,7 @@ from shared.config import REPO_ROOT
 MIGRATIONS = REPO_ROOT / "shared" / "migrations"
 # the code that may write each owner's tables
 WRITERS = {
-    "platform": ("shared/auth.py", "shared/outbox.py", "shared/migrations.py"),
+    "platform": ("shared/auth.py", "shared/outbox.py", "shared/migrations.py", "shared/idempotency.py"),
     "ingest_svc": ("ingest_svc/*",),
     "scheduler_svc": ("scheduler_svc/*",),
     "notifier_svc": ("notifier_svc/*",),
