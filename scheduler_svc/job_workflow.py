@@ -74,9 +74,10 @@ async def _check_model_kinds(conn: Connection, ws: Workspace, definition: dict[s
             raise WorkflowModelUnknown(ws.slug, step.model_id)
         if step.task and row["task"] != step.task:
             through = f" (an alias of {row['model_id']!r})" if row["model_id"] != step.model_id else ""
-            raise InvalidInput(f"step {step.step!r} ({step.block}) runs a {step.task} model, but {step.model_id!r}"
-                               f"{through} is a {row['task']} model: register a {step.task} model under that id, or "
-                               f"alias the id to one (conveyor models alias {step.model_id} <model id>)")
+            raise InvalidInput(f"step {step.step!r} ({step.block}) runs models of task {step.task}, but "
+                               f"{step.model_id!r}{through} is of task {row['task']}: register a {step.task} model "
+                               f"under that id, or alias the id to one (conveyor models alias {step.model_id} "
+                               f"<model id>)")
 
 
 async def _plan_for(spec: dict[str, Any], backend: str, settings: SchedulerSettings) -> WorkflowPlan:

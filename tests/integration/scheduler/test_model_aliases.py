@@ -80,13 +80,13 @@ async def test_an_alias_to_a_model_of_another_kind_is_refused_when_the_job_is_cr
         assert (await p.put_workflow(f"kind-{i}", _one_model_step(block, "other-640"))).status_code == 200
         refused = await p.jobs_post(f"/jobs/kind-{i}", json=job_body(ws, "kinds", f"kind-{i}"))
         assert refused.status_code == 400, refused.text
-        assert (f"runs a {task} model, but 'other-640' (an alias of '{DETECTOR}') is a object-detection model"
-                in refused.json()["message"])
+        assert (f"runs models of task {task}, but 'other-640' (an alias of '{DETECTOR}') is of task "
+                "object-detection" in refused.json()["message"])
     assert (await p.put_workflow("by-param", _one_model_step(
         "roboflow_core/roboflow_instance_segmentation_model@v2", "$inputs.model"))).status_code == 200
     refused = await p.jobs_post("/jobs/by-param", json=job_body(ws, "kinds", "by-param",
                                                                workflowParameters={"model": DETECTOR}))
-    assert refused.status_code == 400 and f"but '{DETECTOR}' is a object-detection model" in refused.json()["message"]
+    assert refused.status_code == 400 and f"but '{DETECTOR}' is of task object-detection" in refused.json()["message"]
     # the detector's own block takes it
     assert (await p.put_workflow("right", _one_model_step("roboflow_core/roboflow_object_detection_model@v2",
                                                           "other-640"))).status_code == 200

@@ -54,14 +54,11 @@ async def test_single_and_multi_label_classifiers_in_jobs(pipeline: Pipeline, tm
     assert rows["green.png"]["cls"]["predicted_classes"] == ["green"]
     assert rows["green.png"]["cls"]["predictions"]["green"] == {"confidence": 1.0, "class_id": 1}
 
-    # the single-label block on the multi-label model: every image fails with the reason, nothing else
+    # the single-label block on the multi-label model: refused when the job is created, not file by file
     await p.put_workflow("mixed", _workflow("roboflow_core/roboflow_classification_model@v2", "colours-ml"))
-    assert (await p.jobs_post("/jobs/mixed-job", json=job_body(ws, "colours", "mixed"))).status_code == 200
-    job = await p.wait_job("mixed-job")
-    assert job["state"] == "failed" and "every file failed" in job["reason"], job
-    logs = (await p.jobs_get("/jobs/mixed-job/logs")).json()["logs"]
-    reasons = [f["reason"] for log in logs if log["logType"] == "files-failed" for f in log["payload"]["failedFiles"]]
-    assert len(reasons) == 2 and all("is not a single-label classifier" in r for r in reasons)
+    mixed = await p.jobs_post("/jobs/mixed-job", json=job_body(ws, "colours", "mixed"))
+    assert mixed.status_code == 400 and "runs models of task classification, but 'colours-ml' is of task " \
+        "multi-label-classification" in mixed.json()["message"], mixed.text
 
 
 async def test_instance_segmentation_gives_polygons_and_refuses_other_layouts(pipeline: Pipeline,
@@ -98,12 +95,9 @@ async def test_instance_segmentation_gives_polygons_and_refuses_other_layouts(pi
     spec["steps"][0]["type"] = "roboflow_core/roboflow_object_detection_model@v3"
     del spec["steps"][0]["mask_decode_mode"]
     assert (await p.put_workflow("seg-as-od", spec)).status_code == 200
-    assert (await p.jobs_post("/jobs/od-job", json=job_body(ws, "shapes", "seg-as-od"))).status_code == 200
-    job = await p.wait_job("od-job")
-    assert job["state"] == "failed", job
-    logs = (await p.jobs_get("/jobs/od-job/logs")).json()["logs"]
-    reasons = [f["reason"] for log in logs if log["logType"] == "files-failed" for f in log["payload"]["failedFiles"]]
-    assert reasons and "use the instance segmentation block" in reasons[0]
+    refused = await p.jobs_post("/jobs/od-job", json=job_body(ws, "shapes", "seg-as-od"))  # before any file fails
+    assert refused.status_code == 400 and "runs models of task object-detection" in refused.json()["message"]
+    assert "is of task instance-segmentation" in refused.json()["message"], refused.text
 
 
 async def test_keypoint_detection_registered_with_its_keypoint_names(pipeline: Pipeline, tmp_path: Path) -> None:
