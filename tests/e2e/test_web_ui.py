@@ -167,10 +167,10 @@ def test_the_web_ui_drives_a_job_end_to_end(deployment: Deployment, browser: Bro
     assert attempts("dead") == [2, 2]
     # the same from the terminal: list the dead letters, send them again
     env = {**deployment.env, "API_BASE_URL": base, "CONVEYOR_API_KEY": key}
-    listed = conveyor("webhooks", "deliveries", "--status", "dead", "--batch-id", "ui-photos", "--json",
-                      home=tmp_path, env=env)
-    assert listed.returncode == 0, listed.stderr
-    assert sorted(d["attempts"] for d in json.loads(listed.stdout)) == [2, 2]
+    dead = conveyor("webhooks", "deliveries", "--status", "dead", "--batch-id", "ui-photos", "--json",
+                    home=tmp_path, env=env)
+    assert dead.returncode == 0, dead.stderr
+    assert sorted(d["attempts"] for d in json.loads(dead.stdout)) == [2, 2]
     again = conveyor("webhooks", "redeliver", "--batch-id", "ui-photos", home=tmp_path, env=env)
     assert again.returncode == 0 and "2 deliveries sent again" in again.stdout, again.stdout + again.stderr
     until = time.monotonic() + 60
