@@ -26,7 +26,7 @@ async def test_a_lost_dispatch_is_sent_again_while_another_workspace_keeps_every
     p = pipeline
     other_ws, other_key = await make_workspace()
     other = Pipeline(StagingClient(p.staging.http, other_ws, other_key, p.staging.settings), p.jobs, p.hook)
-    await upload_tar(other.staging, "busy", tar_of({f"b{i:03d}.jpg": jpeg(i, size=(240, 320)) for i in range(240)}))
+    await upload_tar(other.staging, "busy", tar_of({f"b{i:03d}.jpg": jpeg(i, size=(240, 320)) for i in range(400)}))
     await shards_settled(other.staging, "busy")
     for q in (p, other):
         assert (await q.put_workflow("detect", detect_workflow())).status_code == 200

@@ -37,7 +37,9 @@ async def test_the_gate_chooses_on_the_tasks_images_and_the_job_says_what_ran(pi
                 ).status_code == 200
         job = await p.wait_job("gated-job")
         assert job["state"] == "succeeded", job
-        (verdict_file,) = (GATE_CACHE / "gate").glob("*-cpu.json")
+        verdicts = list((GATE_CACHE / "gate").glob("*-cpu.json"))
+        assert len(verdicts) == 1, (job["inference"], sorted(str(f) for f in GATE_CACHE.rglob("*")))
+        (verdict_file,) = verdicts
         verdict = json.loads(verdict_file.read_text())["verdict"]
         assert verdict["images"] == 32 and verdict["reference_findings"] >= 20
         chosen = verdict["chosen"]
