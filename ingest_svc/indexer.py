@@ -187,8 +187,8 @@ class Indexer:
             (f.file_name, "duplicated-file-name", f"the batch already holds a file named {f.file_name}")
             for f in outcome.files if f.file_name not in inserted
         ]
-        await repo.insert_failed(shard.workspace_id, shard.batch_id, shard.shard_id,
-                                 listed_failures(failed, self.settings.max_failed_records))
+        listed = listed_failures(failed, self.settings.max_failed_records)
+        await repo.insert_failed(shard.workspace_id, shard.batch_id, shard.shard_id, listed)
         ingest_id = shard.ingest_id or outcome.ingest_id
         url = shard.notifications_url or outcome.notifications_url
         await repo.finish_shard(shard, "indexed", len(stored), len(failed), ingest_id=ingest_id,
@@ -202,7 +202,7 @@ class Indexer:
             await enqueue_many(conn, prefix, files_status(
                 workspace_id=shard.workspace_id, url=url, categories=categories, ingest_id=ingest_id,
                 batch_id=shard.batch_id, shard_id=shard.shard_id, ingested=[f.file_name for f in stored],
-                failed=listed_failures(failed, self.settings.max_failed_records)), source=SOURCE)
+                failed=listed), source=SOURCE)
         if ingest_id and shard.kind == "tar":  # a reference ingest was registered when it was requested
             await IngestRepository(conn).register(shard.workspace_id, shard.batch_id, ingest_id, url, categories)
         await self._notify_finished_ingests(conn, shard)

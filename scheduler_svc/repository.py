@@ -310,7 +310,7 @@ class SchedulerRepository:
         return sorted((r["task_id"], r["attempt"]) for r in rows)
 
     async def mark_queued(self, job: Job, stage_id: str, partitions: dict[str, int]) -> None:
-        """Where each task's task.ready goes, and since when (what ``requeue_forgotten`` compares)."""
+        """Where each task's task.ready goes, and since when (what ``requeue_passed_over`` compares)."""
         await self.conn.execute(
             "UPDATE tasks SET queue_partition = p.partition, queued_at = now() FROM unnest($4::text[], $5::int[])"
             " AS p(task_id, partition) WHERE tasks.workspace_id = $1 AND tasks.job_id = $2 AND tasks.stage_id = $3"

@@ -198,13 +198,12 @@ class JobService:
         ranges = await repo.task_ranges(job, PROCESSING, [task_id for task_id, _ in tasks])
         spec = await self._task_spec(repo, job)
         topic = Topic.TASKS_GPU if job.machine_type == "gpu" else Topic.TASKS_CPU
-        await repo.mark_queued(job, PROCESSING, {task_id: partition_of(f"{job.workspace_id}/{job.job_id}/{task_id}",
-                                                                      topic) for task_id, _ in tasks})
-        await enqueue_many(conn, self.prefix, [
-            TaskReadyV2(workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING, task_id=task_id,
-                        attempt=attempt, seq_from=ranges[task_id][0], seq_to=ranges[task_id][1],
-                        correlation_id=job.job_id, **spec)
-            for task_id, attempt in tasks], topic=topic, source=SOURCE)
+        events = [TaskReadyV2(workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING, task_id=task_id,
+                              attempt=attempt, seq_from=ranges[task_id][0], seq_to=ranges[task_id][1],
+                              correlation_id=job.job_id, **spec) for task_id, attempt in tasks]
+        # the partition each goes to, from the key it is published with
+        await repo.mark_queued(job, PROCESSING, {e.task_id: partition_of(e.key(), topic) for e in events})
+        await enqueue_many(conn, self.prefix, events, topic=topic, source=SOURCE)
 
     async def _task_spec(self, repo: SchedulerRepository, job: Job) -> dict[str, Any]:
         """What every task of the job carries, planned once per job (again after a restart that overrides its
