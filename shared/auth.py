@@ -156,15 +156,22 @@ async def ensure_workspace(conn: asyncpg.Connection, slug: str, api_key: str | N
     return ws, key
 
 
+def request_key(api_key: str | None, authorization: str | None) -> str | None:
+    """The API key a request came with: ``?api_key=``, else an ``Authorization: Bearer`` header."""
+    if api_key:
+        return api_key
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip() or None
+    return None
+
+
 async def current_workspace(
     request: Request,
     api_key: str | None = Query(None, description="API key (Roboflow clients send it here)"),
     authorization: str | None = Header(None),
 ) -> Workspace:
     """FastAPI dependency: the workspace the request's API key opens (401 if none)."""
-    key = api_key
-    if not key and authorization and authorization.lower().startswith("bearer "):
-        key = authorization[7:].strip()
+    key = request_key(api_key, authorization)
     if not key:
         raise Unauthorized("missing API key: pass ?api_key=... or an 'Authorization: Bearer' header")
     async with request.app.state.pool.acquire() as conn:

@@ -11,16 +11,14 @@ request never finished (its process died) is taken over by a retry after ``ABAND
 from __future__ import annotations
 
 import hashlib
-import logging
 import random
 from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.auth import hash_key
+from shared.auth import hash_key, request_key
 from shared.db import Pool, Record
-
-log = logging.getLogger(__name__)
+from shared.limits import send_error
 
 HEADER = b"idempotency-key"
 KEEP_S = 2 * 86400
@@ -30,11 +28,9 @@ _METHODS = ("POST", "PUT")
 
 
 def _api_key(scope: Scope) -> str | None:
-    query = dict(parse_qsl(scope.get("query_string", b"").decode("latin-1")))
-    if query.get("api_key"):
-        return query["api_key"]
-    auth = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
-    return auth[7:].strip() if auth.lower().startswith("bearer ") else None
+    headers = dict(scope.get("headers") or [])
+    return request_key(dict(parse_qsl(scope.get("query_string", b"").decode("latin-1"))).get("api_key"),
+                       headers.get(b"authorization", b"").decode("latin-1") or None)
 
 
 def fingerprint(scope: Scope, body: bytes) -> bytes:
@@ -43,15 +39,6 @@ def fingerprint(scope: Scope, body: bytes) -> bytes:
                                                 keep_blank_values=True) if k != "api_key")
     head = f"{scope['method']} {scope['path']}?{urlencode(query)}\n".encode()
     return hashlib.sha256(head + body).digest()
-
-
-async def _json(send: Send, status: int, error: str, message: str) -> None:
-    import json
-
-    body = json.dumps({"error": error, "message": message}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-    await send({"type": "http.response.body", "body": body})
 
 
 class Idempotency:
@@ -66,7 +53,7 @@ class Idempotency:
             return
         key = idem.decode("latin-1").strip()
         if not 1 <= len(key) <= 255:
-            await _json(send, 400, "InvalidInput", "an Idempotency-Key is 1 to 255 characters")
+            await send_error(send, 400, "InvalidInput", "an Idempotency-Key is 1 to 255 characters")
             return
         body = bytearray()
         while True:  # bounded by BodyLimit, outside this
@@ -97,11 +84,11 @@ class Idempotency:
     @staticmethod
     async def _answer_again(row: Record, asked: bytes, send: Send) -> None:
         if row["fingerprint"] != asked:
-            await _json(send, 409, "Conflict", "this Idempotency-Key was used for another request; use a new key "
-                                               "for a new request")
+            await send_error(send, 409, "Conflict",
+                             "this Idempotency-Key was used for another request; use a new key for a new request")
         elif row["status_code"] is None:
-            await _json(send, 409, "Conflict", "a request with this Idempotency-Key is still being answered; retry "
-                                               "shortly")
+            await send_error(send, 409, "Conflict",
+                             "a request with this Idempotency-Key is still being answered; retry shortly")
         else:
             await send({"type": "http.response.start", "status": row["status_code"],
                         "headers": [(b"content-type", (row["content_type"] or "application/json").encode()),

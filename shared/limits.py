@@ -64,7 +64,12 @@ class BodyLimit:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps({"error": "TooLarge", "message": f"request bodies are limited to {self.max_bytes} bytes"})
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body.encode()})
+        await send_error(send, 413, "TooLarge", f"request bodies are limited to {self.max_bytes} bytes")
+
+
+async def send_error(send: Send, status: int, error: str, message: str) -> None:
+    """A JSON error answer, from a middleware (outside the framework's handlers)."""
+    body = json.dumps({"error": error, "message": message}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
