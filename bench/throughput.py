@@ -1,6 +1,6 @@
 """Throughput: the bare model loops (this machine's limits) against Conveyor and the tools users pick instead.
 
-    bash bench/peers/setup.sh      # once: the peers' environments (.venv-inference, .venv-ray)
+    bash bench/peers/setup.sh      # once: the peers' environments (.venv-inference-peer, .venv-ray)
     .venv/bin/python -m bench.throughput [--images 500] [--threads N] [--repeats 3] [--no-peers]
 
 Same machine, same images, same YOLOv4-tiny@416 network, in one run (the CPU's name and what OpenVINO can

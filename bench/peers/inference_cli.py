@@ -1,6 +1,6 @@
 """Peer: Roboflow inference-cli's local ``workflows process-images-directory`` on the same images and model.
 
-The command is the real one from ``.venv-inference`` (``bench/peers/setup.sh``) with ``--processing_target
+The command is the real one from ``.venv-inference-peer`` (``bench/peers/setup.sh``) with ``--processing_target
 inference_package``: the Workflows Execution Engine in the CLI's process, nothing hosted. Offline, inference
 finds its model in its own cache (``MODEL_CACHE_DIR``): the default YOLOv4-tiny network re-headed to the
 YOLOv8 output layout (``bench.heads``), which inference runs as a ``yolov8`` object-detection model
@@ -22,9 +22,16 @@ from bench.common import DATA
 from bench.heads import with_yolov8_head
 from scheduler_svc.default_model import DEFAULT_INPUT_SIZE, ensure_default_model
 from shared.config import REPO_ROOT, ServiceSettings
-from shared.workflows.roboflow_engine import ENGINE_ENV
 
-VENV = REPO_ROOT / ".venv-inference"
+VENV = REPO_ROOT / ".venv-inference-peer"
+# offline, no telemetry, no code from workflow definitions
+ENGINE_ENV = {
+    "ALLOW_CUSTOM_PYTHON_EXECUTION_IN_WORKFLOWS": "False", "DISABLE_VERSION_CHECK": "True",
+    "ENABLE_PROMETHEUS": "False", "METRICS_ENABLED": "False", "DISABLE_INFERENCE_CACHE": "True",
+    "WORKFLOWS_STEP_EXECUTION_MODE": "local", "ACTIVE_LEARNING_ENABLED": "False", "LOG_LEVEL": "WARNING",
+    "ALLOW_WORKFLOW_BLOCKS_ACCESSING_LOCAL_STORAGE": "False",
+    "ALLOW_WORKFLOW_BLOCKS_ACCESSING_ENVIRONMENTAL_VARIABLES": "False",
+}
 MODEL_ID = "conveyor-bench/1"
 
 
