@@ -3,16 +3,13 @@ each image or frame. Both return Roboflow-shaped outputs the worker serialises t
 
 * ``builtin``: Conveyor's own core blocks in this process (``worker_svc.workflows.runner``), light to install.
 * ``inference``: Roboflow's Workflows Execution Engine in a long-lived process of its own environment
-  (``worker_svc.workflows.engine_host``), with Conveyor's model registry as its model manager.
+  (``worker_svc.workflows.engine_host``), with Conveyor's model registry as its models provider.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
-import json
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,7 +23,7 @@ from worker_svc.config import WorkerSettings
 from worker_svc.decoding import Decoded
 from worker_svc.inference.session_model import SessionModel
 from worker_svc.models import LoadedModels, ModelCache
-from worker_svc.workflows.engine_client import EngineRunner
+from worker_svc.workflows.engine_client import EngineHost, EngineWorkflow, workflow_key
 from worker_svc.workflows.runner import WorkflowRunner
 from worker_svc.workflows.video_state import VideoFrame
 
@@ -95,49 +92,39 @@ class BuiltinBackend:
 
 
 class EngineBackend:
-    """Keeps a few engine processes warm, one per (workflow, model files); parameters travel per image."""
+    """One engine host process per worker, started on first use; each job's workflow is compiled in it once
+    per (workflow, model files) and parameters travel per image."""
 
-    def __init__(self, settings: WorkerSettings, models: ModelCache, *, keep: int = 2) -> None:
+    def __init__(self, settings: WorkerSettings, models: ModelCache) -> None:
         self.settings = settings
         self.models = models
-        self.keep = keep
-        self._processes: OrderedDict[str, EngineRunner] = OrderedDict()
+        self.host = EngineHost(settings.inference_python, threads=settings.ort_threads or None,
+                               allowed_hosts=settings.webhook_allowed_hosts)
+        self._loaded: dict[str, EngineWorkflow] = {}
         self._lock = asyncio.Lock()
 
     async def prepare(self, workflow: dict[str, Any], params: dict[str, Any],
                       models: dict[str, ModelRef]) -> PreparedWorkflow:
         outline = outline_workflow(workflow)
         files = {m: dataclasses.asdict(await self.models.fetch(_ref(models, m))) for m in outline.model_ids(params)}
-        process = await self._process(workflow.get("specification", workflow), files)
+        loaded = await self._workflow(workflow.get("specification", workflow), files)
         values = {**outline.parameters, **params}
         # the engine's processes run Conveyor's onnxruntime models (fp32), on this worker's device
         ran = [ModelExecution(model_id=m, sha256=f["sha256"], runtime="onnxruntime", precision="fp32",
                               device=self.settings.machine_type) for m, f in files.items()]
         # the engine process keeps the state of Roboflow's video blocks itself, per video identifier
-        return PreparedWorkflow(outline, lambda image, parent, own, frame: process.run(
+        return PreparedWorkflow(outline, lambda image, parent, own, frame: loaded.run(
             image.array, {**values, **(own or {})}, parent, frame), inference=lambda: ran)
 
-    async def _process(self, spec: dict[str, Any], files: dict[str, dict[str, Any]]) -> EngineRunner:
-        key = hashlib.sha256(json.dumps([spec, files], sort_keys=True).encode()).hexdigest()
+    async def _workflow(self, spec: dict[str, Any], files: dict[str, dict[str, Any]]) -> EngineWorkflow:
+        key = workflow_key(spec, files)
         async with self._lock:
-            process = self._processes.get(key)
-            if process is not None and process.alive:
-                self._processes.move_to_end(key)
-                return process
-            process = await asyncio.to_thread(EngineRunner, self.settings.inference_python, spec, files,
-                                              threads=self.settings.ort_threads or None,
-                                              allowed_hosts=self.settings.webhook_allowed_hosts)
-            self._processes[key] = process
-            while len(self._processes) > self.keep:
-                _, old = self._processes.popitem(last=False)
-                await asyncio.to_thread(old.close)
-            return process
+            if key not in self._loaded:
+                self._loaded[key] = await asyncio.to_thread(self.host.load, spec, files)
+            return self._loaded[key]
 
     async def close(self) -> None:
-        async with self._lock:
-            for process in self._processes.values():
-                await asyncio.to_thread(process.close)
-            self._processes.clear()
+        await asyncio.to_thread(self.host.close)
 
 
 def _ref(models: dict[str, ModelRef], model_id: str) -> ModelRef:

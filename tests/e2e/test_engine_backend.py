@@ -12,7 +12,7 @@ from shared.workflows.compiler import compile_workflow
 from tests.fixtures.media import decoded, photo
 from tests.fixtures.pipeline import Pipeline, job_body
 from tests.fixtures.workflows import DETECTOR, detect_workflow
-from worker_svc.workflows.engine_client import EngineRunner
+from worker_svc.workflows.engine_client import EngineHost
 from worker_svc.workflows.runner import WorkflowRunner
 from worker_svc.workflows.values import EncodedImage, serialize
 
@@ -32,7 +32,7 @@ def engine_only_workflow() -> dict[str, Any]:
     return spec
 
 
-def test_both_backends_detect_the_same_objects(engine_python: Path, tmp_path: Path) -> None:
+def test_both_backends_detect_the_same_objects(engine_host: EngineHost, tmp_path: Path) -> None:
     model = ensure_default_model(tmp_path)
     image = decoded(photo("bus.jpg"))
     from worker_svc.inference.detector import OnnxDetector
@@ -43,11 +43,7 @@ def test_both_backends_detect_the_same_objects(engine_python: Path, tmp_path: Pa
     expected = serialize(builtin.run(image))
     files = {DETECTOR: {"path": str(model.onnx_path), "task": "object-detection", "layout": "boxes-scores",
                         "class_names": model.class_names, "input_size": model.input_size}}
-    engine = EngineRunner(engine_python, engine_only_workflow(), files)
-    try:
-        got = engine.run(image, {"confidence": 0.3})
-    finally:
-        engine.close()
+    got = engine_host.load(engine_only_workflow(), files).run(image, {"confidence": 0.3})
     assert got["count"] == expected["count"] >= 3
     assert len(got["combined"]["predictions"]) == 2 * got["count"]  # the engine-only block ran
     assert got["predictions"]["image"] == {"width": 810, "height": 1080}
@@ -93,7 +89,7 @@ async def test_an_engine_job_runs_blocks_the_builtin_executor_lacks(engine_pytho
     assert members[drawn][:3] == b"\xff\xd8\xff"
 
 
-def test_a_webhook_sink_cannot_reach_a_private_address(engine_python: Path) -> None:
+def test_a_webhook_sink_cannot_reach_a_private_address(engine_host: EngineHost) -> None:
     """Blocks of Roboflow's engine make their own requests: they pass the same SSRF guard as our webhooks."""
     import http.server
     import threading
@@ -118,11 +114,9 @@ def test_a_webhook_sink_cannot_reach_a_private_address(engine_python: Path) -> N
                 "outputs": [{"type": "JsonField", "name": "failed", "selector": "$steps.sink.error_status"},
                             {"type": "JsonField", "name": "message", "selector": "$steps.sink.message"}]}
     image = decoded(photo("bus.jpg"))
-    engine = EngineRunner(engine_python, workflow, {})
     try:
-        got = engine.run(image, {})
+        got = engine_host.load(workflow, {}).run(image, {})
     finally:
-        engine.close()
         server.shutdown()
     assert got["failed"] is True and "non-public" in got["message"], got
     assert hits == []  # nothing reached the loopback receiver
@@ -158,7 +152,7 @@ async def test_a_job_chooses_its_executor_with_inference_backend(engine_python: 
     assert (await p.wait_job("pick-detect"))["state"] == "succeeded"
 
 
-def test_both_backends_track_and_count_per_video(engine_python: Path, tmp_path: Path) -> None:
+def test_both_backends_track_and_count_per_video(engine_host: EngineHost, tmp_path: Path) -> None:
     """Roboflow's engine keys its trackers and counters by the frame's video metadata, which the worker sends
     with every frame: two videos through one engine process keep apart, and agree with the built-in executor
     (tracks, counts, and the stabiliser's smoothed and carried-on boxes)."""
@@ -170,9 +164,6 @@ def test_both_backends_track_and_count_per_video(engine_python: Path, tmp_path: 
 
     path = bright_box_detector(tmp_path / "boxes.onnx")
     workflow = tracking_workflow()
-    # the engine (0.59.1) predates the v3 model blocks
-    workflow["steps"][0] = {"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "model",
-                            "images": "$inputs.image", "model_id": "boxes", "confidence": 0.5}
     workflow["steps"].append({"type": "roboflow_core/stabilize_detections@v1", "name": "steady",
                               "image": "$inputs.image", "detections": "$steps.tracker.tracked_detections",
                               "bbox_smoothing_coefficient": 0.5})
@@ -181,27 +172,24 @@ def test_both_backends_track_and_count_per_video(engine_python: Path, tmp_path: 
     builtin = WorkflowRunner(compile_workflow(workflow), LoadedModels({"boxes": OnnxDetector(path, ["box"])}), {})
     files = {"boxes": {"path": str(path), "task": "object-detection", "layout": "boxes-scores",
                        "class_names": ["box"], "input_size": 128}}
-    engine = EngineRunner(engine_python, workflow, files)
-    try:
-        for name, rightwards in (("right.mp4", True), ("left.mp4", False)):
-            ours, theirs = VideoState(name, 10.0, 10.0), VideoState(name, 10.0, 10.0)
-            frames = crossing_square(rightwards=rightwards)
-            frames[6] = frames[6] * 0  # a frame without the square: the stabiliser carries its track on
-            for i, frame in enumerate(frames):
-                expected = serialize(builtin.run(frame, name, frame=ours.frame(i, i / 10)))
-                got = engine.run(frame, {}, name, theirs.frame(i, i / 10))
-                assert [d["tracker_id"] for d in got["tracks"]["predictions"]] == [
-                    d["tracker_id"] for d in expected["tracks"]["predictions"]], (name, i)
-                assert (got["count_in"], got["count_out"]) == (expected["count_in"], expected["count_out"]), (name, i)
-                # the engine keeps boxes in float32: within a fraction of a pixel
-                assert [d["x"] for d in got["steady"]["predictions"]] == pytest.approx(
-                    [d["x"] for d in expected["steady"]["predictions"]], abs=0.2), (name, i)
-            assert (got["count_in"], got["count_out"]) == ((1, 0) if rightwards else (0, 1))
-    finally:
-        engine.close()
+    engine = engine_host.load(workflow, files)
+    for name, rightwards in (("right.mp4", True), ("left.mp4", False)):
+        ours, theirs = VideoState(name, 10.0, 10.0), VideoState(name, 10.0, 10.0)
+        frames = crossing_square(rightwards=rightwards)
+        frames[6] = frames[6] * 0  # a frame without the square: the stabiliser carries its track on
+        for i, frame in enumerate(frames):
+            expected = serialize(builtin.run(frame, name, frame=ours.frame(i, i / 10)))
+            got = engine.run(frame, {}, name, theirs.frame(i, i / 10))
+            assert [d["tracker_id"] for d in got["tracks"]["predictions"]] == [
+                d["tracker_id"] for d in expected["tracks"]["predictions"]], (name, i)
+            assert (got["count_in"], got["count_out"]) == (expected["count_in"], expected["count_out"]), (name, i)
+            # the engine keeps boxes in float32: within a fraction of a pixel
+            assert [d["x"] for d in got["steady"]["predictions"]] == pytest.approx(
+                [d["x"] for d in expected["steady"]["predictions"]], abs=0.2), (name, i)
+        assert (got["count_in"], got["count_out"]) == ((1, 0) if rightwards else (0, 1))
 
 
-def test_both_backends_correct_perspective_alike(engine_python: Path, tmp_path: Path) -> None:
+def test_both_backends_correct_perspective_alike(engine_host: EngineHost, tmp_path: Path) -> None:
     """The corrected boxes and the warped image of Roboflow's perspective correction, on a photo's detections."""
     from worker_svc.inference.detector import OnnxDetector
     from worker_svc.models import LoadedModels
@@ -220,11 +208,7 @@ def test_both_backends_correct_perspective_alike(engine_python: Path, tmp_path: 
     ours = builtin.run(image, "bus.jpg")
     files = {DETECTOR: {"path": str(model.onnx_path), "task": "object-detection", "layout": "boxes-scores",
                         "class_names": model.class_names, "input_size": model.input_size}}
-    engine = EngineRunner(engine_python, workflow, files)
-    try:
-        theirs = engine.run(image, {"confidence": 0.3}, "bus.jpg")
-    finally:
-        engine.close()
+    theirs = engine_host.load(workflow, files).run(image, {"confidence": 0.3}, "bus.jpg")
     key = lambda d: (d["class"], d["x"], d["y"])  # noqa: E731
     expected = sorted(serialize(ours)["boxes"]["predictions"], key=key)
     got = sorted(theirs["boxes"]["predictions"], key=key)
@@ -234,3 +218,58 @@ def test_both_backends_correct_perspective_alike(engine_python: Path, tmp_path: 
     warped = decoded(theirs["warped"].data)
     assert warped.shape == ours["warped"].array.shape == (800, 600, 3)
     assert float(np.abs(warped.astype(int) - ours["warped"].array).mean()) < 3  # the same pixels, but for JPEG
+
+
+def test_one_engine_process_answers_every_save_and_starts_again_if_it_dies(engine_python: Path) -> None:
+    """The save-time check keeps one engine process: only the first check pays for the engine's start, and a
+    process that died is replaced on the next check."""
+    import os
+    import signal
+    import time
+
+    from shared.workflows.errors import WorkflowInvalid
+    from shared.workflows.roboflow_engine import EngineChecker
+
+    checker = EngineChecker(engine_python)
+    try:
+        checker.check(detect_workflow())
+        first = checker._process
+        assert first is not None and first.engine_version == "roboflow-workflows 0.2.14"
+        for _ in range(5):
+            started = time.monotonic()
+            checker.check(engine_only_workflow())
+            assert time.monotonic() - started < 1.0
+        broken = detect_workflow()
+        broken["outputs"].append({"type": "JsonField", "name": "x", "selector": "$steps.nowhere.image"})
+        with pytest.raises(WorkflowInvalid, match="non-existent block"):
+            checker.check(broken)
+        assert checker._process is first  # one process for all of them
+        os.kill(first.pid, signal.SIGKILL)
+        first._proc.wait()
+        checker.check(detect_workflow())
+        assert checker._process is not first and checker._process is not None and checker._process.alive
+    finally:
+        checker.close()
+
+
+def test_a_worker_host_runs_many_workflows_and_loads_them_again_after_a_restart(engine_python: Path,
+                                                                                  tmp_path: Path) -> None:
+    import os
+    import signal
+
+    model = ensure_default_model(tmp_path)
+    files = {DETECTOR: {"path": str(model.onnx_path), "task": "object-detection", "layout": "boxes-scores",
+                        "class_names": model.class_names, "input_size": model.input_size}}
+    image = decoded(photo("bus.jpg"))
+    host = EngineHost(engine_python)
+    try:
+        detect, both = host.load(detect_workflow(), files), host.load(engine_only_workflow(), files)
+        pid = host.process().pid
+        assert detect.run(image, {})["count"] == both.run(image, {})["count"] >= 3
+        assert host.process().pid == pid  # both workflows in the one process
+        os.kill(pid, signal.SIGKILL)
+        host.process()._proc.wait()
+        again = both.run(image, {})  # a fresh process, the workflow loaded into it again
+        assert host.process().pid != pid and len(again["combined"]["predictions"]) == 2 * again["count"]
+    finally:
+        host.close()
