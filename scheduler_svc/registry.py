@@ -57,8 +57,14 @@ async def check_workflow_definition(workflow_id: str, spec: dict[str, Any], sett
             raise
         try:
             await asyncio.to_thread(check_workflow, spec, other, settings.inference_python)
-        except WorkflowInvalid:
-            raise refused from None
+        except WorkflowInvalid as also:
+            raise WorkflowInvalid(both_refuse(refused, also, settings.workflow_backend)) from None
+
+
+def both_refuse(default: WorkflowInvalid, other: WorkflowInvalid, default_backend: str) -> str:
+    """One answer with each executor's reason, the built-in executor's first."""
+    builtin, engine = (default, other) if default_backend == "builtin" else (other, default)
+    return f"neither executor runs this workflow: the built-in executor: {builtin}; {engine}"
 
 
 async def save_workflow(conn: Connection, ws_id: str, workflow_id: str, spec: dict[str, Any]) -> None:

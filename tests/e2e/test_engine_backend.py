@@ -130,6 +130,14 @@ async def test_a_job_chooses_its_executor_with_inference_backend(engine_python: 
                                 fileName="bus.jpg")
     assert resp.status_code == 200, resp.text
     assert (await p.put_workflow("blur", engine_only_workflow())).status_code == 200, "the engine runs it"
+    # what neither executor runs is refused with each one's reason
+    nowhere = detect_workflow()
+    nowhere["steps"].append({"type": "roboflow_core/no_such_block@v1", "name": "nowhere"})
+    refused = await p.put_workflow("nowhere", nowhere)
+    reason = refused.json()["message"]
+    assert refused.status_code == 400 and reason.startswith("neither executor runs this workflow"), refused.text
+    assert "built-in executor: " in reason and "Workflows Execution Engine refuses" in reason, reason
+    assert reason.count("no_such_block") == 2 and "is not a block of roboflow-workflows 0.2.14" in reason, reason
     ws = p.staging.workspace.slug
     for backend in (None, "inference-models"):
         body = job_body(ws, "pick", "blur")
