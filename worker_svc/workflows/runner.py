@@ -30,6 +30,9 @@ class WorkflowRunner:
         if unknown:
             raise WorkflowInvalid(f"unknown workflow parameters: {sorted(unknown)}")
         self.parameters = {**workflow.parameters, **parameters}
+        # what ``$steps.<name>.*`` selects: the outputs the step's block version declares, as Roboflow's engine
+        # gives them (a run function may compute more, e.g. the model id that only later versions output)
+        self._declared = {s.name: frozenset(s.block.outputs_of(s.raw)) for s in workflow.steps}
 
     def run(self, image_bgr: np.ndarray, parent_id: str = "image", overrides: dict[str, Any] | None = None, *,
             scale: int = 1, full_size: tuple[int, int] | None = None,
@@ -96,7 +99,9 @@ class WorkflowRunner:
         result = results[name]
         if isinstance(result, _Skipped):
             return SKIPPED
-        return result if prop == "*" else result[prop]
+        if prop == "*":
+            return {k: v for k, v in result.items() if k in self._declared[name]}
+        return result[prop]
 
 
 def _contains(value: Any, marker: object) -> bool:

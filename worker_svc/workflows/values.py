@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -175,6 +176,8 @@ def serialize(value: Any, *, on_image: Any = None) -> Any:
         return {k: serialize(v, on_image=on_image) for k, v in value.items()}
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, datetime.datetime):  # as Roboflow's engine serialises a timestamp
+        return value.isoformat()
     return value
 
 

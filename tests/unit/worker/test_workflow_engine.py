@@ -114,3 +114,25 @@ def test_model_ids_follow_parameter_selectors() -> None:
     wf["inputs"].append({"type": "WorkflowParameter", "name": "model", "default_value": "a"})
     compiled = compile_workflow(wf)
     assert compiled.model_ids({}) == {"a"} and compiled.model_ids({"model": "b"}) == {"b"}
+
+
+@pytest.mark.parametrize(("version", "outputs"), [(1, {"inference_id", "predictions"}),
+                                                   (2, {"inference_id", "predictions", "model_id"})])
+def test_a_wildcard_selects_the_outputs_its_block_version_declares(models: Models, version: int,
+                                                                    outputs: set[str]) -> None:
+    """As Roboflow's engine answers ``$steps.<step>.*``: v1 model blocks have no model_id output, v2 do."""
+    wf = detect_workflow()
+    wf["steps"][0]["type"] = f"roboflow_core/roboflow_object_detection_model@v{version}"
+    wf["outputs"] = [{"type": "JsonField", "name": "all", "selector": "$steps.model.*"}]
+    out = serialize(WorkflowRunner(compile_workflow(wf), models, {}).run(_bus()))
+    assert set(out["all"]) == outputs
+
+
+def test_a_frame_timestamp_is_written_as_roboflow_writes_it(models: Models) -> None:
+    """ISO 8601 with a "T", as Roboflow's engine serialises a timestamp (not Python's str() with a space)."""
+    wf = detect_workflow()
+    wf["steps"].append({"type": "roboflow_core/property_definition@v1", "name": "when", "data": "$inputs.image",
+                        "operations": [{"type": "ExtractFrameMetadata", "property_name": "frame_timestamp"}]})
+    wf["outputs"] = [{"type": "JsonField", "name": "when", "selector": "$steps.when.output"}]
+    out = serialize(WorkflowRunner(compile_workflow(wf), models, {}).run(_bus()))
+    assert out["when"] == "1970-01-01T00:00:00+00:00"
