@@ -89,10 +89,11 @@ def detections_nearest_neighbor(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     valid = ~np.all(np.isnan(distances), axis=1)
     nearest[valid] = np.nanmin(distances[valid], axis=1)
     rows, columns = np.nonzero(distances <= nearest[:, None] + _TIE_PX)
-    return {"query_predictions": queries.with_items([{**d, "nearest_target_distance": None if np.isnan(n)
-                                                      else float(n)} for d, n in zip(queries.items, nearest,
-                                                                                     strict=True)]),
-            "matched_query_detections": queries.with_items([queries.items[i] for i in rows]),
+    # the matched queries carry their distance too, as Roboflow's block writes it before selecting them
+    measured = [{**d, "nearest_target_distance": None if np.isnan(n) else float(n)}
+                for d, n in zip(queries.items, nearest, strict=True)]
+    return {"query_predictions": queries.with_items(measured),
+            "matched_query_detections": queries.with_items([measured[i] for i in rows]),
             "matched_target_detections": targets.with_items([targets.items[j] for j in columns])}
 
 

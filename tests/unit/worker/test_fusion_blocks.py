@@ -169,6 +169,8 @@ def test_nearest_neighbours_within_a_distance_with_ties() -> None:
     assert [(q["class"], t["class"]) for q, t in zip(out["matched_query_detections"].items,
                                                      out["matched_target_detections"].items, strict=True)] == [
         ("a", "t"), ("b", "u"), ("b", "v")]
+    # the matched queries carry their distance, as Roboflow's block gives them
+    assert [d["nearest_target_distance"] for d in out["matched_query_detections"].items] == [4.0, 6.0, 6.0]
 
 
 def test_the_bounding_rectangle_of_a_diamond_is_the_diamond() -> None:
