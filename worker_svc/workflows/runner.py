@@ -32,7 +32,7 @@ class WorkflowRunner:
         self.parameters = {**workflow.parameters, **parameters}
         # what ``$steps.<name>.*`` selects: the outputs the step's block version declares, as Roboflow's engine
         # gives them (a run function may compute more, e.g. the model id that only later versions output)
-        self._declared = {s.name: frozenset(s.block.outputs_of(s.raw)) for s in workflow.steps}
+        self._declared = {s.name: tuple(s.block.outputs_of(s.raw)) for s in workflow.steps}
 
     def run(self, image_bgr: np.ndarray, parent_id: str = "image", overrides: dict[str, Any] | None = None, *,
             scale: int = 1, full_size: tuple[int, int] | None = None,
@@ -58,8 +58,16 @@ class WorkflowRunner:
                 raise
             except Exception as exc:
                 raise WorkflowRunFailed(f"step {step.name!r} ({step.raw['type']}): {exc}") from exc
-        outputs = {name: self._resolve(sel, image, results, values) for name, sel in self.workflow.outputs}
-        return {name: None if value is SKIPPED else value for name, value in outputs.items()}
+        return {name: self._output(sel, image, results, values) for name, sel in self.workflow.outputs}
+
+    def _output(self, selector: str, image: Image, results: dict[str, dict[str, Any] | _Skipped],
+                values: dict[str, Any]) -> Any:
+        value = self._resolve(selector, image, results, values)
+        if value is not SKIPPED:
+            return value
+        scope, name, prop = SELECTOR.match(selector).groups()  # type: ignore[union-attr]
+        # a step that did not run: each of its outputs empty, as Roboflow's engine answers a wildcard of it
+        return dict.fromkeys(self._declared[name]) if scope == "steps" and prop == "*" else None
 
     def _run_step(self, step: Step, image: Image, results: dict[str, dict[str, Any] | _Skipped],
                   values: dict[str, Any], frame: VideoFrame) -> dict[str, Any] | _Skipped:

@@ -136,3 +136,20 @@ def test_a_frame_timestamp_is_written_as_roboflow_writes_it(models: Models) -> N
     wf["outputs"] = [{"type": "JsonField", "name": "when", "selector": "$steps.when.output"}]
     out = serialize(WorkflowRunner(compile_workflow(wf), models, {}).run(_bus()))
     assert out["when"] == "1970-01-01T00:00:00+00:00"
+
+
+def test_a_wildcard_of_a_step_that_did_not_run_gives_each_output_empty(models: Models) -> None:
+    """Roboflow's engine answers ``$steps.<step>.*`` of a skipped step with each declared output as null."""
+    wf = detect_workflow()
+    wf["steps"] += [
+        {"type": "roboflow_core/continue_if@v1", "name": "never", "next_steps": ["$steps.resize"],
+         "condition_statement": {"type": "StatementGroup", "statements": [
+             {"type": "BinaryStatement", "left_operand": {"type": "StaticOperand", "value": 1},
+              "comparator": {"type": "(Number) >"}, "right_operand": {"type": "StaticOperand", "value": 2}}]},
+         "evaluation_parameters": {}},
+        {"type": "roboflow_core/image_preprocessing@v1", "name": "resize", "image": "$inputs.image",
+         "task_type": "resize", "width": 10, "height": 10}]
+    wf["outputs"] = [{"type": "JsonField", "name": "resized", "selector": "$steps.resize.*"},
+                     {"type": "JsonField", "name": "image", "selector": "$steps.resize.image"}]
+    out = serialize(WorkflowRunner(compile_workflow(wf), models, {}).run(_bus()))
+    assert out == {"resized": {"image": None}, "image": None}
