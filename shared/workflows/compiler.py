@@ -38,6 +38,8 @@ class CompiledWorkflow:
     steps: list[Step]
     outputs: list[tuple[str, str]]  # (name, selector)
     io: WorkflowIO
+    # each step's dimension: 1 per image, 2 per crop, 3 per crop of a crop
+    dimensions: dict[str, int] = dataclasses.field(default_factory=dict)
 
     @property
     def image_input(self) -> str:
@@ -116,7 +118,7 @@ def compile_workflow(definition: Any) -> CompiledWorkflow:
         order = list(TopologicalSorter(graph).static_order())
     except CycleError as exc:
         raise WorkflowInvalid(f"steps reference each other in a cycle: {exc.args[1]}") from None
-    _check_dimensions(order, steps, graph)
+    dimensions = _check_dimensions(order, steps, graph)
     outputs: list[tuple[str, str]] = []
     for out in definition.get("outputs") or []:
         if not isinstance(out, dict) or not out.get("name") or not isinstance(out.get("selector"), str):
@@ -128,7 +130,7 @@ def compile_workflow(definition: Any) -> CompiledWorkflow:
     if not outputs:
         raise WorkflowInvalid("the workflow declares no outputs")
     ordered = [dataclasses.replace(steps[n], gates=tuple(gates.get(n, ()))) for n in order]
-    return CompiledWorkflow(ordered, outputs, io)
+    return CompiledWorkflow(ordered, outputs, io, dimensions)
 
 
 def _step_targets(value: Any, where: str, steps: dict[str, Step]) -> list[str]:
@@ -143,7 +145,7 @@ def _step_targets(value: Any, where: str, steps: dict[str, Step]) -> list[str]:
     return targets
 
 
-def _check_dimensions(order: list[str], steps: dict[str, Step], graph: dict[str, set[str]]) -> None:
+def _check_dimensions(order: list[str], steps: dict[str, Step], graph: dict[str, set[str]]) -> dict[str, int]:
     """Per image (1) or per element of a nested batch, e.g. one per crop (2): a block that collapses a dimension
     needs a nested input, and nothing goes deeper than crops of crops."""
     dims: dict[str, int] = {}
@@ -160,6 +162,7 @@ def _check_dimensions(order: list[str], steps: dict[str, Step], graph: dict[str,
             raise WorkflowInvalid(f"step {name!r} ({step.raw['type']}) keeps state from frame to frame of a video; "
                                   "it runs on the whole frame's values, not once per crop")
         dims[name] = dim
+    return dims
 
 
 def _selectors(value: Any) -> list[str]:

@@ -66,7 +66,10 @@ class WorkflowRunner:
         if value is not SKIPPED:
             return value
         scope, name, prop = SELECTOR.match(selector).groups()  # type: ignore[union-attr]
-        # a step that did not run: each of its outputs empty, as Roboflow's engine answers a wildcard of it
+        # a step that did not run, answered as Roboflow's engine answers: no values of a nested dimension (no
+        # crops were made), or each of its outputs empty for a wildcard
+        if scope == "steps" and self.workflow.dimensions.get(name, 1) > 1:
+            return []
         return dict.fromkeys(self._declared[name]) if scope == "steps" and prop == "*" else None
 
     def _run_step(self, step: Step, image: Image, results: dict[str, dict[str, Any] | _Skipped],

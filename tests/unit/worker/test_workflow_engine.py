@@ -153,3 +153,23 @@ def test_a_wildcard_of_a_step_that_did_not_run_gives_each_output_empty(models: M
                      {"type": "JsonField", "name": "image", "selector": "$steps.resize.image"}]
     out = serialize(WorkflowRunner(compile_workflow(wf), models, {}).run(_bus()))
     assert out == {"resized": {"image": None}, "image": None}
+
+
+def test_an_output_per_crop_of_crops_never_made_is_an_empty_list(models: Models) -> None:
+    """Roboflow's engine answers an output of the crop dimension whose crops were never made with [] (no crops),
+    not null."""
+    wf = detect_workflow()
+    wf["steps"] += [
+        {"type": "roboflow_core/continue_if@v1", "name": "never", "next_steps": ["$steps.crop"],
+         "condition_statement": {"type": "StatementGroup", "statements": [
+             {"type": "BinaryStatement", "left_operand": {"type": "StaticOperand", "value": 1},
+              "comparator": {"type": "(Number) >"}, "right_operand": {"type": "StaticOperand", "value": 2}}]},
+         "evaluation_parameters": {}},
+        {"type": "roboflow_core/dynamic_crop@v1", "name": "crop", "images": "$inputs.image",
+         "predictions": "$steps.model.predictions"},
+        {"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "second", "images": "$steps.crop.crops",
+         "model_id": DETECTOR}]
+    wf["outputs"] = [{"type": "JsonField", "name": "in_crops", "selector": "$steps.second.predictions"},
+                     {"type": "JsonField", "name": "count", "selector": "$steps.count.output"}]
+    out = serialize(WorkflowRunner(compile_workflow(wf), models, {}).run(_bus()))
+    assert out["in_crops"] == [] and out["count"] >= 3
