@@ -46,6 +46,11 @@ EQUAL = {
     "instance segmentation": _workflow(
         [{"type": "roboflow_core/roboflow_instance_segmentation_model@v2", "name": "seg", "images": "$inputs.image",
           "model_id": "yolov8n-seg-640"}], {"seg": "$steps.seg.predictions"}),
+    "segmentation's bounding rectangles": _workflow(
+        [{"type": "roboflow_core/roboflow_instance_segmentation_model@v3", "name": "seg", "images": "$inputs.image",
+          "model_id": "yolov8n-seg-640"},
+         {"type": "roboflow_core/bounding_rect@v1", "name": "rect", "predictions": "$steps.seg.predictions"}],
+        {"rects": "$steps.rect.detections_with_rect"}),
     "keypoints, drawn": _workflow(
         [{"type": "roboflow_core/roboflow_keypoint_detection_model@v3", "name": "model", "images": "$inputs.image",
           "model_id": "yolov8n-pose-640"}, _drawn("keypoint_visualization@v1")],

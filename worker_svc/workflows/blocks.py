@@ -17,6 +17,7 @@ import numpy as np
 from shared.workflows.blockspec import PER_ELEMENT_KINDS, BlockSpec
 from worker_svc.inference.ocr import text_of
 from worker_svc.workflows import (
+    bounding_rect,
     classical,
     consensus,
     formatters,
@@ -240,7 +241,7 @@ RUNS: dict[str, Run] = {
     "first_non_empty_or_default": classical.first_non_empty_or_default, "json_parser": classical.json_parser,
     "csv_formatter": formatters.csv_formatter,
     "detections_list_rollup": rollup.detections_list_rollup, "overlap_analysis": fusion.overlap_analysis,
-    "detections_nearest_neighbor": fusion.detections_nearest_neighbor, "bounding_rect": fusion.bounding_rect,
+    "detections_nearest_neighbor": fusion.detections_nearest_neighbor, "bounding_rect": bounding_rect.bounding_rect,
     "template_matching": fusion.template_matching,
     "dynamic_zone": zones.dynamic_zone,
 }

@@ -12,7 +12,7 @@ import supervision as sv
 from shapely.geometry import Polygon, box
 
 from worker_svc.workflows.sv_bridge import to_sv
-from worker_svc.workflows.values import Detections, Image, outline, with_xyxy, xyxy
+from worker_svc.workflows.values import Detections, Image, with_xyxy, xyxy
 
 
 def _shape(d: dict[str, Any]) -> Polygon:
@@ -95,23 +95,6 @@ def detections_nearest_neighbor(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     return {"query_predictions": queries.with_items(measured),
             "matched_query_detections": queries.with_items([measured[i] for i in rows]),
             "matched_target_detections": targets.with_items([targets.items[j] for j in columns])}
-
-
-def bounding_rect(_: Any, p: dict[str, Any]) -> dict[str, Any]:
-    """Each segmented detection's minimum-area (rotated) rectangle: its corners become the polygon, the box
-    around them the box; ``rect`` (the corners), ``angle`` and the rectangle's sides ``rect_width`` and
-    ``rect_height`` are added (Roboflow's serialiser writes the sides over ``width`` and ``height``; here those
-    stay the box's, which later blocks read)."""
-    detections: Detections = p["predictions"]
-    items = []
-    for d in detections.items:
-        rect = cv2.minAreaRect(outline(d, "bounding_rect").astype(np.float32))
-        corners = np.rint(cv2.boxPoints(rect)).astype(int)  # rounded: truncation (Roboflow) loses a pixel
-        (x1, y1), (x2, y2) = corners.min(axis=0), corners.max(axis=0)
-        items.append(with_xyxy(d, float(x1), float(y1), float(x2), float(y2)) | {
-            "points": [{"x": float(x), "y": float(y)} for x, y in corners], "rect": corners.tolist(),
-            "rect_width": float(rect[1][0]), "rect_height": float(rect[1][1]), "angle": float(rect[2])})
-    return {"detections_with_rect": detections.with_items(items)}
 
 
 def template_matching(_: Any, p: dict[str, Any]) -> dict[str, Any]:

@@ -96,7 +96,16 @@ class Detections:
     def serialize(self) -> dict[str, Any]:
         return {"image": {"width": self.width, "height": self.height},
                 # a detection derived from another one (an offset box) names that one as its parent
-                "predictions": [{"parent_id": self.parent_id, **d} for d in self.items]}
+                "predictions": [{"parent_id": self.parent_id, **_sides(d)} for d in self.items]}
+
+
+def _sides(d: dict[str, Any]) -> dict[str, Any]:
+    """A bounding rectangle's sides written over the box's width and height, as Roboflow serialises them (the
+    box stays the detection's for every block after)."""
+    if "rect_width" not in d:
+        return d
+    out = {k: v for k, v in d.items() if k not in ("rect_width", "rect_height")}
+    return out | {"width": d["rect_width"], "height": d["rect_height"]}
 
 
 @dataclass

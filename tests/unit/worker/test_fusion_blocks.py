@@ -12,7 +12,7 @@ import pytest
 from shared.workflows.compiler import compile_workflow
 from shared.workflows.errors import WorkflowInvalid
 from worker_svc.models import LoadedModels
-from worker_svc.workflows import fusion, rollup, zones
+from worker_svc.workflows import bounding_rect, fusion, rollup, zones
 from worker_svc.workflows.runner import WorkflowRunner
 from worker_svc.workflows.values import Detections, Image, serialize, xyxy
 from worker_svc.workflows.video_state import VideoState
@@ -175,14 +175,29 @@ def test_nearest_neighbours_within_a_distance_with_ties() -> None:
 
 def test_the_bounding_rectangle_of_a_diamond_is_the_diamond() -> None:
     diamond = [{"x": 50.0, "y": 10.0}, {"x": 90.0, "y": 50.0}, {"x": 50.0, "y": 90.0}, {"x": 10.0, "y": 50.0}]
-    out = fusion.bounding_rect(None, {"predictions": Detections(100, 100, [box("gem", 10, 10, 90, 90,
-                                                                              points=diamond)])})
+    found = Detections(100, 100, [box("gem", 10, 10, 90, 90, points=diamond)])
+    out = bounding_rect.bounding_rect(None, {"predictions": found})
     (d,) = out["detections_with_rect"].items
-    assert sorted(map(tuple, d["rect"])) == [(10, 50), (50, 10), (50, 90), (90, 50)]
-    assert abs(d["angle"]) == pytest.approx(45.0) and d["rect_width"] == pytest.approx(40 * 2 ** 0.5, abs=0.01)
-    assert corners(d) == (10, 10, 90, 90)
+    # the mask's outline is the diamond's pixels: within a pixel of its corners
+    assert np.abs(np.array(sorted(map(tuple, d["rect"]))) - [(10, 50), (50, 10), (50, 90), (90, 50)]).max() <= 1
+    assert d["angle"] == pytest.approx(45.0, abs=1) and d["rect_width"] == pytest.approx(40 * 2 ** 0.5, abs=1)
+    assert corners(d) == pytest.approx((10, 10, 90, 90), abs=1)
+    # serialised as Roboflow writes it: the rectangle's sides over the box's width and height
+    (written,) = out["detections_with_rect"].serialize()["predictions"]
+    assert written["width"] == d["rect_width"] and "rect_width" not in written
     with pytest.raises(ValueError, match="masks"):
-        fusion.bounding_rect(None, {"predictions": Detections(100, 100, [box("gem", 1, 1, 5, 5)])})
+        bounding_rect.bounding_rect(None, {"predictions": Detections(100, 100, [box("gem", 1, 1, 5, 5)])})
+
+
+def test_the_rectangle_is_in_opencv_4s_convention_whatever_opencv_runs() -> None:
+    """Roboflow's engine runs OpenCV 4 (angle in (0, 90]); OpenCV 5 turns the same rectangle by a quarter."""
+    (w, h), angle, rect_corners = bounding_rect.min_area_rect(np.array([[0, 0], [10, 0], [10, 5], [0, 5]],
+                                                                       np.float32))
+    assert ((w, h), angle) == ((5.0, 10.0), 90.0)
+    assert np.round(rect_corners).tolist() == [[0, 0], [10, 0], [10, 5], [0, 5]]
+    tilted = np.array([[0, 0], [40, 10], [35, 30], [-5, 20]], np.float32)
+    (w, h), angle, rect_corners = bounding_rect.min_area_rect(tilted)
+    assert 0 < angle <= 90 and sorted([w, h]) == pytest.approx(sorted(cv2.minAreaRect(tilted)[1]))
 
 
 def test_template_matching_finds_the_template_once_after_nms() -> None:
