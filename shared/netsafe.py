@@ -38,6 +38,11 @@ _ALSO_BLOCKED = (ipaddress.ip_network("100.64.0.0/10"), ipaddress.ip_network("20
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+def is_public(ip: Address) -> bool:
+    """Whether the address is on the public internet (none of the ranges a request must not reach)."""
+    return _is_public(ip)
+
+
 def _is_public(ip: Address) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped

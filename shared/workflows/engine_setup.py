@@ -70,9 +70,58 @@ def message(exc: BaseException) -> str:
     return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT] + "…"
 
 
+class BlockedConnection(ConnectionRefusedError):
+    """A block tried to connect to a non-public address that the operator did not allow."""
+
+
+def guard_sockets(allowed: frozenset[str]) -> None:
+    """Every connection a block opens, whatever its protocol (SMTP, MQTT, databases, HTTP under its client),
+    goes to a public address or to a ``host:port`` of ``CONVEYOR_WEBHOOK_ALLOWED_HOSTS``: checked on the socket,
+    after name resolution, so no protocol and no DNS answer gets around it."""
+    import ipaddress
+    import socket
+
+    from shared.netsafe import is_public
+
+    permitted: set[tuple[str, int]] = set()
+    for entry in allowed:
+        host, _, port = entry.rpartition(":")
+        try:
+            permitted |= {(str(info[4][0]), int(port)) for info in socket.getaddrinfo(host.strip("[]"), int(port))}
+        except (OSError, ValueError):
+            continue  # a name that does not resolve here allows nothing
+
+    def check(sock: socket.socket, address: Any) -> None:
+        if sock.family not in (socket.AF_INET, socket.AF_INET6) or not isinstance(address, tuple):
+            return
+        host, port = str(address[0]), int(address[1])
+        try:
+            ip = ipaddress.ip_address(host.split("%")[0])
+        except ValueError:  # a name given to connect() itself: resolve it as the socket will
+            ip = ipaddress.ip_address(socket.getaddrinfo(host, port, sock.family)[0][4][0])
+        if (str(ip), port) not in permitted and not is_public(ip):
+            raise BlockedConnection(f"Conveyor refuses connections to the non-public address {ip}:{port} "
+                                    "(an operator may allow it with CONVEYOR_WEBHOOK_ALLOWED_HOSTS)")
+
+    connect, connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+    def guarded_connect(self: socket.socket, address: Any) -> None:
+        check(self, address)
+        return connect(self, address)
+
+    def guarded_connect_ex(self: socket.socket, address: Any) -> int:
+        check(self, address)
+        return connect_ex(self, address)
+
+    socket.socket.connect = guarded_connect  # type: ignore[method-assign, assignment]
+    socket.socket.connect_ex = guarded_connect_ex  # type: ignore[method-assign, assignment]
+
+
 def guard_outbound(allowed: frozenset[str]) -> None:
     """Send every request of ``requests`` and ``httpx`` (what the engine's blocks use) through the SSRF guard:
-    at the transport, so each redirect is checked too."""
+    at the transport, so each redirect is checked too (with the URL's own words in the refusal); every other
+    connection is checked on its socket (``guard_sockets``)."""
+    guard_sockets(allowed)
     import httpx
     import requests.adapters
 
