@@ -1,6 +1,7 @@
 """Blocks of Roboflow's engine that reach outside services, with the user's credentials given as workflow inputs:
-the e-mail block against a real SMTP server over TLS (aiosmtpd), through the same guard as every connection the
-engine makes (a non-public address only when the operator allows its host:port)."""
+the e-mail block against a real SMTP server over TLS (aiosmtpd) and the OpenAI-compatible block against a local
+server of the chat completions protocol, through the same guard as every connection the engine makes (a
+non-public address only when the operator allows its host:port)."""
 
 from __future__ import annotations
 
@@ -123,3 +124,76 @@ def test_the_email_block_cannot_reach_a_private_smtp_server(
     got = _run(engine_python, [], port, tmp_path)
     assert got["failed"] is True and "non-public address 127.0.0.1" in got["message"], got
     assert inbox.messages == [] and inbox.logins == []
+
+
+class ChatCompletions:
+    """A local server speaking the OpenAI chat completions protocol: it answers with the number of images it was
+    sent and keeps each request."""
+
+    def __init__(self) -> None:
+        import http.server
+        import json
+        import threading
+
+        self.requests: list[tuple[dict[str, str], dict[str, Any]]] = []
+        calls = self.requests
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                calls.append((dict(self.headers), {"path": self.path, **body}))
+                images = [part for m in body["messages"] if isinstance(m["content"], list)
+                          for part in m["content"] if part.get("type") == "image_url"]
+                answer = json.dumps({"id": "chatcmpl-1", "object": "chat.completion", "created": 0,
+                                     "model": body["model"], "choices": [{
+                                         "index": 0, "finish_reason": "stop",
+                                         "message": {"role": "assistant", "content": f"{len(images)} image(s)"}}],
+                                     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}})
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer.encode())
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def chat_workflow() -> dict[str, Any]:
+    return {"version": "1.0", "inputs": [
+        {"type": "WorkflowImage", "name": "image"}, {"type": "WorkflowParameter", "name": "base_url"},
+        {"type": "WorkflowParameter", "name": "api_key"}], "steps": [
+        {"type": "roboflow_core/openai_compatible@v1", "name": "chat", "base_url": "$inputs.base_url",
+         "model_name": "local-vlm", "api_key": "$inputs.api_key", "prompt": "What is in {{ $parameters.photo }}?",
+         "prompt_parameters": {"photo": "$inputs.image"}, "max_tokens": 20}],
+        "outputs": [{"type": "JsonField", "name": "answer", "selector": "$steps.chat.output"},
+                    {"type": "JsonField", "name": "error", "selector": "$steps.chat.error_status"}]}
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_an_openai_compatible_block_talks_to_an_allowed_server_only(engine_python: Path, allowed: bool) -> None:
+    server = ChatCompletions()
+    host = EngineHost(engine_python, allowed_hosts=[f"127.0.0.1:{server.port}"] if allowed else [])
+    try:
+        got = host.load(chat_workflow(), {}).run(decoded(photo("bus.jpg")), {
+            "base_url": f"http://127.0.0.1:{server.port}/v1", "api_key": "sk-user-key"})
+    finally:
+        host.close()
+        server.close()
+    if not allowed:  # the OpenAI client words the guard's refusal as its own "Connection error."
+        assert got["answer"] == "" and got["error"] and server.requests == [], got
+        return
+    assert got == {"answer": "1 image(s)", "error": ""}
+    (headers, body), = server.requests
+    assert body["path"] == "/v1/chat/completions" and body["model"] == "local-vlm"
+    assert headers["Authorization"] == "Bearer sk-user-key"
+    parts = body["messages"][-1]["content"]
+    assert any(p.get("type") == "image_url" and p["image_url"]["url"].startswith("data:image/jpeg;base64,")
+               for p in parts), parts
