@@ -28,9 +28,8 @@ def _size_of_nothing(d: Difference, _: list[str]) -> bool:
 
 
 def _crop_sized(d: Difference, blocks: list[str]) -> bool:
-    return (bool(re.search(r"/\d+/image/(width|height)$", d.path)) and isinstance(d.ours, int)
-            and isinstance(d.theirs, int) and d.theirs >= d.ours
-            and any("crop" in b.lower() for b in blocks))
+    return (d.ours == "unmatched" and bool(re.search(r"/\d+/predictions$", d.path))
+            and any("dynamic_crop" in b or b in ("Crop", "DynamicCrop") for b in blocks))
 
 
 def _still_seconds(d: Difference, _: list[str]) -> bool:
@@ -58,9 +57,9 @@ NAMED = (
     Named("empty-detections-size", "an empty set of detections output in its own coordinates "
           "(coordinates_system own) has image width and height null",
           "the image's width and height, as for any other set", _size_of_nothing),
-    Named("crop-detections-size", "detections within a crop (dynamic crop's predictions) name the input image's "
-          "size while their coordinates are the crop's", "the crop's size, which their coordinates are in",
-          _crop_sized),
+    Named("crop-detections-size", "dynamic crop's own predictions, output in the input image's coordinates (the "
+          "default), keep the crop's coordinates while naming the input image's size and id",
+          "moved onto the input image, as every other detection found on a crop", _crop_sized),
     Named("still-image-seconds", "seconds_since_start of a still image is -1/30 (frame 0 counted as frame 1 of "
           "a 30 fps video)", "0.0", _still_seconds),
     Named("rollup-offset-twice", "detections_list_rollup adds the crop's offset to child detections that are "

@@ -40,6 +40,9 @@ class CompiledWorkflow:
     io: WorkflowIO
     # each step's dimension: 1 per image, 2 per crop, 3 per crop of a crop
     dimensions: dict[str, int] = dataclasses.field(default_factory=dict)
+    # outputs whose detections stay in the coordinates of the image they were found on (coordinates_system
+    # "own"); the others are given in the input image's, Roboflow's default ("parent")
+    own_coordinates: frozenset[str] = frozenset()
 
     @property
     def image_input(self) -> str:
@@ -126,11 +129,15 @@ def compile_workflow(definition: Any) -> CompiledWorkflow:
         if any(out["name"] == existing for existing, _ in outputs):
             raise WorkflowInvalid(f"two outputs are named {out['name']!r}")
         _check_selector(out["selector"], f"output {out['name']!r}", image, parameters, steps, io.video_metadata)
+        if out.get("coordinates_system", "parent") not in ("own", "parent"):
+            raise WorkflowInvalid(f"output {out['name']!r}: coordinates_system is 'own' or 'parent', not "
+                                  f"{out['coordinates_system']!r}")
         outputs.append((out["name"], out["selector"]))
     if not outputs:
         raise WorkflowInvalid("the workflow declares no outputs")
     ordered = [dataclasses.replace(steps[n], gates=tuple(gates.get(n, ()))) for n in order]
-    return CompiledWorkflow(ordered, outputs, io, dimensions)
+    own = frozenset(o["name"] for o in definition["outputs"] if o.get("coordinates_system") == "own")
+    return CompiledWorkflow(ordered, outputs, io, dimensions, own)
 
 
 def _step_targets(value: Any, where: str, steps: dict[str, Step]) -> list[str]:

@@ -61,6 +61,16 @@ EQUAL = {
          {"type": "roboflow_core/roboflow_multi_label_classification_model@v2", "name": "multi",
           "images": "$inputs.image", "model_id": "colours-ml/1", "confidence": 0.3}],
         {"single": "$steps.single.predictions", "multi": "$steps.multi.predictions"}),
+    "detect, crop, detect on each crop, in both coordinate systems": {**_workflow(
+        [_detect(), _crop(), _detect(2, "second", images="$steps.crop.crops")],
+        {"on_image": "$steps.second.predictions"}), "outputs": [
+        {"type": "JsonField", "name": "on_image", "selector": "$steps.second.predictions"},
+        {"type": "JsonField", "name": "on_crops", "selector": "$steps.second.predictions",
+         "coordinates_system": "own"}]},
+    "offset boxes": _workflow(
+        [_detect(), {"type": "roboflow_core/detection_offset@v1", "name": "wider",
+                     "predictions": "$steps.model.predictions", "offset_width": 20, "offset_height": 10}],
+        {"wider": "$steps.wider.predictions"}),
     "detect, crop, classify each crop": _workflow(
         [_detect(), _crop(), {"type": "roboflow_core/roboflow_classification_model@v2", "name": "kind",
                               "images": "$steps.crop.crops", "model_id": "colours/1"}],
@@ -104,8 +114,9 @@ NAMED_CASES = {
                               "found", lambda ours, theirs: (ours["image"], theirs["image"]) == (
                                   {"width": 810, "height": 1080}, {"width": None, "height": None})),
     "crop-detections-size": (_workflow([_detect(), _crop()], {"in_crops": "$steps.crop.predictions"}),
-                             "in_crops", lambda ours, theirs: theirs[0]["image"] == {"width": 810, "height": 1080}
-                             and ours[0]["image"]["width"] < 810),
+                             "in_crops", lambda ours, theirs: ours[0]["image"] == theirs[0]["image"] == {
+                                 "width": 810, "height": 1080} and theirs[0]["predictions"][0]["x"] < ours[0][
+                                 "predictions"][0]["x"]),
     "still-image-seconds": (_workflow([{"type": "roboflow_core/property_definition@v1", "name": "since",
                                         "data": "$inputs.image", "operations": [
                                             {"type": "ExtractFrameMetadata", "property_name": "seconds_since_start"}]}],

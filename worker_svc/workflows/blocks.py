@@ -35,7 +35,7 @@ from worker_svc.workflows import (
 )
 from worker_svc.workflows.classical import colour_bgr
 from worker_svc.workflows.sv_bridge import mask_of
-from worker_svc.workflows.values import CONTINUE, Batch, Classification, Detections, Image, moved
+from worker_svc.workflows.values import CONTINUE, Batch, Classification, Detections, Image, Placement, moved
 from worker_svc.workflows.video_blocks import StatefulRun
 from worker_svc.workflows.video_state import VideoFrame
 from worker_svc.workflows.visualizations import VISUALIZATIONS, trace_visualization
@@ -88,7 +88,7 @@ def _detect_all(models: ModelProvider, p: dict[str, Any], images: list[Image]) -
                             max_candidates=int(p["max_candidates"]), mask_decode=decode,
                             **({"keypoint_confidence": float(p["keypoint_confidence"])} if poses else {}))
     return [{"predictions": Detections(image.width, image.height, [image.to_full_size(d) for d in items],
-                                       image.parent_id, image.offset),
+                                       image.parent_id, image.offset, image.placement),
              "model_id": p["model_id"], "inference_id": str(uuid.uuid4())} for image, items in zip(images, found,
                                                                                                     strict=True)]
 
@@ -210,8 +210,12 @@ def _crop(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
             background = np.empty_like(pixels)
             background[:] = colour_bgr(p["background_color"])
             pixels = cv2.addWeighted(np.where(inside, pixels, background), opacity, pixels, 1.0 - opacity, 0)
-        crops.append(Image(pixels, parent_id=d["detection_id"], offset=(x1, y1), root_id=image.root))
-        on_crops.append(Detections(x2 - x1, y2 - y1, [moved(d, -x1, -y1)], d["detection_id"], (x1, y1)))
+        at = image.placement
+        origin = (at.origin[0] + x1, at.origin[1] + y1)
+        crops.append(Image(pixels, parent_id=d["detection_id"], offset=(x1, y1), root_id=image.root,
+                           root_origin=origin, root_size=at.root_size, parent_size=(image.width, image.height)))
+        on_crops.append(Detections(x2 - x1, y2 - y1, [moved(d, -x1, -y1)], d["detection_id"], (x1, y1),
+                                   Placement(at.root_id, origin, at.root_size, (image.width, image.height))))
     return {"crops": crops, "predictions": on_crops}
 
 

@@ -9,7 +9,7 @@ import numpy as np
 from shared.workflows.compiler import SELECTOR, CompiledWorkflow, Step
 from shared.workflows.errors import WorkflowInvalid, WorkflowRunFailed
 from worker_svc.workflows.blocks import CONTINUE, ModelProvider, run_block
-from worker_svc.workflows.values import Batch, Image
+from worker_svc.workflows.values import Batch, Detections, Image
 from worker_svc.workflows.video_state import VideoFrame, still_image
 
 
@@ -58,7 +58,9 @@ class WorkflowRunner:
                 raise
             except Exception as exc:
                 raise WorkflowRunFailed(f"step {step.name!r} ({step.raw['type']}): {exc}") from exc
-        return {name: self._output(sel, image, results, values) for name, sel in self.workflow.outputs}
+        return {name: value if name in self.workflow.own_coordinates else in_input_image(value)
+                for name, sel in self.workflow.outputs
+                for value in [self._output(sel, image, results, values)]}
 
     def _output(self, selector: str, image: Image, results: dict[str, dict[str, Any] | _Skipped],
                 values: dict[str, Any]) -> Any:
@@ -113,6 +115,19 @@ class WorkflowRunner:
         if prop == "*":
             return {k: v for k, v in result.items() if k in self._declared[name]}
         return result[prop]
+
+
+def in_input_image(value: Any) -> Any:
+    """Every set of detections in the value in the input image's coordinates (detections found on crops moved
+    back onto the input image), as Roboflow's engine outputs them by default."""
+    if isinstance(value, Detections):
+        return value.in_input_image()
+    if isinstance(value, list):
+        return type(value)(in_input_image(v) for v in value) if isinstance(value, Batch) else [
+            in_input_image(v) for v in value]
+    if isinstance(value, dict):
+        return {k: in_input_image(v) for k, v in value.items()}
+    return value
 
 
 def _contains(value: Any, marker: object) -> bool:

@@ -27,6 +27,17 @@ class Image:
     full_size: tuple[int, int] | None = None
     root_id: str | None = None  # a crop's: the input image it was cut from (its parent may be another crop)
     video: VideoMetadata | None = None  # the input image's: which frame of which video it is
+    # a crop's: where it lies in the input image, the input image's size and its parent's (width, height)
+    root_origin: tuple[int, int] | None = None
+    root_size: tuple[int, int] | None = None
+    parent_size: tuple[int, int] | None = None
+
+    @property
+    def placement(self) -> Placement:
+        """Where this image lies in the input image it was cut from (the input image's own: all of it)."""
+        if self.root_origin is None or self.root_size is None:
+            return Placement(self.root, (0, 0), (self.width, self.height))
+        return Placement(self.root, self.root_origin, self.root_size, self.parent_size)
 
     @property
     def root(self) -> str:
@@ -37,7 +48,8 @@ class Image:
         image here: grey levels become three equal channels."""
         if pixels.ndim == 2:
             pixels = cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR)
-        return Image(np.ascontiguousarray(pixels), parent_id=self.parent_id, offset=self.offset, root_id=self.root_id)
+        return Image(np.ascontiguousarray(pixels), parent_id=self.parent_id, offset=self.offset, root_id=self.root_id,
+                     root_origin=self.root_origin, root_size=self.root_size, parent_size=self.parent_size)
 
     @property
     def width(self) -> int:
@@ -70,17 +82,43 @@ class EncodedImage:
     data: bytes
 
 
+@dataclass(frozen=True)
+class Placement:
+    """The input image an image (or its detections) belongs to: its id, where the image lies in it, its size."""
+
+    root_id: str
+    origin: tuple[int, int]
+    root_size: tuple[int, int]
+    parent_size: tuple[int, int] | None = None  # the size of the image it was cut from (None: the input image)
+
+
+def origin(offset: tuple[int, int], size: tuple[int, int]) -> dict[str, int]:
+    """Roboflow's ``parent_origin``: where an image lies in another one, and that other one's size."""
+    return {"offset_x": int(offset[0]), "offset_y": int(offset[1]), "width": int(size[0]), "height": int(size[1])}
+
+
 @dataclass
 class Detections:
     width: int
     height: int
     items: list[dict[str, Any]] = field(default_factory=list)
     parent_id: str = "image"
-    # where the image these detections are relative to (a crop, a slice) lies in the input image
+    # where the image these detections are relative to (a crop, a slice) lies in its parent image
     offset: tuple[int, int] = (0, 0)
+    # where it lies in the input image: None for the input image itself
+    placement: Placement | None = None
 
     def with_items(self, items: list[dict[str, Any]]) -> Detections:
-        return Detections(self.width, self.height, items, self.parent_id, self.offset)
+        return Detections(self.width, self.height, items, self.parent_id, self.offset, self.placement)
+
+    def in_input_image(self) -> Detections:
+        """These detections in the input image's coordinates, as Roboflow outputs them unless an output asks for
+        the image's own (``coordinates_system: own``)."""
+        at = self.placement
+        if at is None or (at.origin == (0, 0) and at.root_size == (self.width, self.height)):
+            return self
+        dx, dy = at.origin
+        return Detections(at.root_size[0], at.root_size[1], [moved(d, dx, dy) for d in self.items], at.root_id)
 
     @classmethod
     def parse(cls, value: dict[str, Any]) -> Detections:
@@ -96,7 +134,16 @@ class Detections:
     def serialize(self) -> dict[str, Any]:
         return {"image": {"width": self.width, "height": self.height},
                 # a detection derived from another one (an offset box) names that one as its parent
-                "predictions": [{"parent_id": self.parent_id, **_sides(d)} for d in self.items]}
+                "predictions": [self._origins({"parent_id": self.parent_id, **_sides(d)}) for d in self.items]}
+
+    def _origins(self, d: dict[str, Any]) -> dict[str, Any]:
+        """A detection whose parent is not the input image says, as Roboflow's serialiser does, where its parent
+        lies in the input image and which input image that is."""
+        at = self.placement or Placement(self.parent_id, (0, 0), (self.width, self.height))
+        if d["parent_id"] == at.root_id:
+            return d
+        return d | {"parent_origin": origin(self.offset, at.parent_size or at.root_size), "root_parent_id": at.root_id,
+                    "root_parent_origin": origin(at.origin, at.root_size)}
 
 
 def _sides(d: dict[str, Any]) -> dict[str, Any]:

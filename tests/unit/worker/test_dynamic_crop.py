@@ -23,7 +23,9 @@ def test_crops_their_detections_and_the_background_of_masks(tmp_path: Path) -> N
          "predictions": "$steps.seg.predictions", "mask_opacity": 1.0, "background_color": "#0000FF"}]
     definition = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}], "steps": steps,
                   "outputs": [{"type": "JsonField", "name": "crops", "selector": "$steps.crop.crops"},
-                              {"type": "JsonField", "name": "on_crops", "selector": "$steps.crop.predictions"}]}
+                              {"type": "JsonField", "name": "on_crops", "selector": "$steps.crop.predictions",
+                               "coordinates_system": "own"},
+                              {"type": "JsonField", "name": "on_image", "selector": "$steps.crop.predictions"}]}
     out = WorkflowRunner(compile_workflow(definition), models, {}).run(np.full((64, 64, 3), 200, np.uint8))
     (crop,) = out["crops"]
     assert isinstance(crop, Image) and crop.array.shape == (32, 32, 3) and crop.offset == (16, 16)
@@ -34,3 +36,14 @@ def test_crops_their_detections_and_the_background_of_masks(tmp_path: Path) -> N
     assert on_crop["image"] == {"width": 32, "height": 32}
     assert (blob["x"], blob["y"], blob["width"], blob["height"]) == (16.0, 16.0, 32.0, 32.0)
     assert min(q["x"] for q in blob["points"]) >= 7  # the polygon moved with the box (24 - 16 = 8, traced)
+    # by default (Roboflow's "parent" coordinates system) the same detection back on the input image
+    (on_image,) = serialize(out["on_image"])
+    (blob,) = on_image["predictions"]
+    assert on_image["image"] == {"width": 64, "height": 64} and blob["parent_id"] == "image"
+    assert (blob["x"], blob["y"], blob["width"], blob["height"]) == (32.0, 32.0, 32.0, 32.0)
+    assert min(q["x"] for q in blob["points"]) >= 23 and "parent_origin" not in blob
+    # in its own coordinates it says where its crop lies, as Roboflow's serialiser does
+    (on_crop,) = serialize(out["on_crops"])
+    # (where the crop lies in its parent and the parent's size; the same in the input image)
+    origin = {"offset_x": 16, "offset_y": 16, "width": 64, "height": 64}
+    assert on_crop["predictions"][0]["parent_origin"] == on_crop["predictions"][0]["root_parent_origin"] == origin

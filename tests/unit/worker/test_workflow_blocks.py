@@ -123,8 +123,10 @@ def test_continue_if_per_crop_runs_the_second_stage_on_the_crops_it_lets_through
              {**MODEL, "name": "second", "image": "$steps.crop.crops"},
              {"type": "roboflow_core/dimension_collapse@v1", "name": "all_wheels",
               "data": "$steps.second.predictions"}]
-    out = _run(_workflow(steps, {"second": "$steps.second.predictions", "wheels": "$steps.all_wheels.output",
-                                 "widths": "$steps.widths.output"}))
+    definition = _workflow(steps, {"second": "$steps.second.predictions", "wheels": "$steps.all_wheels.output",
+                                   "widths": "$steps.widths.output"})
+    definition["outputs"][0]["coordinates_system"] = "own"  # each crop's detections on their crop
+    out = _run(definition)
     assert out["widths"] == [40, 20]  # the car's crop is 40 px wide, the person's 20
     car, person = out["second"]
     assert _classes(car) == ["wheel"] and car["predictions"][0]["parent_id"] == "car-1" and person is None

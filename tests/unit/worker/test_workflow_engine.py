@@ -62,7 +62,10 @@ def test_detect_filter_crop_and_second_stage(models: Models) -> None:
     assert out["count"] == len(classes)
     assert {p["class"] for p in out["people"]["predictions"]} == {"person"}
     assert len(out["in_crops"]) == len(out["people"]["predictions"])  # one result per crop
-    assert out["in_crops"][0]["predictions"][0]["parent_id"] == out["people"]["predictions"][0]["detection_id"]
+    # by default in the input image's coordinates and size, as Roboflow's engine gives them
+    found_in_crop = out["in_crops"][0]
+    assert found_in_crop["image"] == {"width": 810, "height": 1080}
+    assert found_in_crop["predictions"][0]["parent_id"] == "image"
     assert out["visualization"] == "vis.jpg" and images == [(810, 1080)]
 
 
