@@ -44,6 +44,18 @@ def _wall_clock(d: Difference, blocks: list[str]) -> bool:
     return any("rate_limiter" in b for b in blocks) and "an image on one side only" in d.why
 
 
+def _csv_order(d: Difference, blocks: list[str]) -> bool:
+    if not (any("csv_formatter" in b for b in blocks) and isinstance(d.ours, str) and isinstance(d.theirs, str)):
+        return False
+    import csv
+    import io
+
+    def rows(text: str) -> list[dict[str, str]]:
+        return [{k: v for k, v in r.items() if k != "timestamp"} for r in csv.DictReader(io.StringIO(text))]
+
+    return rows(d.ours) == rows(d.theirs)
+
+
 def _random_colour(d: Difference, blocks: list[str]) -> bool:
     return any("dominant_color" in b for b in blocks) and isinstance(d.ours, int) and isinstance(d.theirs, int)
 
@@ -54,8 +66,9 @@ def _empty_crops(d: Difference, blocks: list[str]) -> bool:
 
 
 NAMED = (
-    Named("empty-detections-size", "an empty set of detections output in its own coordinates "
-          "(coordinates_system own) has image width and height null",
+    Named("empty-detections-size", "an empty set of detections made by a model with a class filter, or by a block "
+          "(merge, overlap, nearest neighbour), has image width and height null: the size is read from the "
+          "detections themselves",
           "the image's width and height, as for any other set", _size_of_nothing),
     Named("crop-detections-size", "dynamic crop's own predictions, output in the input image's coordinates (the "
           "default), keep the crop's coordinates while naming the input image's size and id",
@@ -69,6 +82,9 @@ NAMED = (
           "whether an image passes depends on how fast the images before it ran",
           "video time: every still image (a video of its own) passes, a video's frames pass by their time",
           _wall_clock),
+    Named("csv-column-order", "csv_formatter orders the columns of step outputs as a Python set iterates them, "
+          "which changes with each process's hash seed", "the order the definition gives them (then the "
+          "timestamp, the time of the run, on either side)", _csv_order),
     Named("random-dominant-colour", "dominant_color starts k-means from random pixels (unseeded), so one image "
           "gives different colours from run to run, and so do the pixel counts that use it",
           "k-means++ from a fixed seed: one image always gives one colour", _random_colour),
