@@ -141,15 +141,20 @@ def test_a_frame_timestamp_is_written_as_roboflow_writes_it(models: Models) -> N
     assert out["when"] == "1970-01-01T00:00:00+00:00"
 
 
+def _never(step: str) -> dict[str, Any]:
+    """A continue_if that never lets ``step`` run (1 > 2)."""
+    return {"type": "roboflow_core/continue_if@v1", "name": "never", "next_steps": [f"$steps.{step}"],
+            "condition_statement": {"type": "StatementGroup", "statements": [
+                {"type": "BinaryStatement", "left_operand": {"type": "StaticOperand", "value": 1},
+                 "comparator": {"type": "(Number) >"}, "right_operand": {"type": "StaticOperand", "value": 2}}]},
+            "evaluation_parameters": {}}
+
+
 def test_a_wildcard_of_a_step_that_did_not_run_gives_each_output_empty(models: Models) -> None:
     """Roboflow's engine answers ``$steps.<step>.*`` of a skipped step with each declared output as null."""
     wf = detect_workflow()
     wf["steps"] += [
-        {"type": "roboflow_core/continue_if@v1", "name": "never", "next_steps": ["$steps.resize"],
-         "condition_statement": {"type": "StatementGroup", "statements": [
-             {"type": "BinaryStatement", "left_operand": {"type": "StaticOperand", "value": 1},
-              "comparator": {"type": "(Number) >"}, "right_operand": {"type": "StaticOperand", "value": 2}}]},
-         "evaluation_parameters": {}},
+        _never("resize"),
         {"type": "roboflow_core/image_preprocessing@v1", "name": "resize", "image": "$inputs.image",
          "task_type": "resize", "width": 10, "height": 10}]
     wf["outputs"] = [{"type": "JsonField", "name": "resized", "selector": "$steps.resize.*"},
@@ -163,11 +168,7 @@ def test_an_output_per_crop_of_crops_never_made_is_an_empty_list(models: Models)
     not null."""
     wf = detect_workflow()
     wf["steps"] += [
-        {"type": "roboflow_core/continue_if@v1", "name": "never", "next_steps": ["$steps.crop"],
-         "condition_statement": {"type": "StatementGroup", "statements": [
-             {"type": "BinaryStatement", "left_operand": {"type": "StaticOperand", "value": 1},
-              "comparator": {"type": "(Number) >"}, "right_operand": {"type": "StaticOperand", "value": 2}}]},
-         "evaluation_parameters": {}},
+        _never("crop"),
         {"type": "roboflow_core/dynamic_crop@v1", "name": "crop", "images": "$inputs.image",
          "predictions": "$steps.model.predictions"},
         {"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "second", "images": "$steps.crop.crops",
