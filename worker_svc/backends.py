@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,6 +92,9 @@ class BuiltinBackend:
         return None
 
 
+KEEP_WORKFLOWS = 32
+
+
 class EngineBackend:
     """One engine host process per worker, started on first use; each job's workflow is compiled in it once
     per (workflow, model files) and parameters travel per image."""
@@ -100,7 +104,8 @@ class EngineBackend:
         self.models = models
         self.host = EngineHost(settings.inference_python, threads=settings.ort_threads or None,
                                allowed_hosts=settings.webhook_allowed_hosts)
-        self._loaded: dict[str, EngineWorkflow] = {}
+        # the workflows compiled in the host, by key; a few more than the host keeps (it reloads what it dropped)
+        self._loaded: OrderedDict[str, EngineWorkflow] = OrderedDict()
         self._lock = asyncio.Lock()
 
     async def prepare(self, workflow: dict[str, Any], params: dict[str, Any],
@@ -121,6 +126,9 @@ class EngineBackend:
         async with self._lock:
             if key not in self._loaded:
                 self._loaded[key] = await asyncio.to_thread(self.host.load, spec, files)
+                while len(self._loaded) > KEEP_WORKFLOWS:
+                    self._loaded.popitem(last=False)
+            self._loaded.move_to_end(key)
             return self._loaded[key]
 
     async def close(self) -> None:
