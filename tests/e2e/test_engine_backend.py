@@ -281,3 +281,48 @@ def test_a_worker_host_runs_many_workflows_and_loads_them_again_after_a_restart(
         assert host.process().pid != pid and len(again["combined"]["predictions"]) == 2 * again["count"]
     finally:
         host.close()
+
+
+def test_the_offline_blocks_the_built_in_lacks_run_on_the_engine(engine_host: EngineHost, tmp_path: Path) -> None:
+    """The blocks no executor of Conveyor had (SIFT, mask edge snapping, rotation on edges, camera focus v2, data
+    aggregation, image stacks, rich labels, mask areas) run on Roboflow's engine with a registered detector and
+    segmenter: each gives its outputs, of the kinds Roboflow documents."""
+    from tests.fixtures.onnx_models import square_segmenter
+
+    model = ensure_default_model(tmp_path)
+    files = {DETECTOR: {"path": str(model.onnx_path), "task": "object-detection", "layout": "boxes-scores",
+                        "class_names": model.class_names, "input_size": model.input_size},
+             "squares": {"path": str(square_segmenter(tmp_path / "seg.onnx")), "task": "instance-segmentation",
+                         "layout": "yolov8-seg", "class_names": ["blob"], "input_size": 64}}
+    image = {"type": "WorkflowImage", "name": "image"}
+
+    def step(block: str, name: str, **params: Any) -> dict[str, Any]:
+        return {"type": f"roboflow_core/{block}", "name": name, **params}
+
+    workflow = {"version": "1.0", "inputs": [image], "steps": [
+        step("roboflow_object_detection_model@v2", "boxes", images="$inputs.image", model_id=DETECTOR),
+        step("roboflow_instance_segmentation_model@v2", "masks", images="$inputs.image", model_id="squares"),
+        step("sift@v1", "sift", image="$inputs.image"),
+        step("mask_edge_snap@v1", "snapped", image="$inputs.image", segmentation="$steps.masks.predictions"),
+        step("auto_rotate_on_edges@v1", "upright", image="$inputs.image"),
+        step("camera_focus@v2", "focus", image="$inputs.image"),
+        step("data_aggregator@v1", "aggregated", data={"found": "$steps.boxes.predictions"},
+             data_operations={"found": [{"type": "SequenceLength"}]}, aggregation_mode={"found": ["sum"]},
+             interval=1, interval_unit="runs"),
+        step("image_stack@v1", "stack", image="$inputs.image"),
+        step("rich_label_visualization@v1", "labelled", image="$inputs.image",
+             predictions="$steps.boxes.predictions"),
+        step("mask_area_measurement@v1", "areas", predictions="$steps.masks.predictions")],
+        "outputs": [{"type": "JsonField", "name": n, "selector": s} for n, s in {
+            "keypoints": "$steps.sift.keypoints", "snapped": "$steps.snapped.refined_segmentation",
+            "angle": "$steps.upright.angle", "focus": "$steps.focus.focus_measure",
+            "aggregated": "$steps.aggregated.found_sum", "frames": "$steps.stack.frames_count",
+            "labelled": "$steps.labelled.image", "areas": "$steps.areas.predictions",
+            "boxes": "$steps.boxes.predictions"}.items()]}
+    got = engine_host.load(workflow, files).run(decoded(photo("bus.jpg")), {}, "bus.jpg")
+    assert len(got["keypoints"]) > 10 and isinstance(got["angle"], float) and got["focus"] > 0
+    assert got["snapped"]["predictions"] and got["frames"] == 1
+    assert got["aggregated"] == len(got["boxes"]["predictions"]) >= 1  # the one run's count
+    assert isinstance(got["labelled"], EncodedImage)
+    (blob,) = got["areas"]["predictions"]
+    assert blob["class"] == "blob" and blob["area_px"] > 0
