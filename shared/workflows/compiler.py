@@ -18,6 +18,7 @@ from typing import Any
 
 from shared.workflows.catalogue import BY_TYPE, BlockSpec, canonical_params, check_block_params
 from shared.workflows.errors import BuiltinLacks, WorkflowInvalid
+from shared.workflows.kinds import check_connection
 from shared.workflows.outline import BLOCKED, WorkflowIO, parse_io, required_inputs
 
 __all__ = ["SELECTOR", "CompiledWorkflow", "WorkflowInvalid", "compile_workflow"]
@@ -112,8 +113,12 @@ def compile_workflow(definition: Any) -> CompiledWorkflow:
             if step.block.params.get(key) == "metadata" and not (
                     isinstance(value, str) and value.removeprefix("$inputs.") in io.video_metadata):
                 raise WorkflowInvalid(f"{where} must select a WorkflowVideoMetadata input, not {value!r}")
+            names = [key, *(alias for alias, canonical in step.block.aliases.items() if canonical == key)]
             for selector in _selectors(value):
                 deps |= _check_selector(selector, where, image, parameters, steps, io.video_metadata)
+                _, source, output = SELECTOR.match(selector).groups()  # type: ignore[union-attr]
+                if selector.startswith("$steps.") and output is not None:
+                    check_connection(where, step.raw["type"], names, steps[source].raw["type"], output, selector)
         graph[step.name] = deps
     for target, deciders in gates.items():
         graph[target] |= set(deciders)

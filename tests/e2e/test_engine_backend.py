@@ -326,3 +326,17 @@ def test_the_offline_blocks_the_built_in_lacks_run_on_the_engine(engine_host: En
     assert isinstance(got["labelled"], EncodedImage)
     (blob,) = got["areas"]["predictions"]
     assert blob["class"] == "blob" and blob["area_px"] > 0
+
+
+def test_the_kinds_the_built_in_compiler_checks_are_the_pinned_engines(engine_python: Path) -> None:
+    """``shared/workflows/roboflow_kinds.json`` is what the engine of ``deploy/inference/requirements.txt`` says:
+    regenerate it (the command in ``shared.workflows.engine_kinds``) when the pin moves."""
+    import subprocess
+
+    from shared.workflows.kinds import TABLE
+    from shared.workflows.roboflow_engine import CODE_ROOT
+
+    made = subprocess.run([str(engine_python), "-m", "shared.workflows.engine_kinds"], cwd=CODE_ROOT,
+                          capture_output=True, text=True, check=True, timeout=300,
+                          env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(CODE_ROOT)})
+    assert json.loads(made.stdout) == json.loads(TABLE.read_text())

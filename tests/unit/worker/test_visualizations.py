@@ -10,6 +10,7 @@ import pytest
 
 from shared.workflows.compiler import compile_workflow
 from shared.workflows.errors import WorkflowRunFailed
+from shared.workflows.kinds import taken
 from worker_svc.models import LoadedModels
 from worker_svc.workflows.runner import WorkflowRunner
 from worker_svc.workflows.values import Detections, Image
@@ -30,9 +31,15 @@ class TwoObjects:
                   "class_id": 0, "detection_id": "b"}] for _ in images]
 
 
+class TwoMasks(TwoObjects):
+    """The same, from an instance segmentation model (the triangle is its mask)."""
+
+    layout = "yolov8-seg"
+
+
 class Models(LoadedModels):
     def detector(self, model_id: str) -> TwoObjects:
-        return TwoObjects()
+        return TwoMasks() if model_id == "masks" else TwoObjects()
 
     def classifier(self, model_id: str) -> Any:
         raise KeyError(model_id)
@@ -43,9 +50,14 @@ def noise() -> np.ndarray:
 
 
 def draw(block: str, image: np.ndarray | None = None, version: int = 1, **params: Any) -> np.ndarray:
+    """``block`` drawing TwoObjects' detections, from a segmentation model where Roboflow's block takes masks only."""
+    kind = f"roboflow_core/{block}@v{version}"
+    masks_only = "object_detection_prediction" not in (taken(kind, ["predictions"]) or {"object_detection_prediction"})
+    model = ("roboflow_instance_segmentation_model@v2", "masks") if masks_only else (
+        "roboflow_object_detection_model@v2", "m")
     definition = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}],
-                  "steps": [{"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "model",
-                             "images": "$inputs.image", "model_id": "m"},
+                  "steps": [{"type": f"roboflow_core/{model[0]}", "name": "model",
+                             "images": "$inputs.image", "model_id": model[1]},
                             {"type": f"roboflow_core/{block}@v{version}", "name": "vis", "images": "$inputs.image",
                              "predictions": "$steps.model.predictions", **params}],
                   "outputs": [{"type": "JsonField", "name": "vis", "selector": "$steps.vis.image"}]}

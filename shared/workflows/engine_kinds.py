@@ -1,0 +1,67 @@
+"""Inside the engine's interpreter only: the kinds of every block's inputs and outputs in Roboflow's current engine,
+written as ``shared/workflows/roboflow_kinds.json`` for the built-in compiler, which refuses a selector whose
+kinds its parameter does not take, as Roboflow's compiler does.
+
+    .venv-inference/bin/python -m shared.workflows.engine_kinds > shared/workflows/roboflow_kinds.json
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+def _kinds(schema: Any) -> set[str]:
+    """Every kind a selector anywhere in a field's JSON schema may carry (a union, lists and dicts of selectors)."""
+    found: set[str] = set()
+    if isinstance(schema, dict):
+        found |= {k["name"] if isinstance(k, dict) else str(k) for k in schema.get("kind", [])}
+        for value in schema.values():
+            if isinstance(value, dict | list):
+                found |= _kinds(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            found |= _kinds(value)
+    return found
+
+
+def kinds_table() -> dict[str, Any]:
+    from shared.workflows.engine_setup import configure_engine, engine_version
+
+    configure_engine()
+    from roboflow_workflows.execution_engine.introspection.blocks_loader import describe_available_blocks
+
+    blocks: dict[str, Any] = {}
+    for block in describe_available_blocks(dynamic_blocks=[]).blocks:
+        schema = block.block_schema
+        definitions = schema.get("$defs", {})
+        inputs = {}
+        for field, field_schema in schema.get("properties", {}).items():
+            if field in ("type", "name"):
+                continue
+            kinds = _kinds(_resolved(field_schema, definitions))
+            if kinds:
+                inputs[field] = sorted(kinds)
+        outputs = {o.name: sorted(k.name for k in o.kind) for o in block.outputs_manifest}
+        entry = {"inputs": inputs, "outputs": outputs}
+        for name in (block.manifest_type_identifier, *block.manifest_type_identifier_aliases):
+            blocks[name] = entry
+    return {"engine": engine_version(), "blocks": dict(sorted(blocks.items()))}
+
+
+def _resolved(schema: Any, definitions: dict[str, Any], depth: int = 0) -> Any:
+    """The schema with its local ``$ref`` s replaced by what they name (a few levels deep)."""
+    if depth > 6:
+        return schema
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/$defs/"):
+            return _resolved(definitions.get(ref.rsplit("/", 1)[1], {}), definitions, depth + 1)
+        return {k: _resolved(v, definitions, depth + 1) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_resolved(v, definitions, depth + 1) for v in schema]
+    return schema
+
+
+if __name__ == "__main__":
+    print(json.dumps(kinds_table(), indent=0, sort_keys=True))

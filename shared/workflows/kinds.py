@@ -1,0 +1,45 @@
+"""Roboflow's kinds: what each block's parameters take and its outputs give (``roboflow_kinds.json``, generated from
+the pinned engine by ``shared.workflows.engine_kinds``). The built-in compiler refuses a step output plugged into a
+parameter whose kinds it shares none of, as Roboflow's compiler does (an OCR result used as detections to crop)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from shared.workflows.errors import WorkflowInvalid
+
+TABLE = Path(__file__).with_name("roboflow_kinds.json")
+ANY = "*"
+
+
+@functools.cache
+def _blocks() -> dict[str, Any]:
+    blocks: dict[str, Any] = json.loads(TABLE.read_text())["blocks"]
+    return blocks
+
+
+def taken(block_type: str, names: list[str]) -> set[str] | None:
+    """The kinds a parameter (under any of its names) takes, or None when Roboflow's manifest does not say."""
+    inputs = _blocks().get(block_type, {}).get("inputs", {})
+    return next((set(inputs[n]) for n in names if n in inputs), None)
+
+
+def given(block_type: str, output: str) -> set[str] | None:
+    """The kinds an output gives, or None when Roboflow's manifest does not say."""
+    outputs = _blocks().get(block_type, {}).get("outputs", {})
+    if output == ANY:
+        return None
+    kinds = outputs.get(output, outputs.get(ANY))
+    return set(kinds) if kinds is not None else None
+
+
+def check_connection(where: str, block_type: str, names: list[str], source_type: str, output: str,
+                     selector: str) -> None:
+    accepted, produced = taken(block_type, names), given(source_type, output)
+    if accepted is None or produced is None or ANY in accepted or ANY in produced or accepted & produced:
+        return
+    raise WorkflowInvalid(f"{where}: {selector} gives {', '.join(sorted(produced))}, which this parameter does not "
+                          f"take ({', '.join(sorted(accepted))}); Roboflow's compiler refuses it too")
