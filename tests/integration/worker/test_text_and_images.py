@@ -27,15 +27,15 @@ async def test_ocr_and_image_operations_in_one_job(pipeline: Pipeline) -> None:
          "reading_direction": "left_to_right", "delimiter": " "},
         {"type": "roboflow_core/threshold@v1", "name": "binary", "image": "$inputs.image",
          "threshold_type": "binary_inv", "thresh_value": 128},
-        {"type": "roboflow_core/halo_visualization@v1", "name": "halo", "image": "$inputs.image",
+        {"type": "roboflow_core/corner_visualization@v1", "name": "corners", "image": "$inputs.image",
          "predictions": "$steps.ocr.predictions"}],
         "outputs": [{"type": "JsonField", "name": "text", "selector": "$steps.ocr.result"},
                     {"type": "JsonField", "name": "stitched", "selector": "$steps.stitch.ocr_text"},
                     {"type": "JsonField", "name": "binary", "selector": "$steps.binary.image"},
-                    {"type": "JsonField", "name": "halo", "selector": "$steps.halo.image"}]}
+                    {"type": "JsonField", "name": "corners", "selector": "$steps.corners.image"}]}
     assert (await p.put_workflow("signs", spec)).status_code == 200
     body = job_body(p.staging.workspace.slug, "signs", "signs", persistImagesOutputs=True,
-                    imagesOutputsToBePersisted=["binary", "halo"])
+                    imagesOutputsToBePersisted=["binary", "corners"])
     assert (await p.jobs_post("/jobs/signs-job", json=body)).status_code == 200
     assert (await p.wait_job("signs-job", timeout=180))["state"] == "succeeded"
     members = await p.export_files("signs-job")
@@ -46,7 +46,7 @@ async def test_ocr_and_image_operations_in_one_job(pipeline: Pipeline) -> None:
     (binary,) = [data for name, data in members.items() if name.endswith("binary__a.png.jpg")]
     pixels = decoded(binary)
     assert pixels[5, 5].max() < 30 and pixels.mean() < 128  # white paper became black, the text white
-    assert any(name.endswith("halo__b.png.jpg") for name in members)
+    assert any(name.endswith("corners__b.png.jpg") for name in members)
 
 
 async def test_crops_read_again_roll_up_and_a_template_is_found_in_one_job(pipeline: Pipeline) -> None:
