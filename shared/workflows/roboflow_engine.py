@@ -9,15 +9,16 @@ only compiles definitions (the scheduler's check when a job or workflow is saved
 Protocol on stdin/stdout, frames of a 4-byte big-endian length and a payload, every answer a JSON object:
 1. service -> host: ``{"threads", "allowed_hosts"}``; host -> service: ``{"ok": true, "engine": "<version>"}``.
 2. then any number of requests, each answered ``{"error": "..."}`` on failure:
-   - ``{"op": "check", "workflow"}`` -> ``{"ok": true}``: the definition compiles;
-   - ``{"op": "load", "key", "workflow", "models": {id: {path, task, layout, class_names, input_size}}}`` ->
-     ``{"ok": true}``: compiled and kept under ``key`` (the host keeps a few, least recently used dropped);
+   - the check program: ``{"op": "check", "workflow"}`` -> ``{"ok": true}``: the definition compiles;
+   - the worker's host: ``{"op": "load", "key", "workflow", "models": {id: {path, task, layout, class_names,
+     input_size}}}`` -> ``{"ok": true}``: compiled and kept under ``key`` (a few kept, least recently used
+     dropped), and
    - ``{"op": "run", "key", "parameters", "shape", "parent_id", "video_metadata"}`` then a frame of raw BGR uint8
      pixels -> ``{"outputs": {...}}`` (the engine's own serialisation), or ``{"missing": true}`` when ``key`` is
      not loaded (load it again, then run).
 
-Every HTTP request a block makes (``webhook_sink``, notifications, LLM APIs) passes the same SSRF guard as
-Conveyor's own webhooks, redirects included, before it leaves.
+Every connection a block opens (``webhook_sink``, e-mail, LLM APIs, ...) passes the same SSRF guard as Conveyor's
+own webhooks, redirects included (``shared.workflows.engine_setup.guard_outbound``).
 """
 
 from __future__ import annotations
@@ -92,8 +93,10 @@ class EngineProcess:
             result: dict[str, Any] = json.loads(reply)
             return result
 
-    def check(self, workflow: dict[str, Any]) -> None:
-        reply = self.exchange(json.dumps({"op": "check", "workflow": workflow}).encode())
+    def compile(self, request: dict[str, Any]) -> None:
+        """A request that compiles a workflow (``check``, ``load``); raises WorkflowInvalid with the engine's
+        reason."""
+        reply = self.exchange(json.dumps(request).encode())
         if "error" in reply:
             raise WorkflowInvalid(f"the Workflows Execution Engine refuses this workflow: {reply['error']}")
 
@@ -112,7 +115,7 @@ class EngineChecker:
                 self._process = EngineProcess(self.python, CHECK_PROGRAM)
             process = self._process
         try:
-            process.check(workflow)
+            process.compile({"op": "check", "workflow": workflow})
         except EngineUnavailable:
             # a definition that kills the process is refused; the next check starts a fresh one
             raise WorkflowInvalid("the Workflows Execution Engine stopped while compiling this workflow") from None

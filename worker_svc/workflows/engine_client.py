@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from shared.workflows.errors import WorkflowInvalid, WorkflowRunFailed
+from shared.workflows.errors import WorkflowRunFailed
 from shared.workflows.roboflow_engine import EngineProcess
 from worker_svc.workflows.values import EncodedImage
 from worker_svc.workflows.video_state import VideoFrame, still_image
@@ -67,10 +67,7 @@ class EngineWorkflow:
         self.key = workflow_key(workflow, models)
 
     def load(self) -> None:
-        reply = self.host.process().exchange(json.dumps({"op": "load", "key": self.key, "workflow": self.workflow,
-                                                         "models": self.models}).encode())
-        if "error" in reply:
-            raise WorkflowInvalid(f"the Workflows Execution Engine refuses this workflow: {reply['error']}")
+        self.host.process().compile({"op": "load", "key": self.key, "workflow": self.workflow, "models": self.models})
 
     def run(self, image_bgr: np.ndarray, parameters: dict[str, Any], parent_id: str = "image",
             frame: VideoFrame | None = None) -> dict[str, Any]:

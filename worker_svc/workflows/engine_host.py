@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from shared.workflows.engine_protocol import answer, open_protocol, read_frame, requests
-from shared.workflows.engine_setup import compile_definition, engine_version, image_input, init_engine, message
+from shared.workflows.engine_setup import engine_version, image_input, init_engine, message
 
 KEEP_ENGINES = 8  # compiled workflows kept, least recently used dropped
 # Roboflow's "best"/"default" confidence modes resolve from a model's training metrics, which a registered ONNX
@@ -197,9 +197,6 @@ def main() -> None:
                 reply = host.run(request, pixels)
             elif request.get("op") == "load":
                 host.load(request["key"], request["workflow"], request.get("models") or {})
-                reply = {"ok": True}
-            elif request.get("op") == "check":
-                compile_definition(request["workflow"])
                 reply = {"ok": True}
             else:
                 raise ValueError(f"unknown request {request.get('op')!r}")
