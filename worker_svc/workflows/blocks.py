@@ -211,11 +211,10 @@ def _crop(_: ModelProvider, p: dict[str, Any]) -> dict[str, Any]:
             background[:] = colour_bgr(p["background_color"])
             pixels = cv2.addWeighted(np.where(inside, pixels, background), opacity, pixels, 1.0 - opacity, 0)
         at = image.placement
-        origin = (at.origin[0] + x1, at.origin[1] + y1)
-        crops.append(Image(pixels, parent_id=d["detection_id"], offset=(x1, y1), root_id=image.root,
-                           root_origin=origin, root_size=at.root_size, parent_size=(image.width, image.height)))
-        on_crops.append(Detections(x2 - x1, y2 - y1, [moved(d, -x1, -y1)], d["detection_id"], (x1, y1),
-                                   Placement(at.root_id, origin, at.root_size, (image.width, image.height))))
+        cut_at = Placement(at.root_id, (at.origin[0] + x1, at.origin[1] + y1), at.root_size,
+                           (image.width, image.height))
+        crops.append(Image(pixels, parent_id=d["detection_id"], offset=(x1, y1), root_id=image.root, cut_at=cut_at))
+        on_crops.append(Detections(x2 - x1, y2 - y1, [moved(d, -x1, -y1)], d["detection_id"], (x1, y1), cut_at))
     return {"crops": crops, "predictions": on_crops}
 
 

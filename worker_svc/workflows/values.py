@@ -27,17 +27,13 @@ class Image:
     full_size: tuple[int, int] | None = None
     root_id: str | None = None  # a crop's: the input image it was cut from (its parent may be another crop)
     video: VideoMetadata | None = None  # the input image's: which frame of which video it is
-    # a crop's: where it lies in the input image, the input image's size and its parent's (width, height)
-    root_origin: tuple[int, int] | None = None
-    root_size: tuple[int, int] | None = None
-    parent_size: tuple[int, int] | None = None
+    # a crop's: where it lies in the input image it was cut from (None for the input image itself)
+    cut_at: Placement | None = None
 
     @property
     def placement(self) -> Placement:
         """Where this image lies in the input image it was cut from (the input image's own: all of it)."""
-        if self.root_origin is None or self.root_size is None:
-            return Placement(self.root, (0, 0), (self.width, self.height))
-        return Placement(self.root, self.root_origin, self.root_size, self.parent_size)
+        return self.cut_at or Placement(self.root, (0, 0), (self.width, self.height))
 
     @property
     def root(self) -> str:
@@ -49,7 +45,7 @@ class Image:
         if pixels.ndim == 2:
             pixels = cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR)
         return Image(np.ascontiguousarray(pixels), parent_id=self.parent_id, offset=self.offset, root_id=self.root_id,
-                     root_origin=self.root_origin, root_size=self.root_size, parent_size=self.parent_size)
+                     cut_at=self.cut_at)
 
     @property
     def width(self) -> int:
