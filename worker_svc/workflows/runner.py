@@ -122,9 +122,8 @@ def in_input_image(value: Any) -> Any:
     back onto the input image), as Roboflow's engine outputs them by default."""
     if isinstance(value, Detections):
         return value.in_input_image()
-    if isinstance(value, list):
-        return type(value)(in_input_image(v) for v in value) if isinstance(value, Batch) else [
-            in_input_image(v) for v in value]
+    if isinstance(value, list):  # a Batch stays a Batch
+        return type(value)(in_input_image(v) for v in value)
     if isinstance(value, dict):
         return {k: in_input_image(v) for k, v in value.items()}
     return value
