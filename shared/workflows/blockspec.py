@@ -34,6 +34,10 @@ class BlockSpec:
         ``stateful_when`` counts as set: it may be)."""
         return self.stateful or bool(self.stateful_when and params.get(self.stateful_when))
 
+    def aliases_of(self, param: str) -> list[str]:
+        """The other names Roboflow accepts for a parameter."""
+        return [alias for alias, canonical in self.aliases.items() if canonical == param]
+
     def outputs_of(self, params: dict[str, Any]) -> tuple[str, ...]:
         named = params.get(self.outputs_from) if self.outputs_from else None
         return (*self.outputs, *named) if isinstance(named, list) else self.outputs

@@ -19,6 +19,7 @@ from typing import Any
 from shared.workflows.catalogue import BY_TYPE, BlockSpec, canonical_params, check_block_params
 from shared.workflows.errors import BuiltinLacks, WorkflowInvalid
 from shared.workflows.kinds import check_connection
+from shared.workflows.lineage import check_lineage
 from shared.workflows.outline import BLOCKED, WorkflowIO, parse_io, required_inputs
 
 __all__ = ["SELECTOR", "CompiledWorkflow", "WorkflowInvalid", "compile_workflow"]
@@ -113,7 +114,7 @@ def compile_workflow(definition: Any) -> CompiledWorkflow:
             if step.block.params.get(key) == "metadata" and not (
                     isinstance(value, str) and value.removeprefix("$inputs.") in io.video_metadata):
                 raise WorkflowInvalid(f"{where} must select a WorkflowVideoMetadata input, not {value!r}")
-            names = [key, *(alias for alias, canonical in step.block.aliases.items() if canonical == key)]
+            names = [key, *step.block.aliases_of(key)]
             for selector in _selectors(value):
                 deps |= _check_selector(selector, where, image, parameters, steps, io.video_metadata)
                 _, source, output = SELECTOR.match(selector).groups()  # type: ignore[union-attr]
@@ -127,6 +128,7 @@ def compile_workflow(definition: Any) -> CompiledWorkflow:
     except CycleError as exc:
         raise WorkflowInvalid(f"steps reference each other in a cycle: {exc.args[1]}") from None
     dimensions = _check_dimensions(order, steps, graph)
+    check_lineage(order, steps, {image, *io.batch_inputs, *io.video_metadata}, gates, _selectors)
     outputs: list[tuple[str, str]] = []
     for out in definition.get("outputs") or []:
         if not isinstance(out, dict) or not out.get("name") or not isinstance(out.get("selector"), str):

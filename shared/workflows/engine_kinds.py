@@ -1,6 +1,7 @@
 """Inside the engine's interpreter only: the kinds of every block's inputs and outputs in Roboflow's current engine,
-written as ``shared/workflows/roboflow_kinds.json`` for the built-in compiler, which refuses a selector whose
-kinds its parameter does not take, as Roboflow's compiler does.
+and the inputs that take one value for the whole run, never one per image (``scalar_only``), written as
+``shared/workflows/roboflow_kinds.json`` for the built-in compiler, which refuses a selector whose kinds its parameter
+does not take, or per-image data in a parameter that takes one value, as Roboflow's compiler does.
 
     .venv-inference/bin/python -m shared.workflows.engine_kinds > shared/workflows/roboflow_kinds.json
 """
@@ -30,6 +31,7 @@ def kinds_table() -> dict[str, Any]:
 
     configure_engine()
     from roboflow_workflows.execution_engine.introspection.blocks_loader import describe_available_blocks
+    from roboflow_workflows.execution_engine.introspection.schema_parser import parse_block_manifest
 
     blocks: dict[str, Any] = {}
     for block in describe_available_blocks(dynamic_blocks=[]).blocks:
@@ -43,7 +45,13 @@ def kinds_table() -> dict[str, Any]:
             if kinds:
                 inputs[field] = sorted(kinds)
         outputs = {o.name: sorted(k.name for k in o.kind) for o in block.outputs_manifest}
-        entry = {"inputs": inputs, "outputs": outputs}
+        entry: dict[str, Any] = {"inputs": inputs, "outputs": outputs}
+        if block.manifest_class.accepts_batch_input():
+            selectors = parse_block_manifest(block.manifest_class).selectors
+            scalar = sorted(name for name, selector in selectors.items()
+                            if {b for r in selector.allowed_references for b in r.points_to_batch} == {False})
+            if scalar:
+                entry["scalar_only"] = scalar
         for name in (block.manifest_type_identifier, *block.manifest_type_identifier_aliases):
             blocks[name] = entry
     return {"engine": engine_version(), "blocks": dict(sorted(blocks.items()))}

@@ -1,6 +1,7 @@
-"""Roboflow's kinds: what each block's parameters take and its outputs give (``roboflow_kinds.json``, generated from
-the pinned engine by ``shared.workflows.engine_kinds``). The built-in compiler refuses a step output plugged into a
-parameter whose kinds it shares none of, as Roboflow's compiler does (an OCR result used as detections to crop)."""
+"""Roboflow's kinds: what each block's parameters take and its outputs give, and which parameters take one value
+for the whole run (``roboflow_kinds.json``, generated from the pinned engine by ``shared.workflows.engine_kinds``).
+The built-in compiler refuses a step output plugged into a parameter whose kinds it shares none of, as Roboflow's
+compiler does (an OCR result used as detections to crop)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ def taken(block_type: str, names: list[str]) -> set[str] | None:
     """The kinds a parameter (under any of its names) takes, or None when Roboflow's manifest does not say."""
     inputs = _blocks().get(block_type, {}).get("inputs", {})
     return next((set(inputs[n]) for n in names if n in inputs), None)
+
+
+def scalar_only(block_type: str, names: list[str]) -> bool:
+    """Whether a parameter (under any of its names) takes one value for the whole run, never one per image."""
+    refused = _blocks().get(block_type, {}).get("scalar_only", [])
+    return any(n in refused for n in names)
 
 
 def given(block_type: str, output: str) -> set[str] | None:

@@ -340,3 +340,20 @@ def test_the_kinds_the_built_in_compiler_checks_are_the_pinned_engines(engine_py
                           capture_output=True, text=True, check=True, timeout=300,
                           env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(CODE_ROOT)})
     assert json.loads(made.stdout) == json.loads(TABLE.read_text())
+
+
+def test_the_engine_refuses_and_compiles_the_same_lineages_as_the_built_in(engine_python: Path) -> None:
+    """Each case of the built-in compiler's lineage test, compiled by Roboflow's engine: refused where the built-in
+    refuses it, compiled where it compiles."""
+    from shared.workflows.errors import WorkflowInvalid
+    from shared.workflows.roboflow_engine import check_with_engine
+    from tests.unit.shared.test_workflow_lineage import CASES
+
+    verdicts: dict[str, str | None] = {}
+    for case, (definition, _) in CASES.items():
+        try:
+            check_with_engine(engine_python, definition)
+            verdicts[case] = None
+        except WorkflowInvalid:
+            verdicts[case] = "refused"
+    assert verdicts == {case: None if refusal is None else "refused" for case, (_, refusal) in CASES.items()}

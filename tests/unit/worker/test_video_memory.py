@@ -107,20 +107,21 @@ class LitFrames(LoadedModels):
 def gated(stop_delay: Any, crops: bool = False) -> dict[str, Any]:
     model = {"type": "roboflow_core/roboflow_object_detection_model@v2", "name": "model", "images": "$inputs.image",
              "model_id": "lights"}
-    seen = "$steps.model.predictions"
+    seen, image = "$steps.model.predictions", "$inputs.image"
     steps: list[dict[str, Any]] = [model]
     if crops:
         steps += [{"type": "roboflow_core/dynamic_crop@v1", "name": "crop", "images": "$inputs.image",
                    "predictions": seen},
                   {**model, "name": "again", "images": "$steps.crop.crops"}]
-        seen = "$steps.again.predictions"
+        # the gated step runs on the crops the gate decides on (on the image it would never run, as in Roboflow)
+        seen, image = "$steps.again.predictions", "$steps.crop.crops"
     condition = {"type": "StatementGroup", "statements": [{
         "type": "BinaryStatement", "left_operand": {"type": "DynamicOperand", "operand_name": "dets",
                                                     "operations": [{"type": "SequenceLength"}]},
         "comparator": {"type": "(Number) >="}, "right_operand": {"type": "StaticOperand", "value": 1}}]}
     steps += [{"type": "roboflow_core/continue_if@v1", "name": "gate", "condition_statement": condition,
                "evaluation_parameters": {"dets": seen}, "next_steps": ["$steps.grey"], "stop_delay": stop_delay},
-              {"type": "roboflow_core/convert_grayscale@v1", "name": "grey", "image": "$inputs.image"}]
+              {"type": "roboflow_core/convert_grayscale@v1", "name": "grey", "image": image}]
     return {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"},
                                          {"type": "WorkflowParameter", "name": "delay", "default_value": 0}],
             "steps": steps, "outputs": [{"type": "JsonField", "name": "grey", "selector": "$steps.grey.image"}]}
