@@ -67,6 +67,20 @@ EQUAL = {
         {"type": "JsonField", "name": "on_image", "selector": "$steps.second.predictions"},
         {"type": "JsonField", "name": "on_crops", "selector": "$steps.second.predictions",
          "coordinates_system": "own"}]},
+    # every output of a step run per crop (a wildcard): one dict per crop, [] where no crop was made
+    "all outputs of a classifier per crop, with and without crops": _workflow(
+        [_detect(), _crop(), _detect(2, "giraffes", class_filter=["giraffe"]),
+         {**_crop(), "name": "none", "predictions": "$steps.giraffes.predictions"},
+         *({"type": "roboflow_core/roboflow_classification_model@v2", "name": name, "images": f"$steps.{crops}.crops",
+            "model_id": "colours/1"} for name, crops in (("kind", "crop"), ("never", "none")))],
+        {"kinds": "$steps.kind.*", "nothing": "$steps.never.*"}),
+    "crops of crops, classified": _workflow(
+        [_detect(), _crop(), _detect(2, "inner", images="$steps.crop.crops"),
+         {"type": "roboflow_core/dynamic_crop@v1", "name": "again", "images": "$steps.crop.crops",
+          "predictions": "$steps.inner.predictions"},
+         {"type": "roboflow_core/roboflow_classification_model@v2", "name": "kind", "images": "$steps.again.crops",
+          "model_id": "colours/1"}],
+        {"kinds": "$steps.kind.*", "inner": "$steps.inner.predictions"}),
     "offset boxes": _workflow(
         [_detect(), {"type": "roboflow_core/detection_offset@v1", "name": "wider",
                      "predictions": "$steps.model.predictions", "offset_width": 20, "offset_height": 10}],

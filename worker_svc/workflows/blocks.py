@@ -291,13 +291,15 @@ def run_block(block: BlockSpec, models: ModelProvider, params: dict[str, Any],
     name, key = batched[0]
     size = len(params[name] if key is None else params[name][key])
     outputs = (CONTINUE,) if block.flow_control else block.outputs_of(params)
-    if block.name in BATCHED and batched == [("images", None)]:
+    nested = any(isinstance(v, Batch) for v in params[name]) if key is None else False
+    if block.name in BATCHED and batched == [("images", None)] and not nested:
         present = [i for i, image in enumerate(params["images"]) if image is not None]
         answers = dict(zip(present, BATCHED[block.name](models, params, [params["images"][i] for i in present]),
                            strict=True))
         results = [answers.get(i) for i in range(size)]
     else:
-        results = [_run_element(run, models, params, batched, i) for i in range(size)]
+        # an element may itself be a Batch (crops of crops): it runs once per element again
+        results = [_run_element(lambda m, p: run_block(block, m, p), models, params, batched, i) for i in range(size)]
     return {out: Batch(None if r is None else r[out] for r in results) for out in outputs}
 
 

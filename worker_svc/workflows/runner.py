@@ -65,9 +65,10 @@ class WorkflowRunner:
     def _output(self, selector: str, image: Image, results: dict[str, dict[str, Any] | _Skipped],
                 values: dict[str, Any]) -> Any:
         value = self._resolve(selector, image, results, values)
-        if value is not SKIPPED:
-            return value
         scope, name, prop = SELECTOR.match(selector).groups()  # type: ignore[union-attr]
+        if value is not SKIPPED:
+            # a wildcard of a step run per crop gives, as in Roboflow's engine, one dict of outputs per crop
+            return _per_element(value) if prop == "*" and self.workflow.dimensions.get(name, 1) > 1 else value
         # a step that did not run, answered as Roboflow's engine answers: no values of a nested dimension (no
         # crops were made), or each of its outputs empty for a wildcard
         if scope == "steps" and self.workflow.dimensions.get(name, 1) > 1:
@@ -115,6 +116,15 @@ class WorkflowRunner:
         if prop == "*":
             return {k: v for k, v in result.items() if k in self._declared[name]}
         return result[prop]
+
+
+def _per_element(outputs: dict[str, Any]) -> Any:
+    """Outputs of a nested dimension (each a Batch, one value per crop) as a Batch of dicts (one per crop), nested
+    as deep as the Batches are."""
+    if not outputs or not all(isinstance(v, Batch) for v in outputs.values()):
+        return outputs
+    count = len(next(iter(outputs.values())))
+    return Batch(_per_element({k: v[i] for k, v in outputs.items()}) for i in range(count))
 
 
 def in_input_image(value: Any) -> Any:
