@@ -1,152 +1,138 @@
-"""How many real Roboflow Workflow definitions the built-in executor compiles unchanged.
+"""How far real Roboflow Workflow definitions get here, unchanged: saved, a job created, every file processed, and
+Roboflow's answer given — on the built-in executor alone, and on the built-in executor with Roboflow's engine.
 
-    python -m bench.compat --definitions DIR [DIR ...] [--engine]
+    python -m bench.compat --definitions DIR [DIR ...] [--images bus.jpg zidane.jpg]
 
-Reads every definition found under the directories (``.json`` files holding one, and module-level dict
-literals of ``.py`` files that look like a definition: ``version``, ``inputs``, ``steps``, ``outputs``), e.g. a
-checkout of roboflow/inference's ``tests/workflows/integration_tests`` and ``docs``. Definitions outside a batch
-job's reach are counted apart, with the reason: not exactly one image input, or a block that needs an external
-API or weights that cannot be had offline. The rest are compiled by the built-in executor (and with
-``--engine`` by Roboflow's Workflows Execution Engine of ``.venv-inference``); prints the share that compiles,
-the blocks most often missing, and writes ``bench/results/compat.json``.
+Every definition with one image input found under the directories (``bench.definitions``; e.g. a checkout of
+roboflow/inference's ``tests/workflows`` and ``docs``) is taken through each executor as a user would
+(``bench.compat_runs``). A definition that calls an external service or needs weights no offline install has (or a
+block of Roboflow's test plugins) is saved and checked as a job, but not run. The built-in executor's answer counts
+as Roboflow's when ``bench.fidelity`` finds it equal (or equal but for a difference named in the README) to the
+engine's on the same photos and models; the engine's answer is Roboflow's by construction (it is Roboflow's engine,
+given the registered models). Prints the table and the most frequent reasons a definition gets no further, and
+writes ``bench/results/compat.json``.
 """
 
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import re
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench.compat_runs import DEFAULT_IMAGES, STAGES, Side, builtin_way, engine_way, sample_images
+from bench.definitions import definitions, plugin_blocks, reach
+from bench.fidelity import Verdict, blocks_of, compared
+from bench.fidelity_models import ModelKit
 from shared.config import REPO_ROOT
-from shared.workflows.compiler import compile_workflow
 from shared.workflows.errors import WorkflowInvalid
 from shared.workflows.outline import parse_io
+from worker_svc.workflows.engine_client import EngineHost
 
-# blocks that call an external service, or need weights no offline install has (foundation models)
-_OUT_OF_REACH = re.compile(
-    r"(open_?ai|anthropic|claude|gemini|google_vision|stability_ai|llama|openrouter|qwen|kimi|meta_vlm|glm|"
-    r"florence|clip|cog_vlm|segment_anything|sam\d|yolo_world|moondream|smolvlm|depth_estimation|easy_ocr|"
-    r"perception_encoder|gaze|lmm|spacexai|cosmos|seg_preview|"
-    r"dataset_upload|custom_metadata|model_monitoring|vision_events|email|slack|twilio|webhook_sink|s3_sink|"
-    r"onvif|visual_search|roboflow_dataset|environment_secrets|local_file_sink|cache_(get|set)|inner_workflow|"
-    r"custom_python)", re.IGNORECASE)
+RESULTS = REPO_ROOT / "bench" / "results" / "compat.json"
+ROWS = {"saved": "saved unchanged", "job-valid": "a job created", "processed": "every file processed",
+        "equal": "Roboflow's answer"}
+COLUMNS = {"builtin": "built-in executor", "either": "built-in + Roboflow's engine"}
 
 
-def _looks_like_definition(value: Any) -> bool:
-    return isinstance(value, dict) and {"inputs", "steps", "outputs"} <= set(value)
+def way(name: str, spec: dict[str, Any], kit: ModelKit, host: EngineHost, images: Any,
+        not_run: str | None) -> dict[str, Any]:
+    """Both executors' ways through one definition, and whether each gives Roboflow's answer."""
+    ours = builtin_way(spec, kit, images, run=not_run is None)
+    theirs = engine_way(spec, kit, host, images, run=not_run is None)
+    for side in (ours, theirs):
+        if not_run and side.stage == "job-valid":
+            side.reason = f"not run here: {not_run}"
+    equal = None
+    if ours.stage == theirs.stage == "processed":
+        equal = compared(Verdict(name, "skipped", blocks=blocks_of(spec)), ours, theirs).outcome in ("equal", "named")
+    # the API saves a definition on the engine only where the built-in executor lacks a block (a definition it
+    # refuses for a fault, e.g. a selector to nothing, is refused whatever the engine says: scheduler_svc.registry)
+    offered = ours.stage != "refused" or ours.lacks
+    return {"name": name, "builtin": _summary(ours), "engine": _summary(theirs), "builtin_equal": equal,
+            "engine_offered": offered}
 
 
-_LITERAL = re.compile(r'Literal\[\s*"([^"]+)"')
+def _summary(side: Side) -> dict[str, str]:
+    return {"stage": side.stage, **({"reason": side.reason[:400]} if side.reason else {})}
 
 
-def plugin_blocks(roots: list[Path]) -> set[str]:
-    """Block types defined by the scanned sources themselves (test plugins), not by Roboflow's core blocks."""
-    return {name for root in roots for path in root.rglob("*.py")
-            for name in _LITERAL.findall(path.read_text(errors="replace")) if not name.startswith("roboflow_core/")}
+def reached(record: dict[str, Any], column: str, row: str) -> bool:
+    ours = record["builtin"]["stage"]
+    theirs = record["engine"]["stage"]
+    engine = column == "either" and record["engine_offered"]
+    if row == "equal":
+        return bool(record["builtin_equal"]) or (engine and theirs == "processed")
+    return STAGES.index(ours) >= STAGES.index(row) or (engine and STAGES.index(theirs) >= STAGES.index(row))
 
 
-def definitions(roots: list[Path]) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    for root in roots:
-        for path in sorted(root.rglob("*")):
-            if path.suffix == ".json":
-                try:
-                    value = json.loads(path.read_text())
-                except (ValueError, UnicodeDecodeError):
-                    continue
-                value = value.get("specification", value) if isinstance(value, dict) else value
-                if _looks_like_definition(value):
-                    found[str(path.relative_to(root))] = value
-            elif path.suffix == ".py":
-                try:
-                    tree = ast.parse(path.read_text())
-                except (SyntaxError, UnicodeDecodeError):
-                    continue
-                for node in tree.body:
-                    if isinstance(node, ast.Assign) and len(node.targets) == 1 \
-                            and isinstance(node.targets[0], ast.Name):
-                        try:
-                            value = ast.literal_eval(node.value)
-                        except (ValueError, SyntaxError, TypeError):
-                            continue
-                        if _looks_like_definition(value):
-                            found[f"{path.relative_to(root)}:{node.targets[0].id}"] = value
-    return found
+def table(records: list[dict[str, Any]]) -> dict[str, dict[str, int]]:
+    return {row: {column: sum(reached(r, column, row) for r in records) for column in COLUMNS} for row in ROWS}
 
 
-def reach(definition: dict[str, Any], plugins: set[str]) -> str | None:
-    """Why a batch job could not run the definition whatever the executor, or None."""
-    try:
-        parse_io(definition)
-    except WorkflowInvalid as exc:
-        return f"inputs: {exc}"
-    for step in definition.get("steps") or []:
-        kind = str(step.get("type", "")) if isinstance(step, dict) else ""
-        if _OUT_OF_REACH.search(kind):
-            return f"external service or unavailable weights: {kind}"
-        if kind in plugins:
-            return f"a block of a test plugin, not of Roboflow's core: {kind}"
-    return None
+def markdown(counts: dict[str, dict[str, int]], total: int) -> str:
+    lines = [f"| of {total} definitions with one image input | " + " | ".join(COLUMNS.values()) + " |",
+             "|---|" + "---:|" * len(COLUMNS)]
+    for row, label in ROWS.items():
+        cells = [f"{counts[row][c]} ({counts[row][c] / max(total, 1):.0%})" for c in COLUMNS]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
-def _missing_block(reason: str) -> str | None:
-    m = re.search(r"unknown block '([^']+)'", reason)
-    return m.group(1) if m else None
+def _stopped(records: list[dict[str, Any]], side: str) -> Counter[str]:
+    """Why definitions stop on one executor: the first stage missed, with its reason shortened."""
+    reasons: Counter[str] = Counter()
+    for r in records:
+        stage = r[side]["stage"]
+        if stage != "processed":
+            missed = STAGES[STAGES.index(stage) + 1]
+            reason = re.sub(r"'[^']*'|\"[^\"]*\"", "'…'", r[side].get("reason", ""))[:110]
+            reasons[f"{ROWS[missed]}: {reason}"] += 1
+    return reasons
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--definitions", nargs="+", type=Path, required=True)
-    parser.add_argument("--engine", action="store_true", help="also compile with Roboflow's engine (slow)")
+    parser.add_argument("--images", nargs="+", default=list(DEFAULT_IMAGES))
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
+    started = time.monotonic()
     found = definitions(args.definitions)
     plugins = plugin_blocks(args.definitions)
-    out_of_reach = {name: why for name, d in found.items() if (why := reach(d, plugins))}
-    in_reach = {name: d for name, d in found.items() if name not in out_of_reach}
-    builtin: dict[str, str | None] = {}
-    for name, definition in in_reach.items():
-        try:
-            compile_workflow(definition)
-            builtin[name] = None
-        except WorkflowInvalid as exc:
-            builtin[name] = str(exc)
-    engine: dict[str, str | None] = {}
-    if args.engine:
-        from shared.workflows.roboflow_engine import check_with_engine
+    single = {name: spec for name, spec in found.items() if _one_image(spec)}
+    images = sample_images(args.images)
+    records = []
+    host = EngineHost(REPO_ROOT / ".venv-inference" / "bin" / "python")
+    try:
+        with ModelKit.temporary() as kit:
+            for name, spec in single.items():
+                records.append(way(name, spec, kit, host, images, reach(spec, plugins)))
+    finally:
+        host.close()
+    counts = table(records)
+    print(f"definitions found: {len(found)}; with one image input: {len(single)}; images: {', '.join(images)}\n")
+    print(markdown(counts, len(single)))
+    for side, label in (("builtin", "the built-in executor"), ("engine", "Roboflow's engine")):
+        print(f"\nwhere definitions stop on {label}:")
+        for reason, count in _stopped(records, side).most_common(12):
+            print(f"  {count:4d}  {reason}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"found": len(found), "one_image_input": len(single), "images": list(images),
+                                    "table": counts, "seconds": round(time.monotonic() - started),
+                                    "definitions": records}, indent=1) + "\n")
+    print(f"\nwritten: {args.out.relative_to(REPO_ROOT) if args.out.is_relative_to(REPO_ROOT) else args.out}")
 
-        python = REPO_ROOT / ".venv-inference" / "bin" / "python"
-        for name, definition in in_reach.items():
-            try:
-                check_with_engine(python, definition)
-                engine[name] = None
-            except WorkflowInvalid as exc:
-                engine[name] = str(exc)
-    missing = Counter(b for r in builtin.values() if r and (b := _missing_block(r)))
-    other = Counter(re.sub(r"'[^']*'", "'…'", r)[:90] for r in builtin.values() if r and not _missing_block(r))
-    compiled = sum(1 for r in builtin.values() if r is None)
-    print(f"definitions found: {len(found)}; out of a batch job's reach: {len(out_of_reach)}; "
-          f"in reach: {len(in_reach)}")
-    print(f"built-in executor compiles {compiled} of {len(in_reach)} ({compiled / max(len(in_reach), 1):.0%})")
-    if engine:
-        ok = sum(1 for r in engine.values() if r is None)
-        print(f"Roboflow's engine compiles {ok} of {len(in_reach)} ({ok / max(len(in_reach), 1):.0%})")
-    print("blocks the built-in executor lacks, by definitions that use them:")
-    for block, count in missing.most_common(15):
-        print(f"  {count:4d}  {block}")
-    print("other refusals:")
-    for reason, count in other.most_common(10):
-        print(f"  {count:4d}  {reason}")
-    result = {"found": len(found), "out_of_reach": len(out_of_reach), "in_reach": len(in_reach),
-              "builtin_compiles": compiled, "engine_compiles": sum(1 for r in engine.values() if r is None)
-              if engine else None, "missing_blocks": dict(missing.most_common()), "other_refusals": dict(other),
-              "refused": {n: r for n, r in builtin.items() if r}, "out_of_reach_reasons": out_of_reach}
-    target = REPO_ROOT / "bench" / "results" / "compat.json"
-    target.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-    print(f"written: {target.relative_to(REPO_ROOT)}")
+
+def _one_image(spec: dict[str, Any]) -> bool:
+    try:
+        parse_io(spec)
+        return True
+    except WorkflowInvalid:
+        return False
 
 
 if __name__ == "__main__":

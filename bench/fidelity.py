@@ -24,27 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
-from bench.compat import definitions, plugin_blocks, reach
+from bench.compat_runs import DEFAULT_IMAGES, Side, builtin_way, engine_way, sample_images
+from bench.definitions import definitions, plugin_blocks, reach
 from bench.fidelity_compare import Difference, compare
 from bench.fidelity_models import ModelKit
 from bench.fidelity_named import NAMED, as_row, names
-from scheduler_svc.default_model import sample_photos
 from shared.config import REPO_ROOT
-from shared.workflows.compiler import compile_workflow
-from shared.workflows.errors import WorkflowInvalid
-from shared.workflows.model_steps import model_steps
 from worker_svc.workflows.engine_client import EngineHost
-from worker_svc.workflows.runner import WorkflowRunner
-from worker_svc.workflows.values import EncodedImage, Image, serialize
 
 RESULTS = REPO_ROOT / "bench" / "results" / "fidelity.json"
-DEFAULT_IMAGES = ("bus.jpg", "zidane.jpg")
-# values for workflow parameters a definition leaves without a default (Roboflow's tests pass them at run time)
-FILLERS: dict[str, Any] = {"confidence": 0.4, "iou_threshold": 0.3, "classes": ["person", "car", "bus"],
-                           "class_filter": ["person", "bus"], "threshold": 0.5, "reference": 1}
 
 
 @dataclass
@@ -62,113 +52,40 @@ class Verdict:
         return {k: v for k, v in self.__dict__.items() if k != "answers"}
 
 
-def sample_images(names: list[str] | tuple[str, ...] = DEFAULT_IMAGES) -> dict[str, np.ndarray]:
-    """The photos that ship with the default model, decoded (BGR)."""
-    found: dict[str, np.ndarray] = {}
-    for path in sample_photos():
-        if path.name in names:
-            pixels = cv2.imread(str(path))
-            if pixels is None:
-                raise ValueError(f"cannot decode {path}")
-            found[path.name] = pixels
-    return found
-
-
 def blocks_of(spec: dict[str, Any]) -> list[str]:
     return sorted({str(s.get("type")) for s in spec.get("steps", []) if isinstance(s, dict)})
-
-
-def parameters_for(spec: dict[str, Any], kit: ModelKit) -> dict[str, Any] | str:
-    """Values for the inputs without a default, or why the definition cannot be given them."""
-    values: dict[str, Any] = {}
-    model_inputs = {str(s["model_id"]).split(".", 1)[1]: s for s in spec.get("steps", [])
-                    if isinstance(s, dict) and str(s.get("model_id", "")).startswith("$inputs.")}
-    for item in spec.get("inputs", []):
-        name = item.get("name")
-        if item.get("type") in ("WorkflowImage", "InferenceImage") or "default_value" in item:
-            continue
-        if name in model_inputs:
-            values[name] = kit.id_for(str(model_inputs[name].get("type")))
-        elif name in FILLERS:
-            values[name] = FILLERS[name]
-        else:
-            return f"needs a value for the input {name!r}, which it gives no default"
-    return values
-
-
-def as_pixels(value: Any) -> Any:
-    """The built-in executor's images as pixels (what the engine's come back as, once decoded)."""
-    if isinstance(value, Image):
-        return value.array
-    if isinstance(value, EncodedImage):
-        return cv2.imdecode(np.frombuffer(value.data, np.uint8), cv2.IMREAD_COLOR)
-    return None
-
-
-def exported(value: Any) -> Any:
-    """The built-in executor's value as the worker writes it to the results (JSON, anything else as text)."""
-    if isinstance(value, np.ndarray):
-        return value
-    if isinstance(value, dict):
-        return {k: exported(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [exported(v) for v in value]
-    return json.loads(json.dumps(value, default=str))
-
-
-def engine_side(value: Any) -> Any:
-    if isinstance(value, EncodedImage):
-        return as_pixels(value)
-    if isinstance(value, dict):
-        return {k: engine_side(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [engine_side(v) for v in value]
-    return value
 
 
 def judge(name: str, spec: dict[str, Any], images: dict[str, np.ndarray], kit: ModelKit, host: EngineHost, *,
           keep: bool = False) -> Verdict:
     verdict = Verdict(name, "skipped", blocks=blocks_of(spec))
-    parameters = parameters_for(spec, kit)
-    if isinstance(parameters, str):
-        verdict.reason = parameters
+    ours = builtin_way(spec, kit, images, run=False)
+    if not ours.reached("job-valid"):
+        verdict.reason = f"the built-in executor refuses it: {ours.reason}" if ours.stage == "refused" \
+            else ours.reason
         return verdict
-    try:
-        steps = model_steps(spec, parameters)
-        compiled = compile_workflow(spec)
-    except WorkflowInvalid as exc:
-        verdict.reason = f"the built-in executor refuses it: {exc}"
+    theirs = engine_way(spec, kit, host, images, run=False)
+    if not theirs.reached("job-valid"):
+        verdict.reason = theirs.reason
         return verdict
-    try:
-        models = kit.models_for(steps)
-    except ValueError as exc:
-        verdict.reason = str(exc)
-        return verdict
-    try:
-        engine = host.load(spec, kit.files_for(steps))
-    except WorkflowInvalid as exc:
-        verdict.reason = str(exc)
-        return verdict
-    builtin = WorkflowRunner(compiled, kit.loaded(models), parameters)
+    return compared(verdict, builtin_way(spec, kit, images), engine_way(spec, kit, host, images), keep=keep)
+
+
+def compared(verdict: Verdict, ours: Side, theirs: Side, *, keep: bool = False) -> Verdict:
+    """The verdict on two runs over the same images: an image both failed on is the same answer; one side failing
+    on an image is an error."""
     found: list[Difference] = []
-    for image_name, pixels in images.items():
-        errors = []
-        try:
-            ours = exported(serialize(builtin.run(pixels.copy(), image_name), on_image=as_pixels))
-        except Exception as exc:  # a block failing is a result to report, whichever it is
-            errors.append(f"the built-in executor failed on {image_name}: {exc}")
-        try:
-            theirs = engine_side(engine.run(pixels, parameters, image_name))
-        except Exception as exc:
-            errors.append(f"Roboflow's engine failed on {image_name}: {exc}")
-        if len(errors) == 2:
-            continue  # both refuse this image: the same answer
-        if errors:
-            verdict.outcome, verdict.reason = "error", errors[0]
+    for image_name in sorted(ours.answers.keys() | ours.failures.keys()):
+        failed = [side.failures[image_name] for side in (ours, theirs) if image_name in side.failures]
+        if len(failed) == 2:
+            continue
+        if failed:
+            verdict.outcome, verdict.reason = "error", failed[0]
             return verdict
-        found += [dataclasses.replace(d, path=f"{image_name}{d.path}") for d in compare(ours, theirs)]
+        found += [dataclasses.replace(d, path=f"{image_name}{d.path}")
+                  for d in compare(ours.answers[image_name], theirs.answers[image_name])]
         if keep:
-            verdict.answers[image_name] = (ours, theirs)
+            verdict.answers[image_name] = (ours.answers[image_name], theirs.answers[image_name])
     named, rest = names(found, verdict.blocks)
     verdict.outcome = "different" if rest else "named" if named else "equal"
     verdict.named = sorted(named)

@@ -8,7 +8,7 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
-from bench.compat import _OUT_OF_REACH
+from bench.definitions import OUT_OF_REACH
 from shared.config import REPO_ROOT
 from shared.workflows.catalogue import BY_TYPE
 from shared.workflows.outline import BLOCKED
@@ -36,7 +36,7 @@ def _why(name: str, versions: dict[str, list[int]]) -> str:
         return ""
     if versions["builtin"]:
         return f"{_versions(missing)} not yet built in"
-    if _OUT_OF_REACH.search(name):
+    if OUT_OF_REACH.search(name):
         return "calls an external service or needs weights that cannot be had offline"
     if _VIDEO.search(name):
         return "video: keeps state across frames (not yet built in)"

@@ -23,5 +23,18 @@ def test_the_readme_names_every_difference_kept_on_purpose() -> None:
     assert shown == table(), "stale: paste `python -m tests.contracts.test_readme_fidelity` into the README"
 
 
+def test_the_readme_quotes_the_last_fidelity_run() -> None:
+    """The counts the README gives are those of ``bench/results/fidelity.json`` (``python -m bench.fidelity``)."""
+    import json
+
+    run = json.loads((REPO_ROOT / "bench" / "results" / "fidelity.json").read_text())
+    outcomes = run["outcomes"]
+    text = " ".join(README.read_text().split())
+    assert f"({run['found']} found, {run['run_by_both']} that both executors run)" in text
+    assert (f"**{outcomes.get('equal', 0)} equal, {outcomes.get('named', 0)} equal but for a difference named below, "
+            f"{outcomes.get('different', 0) or 'none'} different**, and {outcomes.get('error', 0)} that fail on one "
+            f"side only") in text
+
+
 if __name__ == "__main__":
     print(f"{BEGIN}\n{table()}\n{END}")
