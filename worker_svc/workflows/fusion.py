@@ -97,6 +97,25 @@ def detections_nearest_neighbor(_: Any, p: dict[str, Any]) -> dict[str, Any]:
             "matched_target_detections": targets.with_items([targets.items[j] for j in columns])}
 
 
+def _suppressed_around_best(boxes: np.ndarray, scores: np.ndarray, threshold: float) -> np.ndarray:
+    """Greedy non-maximum suppression (a box overlapping a better kept one by IoU > ``threshold`` is dropped), in
+    memory linear in the boxes: a low matching threshold gives hundreds of thousands of places, whose IoU matrix
+    (what supervision's NMS builds) would not fit in memory. Returns the indices kept, best first."""
+    order = np.argsort(-scores, kind="stable")
+    boxes = boxes[order]
+    areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+    kept = []
+    remaining = np.arange(len(boxes))
+    while remaining.size:
+        best, rest = remaining[0], remaining[1:]
+        kept.append(best)
+        x1, y1 = np.maximum(boxes[best, 0], boxes[rest, 0]), np.maximum(boxes[best, 1], boxes[rest, 1])
+        x2, y2 = np.minimum(boxes[best, 2], boxes[rest, 2]), np.minimum(boxes[best, 3], boxes[rest, 3])
+        inter = np.clip(x2 - x1, 0, None) * np.clip(y2 - y1, 0, None)
+        remaining = rest[inter / (areas[best] + areas[rest] - inter) <= threshold]
+    return order[np.asarray(kept, dtype=int)]
+
+
 def template_matching(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     """Where the template appears (normalised cross-correlation of the grey levels >= ``matching_threshold``),
     one box of the template's size per place (confidence 1, as Roboflow's), overlapping places suppressed by NMS
@@ -114,9 +133,7 @@ def template_matching(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     if len(boxes) and p["apply_nms"]:
         # the best correlation of a cluster is kept (Roboflow ranks its matches, all of confidence 1, by
         # nothing, so any of them may survive)
-        kept = sv.Detections(xyxy=boxes, confidence=scores[ys, xs].astype(np.float32),
-                             class_id=np.zeros(len(boxes), int))
-        boxes = np.asarray(kept.with_nms(threshold=float(p["nms_threshold"])).xyxy, dtype=np.float32)
+        boxes = boxes[_suppressed_around_best(boxes, scores[ys, xs], float(p["nms_threshold"]))]
     items = [with_xyxy({"confidence": 1.0, "class": "template_match", "class_id": 0,
                         "detection_id": str(uuid.uuid4())}, float(x1), float(y1), float(x2), float(y2))
              for x1, y1, x2, y2 in boxes]

@@ -213,6 +213,35 @@ def test_template_matching_finds_the_template_once_after_nms() -> None:
         fusion.template_matching(None, too_large)
 
 
+def test_template_matching_suppresses_overlaps_as_supervision_does_in_memory_linear_in_the_places() -> None:
+    """Every place above a low threshold is a match (here all 8,281 of them): supervision's NMS would build their
+    8,281 x 8,281 IoU matrix (550 MB; a photo gives hundreds of thousands of places, more than any memory); the
+    greedy suppression keeps what supervision keeps, best correlation first, in a few MB."""
+    import tracemalloc
+
+    import supervision as sv
+
+    rng = np.random.default_rng(5)
+    corners_ = rng.uniform(0, 500, (600, 2))
+    boxes = np.concatenate([corners_, corners_ + rng.uniform(10, 60, (600, 2))], axis=1).astype(np.float32)
+    scores = rng.uniform(0, 1, 600).astype(np.float32)
+    expected = np.nonzero(sv.box_non_max_suppression(np.c_[boxes, scores], 0.5))[0]
+    assert sorted(fusion._suppressed_around_best(boxes, scores, 0.5).tolist()) == expected.tolist()
+
+    pixels = rng.integers(0, 256, (100, 100, 3), dtype=np.uint8)
+    p = {"image": Image(pixels, "photo"), "template": Image(pixels[40:50, 40:50].copy(), "t"),
+         "matching_threshold": -1.0, "apply_nms": True, "nms_threshold": 0.5}
+    tracemalloc.start()
+    try:
+        out = fusion.template_matching(None, p)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 32 * 2**20, f"{peak / 2**20:.0f} MB"
+    assert corners(out["predictions"].items[0]) == (40, 40, 50, 50)  # the best: where the template was cut
+    assert 64 <= out["number_of_matches"] < 8281
+
+
 def test_the_reference_path_is_drawn_as_opencv_draws_an_open_polyline() -> None:
     blank = np.zeros((50, 60, 3), np.uint8)
     p = {"image": Image(blank, "photo"), "color": "rgb(255, 0, 0)", "thickness": 3,
