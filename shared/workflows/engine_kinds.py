@@ -1,7 +1,8 @@
 """Inside the engine's interpreter only: the kinds of every block's inputs and outputs in Roboflow's current engine,
-and the inputs that take one value for the whole run, never one per image (``scalar_only``), written as
-``shared/workflows/roboflow_kinds.json`` for the built-in compiler, which refuses a selector whose kinds its parameter
-does not take, or per-image data in a parameter that takes one value, as Roboflow's compiler does.
+the fields its manifest requires, and the inputs that take one value for the whole run, never one per image
+(``scalar_only``), written as ``shared/workflows/roboflow_kinds.json`` for the built-in compiler, which refuses a
+selector whose kinds its parameter does not take, or per-image data in a parameter that takes one value, as Roboflow's
+compiler does (and a unit test holds its blocks to requiring every field Roboflow's manifests require).
 
     .venv-inference/bin/python -m shared.workflows.engine_kinds > shared/workflows/roboflow_kinds.json
 """
@@ -45,7 +46,8 @@ def kinds_table() -> dict[str, Any]:
             if kinds:
                 inputs[field] = sorted(kinds)
         outputs = {o.name: sorted(k.name for k in o.kind) for o in block.outputs_manifest}
-        entry: dict[str, Any] = {"inputs": inputs, "outputs": outputs}
+        entry: dict[str, Any] = {"inputs": inputs, "outputs": outputs,
+                                 "required": sorted(set(schema.get("required", [])) - {"type", "name"})}
         if block.manifest_class.accepts_batch_input():
             selectors = parse_block_manifest(block.manifest_class).selectors
             scalar = sorted(name for name, selector in selectors.items()

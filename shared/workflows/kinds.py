@@ -28,6 +28,12 @@ def taken(block_type: str, names: list[str]) -> set[str] | None:
     return next((set(inputs[n]) for n in names if n in inputs), None)
 
 
+def required(block_type: str) -> set[str] | None:
+    """The fields Roboflow's manifest of a block requires, or None for a block it does not have."""
+    block = _blocks().get(block_type)
+    return None if block is None else set(block.get("required", []))
+
+
 def scalar_only(block_type: str, names: list[str]) -> bool:
     """Whether a parameter (under any of its names) takes one value for the whole run, never one per image."""
     refused = _blocks().get(block_type, {}).get("scalar_only", [])

@@ -5,7 +5,7 @@ import pytest
 
 from shared.workflows.compiler import compile_workflow
 from shared.workflows.errors import WorkflowInvalid
-from shared.workflows.kinds import given, taken
+from shared.workflows.kinds import given, required, taken
 
 IMAGE = {"type": "WorkflowImage", "name": "image"}
 
@@ -43,3 +43,19 @@ def test_legacy_names_aliases_and_wildcards_follow_roboflow() -> None:
     legacy = {"type": "ObjectDetectionModel", "name": "model", "image": "$inputs.image", "model_id": "m"}
     crop = {"type": "Crop", "name": "crops", "image": "$inputs.image", "predictions": "$steps.model.predictions"}
     compile_workflow(_workflow(legacy, crop, output="$steps.crops.crops"))
+
+
+def test_every_built_in_block_requires_what_roboflows_manifest_requires() -> None:
+    """A field Roboflow's manifest requires, given a default by the built-in executor, would save a definition that
+    Roboflow refuses (stitch_ocr_detections v2 without its stitching_algorithm did)."""
+    from shared.workflows.catalogue import BY_TYPE
+
+    lenient = {}
+    for block_type, block in BY_TYPE.items():
+        theirs = required(block_type)
+        if theirs is None:
+            continue
+        missing = {block.aliases.get(name, name) for name in theirs} - set(block.required)
+        if missing:
+            lenient[block_type] = sorted(missing)
+    assert lenient == {}

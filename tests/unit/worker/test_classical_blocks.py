@@ -88,7 +88,8 @@ def test_detections_merge_and_ocr_stitching() -> None:
                                                 (1, "vertical_top_to_bottom", "", "AC BD")):
         out = run([model, {"type": f"roboflow_core/stitch_ocr_detections@v{version}", "name": "s",
                            "predictions": "$steps.m.predictions", "reading_direction": direction,
-                           "delimiter": delimiter}], {"t": "$steps.s.ocr_text"}, image)
+                           "delimiter": delimiter, **({"stitching_algorithm": "tolerance"} if version == 2 else {})}],
+                  {"t": "$steps.s.ocr_text"}, image)
         assert out["t"] == text, (version, direction)
     with pytest.raises(WorkflowInvalid, match="stitching_algorithm must be tolerance, otsu or collimate"):
         compile_workflow({"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}], "steps": [
