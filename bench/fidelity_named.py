@@ -65,6 +65,11 @@ def _empty_crops(d: Difference, blocks: list[str]) -> bool:
     return collapses and (d.theirs is None or ("an image on one side only" in d.why and "NoneType" in d.why))
 
 
+def _tied_matches(d: Difference, blocks: list[str]) -> bool:
+    return any("template_matching" in b for b in blocks) and (
+        d.ours == "unmatched" or (isinstance(d.ours, int) and isinstance(d.theirs, int)))
+
+
 NAMED = (
     Named("empty-detections-size", "an empty set of detections made by a model with a class filter, or by a block "
           "(merge, overlap, nearest neighbour), has image width and height null: the size is read from the "
@@ -92,6 +97,11 @@ NAMED = (
           "stitch, dimension collapse) gives null for an image without crops, and every step after it is skipped: "
           "an image with nothing found has no visualisation and no predictions", "an empty set of detections (or "
           "list), and the steps after it run", _empty_crops),
+    Named("template-match-ties", "template_matching gives every place above the threshold confidence 1, so its "
+          "suppression of overlapping places keeps whichever its sort of equal numbers puts first: a template cut "
+          "from the image is found a few pixels off where it was cut, and how many matches are left changes with "
+          "numpy's sort (its version and the CPU)", "of overlapping places the best correlation is kept: a template "
+          "cut from the image is found where it was cut (confidence 1 on either side)", _tied_matches),
 )
 
 

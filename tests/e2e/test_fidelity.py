@@ -262,12 +262,28 @@ EQUAL |= {
           "predictions": "$steps.tracker.tracked_detections"},
          {"type": "roboflow_core/reference_path_visualization@v1", "name": "path", "image": "$steps.trace.image",
           "reference_path": [[10, 10], [300, 200], [600, 900]]},
+         {"type": "roboflow_core/time_in_zone@v2", "name": "zone_v2", "image": "$inputs.image",
+          "detections": "$steps.tracker.tracked_detections", "zone": [[0, 0], [600, 0], [600, 1000], [0, 1000]]},
+         {"type": "roboflow_core/frame_delay@v1", "name": "before", "image": "$inputs.image",
+          "data": "$steps.model.predictions", "offset": -1, "default_value": "none yet"},
          {"type": "roboflow_core/background_subtraction@v1", "name": "foreground", "image": "$inputs.image"},
          {"type": "roboflow_core/motion_detection@v1", "name": "motion", "image": "$inputs.image"}],
         {"tracks": "$steps.tracker.tracked_detections", "count_in": "$steps.counter.count_in",
-         "in_zone": "$steps.zone.timed_detections", "steady": "$steps.steady.tracked_detections",
+         "in_zone": "$steps.zone.timed_detections", "in_zone_v2": "$steps.zone_v2.timed_detections",
+         "before": "$steps.before.output", "before_available": "$steps.before.is_available",
+         "steady": "$steps.steady.tracked_detections",
          "locked": "$steps.locked.tracked_detections", "drawn": "$steps.path.image",
          "foreground": "$steps.foreground.image", "motion": "$steps.motion.motion"}),
+    "detected classes read as text, left to right": _workflow(
+        [_detect(), {"type": "roboflow_core/stitch_ocr_detections@v2", "name": "text",
+                     "predictions": "$steps.model.predictions", "reading_direction": "left_to_right",
+                     "stitching_algorithm": "tolerance", "tolerance": 50, "delimiter": " "}],
+        {"text": "$steps.text.ocr_text"}),
+    "a step let through by a rate limiter": _workflow(
+        [{"type": "roboflow_core/rate_limiter@v1", "name": "limit", "cooldown_seconds": 0.001,
+          "depends_on": "$inputs.image", "next_steps": ["$steps.grey"]},
+         {"type": "roboflow_core/convert_grayscale@v1", "name": "grey", "image": "$inputs.image"}],
+        {"grey": "$steps.grey.image"}),
     "json parsed from a parameter": {
         "version": "1.0", "inputs": [IMAGE, {"type": "WorkflowParameter", "name": "raw",
                                              "default_value": '{"label": "cat", "score": 0.5}'}],
@@ -293,6 +309,26 @@ NAMED_CASES = {
                                             {"type": "ExtractFrameMetadata", "property_name": "seconds_since_start"}]}],
                                       {"since": "$steps.since.output"}),
                             "since", lambda ours, theirs: (ours, theirs) == (0.0, pytest.approx(-1 / 30))),
+    # people found on crops of the photo's detections, gathered back per detection: Roboflow moves them by the
+    # crop's origin a second time (same sizes, further right and down)
+    "rollup-offset-twice": (_workflow(
+        [_detect(), _crop(), _detect(2, "second", images="$steps.crop.crops"),
+         {"type": "roboflow_core/dimension_collapse@v1", "name": "gathered", "data": "$steps.second.predictions"},
+         {"type": "roboflow_core/detections_list_rollup@v1", "name": "rolled",
+          "parent_detection": "$steps.model.predictions", "child_detections": "$steps.gathered.output"}],
+        {"rolled": "$steps.rolled.rolled_up_detections"}),
+        "rolled", lambda ours, theirs: len(ours["predictions"]) == len(theirs["predictions"]) > 0 and all(
+            (o["width"], o["height"]) == pytest.approx((t["width"], t["height"]), abs=1e-3) and t["x"] > o["x"]
+            and t["y"] > o["y"]
+            for o, t in zip(ours["predictions"], theirs["predictions"], strict=True))),
+    # a 60 px square cut from the photo at (200, 700), matched back: found there, or a few pixels off
+    "template-match-ties": (_workflow(
+        [{"type": "roboflow_core/absolute_static_crop@v1", "name": "patch", "images": "$inputs.image",
+          "x_center": 200, "y_center": 700, "width": 60, "height": 60},
+         {"type": "roboflow_core/template_matching@v1", "name": "match", "image": "$inputs.image",
+          "template": "$steps.patch.crops", "matching_threshold": 0.6}], {"found": "$steps.match.predictions"}),
+        "found", lambda ours, theirs: [(p["x"], p["y"]) for p in ours["predictions"]] == [(200, 700)]
+        and [(p["x"], p["y"]) for p in theirs["predictions"]] != [(200, 700)]),
 }
 
 
@@ -326,6 +362,25 @@ def test_a_difference_kept_on_purpose_is_named_with_both_answers(name: str, kit:
     assert both(ours[output], theirs[output]), (ours[output], theirs[output])
 
 
+# Roboflow's dominant_color starts from random pixels (random-dominant-colour): on a photo its colour changes from run
+# to run, on an image of two flat colours every start ends on the larger one, as the built-in executor's does
+DOMINANT = _workflow(
+    [{"type": "roboflow_core/dominant_color@v1", "name": "colour", "image": "$inputs.image"},
+     {"type": "roboflow_core/pixel_color_count@v1", "name": "count", "image": "$inputs.image",
+      "target_color": "$steps.colour.rgb_color"}],
+    {"colour": "$steps.colour.rgb_color", "pixels": "$steps.count.matching_pixels_count"})
+
+
+def test_the_dominant_colour_of_two_flat_colours_is_roboflows(kit: ModelKit, engine_host: EngineHost) -> None:
+    two = np.zeros((200, 300, 3), np.uint8)
+    two[:] = (40, 30, 200)
+    two[:, 210:] = (200, 120, 10)
+    for _ in range(3):  # three random starts of Roboflow's
+        verdict = judge("dominant colour", DOMINANT, {"two.png": two}, kit, engine_host, keep=True)
+        assert verdict.outcome == "equal", verdict
+    assert verdict.answers["two.png"][0] == {"colour": [200, 30, 40], "pixels": 210 * 200}
+
+
 def test_the_cases_here_are_named_differences() -> None:
     """Those Roboflow's own definitions show (rollups, rate limits, random colours, empty crops) are counted by
     ``bench.fidelity``'s run over them; the rest are shown here, under the names the README lists."""
@@ -337,7 +392,7 @@ def test_the_subset_uses_the_blocks_the_readme_says() -> None:
     from shared.config import REPO_ROOT
     from shared.workflows.catalogue import BY_TYPE
 
-    definitions = [*EQUAL.values(), *(case[0] for case in NAMED_CASES.values())]
+    definitions = [*EQUAL.values(), *(case[0] for case in NAMED_CASES.values()), DOMINANT]
     used = {BY_TYPE[s["type"]].name for d in definitions for s in d["steps"] if s["type"] in BY_TYPE}
     total = len({spec.name for spec in BY_TYPE.values()})
     assert f"which uses {len(used)} of the built-in executor's {total} blocks" in (REPO_ROOT / "README.md").read_text()
