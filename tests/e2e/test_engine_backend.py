@@ -357,3 +357,16 @@ def test_the_engine_refuses_and_compiles_the_same_lineages_as_the_built_in(engin
         except WorkflowInvalid:
             verdicts[case] = "refused"
     assert verdicts == {case: None if refusal is None else "refused" for case, (_, refusal) in CASES.items()}
+
+
+def test_one_image_always_gets_one_answer_from_the_engine(engine_host: EngineHost) -> None:
+    """Roboflow's dominant colour starts k-means from random pixels of the global generator: the host seeds it for
+    each image, so a photo gets one colour on every run (a retried task writes what the first attempt wrote)."""
+    spec = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}],
+            "steps": [{"type": "roboflow_core/dominant_color@v1", "name": "colour", "image": "$inputs.image",
+                       "color_clusters": 8}],  # unseeded, 8 runs gave 3 colours on the bus
+            "outputs": [{"type": "JsonField", "name": "colour", "selector": "$steps.colour.rgb_color"}]}
+    image = decoded(photo("bus.jpg"))
+    workflow = engine_host.load(spec, {})
+    colours = {tuple(workflow.run(image, {}, f"bus-{i}.jpg")["colour"]) for i in range(8)}
+    assert len(colours) == 1, colours

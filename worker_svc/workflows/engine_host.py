@@ -8,6 +8,7 @@ ONNX files offline, never Roboflow's hosted API.
 
 from __future__ import annotations
 
+import random
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
@@ -180,6 +181,10 @@ class Host:
         # writable: blocks may draw on their input in place (copy_image false, SIFT)
         array = np.frombuffer(bytearray(pixels), np.uint8).reshape(request["shape"])
         image = {"type": "numpy_object", "value": array, "parent_id": request["parent_id"], "video_metadata": metadata}
+        # some of Roboflow's blocks draw from the global generators unseeded (dominant colour's k-means starts):
+        # seeded for each image, an image always gets one answer, on a retried task too
+        np.random.seed(0)
+        random.seed(0)
         (result,) = engine.run(runtime_parameters={**request.get("parameters", {}), image_name: image,
                                                    **dict.fromkeys(metadata_inputs, metadata)},
                                serialize_results=True)
