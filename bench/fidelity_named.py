@@ -72,8 +72,8 @@ def _tied_matches(d: Difference, blocks: list[str]) -> bool:
 
 NAMED = (
     Named("empty-detections-size", "an empty set of detections made by a model with a class filter, or by a block "
-          "(merge, overlap, nearest neighbour), has image width and height null: the size is read from the "
-          "detections themselves",
+          "(merge, overlap, nearest neighbour), and any set of an OCR block's, has image width and height null: the "
+          "size is read from the detections themselves, and OCR's carry none",
           "the image's width and height, as for any other set", _size_of_nothing),
     Named("crop-detections-size", "dynamic crop's own predictions, output in the input image's coordinates (the "
           "default), keep the crop's coordinates while naming the input image's size and id",

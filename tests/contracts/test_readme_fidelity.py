@@ -32,8 +32,8 @@ def test_the_readme_quotes_the_last_fidelity_run() -> None:
     text = " ".join(README.read_text().split())
     assert f"({run['found']} found, {run['run_by_both']} that both executors run)" in text
     assert (f"**{outcomes.get('equal', 0)} equal, {outcomes.get('named', 0)} equal but for a difference named below, "
-            f"{outcomes.get('different', 0) or 'none'} different**, and {outcomes.get('error', 0)} that fail on one "
-            f"side only") in text
+            f"{outcomes.get('different', 0) or 'none'} different**, and {outcomes.get('error', 0)} that "
+            f"fail{'s' if outcomes.get('error', 0) == 1 else ''} on one side only") in text
 
 
 if __name__ == "__main__":

@@ -43,6 +43,8 @@ class RegistryModelsProvider:
         return model_id in self.specs
 
     def add_model(self, model_id: str, *args: Any, **kwargs: Any) -> None:
+        if model_id.startswith(OCR_CORE_MODELS):
+            return  # read with Conveyor's OCR model (run_doctr_ocr), nothing to load by that id
         self._model(model_id)
 
     def get_class_names(self, model_id: str) -> list[str]:
@@ -88,6 +90,25 @@ class RegistryModelsProvider:
             raise ValueError(f"model {model_id!r} is a {self._spec(model_id)['task']} model, not a classifier")
         return list(self._model(model_id).classify([_bgr(i) for i in images], confidence=_confidence(confidence)))
 
+    # Roboflow's OCR blocks (docTR's ocr_model, PaddleOCR's pp_ocr) read with Conveyor's OCR model, the built-in
+    # executor's (PP-OCRv4 through RapidOCR): the same lines and text on either path
+    def run_doctr_ocr(self, model_id: str, image: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        return self._read(image, "small", "small")
+
+    def run_pp_ocr(self, image: Any, api_key: Any = None, text_detection: Any = None, text_recognition: Any = None,
+                   **kwargs: Any) -> dict[str, Any]:
+        return self._read(image, text_detection if isinstance(text_detection, str) else "small",
+                          text_recognition if isinstance(text_recognition, str) else "small")
+
+    def _read(self, image: Any, detection: str, recognition: str) -> dict[str, Any]:
+        from worker_svc.inference.ocr import TextReader, text_of
+
+        pixels = _bgr(image)
+        reader = self.loaded.setdefault(("ocr", "rapidocr"), TextReader(self.threads))
+        lines = reader.read(pixels, detect=detection != "none", recognise=recognition != "none")
+        return {"result": text_of(lines), "predictions": [line.as_detection() for line in lines],
+                "image": {"width": int(pixels.shape[1]), "height": int(pixels.shape[0])}}
+
     def _detect(self, kind: str, model_id: str, images: list[Any], kwargs: dict[str, Any],
                 **extra: Any) -> list[dict[str, Any]]:
         spec = self._spec(model_id)
@@ -128,6 +149,9 @@ class RegistryModelsProvider:
                                                 layout=s["layout"], keypoint_names=s.get("keypoint_names") or [],
                                                 threads=self.threads)
         return self.loaded[key]
+
+
+OCR_CORE_MODELS = ("doctr/",)
 
 
 class _Response:
