@@ -1,6 +1,7 @@
 """What a job asks of its workflow, checked when the job is created: the executor it chose can run it, its
 parameters, per-image metadata and persisted outputs name real inputs and outputs, the inputs a block needs
-have values, and every model it names is registered (or an alias of one)."""
+have values, every model it names is registered (or an alias of one), and no step needs a model no registered
+one can be (a foundation model)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from shared.db import Connection, Record
 from shared.errors import InvalidInput
 from shared.staging import StagingRepository
 from shared.workflows.errors import WorkflowInvalid
-from shared.workflows.model_steps import model_steps
+from shared.workflows.model_steps import check_servable, model_steps
 from shared.workflows.outline import check_parameter_values
 from shared.workflows.plans import INFERENCE_BACKENDS, WorkflowPlan, check_workflow, plan_workflow
 
@@ -53,6 +54,7 @@ async def checked_workflow(conn: Connection, ws: Workspace, body: JobCreate, kin
                               + "; ".join(f"{name!r} ({why})" for name, why in sorted(missing.items()))
                               + ". Give them in processingSpecification.workflowParameters (or, per image, "
                               "imagesMetadataInputsMapping)")
+    check_servable(workflow["specification"])
     await _check_model_kinds(conn, ws, workflow["specification"], params)
     for model_id in compiled.model_ids(params):
         if await resolve_model(conn, ws.id, model_id) is None:

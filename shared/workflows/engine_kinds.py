@@ -1,5 +1,6 @@
 """Inside the engine's interpreter only: the kinds of every block's inputs and outputs in Roboflow's current engine,
-the fields its manifest requires, and the inputs that take one value for the whole run, never one per image
+the fields its manifest requires, whether it runs a model (``runs_models``: it calls the engine's models provider),
+and the inputs that take one value for the whole run, never one per image
 (``scalar_only``), written as ``shared/workflows/roboflow_kinds.json`` for the built-in compiler, which refuses a
 selector whose kinds its parameter does not take, or per-image data in a parameter that takes one value, as Roboflow's
 compiler does (and a unit test holds its blocks to requiring every field Roboflow's manifests require).
@@ -48,6 +49,8 @@ def kinds_table() -> dict[str, Any]:
         outputs = {o.name: sorted(k.name for k in o.kind) for o in block.outputs_manifest}
         entry: dict[str, Any] = {"inputs": inputs, "outputs": outputs,
                                  "required": sorted(set(schema.get("required", [])) - {"type", "name"})}
+        if _runs_models(block.block_class):
+            entry["runs_models"] = True
         if block.manifest_class.accepts_batch_input():
             selectors = parse_block_manifest(block.manifest_class).selectors
             scalar = sorted(name for name, selector in selectors.items()
@@ -57,6 +60,22 @@ def kinds_table() -> dict[str, Any]:
         for name in (block.manifest_type_identifier, *block.manifest_type_identifier_aliases):
             blocks[name] = entry
     return {"engine": engine_version(), "blocks": dict(sorted(blocks.items()))}
+
+
+def _runs_models(block_class: type) -> bool:
+    """Whether the block (or a class it inherits from) calls the models provider: it needs a model to run."""
+    import inspect
+
+    for cls in block_class.__mro__:
+        if not cls.__module__.startswith("roboflow_workflows"):
+            continue
+        try:
+            source = inspect.getsource(cls)
+        except (OSError, TypeError):
+            continue
+        if "_model_manager." in source or "load_core_model(" in source:
+            return True
+    return False
 
 
 def _resolved(schema: Any, definitions: dict[str, Any], depth: int = 0) -> Any:

@@ -34,6 +34,11 @@ def required(block_type: str) -> set[str] | None:
     return None if block is None else set(block.get("required", []))
 
 
+def runs_models(block_type: str) -> bool:
+    """Whether the block needs a model to run (Roboflow's engine asks its models provider for one)."""
+    return bool(_blocks().get(block_type, {}).get("runs_models"))
+
+
 def scalar_only(block_type: str, names: list[str]) -> bool:
     """Whether a parameter (under any of its names) takes one value for the whole run, never one per image."""
     refused = _blocks().get(block_type, {}).get("scalar_only", [])

@@ -33,6 +33,31 @@ def task_of(block_type: str) -> str | None:
     return next((task for part, task in _TASKS if part in name), None)
 
 
+# the model blocks that take no model id and read with Conveyor's OCR model, on either executor
+OCR_BLOCKS = frozenset({"roboflow_core/ocr_model@v1", "roboflow_core/pp_ocr@v1", "OCRModel"})
+
+
+def unservable_steps(definition: dict[str, Any]) -> list[tuple[str, str]]:
+    """(step, block) of each step that needs a model no registered model can be: Roboflow's foundation models
+    (Florence-2, CLIP, SAM, YOLO-World, VLMs, depth), and model kinds Conveyor does not register (semantic
+    segmentation, anomaly detection, embeddings, action recognition). Such a step would fail on every file."""
+    from shared.workflows.kinds import runs_models
+
+    spec = definition.get("specification", definition)
+    return [(str(step.get("name")), str(step.get("type"))) for step in spec.get("steps", [])
+            if isinstance(step, dict) and runs_models(str(step.get("type")))
+            and task_of(str(step.get("type"))) is None and step.get("type") not in OCR_BLOCKS]
+
+
+def check_servable(definition: dict[str, Any]) -> None:
+    """Raise WorkflowInvalid naming the first step that needs a model the registry cannot serve."""
+    for step, block in unservable_steps(definition):
+        raise WorkflowInvalid(
+            f"step {step!r} ({block}) runs a model that Conveyor's registry cannot serve: it registers object "
+            f"detection, instance segmentation, keypoint detection and (multi-label) classification ONNX models and "
+            f"reads text with its OCR model, and runs no foundation model or Roboflow-hosted weights")
+
+
 def model_steps(definition: dict[str, Any], parameters: dict[str, Any]) -> list[ModelStep]:
     """Every step with a ``model_id``, its value resolved with the job's ``parameters`` (and the inputs'
     defaults). A model id taken from another step's output is refused: models are resolved (registered ids,

@@ -44,7 +44,9 @@ def test_the_readme_counts_where_definitions_stop() -> None:
     text = " ".join(README.read_text().split())
     assert f"the built-in executor lacks the block in {lacks} " in text
     assert f"The built-in executor refuses {on_purpose} that Roboflow's compiler refuses too" in text
-    assert f"{not_run} definitions a job could be created for call an external service" in text
+    foundation = sum("registry cannot serve" in r["engine"].get("reason", "") for r in records)
+    assert f"On the engine, {foundation} that need a foundation model" in text
+    assert f"and {not_run} a job could be created for call an external service" in text
     assert f"The {unchecked} the built-in executor processes without a comparison" in text
 
 

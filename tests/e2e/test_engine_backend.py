@@ -73,6 +73,16 @@ async def test_an_engine_job_runs_blocks_the_builtin_executor_lacks(engine_pytho
     blocked["steps"].append({"type": "roboflow_core/custom_python@v1", "name": "py"})
     assert (await p.put_workflow("py", blocked)).status_code == 400
     assert (await p.put_workflow("blur", engine_only_workflow())).status_code == 200, "engine compiles it"
+    # a foundation model compiles, but no registered model can be Florence-2: the job is refused, not every file
+    captioned = detect_workflow()
+    captioned["steps"].append({"type": "roboflow_core/florence_2@v1", "name": "caption", "images": "$inputs.image",
+                               "task_type": "caption"})
+    captioned["outputs"].append({"type": "JsonField", "name": "caption", "selector": "$steps.caption.raw_output"})
+    assert (await p.put_workflow("caption", captioned)).status_code == 200
+    refused = await p.jobs_post("/jobs/eng-caption", json=job_body(p.staging.workspace.slug, "eng", "caption"))
+    assert refused.status_code == 400, refused.text
+    assert "step 'caption' (roboflow_core/florence_2@v1) runs a model that Conveyor's registry cannot serve" in \
+        refused.json()["message"]
 
     body = job_body(p.staging.workspace.slug, "eng", "blur", persistImagesOutputs=True,
                     imagesOutputsToBePersisted=["drawn"])

@@ -3,7 +3,7 @@
 import pytest
 
 from shared.workflows.errors import WorkflowInvalid
-from shared.workflows.model_steps import ModelStep, model_steps, task_of
+from shared.workflows.model_steps import ModelStep, model_steps, task_of, unservable_steps
 
 
 @pytest.mark.parametrize(("block", "task"), [
@@ -41,3 +41,18 @@ def test_model_ids_come_from_the_step_or_the_parameters_and_never_from_another_s
                           "model_id": "$steps.parser.model_id"})
     with pytest.raises(WorkflowInvalid, match=r"step 'd' takes its model_id from \$steps.parser.model_id"):
         model_steps(spec, {})
+
+
+@pytest.mark.parametrize(("block", "unservable"), [
+    ("roboflow_core/florence_2@v1", True), ("roboflow_core/clip_comparison@v2", True),
+    ("roboflow_core/yolo_world_model@v1", True), ("roboflow_core/segment_anything@v1", True),
+    ("roboflow_core/roboflow_semantic_segmentation_model@v1", True), ("roboflow_core/easy_ocr@v1", True),
+    ("YoloWorldModel", True),
+    ("roboflow_core/roboflow_object_detection_model@v3", False), ("ObjectDetectionModel", False),
+    ("roboflow_core/roboflow_multi_label_classification_model@v2", False),
+    ("roboflow_core/ocr_model@v1", False), ("roboflow_core/pp_ocr@v1", False), ("OCRModel", False),
+    ("roboflow_core/open_ai@v2", False), ("roboflow_core/dynamic_crop@v1", False),  # no model, or a service's
+])
+def test_a_step_needing_a_model_no_registered_one_can_be_is_found(block: str, unservable: bool) -> None:
+    spec = {"steps": [{"type": block, "name": "s"}]}
+    assert unservable_steps(spec) == ([("s", block)] if unservable else [])
