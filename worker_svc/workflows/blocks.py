@@ -16,6 +16,7 @@ import numpy as np
 
 from shared.workflows.blockspec import PER_ELEMENT_KINDS, BlockSpec
 from worker_svc.inference.ocr import text_of
+from worker_svc.inference.thresholds import DEFAULT_CONFIDENCE
 from worker_svc.workflows import (
     bounding_rect,
     classical,
@@ -52,10 +53,6 @@ class ModelProvider(Protocol):
 
 
 Run = Callable[[ModelProvider, dict[str, Any]], dict[str, Any]]
-
-
-# v3 model blocks: Conveyor's models carry no evaluated thresholds, so "best" and "default" mean 0.4
-DEFAULT_CONFIDENCE = 0.4
 
 
 def _confidence(p: dict[str, Any]) -> float:

@@ -17,11 +17,9 @@ import numpy as np
 
 from shared.workflows.engine_protocol import answer, open_protocol, read_frame, requests
 from shared.workflows.engine_setup import engine_version, image_input, init_engine, message
+from worker_svc.inference.thresholds import DEFAULT_CONFIDENCE
 
 KEEP_ENGINES = 8  # compiled workflows kept, least recently used dropped
-# Roboflow's "best"/"default" confidence modes resolve from a model's training metrics, which a registered ONNX
-# file does not carry: both executors use the model blocks' documented default instead
-DEFAULT_CONFIDENCE = 0.4
 DETECTION_LAYOUTS = {"object-detection": (None, "boxes-scores", "yolov8"), "instance-segmentation": ("yolov8-seg",),
                      "keypoint-detection": ("yolov8-pose",)}
 
