@@ -380,3 +380,41 @@ def test_one_image_always_gets_one_answer_from_the_engine(engine_host: EngineHos
     workflow = engine_host.load(spec, {})
     colours = {tuple(workflow.run(image, {}, f"bus-{i}.jpg")["colour"]) for i in range(8)}
     assert len(colours) == 1, colours
+
+
+def test_the_host_keeps_its_last_engines_and_compiles_a_dropped_one_again(engine_python: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine process keeps KEEP_ENGINES compiled workflows; a run of one it dropped compiles it again."""
+    from worker_svc.workflows import engine_client
+    from worker_svc.workflows.engine_host import KEEP_ENGINES
+
+    loads: list[str] = []
+    real_load = engine_client.EngineWorkflow.load
+
+    def counted(self: engine_client.EngineWorkflow) -> None:
+        loads.append(self.workflow["outputs"][0]["name"])
+        real_load(self)
+
+    monkeypatch.setattr(engine_client.EngineWorkflow, "load", counted)
+
+    def workflow(i: int) -> dict[str, Any]:
+        return {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}], "steps": [
+            {"type": "roboflow_core/convert_grayscale@v1", "name": "grey", "image": "$inputs.image"}],
+                "outputs": [{"type": "JsonField", "name": f"grey{i}", "selector": "$steps.grey.image"}]}
+
+    image = np.zeros((8, 8, 3), np.uint8)
+    host = EngineHost(engine_python)
+    try:
+        loaded = [host.load(workflow(i), {}) for i in range(KEEP_ENGINES)]
+        for i, each in enumerate(loaded):  # as many as it keeps: every run finds its engine
+            assert f"grey{i}" in each.run(image, {})
+        assert len(loads) == KEEP_ENGINES
+        extra = host.load(workflow(KEEP_ENGINES), {})  # one more: the least recently run (0) is dropped
+        extra.run(image, {})
+        for each in loaded[1:]:
+            each.run(image, {})
+        assert len(loads) == KEEP_ENGINES + 1
+        assert "grey0" in loaded[0].run(image, {})  # compiled again, and answers
+        assert loads[-1] == "grey0" and len(loads) == KEEP_ENGINES + 2
+    finally:
+        host.close()
