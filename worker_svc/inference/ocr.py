@@ -45,6 +45,7 @@ class TextReader:
                 raise RuntimeError("OCR needs rapidocr_onnxruntime (pip install --no-deps "
                                    "rapidocr_onnxruntime==1.4.4; deploy/local/bootstrap.sh does)") from exc
             self._engine = RapidOCR(**({"intra_op_num_threads": self._threads} if self._threads else {}))
+            self._engine.get_crop_img_list = line_crops
         return self._engine
 
     def read(self, image_bgr: np.ndarray, *, detect: bool = True, recognise: bool = True) -> list[TextLine]:
@@ -69,6 +70,36 @@ class TextReader:
         # reading order: by the top of each line, then its left
         lines.sort(key=lambda line: (min(y for _, y in line.corners), min(x for x, _ in line.corners)))
         return lines
+
+
+def line_crops(image: np.ndarray, boxes: Any) -> list[np.ndarray]:
+    """Each detected line cut out and straightened, as RapidOCR cuts it (a crop as wide and high as the box's
+    longer sides, a tall one turned a quarter), but sampled here (bilinear, edges repeated) instead of by OpenCV's
+    warpPerspective, whose interpolation changed between OpenCV 4 and 5: the engine's environment (Roboflow's pin,
+    OpenCV 4) and the services' (OpenCV 5) then read a line alike."""
+    import cv2
+
+    crops = []
+    height, width = image.shape[:2]
+    for box in boxes:
+        corners = np.asarray(box, dtype=np.float32)
+        w = max(1, int(max(np.linalg.norm(corners[0] - corners[1]), np.linalg.norm(corners[2] - corners[3]))))
+        h = max(1, int(max(np.linalg.norm(corners[0] - corners[3]), np.linalg.norm(corners[1] - corners[2]))))
+        rect = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+        to_image = cv2.getPerspectiveTransform(rect, corners).astype(np.float64)  # crop pixel -> image point
+        ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
+        mapped = to_image @ np.stack([xs.ravel(), ys.ravel(), np.ones(w * h)])
+        sx, sy = mapped[0] / mapped[2], mapped[1] / mapped[2]
+        x0, y0 = np.floor(sx), np.floor(sy)
+        fx, fy = (sx - x0)[:, None], (sy - y0)[:, None]
+        xa, xb = np.clip(x0, 0, width - 1).astype(int), np.clip(x0 + 1, 0, width - 1).astype(int)
+        ya, yb = np.clip(y0, 0, height - 1).astype(int), np.clip(y0 + 1, 0, height - 1).astype(int)
+        pixels = image.astype(np.float64)
+        value = ((1 - fx) * (1 - fy) * pixels[ya, xa] + fx * (1 - fy) * pixels[ya, xb]
+                 + (1 - fx) * fy * pixels[yb, xa] + fx * fy * pixels[yb, xb])
+        crop = np.clip(np.rint(value), 0, 255).astype(np.uint8).reshape(h, w, -1)
+        crops.append(np.rot90(crop) if h >= 1.5 * w else crop)
+    return crops
 
 
 def text_of(lines: list[TextLine]) -> str:

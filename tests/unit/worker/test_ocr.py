@@ -55,3 +55,15 @@ def test_pp_ocr_without_detection_reads_the_image_as_one_line_and_on_crops() -> 
     with pytest.raises(WorkflowRunFailed, match="text_detection and text_recognition must be one of"):
         _run([{"type": "roboflow_core/pp_ocr@v1", "name": "ocr", "images": "$inputs.image",
                "text_detection": "huge"}], {"text": "$steps.ocr.result"})
+
+
+def test_a_line_is_cut_out_as_it_lies_and_a_tall_one_turned() -> None:
+    from worker_svc.inference.ocr import line_crops
+
+    image = np.random.default_rng(2).integers(0, 256, (40, 60, 3), dtype=np.uint8)
+    flat, tall, dot = line_crops(image, [[[10, 5], [30, 5], [30, 12], [10, 12]],
+                                         [[50, 0], [54, 0], [54, 30], [50, 30]],
+                                         [[3, 3], [3, 3], [3, 3], [3, 3]]])
+    assert (flat == image[5:12, 10:30]).all()  # on whole pixels: the pixels themselves
+    assert tall.shape == (4, 30, 3) and (tall == np.rot90(image[0:30, 50:54])).all()
+    assert dot.shape == (1, 1, 3)
