@@ -5,6 +5,8 @@ outbox and every Kafka hop, to the worker's tasks and the export.
   asyncpg, httpx and aiohttp calls get client spans.
 * Kafka: FastStream's telemetry middleware on every broker reads ``traceparent`` from a consumed message's
   headers and writes it into published ones.
+* Background loops: a database query that is the root of its trace (polling, sweeps) is not sampled; every
+  other span is.
 * The outbox: an event is published later, by a relay, outside the request or handler that wrote it, so
   ``enqueue`` keeps the writer's trace context in the row (``trace_context``) and the relay publishes each row
   inside it: the consumer's span is a child of the span that wrote the event.
@@ -43,7 +45,7 @@ def configure_tracing(service: str, endpoint: str | None, name: str | None = Non
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
         name = name or f"conveyor-{service}"
-        provider = TracerProvider(resource=Resource.create({"service.name": name}))
+        provider = TracerProvider(resource=Resource.create({"service.name": name}), sampler=_without_idle_queries())
         provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=f"{endpoint.rstrip('/')}/v1/traces")))
         trace.set_tracer_provider(provider)
         installed = True
@@ -51,6 +53,25 @@ def configure_tracing(service: str, endpoint: str | None, name: str | None = Non
     if installed:
         _instrument_clients()
     return installed
+
+
+def _without_idle_queries() -> Any:
+    """Every span, but a database query that starts a trace of its own: that is a background loop polling
+    (claims, sweeps, the outbox relay), about 2,000 spans a minute with nothing running. A query inside a request,
+    a consumed event or a task keeps its parent's trace and is kept."""
+    from opentelemetry.sdk.trace.sampling import ALWAYS_ON, Decision, ParentBased, Sampler, SamplingResult
+
+    class DropIdleQueries(Sampler):
+        def should_sample(self, parent_context: Any, trace_id: int, name: str, kind: Any = None,
+                          attributes: Any = None, links: Any = None, trace_state: Any = None) -> SamplingResult:
+            if attributes and attributes.get("db.system"):
+                return SamplingResult(Decision.DROP)
+            return ALWAYS_ON.should_sample(parent_context, trace_id, name, kind, attributes, links, trace_state)
+
+        def get_description(self) -> str:
+            return "DropIdleQueries"
+
+    return ParentBased(root=DropIdleQueries())
 
 
 def _instrument_clients() -> None:

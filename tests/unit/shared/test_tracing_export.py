@@ -14,6 +14,11 @@ from opentelemetry import trace
 from shared.tracing import configure_tracing, tracer
 on = configure_tracing("probe", sys.argv[1] or None)
 with tracer("probe").start_as_current_span("a span of the probe"):
+    with tracer("probe").start_as_current_span("a query of the probe", kind=trace.SpanKind.CLIENT,
+                                              attributes={"db.system": "postgresql"}):
+        pass
+with tracer("probe").start_as_current_span("an idle poll of the probe", kind=trace.SpanKind.CLIENT,
+                                          attributes={"db.system": "postgresql"}):
     pass
 provider = trace.get_tracer_provider()
 getattr(provider, "force_flush", lambda: None)()
@@ -53,6 +58,8 @@ def test_spans_go_to_the_otlp_endpoint_named_after_the_service() -> None:
         server.shutdown()
     (path, body) = received[0]
     assert path == "/v1/traces" and b"conveyor-probe" in body and b"a span of the probe" in body
+    # a query inside a trace is kept; one that starts its own (a background loop polling) is not sampled
+    assert b"a query of the probe" in body and b"an idle poll of the probe" not in body
 
 
 def test_without_an_endpoint_nothing_is_set_up() -> None:
