@@ -50,7 +50,9 @@ CHANNEL = "conveyor_shards"
 ARCHIVES = ("tar",)
 REFERENCES = ("image-references", "video-references")
 NOTIFICATION_CONFIG = "notification_config.json"
-CATEGORIES = ("ingest-status", "files-status")  # what a webhook of an ingest may be about; both by default
+# what a webhook of an ingest may be about; a tar's notification_config.json may not choose (inference-cli writes
+# none): both, as Roboflow sends an ingest from local storage unfiltered
+CATEGORIES = ("ingest-status", "files-status")
 MAX_REFERENCES_FILE = 64 * 1024 * 1024
 # gzip, bzip2, xz, zstd: members of a compressed archive are copied out; a plain tar's are read in place
 COMPRESSED_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd")

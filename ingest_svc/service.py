@@ -252,8 +252,9 @@ class StagingService:
                 check_url_static(request.notifications_url, frozenset(self.settings.webhook_allowed_hosts))
             except UnsafeURL as exc:
                 raise InvalidInput(f"unsafe-url-detected: notificationsURL: {exc}") from None
-        categories = list(request.notification_categories or
-                          (["ingest-status", "files-status"] if request.notifications_url else []))
+        # Roboflow's default for reference ingests: the ingest's status only (files-status when asked for); a tar
+        # cannot ask, and gets both (ingest_svc.indexer), as Roboflow sends local-storage ingests unfiltered
+        categories = list(request.notification_categories or (["ingest-status"] if request.notifications_url else []))
         if request.references_url is not None:
             try:
                 check_url_static(request.references_url, self.settings.fetch_allowlist())

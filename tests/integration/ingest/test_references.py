@@ -1,3 +1,4 @@
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -48,6 +49,24 @@ async def test_image_references_are_fetched_and_unsafe_urls_refused(
     notes = await pool.fetch("SELECT payload FROM outbox WHERE event_type = 'notification.requested@v1'"
                              " AND payload->>'workspace_id' = $1", ingest.workspace.id)
     assert [n["payload"]["category"] for n in notes] == ["files-status"]  # only the requested category
+
+
+async def test_a_reference_ingest_notifies_its_status_only_unless_files_are_asked_for(
+        ingest: StagingClient, store: ObjectStore, pool: asyncpg.Pool, unique: str) -> None:
+    """Roboflow's documented default category is ingest-status: no per-shard files-status unless asked for."""
+    refs = [{"name": "one.jpg", "url": await _presigned(store, f"tests/{unique}/one.jpg", jpeg(3))}]
+    body = {"imageReferences": refs, "ingestId": f"only-{unique}", "notificationsURL": "https://hooks.example.com/n"}
+    resp = await ingest.post("/batches/quiet/bulk-upload/image-references", json=body)
+    assert resp.status_code == 200, resp.text
+    await shards_settled(ingest, "quiet")
+    deadline = asyncio.get_running_loop().time() + 30
+    while True:
+        notes = await pool.fetch("SELECT payload FROM outbox WHERE event_type = 'notification.requested@v1'"
+                                 " AND payload->>'workspace_id' = $1", ingest.workspace.id)
+        if notes or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.2)
+    assert [n["payload"]["category"] for n in notes] == ["ingest-status"]
 
 
 async def test_references_file_url_and_videos(ingest: StagingClient, store: ObjectStore, unique: str) -> None:
