@@ -30,7 +30,7 @@ from pydantic import ValidationError
 from shared.config import KafkaSettings
 from shared.errors import InvalidEvent, is_transient
 from shared.events import REGISTRY, EventBase, Topic, decode, topic_name
-from shared.events.base import cloud_event_headers, source_of
+from shared.events.base import cloud_event_headers, correlation_of, source_of
 from shared.logs import bound
 
 log = logging.getLogger(__name__)
@@ -249,5 +249,5 @@ async def publish_event(broker: KafkaBroker, prefix: str, topic: Topic, event: E
         topic_name(prefix, topic),
         key=event.key().encode(),
         headers=cloud_event_headers(event.type, event.event_id, payload["occurred_at"], source),
-        correlation_id=event.correlation_id or event.event_id,
+        correlation_id=correlation_of(payload, event.key()),
     )

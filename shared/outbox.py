@@ -19,7 +19,7 @@ import asyncpg
 from faststream.kafka import KafkaBroker
 
 from shared.events import EventBase, Topic, topic_for, topic_name
-from shared.events.base import cloud_event_headers, source_of
+from shared.events.base import cloud_event_headers, correlation_of, source_of
 from shared.tracing import continued, current_context
 
 log = logging.getLogger(__name__)
@@ -134,6 +134,7 @@ class OutboxRelay:
                         r["payload"], r["topic"], key=r["message_key"].encode(),
                         headers=cloud_event_headers(r["event_type"], r["event_id"], r["payload"]["occurred_at"],
                                                     r["source"] or self._source),
+                        correlation_id=correlation_of(r["payload"], r["message_key"]),
                         no_confirm=True,
                     ))
             await asyncio.gather(*pending)

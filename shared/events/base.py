@@ -31,6 +31,14 @@ class EventBase(BaseModel):
         raise NotImplementedError
 
 
+def correlation_of(payload: dict[str, object], key: str) -> str:
+    """The ``correlation_id`` header of an event: the job or ingest it descends from where its producer named one,
+    else its message key (the aggregate: ``<workspace id>/<batch or job>/...``). Never a fresh id: a consumer
+    groups a job's events by it."""
+    named = payload.get("correlation_id")
+    return str(named) if named else key
+
+
 CLOUDEVENTS_SPEC = "1.0"
 
 

@@ -27,7 +27,9 @@ async def test_only_committed_events_are_relayed_in_order(pool: asyncpg.Pool, se
         async with pool.acquire() as conn, conn.transaction():
             await enqueue(conn, prefix, _file(99, unique), source=TEST)
             raise RuntimeError("rolled back: the event must never be published")
-    committed = [_file(i, unique) for i in range(5)]
+    # the first names the ingest it descends from; the others correlate by their key
+    committed = [_file(0, unique).model_copy(update={"correlation_id": f"ingest-{unique}"}),
+                 *(_file(i, unique) for i in range(1, 5))]
     async with pool.acquire() as conn, conn.transaction():
         await enqueue(conn, prefix, committed[0], source=TEST)
         await enqueue_many(conn, prefix, committed[1:], source=TEST)
@@ -56,6 +58,8 @@ async def test_only_committed_events_are_relayed_in_order(pool: asyncpg.Pool, se
         assert headers["ce_type"] == "shard.ready@v1" and headers["ce_source"] == "/conveyor/test"
         assert datetime.fromisoformat(headers["ce_time"]) == event.occurred_at
         assert headers["content-type"] == "application/json"
+    correlations = [dict(r.headers)["correlation_id"].decode() for r in records]
+    assert correlations == [f"ingest-{unique}", *[f"ws/{unique}"] * 4]
     assert await pool.fetchval("SELECT count(*) FROM outbox WHERE payload->>'shard_id' = 's99' "
                                "AND payload->>'batch_id' = $1", unique) == 0
 
