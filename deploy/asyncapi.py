@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import typing
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -94,7 +95,45 @@ def build_document() -> dict[str, Any]:
                      "carries CloudEvents 1.0 attributes in its headers (ce_id, ce_type, ce_source, ce_time, "
                      "ce_specversion) and is keyed so that the events of one job or batch keep their order."),
     ).to_specification()
-    return json.loads(document.to_json())
+    return _with_headers_and_keys(json.loads(document.to_json()))
+
+
+# the headers every message carries (shared.events.base.cloud_event_headers, the correlation_id the relay sets,
+# and the W3C trace context the telemetry middleware adds)
+HEADERS = {
+    "ce_specversion": ("CloudEvents spec version: 1.0", True),
+    "ce_id": ("the event id (event_id): deduplicate by it", True),
+    "ce_type": ("the event type with its version, e.g. job.state-changed@v1", True),
+    "ce_source": ("the service that produced it, e.g. /conveyor/scheduler", True),
+    "ce_time": ("when it happened (occurred_at), RFC 3339", True),
+    "content-type": ("application/json", True),
+    "event-type": ("ce_type again, for Conveyor's own consumers", True),
+    "event-id": ("ce_id again, for Conveyor's own consumers", True),
+    "correlation_id": ("the job (or ingest) the event descends from; the message key where none is named", True),
+    "traceparent": ("W3C trace context of the job's trace, when tracing is on", False),
+}
+
+
+def _key_pattern(payload: Any) -> str:
+    """The message key of a topic's events, as their ``key()`` builds it, from placeholders of their fields."""
+    union = typing.get_args(payload)[0] if typing.get_origin(payload) is typing.Annotated else payload
+    classes = typing.get_args(union) or (union,)
+    patterns = {cls.model_construct(**{f: f"<{f}>" for f in cls.model_fields}).key() for cls in classes}
+    return " or ".join(sorted(patterns))
+
+
+def _with_headers_and_keys(document: dict[str, Any]) -> dict[str, Any]:
+    """Each message's headers as a schema and its Kafka key as a binding: what FastStream's generator leaves out."""
+    headers = {"type": "object", "required": sorted(n for n, (_, required) in HEADERS.items() if required),
+               "properties": {n: {"type": "string", "description": d} for n, (d, _) in HEADERS.items()}}
+    keys = {topic.value: _key_pattern(spec.payload) for topic, spec in REGISTRY.items()}
+    for name, message in document["components"]["messages"].items():
+        topic = name.split(":", 1)[0]
+        message["headers"] = headers
+        message["bindings"] = {"kafka": {"bindingVersion": "0.5.0", "key": {
+            "type": "string", "description": f"{keys[topic]}: the events of one key share a partition and keep their "
+                                             "order"}}}
+    return document
 
 
 def generated_files() -> dict[str, str]:

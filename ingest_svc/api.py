@@ -54,9 +54,10 @@ def service(request: Request) -> StagingService:
 
 @discovery.get("/")
 async def whoami(ws: Workspace = Depends(current_workspace)) -> dict[str, str]:
-    """Workspace discovery: Roboflow clients call ``GET {API_BASE_URL}?api_key=...`` first."""
-    return {"workspace": ws.slug, "welcome": "Welcome to Conveyor",
-            "instructions": "Use this workspace slug in API paths."}
+    """Workspace discovery: Roboflow clients call ``GET {API_BASE_URL}?api_key=...`` first. ``workspaceId`` is the
+    id the workspace's events carry (``workspace_id``) and are keyed by (``<workspaceId>/<job or batch id>``)."""
+    return {"workspace": ws.slug, "workspaceId": ws.id, "welcome": "Welcome to Conveyor",
+            "instructions": "Use this workspace slug in API paths; its events on Kafka carry workspaceId."}
 
 
 def _batch(b: Batch, counts: dict[str, tuple[int, int]]) -> BatchMetadata:

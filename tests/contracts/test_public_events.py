@@ -95,3 +95,23 @@ def test_what_counts_as_breaking() -> None:
     required = json.loads(json.dumps(BASE))
     required["required"].append("reason")
     assert breaking_changes(BASE, required) == ["reason: now required"]
+
+
+def test_every_message_declares_its_headers_and_its_key() -> None:
+    """A consumer reads from the AsyncAPI document what each message carries besides its payload: the CloudEvents
+    headers and correlation id (a headers schema) and how it is keyed (a Kafka message binding)."""
+    document = json.loads((SCHEMA_DIR / "asyncapi.json").read_text())
+    messages = document["components"]["messages"]
+    assert messages
+    for name, message in messages.items():
+        required = set(message["headers"]["required"])
+        assert {"ce_specversion", "ce_id", "ce_type", "ce_source", "ce_time", "correlation_id"} <= required, name
+        assert message["correlationId"]["location"] == "$message.header#/correlation_id"
+        key = message["bindings"]["kafka"]["key"]["description"]
+        topic = name.split(":", 1)[0]
+        expected = "<worker_id>" if topic == "workers.liveness" else "<workspace_id>/"
+        assert key.startswith(expected), (name, key)
+    public = {name.split(":", 1)[0]: m["bindings"]["kafka"]["key"]["description"].split(":", 1)[0]
+              for name, m in messages.items() if name.startswith(("jobs.", "ingest."))}
+    assert public == {"jobs.states": "<workspace_id>/<job_id>", "jobs.stages": "<workspace_id>/<job_id>",
+                      "jobs.progress": "<workspace_id>/<job_id>", "ingest.shards": "<workspace_id>/<batch_id>"}
