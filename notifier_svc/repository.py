@@ -10,6 +10,7 @@ from typing import Any
 
 import asyncpg
 
+from shared.tracing import current_context
 from shared.webhooks import generate_publishable_key, generate_webhook_secret
 
 
@@ -32,10 +33,12 @@ class Delivery:
     delivered_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    trace_context: dict[str, str] | None = None  # W3C headers of the trace the delivery was stored in
 
 
 _COLS = ("id, workspace_id, event_id, url, category, subject_kind, subject_id, payload, status, attempts,"
-         " max_attempts, next_attempt_at, last_status_code, last_error, delivered_at, created_at, updated_at")
+         " max_attempts, next_attempt_at, last_status_code, last_error, delivered_at, created_at, updated_at,"
+         " trace_context")
 
 
 def _delivery(row: asyncpg.Record) -> Delivery:
@@ -50,8 +53,9 @@ class NotifierRepository:
                       payload: dict[str, Any], max_attempts: int) -> bool:
         result = await self.conn.execute(
             "INSERT INTO deliveries (id, workspace_id, event_id, url, category, subject_kind, subject_id, payload,"
-            " max_attempts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
-            uuid.uuid4(), uuid.UUID(ws), event_id, url, category, subject_kind, subject_id, payload, max_attempts)
+            " max_attempts, trace_context) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING",
+            uuid.uuid4(), uuid.UUID(ws), event_id, url, category, subject_kind, subject_id, payload, max_attempts,
+            current_context())
         return result.endswith(" 1")
 
     async def claim_due(self, limit: int, lease_s: float) -> list[Delivery]:

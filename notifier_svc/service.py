@@ -32,6 +32,7 @@ from shared.db import Connection, Pool
 from shared.events import NotificationRequestedV1
 from shared.metrics import WEBHOOK_ATTEMPTS, WEBHOOK_LATENCY
 from shared.netsafe import UnsafeURL, check_url, host_port
+from shared.tracing import continued, tracer
 
 log = logging.getLogger(__name__)
 
@@ -114,8 +115,12 @@ class Dispatcher:
             async with self.pool.acquire() as conn:
                 await NotifierRepository(conn).unclaim(d, retry_in_s=0.2)
             return
-        async with gate:
-            await self.attempt(d)
+        # inside the trace the delivery was stored in (the job's): the receiver's traceparent continues it
+        attributes = {"conveyor.delivery_id": d.id, "conveyor.subject_id": d.subject_id}
+        with continued(d.trace_context), tracer(__name__).start_as_current_span(f"webhook {d.category}",
+                                                                               attributes=attributes):
+            async with gate:
+                await self.attempt(d)
 
     async def attempt(self, d: Delivery) -> str:
         """One delivery attempt (the one its claim counted); returns the delivery's new status.

@@ -24,10 +24,11 @@ async def test_a_job_is_one_trace_from_its_request_to_its_export(spans: Recorder
         resp = await p.staging.post("/batches/traced/upload/image", files={name: (name, data)}, fileName=name)
         assert resp.status_code == 200, resp.text
     assert (await p.put_workflow("detect", detect_workflow())).status_code == 200
-    assert (await p.jobs_post("/jobs/traced-job", json=job_body(p.staging.workspace.slug, "traced", "detect"))
-            ).status_code == 200
+    body = job_body(p.staging.workspace.slug, "traced", "detect", notificationsURL=f"{p.hook.url}/job")
+    assert (await p.jobs_post("/jobs/traced-job", json=body)).status_code == 200
     job = await p.wait_job("traced-job")
     assert job["state"] == "succeeded", job
+    await p.wait_hooks(1)
     recorded = list(spans.spans)
     (request,) = [s for s in recorded if s.name.startswith("POST ") and s.name.endswith("/jobs/{job_id}")
                   and s.kind.name == "SERVER"]
@@ -39,6 +40,11 @@ async def test_a_job_is_one_trace_from_its_request_to_its_export(spans: Recorder
     assert len(exports) == 1, [s.name for s in recorded if "export" in s.name]
     for span in [*tasks, *exports]:  # descendants of the request, through the outbox and Kafka
         assert request in _ancestors(span, by_id), (span.name, [a.name for a in _ancestors(span, by_id)])
+    # the job's webhook is delivered inside its trace: the receiver's traceparent belongs to it
+    hooks = [r for r in p.hook.requests if r.path == "/job"]
+    assert hooks and all(r.headers["traceparent"].split("-")[1] == f"{trace_id:032x}" for r in hooks), hooks
+    delivered = [s for s in by_id.values() if s.name == "webhook job-status"]
+    assert delivered and all(request in _ancestors(s, by_id) for s in delivered)
     kinds = {s.kind.name for s in by_id.values()}
     assert {"SERVER", "PRODUCER", "CONSUMER"} <= kinds
     consumed = " ".join(s.name for s in by_id.values() if s.kind.name == "CONSUMER")
