@@ -38,6 +38,7 @@ from deploy.gateway import asyncapi
 from deploy.gateway.config import GatewaySettings
 from shared.errors import install_error_handlers
 from shared.metrics import instrument
+from shared.tracing import instrument_app
 
 UI_DIR = Path(__file__).resolve().parent / "ui"  # the web UI, served at /ui/
 
@@ -102,7 +103,10 @@ def route(path: str, up: Upstreams) -> str | None:
     return None
 
 
-def create_gateway(upstreams: Upstreams, *, timeout_s: float = 300.0, metrics_token: str | None = None) -> FastAPI:
+def create_gateway(upstreams: Upstreams, *, timeout_s: float = 300.0, metrics_token: str | None = None,
+                   traced: bool = False) -> FastAPI:
+    """``traced``: tracing is on (``shared.tracing.configure_tracing``): each request gets a server span, and the
+    service it is forwarded to continues that trace (httpx's instrumentation sends its ``traceparent``)."""
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
@@ -131,6 +135,8 @@ def create_gateway(upstreams: Upstreams, *, timeout_s: float = 300.0, metrics_to
                             status_code=200 if healthy else 503)
 
     instrument(app, "gateway", metrics_token, public=True)
+    if traced:
+        instrument_app(app)
     app.include_router(asyncapi.router)  # the Kafka event contract, for consumers outside Conveyor
     app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
 

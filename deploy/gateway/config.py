@@ -26,3 +26,5 @@ class GatewaySettings(BaseSettings):
     # bearer token /metrics asks for; unset, the gateway serves no metrics of the services
     metrics_token: str | None = Field(None, validation_alias="CONVEYOR_METRICS_TOKEN")
     logs: LogSettings = Field(default_factory=LogSettings)
+    otel_endpoint: str | None = Field(None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
+    otel_service_name: str | None = Field(None, validation_alias="OTEL_SERVICE_NAME")

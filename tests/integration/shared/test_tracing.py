@@ -50,3 +50,26 @@ async def test_a_job_is_one_trace_from_its_request_to_its_export(spans: Recorder
     consumed = " ".join(s.name for s in by_id.values() if s.kind.name == "CONSUMER")
     assert "tasks.cpu.v1" in consumed and "tasks.done.v1" in consumed and "jobs.stages.v1" in consumed, consumed
     assert any(str((s.attributes or {}).get("db.system", "")) == "postgresql" for s in by_id.values())  # asyncpg
+
+
+async def test_the_gateway_traces_a_request_and_the_service_continues_it(spans: Recorder) -> None:  # noqa: F811
+    """The gateway's server span starts (or continues) the request's trace, and the request it forwards carries
+    that trace to the service behind it."""
+    from deploy.gateway.app import Upstreams, create_gateway
+    from shared.tracing import configure_tracing
+    from tests.fixtures.apps import serve
+    from tests.fixtures.receiver import receiver
+
+    assert configure_tracing("gateway", None)  # the recorder's provider: tracing on, clients instrumented
+    async with receiver() as upstream:
+        ups = Upstreams(ingest=upstream.url, scheduler=upstream.url, export=upstream.url, notifier=upstream.url,
+                        worker=upstream.url)
+        async with serve(create_gateway(ups, traced=True), "http://gateway.test") as client:
+            resp = await client.post("/notifications/hook", json={"x": 1})
+    assert resp.status_code == 200
+    (server,) = [s for s in spans.spans if s.kind.name == "SERVER" and s.name.startswith("POST ")]
+    (forwarded,) = upstream.requests
+    _, trace_id, parent_id, _ = forwarded.headers["traceparent"].split("-")
+    assert trace_id == f"{server.context.trace_id:032x}"
+    by_id = {s.context.span_id: s for s in spans.spans}
+    assert server in _ancestors(by_id[int(parent_id, 16)], by_id)  # the forwarding client span, inside the server's
