@@ -1,17 +1,13 @@
 """The real inference-cli (``inference rf-cloud batch-processing ...``) against Conveyor, unchanged."""
 
-import contextlib
 import json
-import os
-import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.fixtures.deployment import Deployment
+from tests.fixtures.deployment import Deployment, workers_paused
 from tests.fixtures.media import jpeg, mp4, mp4_of, photo
 from tests.fixtures.onnx_models import bright_box_detector, crossing_square
 from tests.fixtures.rfcli import api_get, rf, wait_count
@@ -110,22 +106,9 @@ def test_process_videos_with_fps_subsampling(inference_cli: Path, deployment: De
     assert lines[0].startswith("video,frame_number,frame_timestamp") and len(lines) == 1 + 10
 
 
-@contextlib.contextmanager
-def _workers_paused(dep: Deployment) -> Iterator[None]:
-    """The deployment's workers stopped (SIGSTOP) until the block ends: nothing of a job runs meanwhile."""
-    pids = [pid for name, pid in dep.pids().items() if name.startswith("worker")]
-    for pid in pids:
-        os.killpg(pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        for pid in pids:
-            os.killpg(pid, signal.SIGCONT)
-
-
 def test_abort_and_restart_job(inference_cli: Path, deployment: Deployment, staged: dict[str, int]) -> None:
     # the 40 images take about a second: without the pause the job may end before the second command runs
-    with _workers_paused(deployment):
+    with workers_paused(deployment):
         started = rf(inference_cli, deployment, "batch-processing", "process-images-with-workflow", "--batch-id",
                      "many", "--workflow-id", "detect", "--job-id", "cli-abort", "--max-parallel-tasks", "1")
         assert started.returncode == 0, started.stdout + started.stderr

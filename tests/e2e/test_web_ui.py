@@ -24,7 +24,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from shared.config import REPO_ROOT
 from tests.fixtures.cli import conveyor
-from tests.fixtures.deployment import Deployment
+from tests.fixtures.deployment import Deployment, workers_paused
 from tests.fixtures.media import jpeg, photo, tar_of
 from tests.fixtures.pipeline import job_body
 from tests.fixtures.workflows import detect_workflow
@@ -313,3 +313,38 @@ def _detections_jsonl(base: str, ws: str, key: str, job_id: str) -> dict[str, li
     rows = [json.loads(line) for meta in listed for line in httpx.get(meta["downloadURL"]).text.splitlines()]
     assert len(rows) == 1000
     return {row["image"]: row["predictions"]["predictions"] for row in rows}
+
+
+def test_a_job_that_makes_no_progress_is_flagged_on_its_page(deployment: Deployment, browser: Browser) -> None:
+    """The deployment's workers stopped (SIGSTOP): the job's task waits, a real stall. Its page says so once nothing
+    has moved for three minutes (the page's clock is run forward), naming the machine type it waits for."""
+    ws, key, base = deployment.workspace, deployment.api_key, deployment.base_url
+    staging = f"{base}/data-staging/v1/external/{ws}/batches/ui-stalled"
+    resp = httpx.post(f"{staging}/upload/image", params={"api_key": key, "fileName": "a.jpg"},
+                      files={"a.jpg": ("a.jpg", jpeg(3))})
+    assert resp.status_code == 200, resp.text
+    assert httpx.put(f"{base}/{ws}/workflows/ui-stall", params={"api_key": key},
+                     json={"specification": detect_workflow()}).status_code == 200
+    jobs = f"{base}/batch-processing/v1/external/{ws}/jobs"
+    with workers_paused(deployment):
+        assert httpx.post(f"{jobs}/ui-stalled", params={"api_key": key},
+                          json=job_body(ws, "ui-stalled", "ui-stall")).status_code == 200
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.clock.install()
+            page.goto(f"{base}/ui/")
+            page.fill("#key", key)
+            page.click("#go")
+            expect(page.locator("#who")).to_contain_text(ws)
+            page.goto(f"{base}/ui/#/jobs/ui-stalled")
+            expect(page.locator("#live .badge")).to_have_text("processing")
+            page.clock.fast_forward(2 * 60 * 1000)
+            expect(page.locator("#stall")).to_be_hidden()  # two minutes: not yet
+            page.clock.fast_forward(2 * 60 * 1000)
+            expect(page.locator("#stall")).to_be_visible()
+            expect(page.locator("#stall")).to_contain_text("No progress for 4 min in stage processing")
+            expect(page.locator("#stall")).to_contain_text("waiting for a cpu worker")
+            shot(page, "job-stalled")
+            page.close()
+        finally:
+            httpx.post(f"{jobs}/ui-stalled/abort", params={"api_key": key})

@@ -2,7 +2,7 @@
 // The API key stays in this browser (localStorage) and travels as ?api_key=, as Roboflow clients send it.
 "use strict";
 
-const state = { key: localStorage.getItem("conveyor.apiKey") || "", ws: "", source: null };
+const state = { key: localStorage.getItem("conveyor.apiKey") || "", ws: "", source: null, views: 0 };
 const $view = document.getElementById("view");
 
 const esc = (v) => String(v ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
@@ -11,6 +11,10 @@ const badge = (s) => `<span class="badge ${esc(s)}">${esc(s)}</span>`;
 const bar = (p) => `<div class="progress"><div style="width:${Math.round((p || 0) * 100)}%"></div></div>`;
 const staging = (p) => `/data-staging/v1/external/${state.ws}${p}`;
 const jobsApi = (p) => `/batch-processing/v1/external/${state.ws}${p}`;
+// a running job whose state, stage and progress have not moved for this long is flagged on its page: a task
+// silent for SCHEDULER_TASK_STALL_S (120 s by default) is dispatched again, so longer means nothing runs it
+const STALL_MS = 3 * 60 * 1000;
+const machineOf = (job) => job.jobDefinition?.computeConfiguration?.machineType || "cpu";
 
 function toast(msg) {
   const t = document.getElementById("toast");
@@ -107,17 +111,33 @@ async function jobsView() {
 }
 
 async function jobView(jobId) {
+  const view = String(++state.views);  // this rendering: its stall timer stops once another one replaces it
   $view.innerHTML = `<h1>Job ${esc(jobId)}</h1><div class="card" id="live">connecting…</div>
+    <div class="card error-text" id="stall" data-view="${view}" role="alert" hidden></div>
     <div class="row"><button id="abort" class="danger">Abort</button><button id="restart" class="secondary">Restart</button></div>
     <div id="stages"></div><div id="exports"></div><div id="results"></div><h2>Logs</h2><div id="logs"></div>`;
   document.getElementById("abort").onclick = () => api(jobsApi(`/jobs/${jobId}/abort`), { method: "POST" }).then(() => toast("abort requested"), (e) => toast(e.message));
   document.getElementById("restart").onclick = () => api(jobsApi(`/jobs/${jobId}/restart`), { method: "POST" }).then(() => { toast("restarted"); jobView(jobId); }, (e) => toast(e.message));
   const samples = [];
+  let current = null, seen = "", changed = Date.now();
+  const stallCheck = () => {
+    const el = document.getElementById("stall");
+    if (!el || el.dataset.view !== view) return clearInterval(timer);  // the page was left or drawn again
+    const quiet = Date.now() - changed;
+    el.hidden = !current || current.isTerminal || quiet < STALL_MS;
+    if (!el.hidden) el.textContent = `No progress for ${Math.floor(quiet / 60000)} min in stage ${current.currentStage || "-"}: `
+      + `its tasks may be waiting for a ${machineOf(current)} worker (conveyor stack status; is one running?) `
+      + "or stuck. A task silent for SCHEDULER_TASK_STALL_S is dispatched again; abort the job to stop it.";
+  };
+  const timer = setInterval(stallCheck, 5000);
   if (state.source) state.source.close();  // a restart re-renders this view: one stream at a time
   const src = new EventSource(`${jobsApi(`/jobs/${jobId}/events`)}?api_key=${encodeURIComponent(state.key)}`);
   state.source = src;
   src.addEventListener("job", async (ev) => {
     const job = JSON.parse(ev.data);
+    const now = `${job.state}|${job.currentStage}|${job.progress}`;
+    if (now !== seen) { seen = now; changed = Date.now(); }
+    current = job;
     samples.push([Date.now(), job.progress]);
     const first = samples.find((s) => s[1] > 0) || samples[0];
     const rate = (job.progress - first[1]) / ((Date.now() - first[0]) / 1000 || 1);
@@ -130,6 +150,7 @@ async function jobView(jobId) {
       ${job.reason ? ` · <span class="error-text">${esc(job.reason)}</span>` : ""}</p>`;
     document.getElementById("abort").disabled = job.isTerminal;
     document.getElementById("restart").disabled = !["failed", "aborted"].includes(job.state);
+    stallCheck();
     await jobDetails(jobId, job);
     if (job.isTerminal) src.close();
   });
