@@ -25,7 +25,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from shared.config import REPO_ROOT
 from tests.fixtures.cli import conveyor
 from tests.fixtures.deployment import Deployment, workers_paused
-from tests.fixtures.media import jpeg, photo, tar_of
+from tests.fixtures.media import bus_video, jpeg, photo, tar_of
 from tests.fixtures.pipeline import job_body
 from tests.fixtures.workflows import detect_workflow
 
@@ -348,3 +348,46 @@ def test_a_job_that_makes_no_progress_is_flagged_on_its_page(deployment: Deploym
             page.close()
         finally:
             httpx.post(f"{jobs}/ui-stalled/abort", params={"api_key": key})
+
+
+def test_a_video_job_shows_its_frames_and_detections_over_time(deployment: Deployment, browser: Browser) -> None:
+    """A video job's rows are frames, not images: its page counts the videos, frames and detections of its export,
+    charts each video's detections per second of video time, and lists its frames."""
+    ws, key, base = deployment.workspace, deployment.api_key, deployment.base_url
+    staging = f"{base}/data-staging/v1/external/{ws}/batches/ui-video"
+    signed = httpx.post(f"{staging}/upload/video", params={"api_key": key, "fileName": "bus.mp4"}).json()
+    upload = signed["signedURLDetails"]
+    assert httpx.put(upload["uploadURL"], content=bus_video(frames=25, fps=10),
+                     headers=upload["extensionHeaders"]).status_code < 300
+    assert httpx.put(f"{base}/{ws}/workflows/ui-video-detect", params={"api_key": key},
+                     json={"specification": detect_workflow()}).status_code == 200
+    jobs = f"{base}/batch-processing/v1/external/{ws}/jobs"
+    body = job_body(ws, "ui-video", "ui-video-detect", videos=True, aggregationFormat="jsonl")
+    assert httpx.post(f"{jobs}/ui-video", params={"api_key": key}, json=body).status_code == 200
+    deadline = time.monotonic() + 180
+    while (state := httpx.get(f"{jobs}/ui-video", params={"api_key": key}).json()["job"]["state"]) != "succeeded":
+        assert state not in ("failed", "aborted") and time.monotonic() < deadline, state
+        time.sleep(0.5)
+    listed = httpx.get(f"{base}/data-staging/v1/external/{ws}/batches/ui-video-processing/list",
+                       params={"api_key": key, "partName": "results"}).json()["filesMetadata"]
+    rows = [json.loads(line) for meta in listed for line in httpx.get(meta["downloadURL"]).text.splitlines()]
+    detections = sum(len(r["predictions"]["predictions"]) for r in rows)
+    assert len(rows) == 25 and detections > 0
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(f"{base}/ui/")
+    page.fill("#key", key)
+    page.click("#go")
+    expect(page.locator("#who")).to_contain_text(ws)
+    page.goto(f"{base}/ui/#/jobs/ui-video")
+    expect(page.locator("#results h2").first).to_contain_text(f"1 video, 25 frames, {detections} detections",
+                                                               timeout=30_000)
+    video = page.locator(".video[data-video='bus.mp4']")
+    expect(video).to_have_attribute("data-frames", "25")
+    timeline = [float(b.get_attribute("data-value") or 0) for b in video.locator("rect.bar").all()]
+    assert len(timeline) == 3 and sum(timeline) == detections  # 2.4 s of video: seconds 0, 1 and 2
+    expect(video.locator("tbody tr")).to_have_count(25)
+    per_class = [float(b.get_attribute("data-value") or 0) for b in page.locator("#per-class rect.bar").all()]
+    assert sum(per_class) == detections
+    shot(page, "results-video")
+    page.close()

@@ -72,16 +72,14 @@ async function jobResults(jobId, job, tasks) {
     <div class="card"><h2>Failed files per second</h2>${svgBars("failures", throughputOf(tasks, true), " failed/s")}</div></div>`;
   if (!job.isTerminal) { target.innerHTML = charts; return; }
   const rows = await resultRows(jobId);
+  if (job.jobDefinition.type === "simple-video-processing-v1") { videoResults(target, rows, charts); return; }
   const inputs = await pages(staging(`/batches/${job.jobDefinition.jobInput.batchId}/list`), "filesMetadata", { pageSize: 1000 });
   const urls = Object.fromEntries(inputs.map((f) => [f.fileName, f.downloadURL]));
   const items = rows.map((r) => ({ name: r.image, found: detectionsOf(r) })).filter((r) => r.found && urls[r.name]);
   const all = items.flatMap((r) => r.found.predictions);
   const classes = [...new Set(all.map((d) => d.class))].sort();
-  const counts = classes.map((c) => [c, all.filter((d) => d.class === c).length]);
-  const bins = Array.from({ length: 10 }, (_, i) => [`${(i / 10).toFixed(1)}`, all.filter((d) => Math.min(9, Math.floor(d.confidence * 10)) === i).length]);
   target.innerHTML = `<h2>Results <span class="muted">${items.length} images, ${all.length} detections</span></h2>
-    <div class="row charts"><div class="card"><h2>Detections per class</h2>${svgBars("per-class", counts, "")}</div>
-    <div class="card"><h2>Confidence</h2>${svgBars("confidence", bins, "")}</div></div>${charts}
+    ${detectionCharts(all, classes)}${charts}
     <div class="row"><label>Class <select id="cls"><option value="">every class</option>${classes.map((c) => `<option>${esc(c)}</option>`).join("")}</select></label>
     <label>Confidence at least <input id="conf" type="range" min="0" max="1" step="0.05" value="0"><span id="confv">0.00</span></label>
     <div id="pager"></div></div><div id="gallery" class="gallery"></div><div id="zoom" class="zoom" hidden></div>`;
@@ -119,6 +117,38 @@ async function jobResults(jobId, job, tasks) {
   document.getElementById("cls").onchange = () => { page = 0; render(); };
   document.getElementById("conf").oninput = () => { page = 0; render(); };
   render();
+}
+
+function detectionCharts(all, classes) {  // per class and by confidence, over every row of the job
+  const counts = classes.map((c) => [c, all.filter((d) => d.class === c).length]);
+  const bins = Array.from({ length: 10 }, (_, i) => [`${(i / 10).toFixed(1)}`, all.filter((d) => Math.min(9, Math.floor(d.confidence * 10)) === i).length]);
+  return `<div class="row charts"><div class="card"><h2>Detections per class</h2>${svgBars("per-class", counts, "")}</div>
+    <div class="card"><h2>Confidence</h2>${svgBars("confidence", bins, "")}</div></div>`;
+}
+
+const FRAMES_LISTED = 200;  // a video's frame table lists this many; its chart counts every frame
+
+function videoResults(target, rows, charts) {  // a row per sampled frame: the videos over time, not a gallery
+  const frames = rows.filter((r) => r.video).map((r) => ({ video: r.video, n: +r.frame_number, t: +r.frame_timestamp, found: detectionsOf(r) }))
+    .sort((a, b) => (a.video < b.video ? -1 : a.video > b.video ? 1 : a.n - b.n));
+  const all = frames.flatMap((f) => (f.found ? f.found.predictions : []));
+  const classes = [...new Set(all.map((d) => d.class))].sort();
+  const videos = [...new Set(frames.map((f) => f.video))];
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  const perVideo = videos.map((video, i) => {
+    const own = frames.filter((f) => f.video === video);
+    const seconds = Math.floor(Math.max(0, ...own.map((f) => f.t))) + 1;
+    const timeline = Array.from({ length: seconds }, (_, s) => [`${s}s`, own.filter((f) => Math.floor(f.t) === s)
+      .reduce((sum, f) => sum + (f.found ? f.found.predictions.length : 0), 0)]);
+    const listed = own.slice(0, FRAMES_LISTED).map((f) => `<tr><td>${f.n}</td><td>${f.t.toFixed(2)} s</td>
+      <td>${f.found ? f.found.predictions.length : 0}</td><td>${esc([...new Set((f.found ? f.found.predictions : []).map((d) => d.class))].join(", "))}</td></tr>`).join("");
+    return `<div class="card video" data-video="${esc(video)}" data-frames="${own.length}"><h2>${esc(video)} <span class="muted">${plural(own.length, "frame")}</span></h2>
+      <h3>Detections per second of video</h3>${svgBars(`timeline-${i}`, timeline, "")}
+      <table><thead><tr><th>frame</th><th>time</th><th>detections</th><th>classes</th></tr></thead><tbody>${listed}</tbody></table>
+      ${own.length > FRAMES_LISTED ? `<p class="muted">the first ${FRAMES_LISTED} of ${own.length} frames; the export has every one</p>` : ""}</div>`;
+  }).join("");
+  target.innerHTML = `<h2>Results <span class="muted">${plural(videos.length, "video")}, ${plural(frames.length, "frame")}, ${plural(all.length, "detection")}</span></h2>
+    ${detectionCharts(all, classes)}${charts}${perVideo}`;
 }
 
 function throughputOf(tasks, failed = false) {  // files finished (or failed) per second, by when each task ended
