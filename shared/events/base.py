@@ -32,11 +32,13 @@ class EventBase(BaseModel):
 
 
 def correlation_of(payload: dict[str, object], key: str) -> str:
-    """The ``correlation_id`` header of an event: the job or ingest it descends from where its producer named one,
-    else its message key (the aggregate: ``<workspace id>/<batch or job>/...``). Never a fresh id: a consumer
-    groups a job's events by it."""
-    named = payload.get("correlation_id")
-    return str(named) if named else key
+    """The ``correlation_id`` header of an event: the id its producer named, else the job or ingest it is about,
+    else its message key (``<workspace id>/<batch>/...``). Never a fresh id: a consumer groups a job's events by
+    it, every event of one job carrying the job's id."""
+    for field in ("correlation_id", "job_id", "ingest_id"):
+        if payload.get(field):
+            return str(payload[field])
+    return key
 
 
 CLOUDEVENTS_SPEC = "1.0"
