@@ -1,5 +1,6 @@
-"""An outside team's consumer of Conveyor's public events: the README's example (plain aiokafka, no Conveyor
-code) follows a real job from its start to its end."""
+"""An outside team's consumers of Conveyor's public events: the README's example (plain aiokafka, no Conveyor
+code) follows a real job from its start to its end, and a second one in confluent-kafka checks every message of it
+against the published JSON Schemas, headers, key and correlation id."""
 
 import asyncio
 import json
@@ -12,6 +13,8 @@ from tests.fixtures.pipeline import Pipeline, job_body
 from tests.fixtures.workflows import detect_workflow
 
 EXAMPLE = REPO_ROOT / "examples" / "consume_job_events.py"
+VALIDATING = REPO_ROOT / "examples" / "validate_job_events.py"  # confluent-kafka, against the published schemas
+SCHEMAS = REPO_ROOT / "shared" / "events" / "schema" / "events"
 
 
 async def test_the_example_consumer_follows_a_job_through_its_public_events(pipeline: Pipeline,
@@ -27,8 +30,21 @@ async def test_the_example_consumer_follows_a_job_through_its_public_events(pipe
         sys.executable, "-I", str(EXAMPLE), "--bootstrap", settings.kafka.bootstrap_servers,
         "--prefix", settings.kafka.topic_prefix, "--job", "followed-job",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)  # -I: only aiokafka, not this checkout
+    validating = await asyncio.create_subprocess_exec(
+        sys.executable, "-I", str(VALIDATING), "--bootstrap", settings.kafka.bootstrap_servers,
+        "--prefix", settings.kafka.topic_prefix, "--schemas", str(SCHEMAS),
+        "--workspace-id", p.staging.workspace.id, "--job", "followed-job",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(consumer.communicate(), timeout=120)
     assert consumer.returncode == 0, err.decode()[-2000:]
+    checked, err = await asyncio.wait_for(validating.communicate(), timeout=120)
+    assert validating.returncode == 0, (checked.decode()[-2000:], err.decode()[-2000:])
+    valid = [json.loads(line) for line in checked.decode().splitlines()]
+    # every event of the job, in the other library: each valid against its schema, keyed <workspaceId>/<job>,
+    # correlated by the job's id
+    assert {e["type"] for e in valid} == {"job.state-changed@v1", "stage.complete@v1", "job.progress@v1"}
+    assert len(valid) == 3 + 2 + 2 and {e["correlation_id"] for e in valid} == {"followed-job"}
+    assert {e["key"] for e in valid} == {f"{p.staging.workspace.id}/followed-job"}
     events = [json.loads(line) for line in out.decode().splitlines()]
     job = await p.wait_job("followed-job")
     assert job["state"] == "succeeded"
