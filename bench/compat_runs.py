@@ -11,6 +11,7 @@ is the worker's, on the sample photos, through the built-in runner or the engine
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -102,20 +103,10 @@ def job_check(spec: dict[str, Any], plan: WorkflowPlan, kit: ModelKit) -> tuple[
 
 def builtin_way(spec: dict[str, Any], kit: ModelKit, images: dict[str, np.ndarray], *, run: bool = True) -> Side:
     side = Side("builtin")
-    try:
-        plan = plan_workflow(spec, "builtin")
-    except WorkflowInvalid as exc:
-        side.reason, side.lacks = str(exc), isinstance(exc, BuiltinLacks)
+    checked = _saved_and_job_checked(side, spec, kit, lambda: plan_workflow(spec, "builtin"))
+    if checked is None or not run:
         return side
-    side.stage = "saved"
-    try:
-        parameters, steps = job_check(spec, plan, kit)
-    except (WorkflowInvalid, ValueError) as exc:
-        side.reason = str(exc)
-        return side
-    side.stage = "job-valid"
-    if not run:
-        return side
+    plan, parameters, steps = checked
     runner = WorkflowRunner(plan, kit.loaded(kit.models_for(steps)), parameters)  # type: ignore[arg-type]
     for name, pixels in images.items():
         try:
@@ -129,22 +120,16 @@ def engine_way(spec: dict[str, Any], kit: ModelKit, host: EngineHost, images: di
                run: bool = True) -> Side:
     from shared.workflows.roboflow_engine import check_with_engine
 
-    side = Side("engine")
-    try:
+    def save() -> WorkflowPlan:
         plan = plan_workflow(spec, "inference")
         check_with_engine(Path(host.python), spec)
-    except WorkflowInvalid as exc:
-        side.reason = str(exc)
+        return plan
+
+    side = Side("engine")
+    checked = _saved_and_job_checked(side, spec, kit, save)
+    if checked is None or not run:
         return side
-    side.stage = "saved"
-    try:
-        parameters, steps = job_check(spec, plan, kit)
-    except (WorkflowInvalid, ValueError) as exc:
-        side.reason = str(exc)
-        return side
-    side.stage = "job-valid"
-    if not run:
-        return side
+    _, parameters, steps = checked
     try:
         engine = host.load(spec, kit.files_for(steps))
     except WorkflowInvalid as exc:
@@ -156,6 +141,25 @@ def engine_way(spec: dict[str, Any], kit: ModelKit, host: EngineHost, images: di
         except Exception as exc:
             side.failures[name] = f"Roboflow's engine failed on {name}: {exc}"
     return _ran(side)
+
+
+def _saved_and_job_checked(side: Side, spec: dict[str, Any], kit: ModelKit, save: Callable[[], WorkflowPlan]
+                           ) -> tuple[WorkflowPlan, dict[str, Any], list[ModelStep]] | None:
+    """The side through saving (``save``: the API's check on its executor) and a job's creation, or None where it
+    stopped (its stage and reason say where and why)."""
+    try:
+        plan = save()
+    except WorkflowInvalid as exc:
+        side.reason, side.lacks = str(exc), isinstance(exc, BuiltinLacks)
+        return None
+    side.stage = "saved"
+    try:
+        parameters, steps = job_check(spec, plan, kit)
+    except (WorkflowInvalid, ValueError) as exc:
+        side.reason = str(exc)
+        return None
+    side.stage = "job-valid"
+    return plan, parameters, steps
 
 
 def _ran(side: Side) -> Side:

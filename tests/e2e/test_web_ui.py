@@ -51,6 +51,18 @@ def browser() -> Iterator[Browser]:
         b.close()
 
 
+def signed_in(browser: Browser, deployment: Deployment, *, clock: bool = False) -> Page:
+    """A page of the UI signed in with the deployment's key; ``clock``: its clock installed, to be run forward."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    if clock:
+        page.clock.install()
+    page.goto(f"{deployment.base_url}/ui/")
+    page.fill("#key", deployment.api_key)
+    page.click("#go")
+    expect(page.locator("#who")).to_contain_text(deployment.workspace)
+    return page
+
+
 def shot(page: Page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"{name}.png"
@@ -274,11 +286,7 @@ def test_a_thousand_image_job_is_paged_not_frozen(deployment: Deployment, browse
                          json=body)
     assert started.status_code == 200, started.text
 
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.goto(f"{base}/ui/")
-    page.fill("#key", key)
-    page.click("#go")
-    expect(page.locator("#who")).to_contain_text(ws)
+    page = signed_in(browser, deployment)
     # at once, while the sign-in still loads the jobs list: the job's page is what stays drawn
     page.goto(f"{base}/ui/#/jobs/ui-thousand")
     expect(page.locator("#live .badge")).to_have_text("succeeded", timeout=300_000)
@@ -330,12 +338,7 @@ def test_a_job_that_makes_no_progress_is_flagged_on_its_page(deployment: Deploym
         assert httpx.post(f"{jobs}/ui-stalled", params={"api_key": key},
                           json=job_body(ws, "ui-stalled", "ui-stall")).status_code == 200
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.clock.install()
-            page.goto(f"{base}/ui/")
-            page.fill("#key", key)
-            page.click("#go")
-            expect(page.locator("#who")).to_contain_text(ws)
+            page = signed_in(browser, deployment, clock=True)
             page.goto(f"{base}/ui/#/jobs/ui-stalled")
             expect(page.locator("#live .badge")).to_have_text("processing")
             page.clock.fast_forward(2 * 60 * 1000)
@@ -374,11 +377,7 @@ def test_a_video_job_shows_its_frames_and_detections_over_time(deployment: Deplo
     detections = sum(len(r["predictions"]["predictions"]) for r in rows)
     assert len(rows) == 25 and detections > 0
 
-    page = browser.new_page(viewport={"width": 1280, "height": 800})
-    page.goto(f"{base}/ui/")
-    page.fill("#key", key)
-    page.click("#go")
-    expect(page.locator("#who")).to_contain_text(ws)
+    page = signed_in(browser, deployment)
     page.goto(f"{base}/ui/#/jobs/ui-video")
     expect(page.locator("#results h2").first).to_contain_text(f"1 video, 25 frames, {detections} detections",
                                                                timeout=30_000)
