@@ -11,6 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
+from bench.compat_runs import builtin_way
 from bench.fidelity import Verdict, judge, sample_images
 from bench.fidelity_models import ModelKit
 from bench.fidelity_named import NAMED
@@ -421,3 +422,23 @@ def test_the_subset_uses_the_blocks_the_readme_says() -> None:
     total = len({spec.name for spec in BY_TYPE.values()})
     which = f"all {total}" if len(used) == total else str(len(used))
     assert f"which uses {which} of the built-in executor's {total} blocks" in (REPO_ROOT / "README.md").read_text()
+
+
+def test_roboflow_crashes_on_a_rollup_of_crop_masks_that_the_built_in_rolls_up(
+        kit: ModelKit, engine_host: EngineHost, photos: dict[str, np.ndarray]) -> None:
+    """rollup-offset-twice with masks: Roboflow moves a crop's masks by the crop's origin a second time, and the
+    moved mask no longer fits the image (a broadcast error, every image); the built-in executor gives the children's
+    masks where they are."""
+    definition = _workflow(
+        [_detect(), {**_crop(), "predictions": "$steps.model.predictions"},
+         {**_seg(), "name": "masks", "images": "$steps.crop.crops"},
+         {"type": "roboflow_core/dimension_collapse@v1", "name": "gathered", "data": "$steps.masks.predictions"},
+         {"type": "roboflow_core/detections_list_rollup@v1", "name": "rolled",
+          "parent_detection": "$steps.model.predictions", "child_detections": "$steps.gathered.output"}],
+        {"rolled": "$steps.rolled.rolled_up_detections"})
+    verdict = judge("rollup of crop masks", definition, photos, kit, engine_host)
+    assert verdict.outcome == "error" and "Roboflow's engine failed" in verdict.reason, verdict
+    assert "could not broadcast" in verdict.reason, verdict.reason
+    ours = builtin_way(definition, kit, photos)
+    assert ours.stage == "processed" and all(a["rolled"]["predictions"] for a in ours.answers.values())
+    assert all("points" in p for a in ours.answers.values() for p in a["rolled"]["predictions"])
