@@ -21,8 +21,9 @@ import numpy as np
 
 from bench.fidelity_models import ModelKit
 from scheduler_svc.default_model import sample_photos
+from scheduler_svc.job_workflow import check_inputs_given
 from shared.workflows.errors import BuiltinLacks, WorkflowInvalid
-from shared.workflows.model_steps import ModelStep, check_servable, model_steps
+from shared.workflows.model_steps import ModelStep, model_steps
 from shared.workflows.outline import check_parameter_values
 from shared.workflows.plans import WorkflowPlan, plan_workflow
 from worker_svc.workflows.engine_client import EngineHost
@@ -92,10 +93,7 @@ def job_check(spec: dict[str, Any], plan: WorkflowPlan, kit: ModelKit) -> tuple[
     if isinstance(parameters, str):
         raise WorkflowInvalid(parameters)
     check_parameter_values(spec, parameters)
-    missing = sorted(set(plan.required_inputs()) - set(parameters))
-    if missing:
-        raise WorkflowInvalid(f"needs a value for the inputs {missing}")
-    check_servable(spec)
+    check_inputs_given(spec, plan, set(parameters))
     steps = model_steps(spec, parameters)
     kit.files_for(steps)  # every model step has a model of its task, or ValueError
     return parameters, steps

@@ -23,6 +23,18 @@ from shared.workflows.outline import check_parameter_values
 from shared.workflows.plans import INFERENCE_BACKENDS, WorkflowPlan, check_workflow, plan_workflow
 
 
+def check_inputs_given(definition: dict[str, Any], plan: WorkflowPlan, given: set[str]) -> None:
+    """The job gives a value for every input a step needs, and no step needs a model no registered one can be
+    (also what ``bench.compat`` checks a definition's job against)."""
+    missing = {name: why for name, why in plan.required_inputs().items() if name not in given}
+    if missing:
+        raise WorkflowInvalid("the job gives no value for workflow inputs that need one: "
+                              + "; ".join(f"{name!r} ({why})" for name, why in sorted(missing.items()))
+                              + ". Give them in processingSpecification.workflowParameters (or, per image, "
+                              "imagesMetadataInputsMapping)")
+    check_servable(definition)
+
+
 def workflow_backend(definition: dict[str, Any], default: str) -> str:
     """The executor a job runs on: the one its inferenceBackend selects, else the deployment's."""
     chosen = definition.get("inferenceBackend")
@@ -47,14 +59,8 @@ async def checked_workflow(conn: Connection, ws: Workspace, body: JobCreate, kin
         raise WorkflowInvalid(f"workflowParameters names unknown workflow inputs: {sorted(unknown)}")
     check_parameter_values(workflow["specification"], params)
     await _check_metadata(conn, ws, body, kind, set(compiled.parameters))
-    given = set(params) | set(spec.images_metadata_inputs_mapping or {})
-    missing = {name: why for name, why in compiled.required_inputs().items() if name not in given}
-    if missing:
-        raise WorkflowInvalid("the job gives no value for workflow inputs that need one: "
-                              + "; ".join(f"{name!r} ({why})" for name, why in sorted(missing.items()))
-                              + ". Give them in processingSpecification.workflowParameters (or, per image, "
-                              "imagesMetadataInputsMapping)")
-    check_servable(workflow["specification"])
+    check_inputs_given(workflow["specification"], compiled,
+                       set(params) | set(spec.images_metadata_inputs_mapping or {}))
     await _check_model_kinds(conn, ws, workflow["specification"], params)
     for model_id in compiled.model_ids(params):
         if await resolve_model(conn, ws.id, model_id) is None:
