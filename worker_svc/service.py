@@ -21,7 +21,7 @@ import posixpath
 import tempfile
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -182,7 +182,7 @@ class TaskRunner:
         output = TaskOutput(inference=workflow.inference)
         if event.kind == "videos":
             for f in files:
-                await self._video(workflow, f, event.max_video_fps, persist, output, aborted)
+                await self._video(workflow, f, event.max_video_fps, persist, output, aborted, event.video_seconds)
                 await progress.step()
         else:
             in_flight = event.in_flight or self.settings.in_flight
@@ -251,7 +251,7 @@ class TaskRunner:
         finally:
             FILE_LATENCY.labels(self.settings.machine_type).observe(time.perf_counter() - started)
 
-    async def _prefetched(self, files: list[Record], reduce_to: int | None = None) -> AsyncIterator[Loaded]:
+    async def _prefetched(self, files: list[Record], reduce_to: int | None = None) -> AsyncGenerator[Loaded, None]:
         """Files downloaded and decoded ``prefetch`` ahead, in order (smaller where ``reduce_to`` allows)."""
         reader = StagedReader(self.store, files)
 
@@ -284,7 +284,8 @@ class TaskRunner:
             reader.close()
 
     async def _video(self, workflow: PreparedWorkflow, f: Record, max_fps: float | None, persist: set[str],
-                     output: TaskOutput, aborted: asyncio.Event) -> None:
+                     output: TaskOutput, aborted: asyncio.Event, seconds: float | None = None) -> None:
+        """Every sampled frame of the video, or those of its first ``seconds`` (an estimate's sample)."""
         name = f["file_name"]
         with tempfile.NamedTemporaryFile(suffix=posixpath.splitext(name)[1] or ".mp4") as tmp:
             try:
@@ -298,20 +299,32 @@ class TaskRunner:
             tmp.flush()
             frames = 0
             video: VideoState | None = None  # fresh per video: trackers never carry objects between videos
-            async for sampled in self._gated(workflow, sampled_frames(tmp.name, max_fps), _frame_pixels):
-                number, timestamp = sampled.number, sampled.timestamp
-                if aborted.is_set():
-                    raise TaskAborted
-                video = video or VideoState(name, sampled.fps, sampled.processed_fps)
-                try:
-                    result = await self._timed(workflow, Decoded(sampled.pixels), f"{name}#{number}",
-                                               frame=video.frame(number, timestamp))
-                except WorkflowRunFailed as exc:
-                    output.failed.append((f"{name}#{number}", f"the workflow failed on this frame: {exc}"))
-                    continue
-                output.records.append({"video": name, "frame_number": number, "frame_timestamp": timestamp,
-                                       **record_of(result, f"{name}__{number:06d}", persist, output)})
-                frames += 1
+            cut_at: float | None = None
+            length = 0.0
+            # closed when the loop ends, cut short too: the capture is released at once
+            async with contextlib.aclosing(sampled_frames(tmp.name, max_fps)) as frames_of_video:
+                async for sampled in self._gated(workflow, frames_of_video, _frame_pixels):
+                    number, timestamp = sampled.number, sampled.timestamp
+                    if aborted.is_set():
+                        raise TaskAborted
+                    if video is None:
+                        video = VideoState(name, sampled.fps, sampled.processed_fps)
+                    length = sampled.duration or timestamp + 1 / sampled.fps  # containers may not say
+                    if seconds is not None and timestamp >= seconds:
+                        cut_at = seconds
+                        break
+                    try:
+                        result = await self._timed(workflow, Decoded(sampled.pixels), f"{name}#{number}",
+                                                   frame=video.frame(number, timestamp))
+                    except WorkflowRunFailed as exc:
+                        output.failed.append((f"{name}#{number}", f"the workflow failed on this frame: {exc}"))
+                        continue
+                    output.records.append({"video": name, "frame_number": number, "frame_timestamp": timestamp,
+                                           **record_of(result, f"{name}__{number:06d}", persist, output)})
+                    frames += 1
+            if video is not None:
+                output.media_seconds += length
+                output.media_seconds_run += min(cut_at, length) if cut_at is not None else length
         if frames == 0:
             output.failed.append((name, "no frame could be decoded"))
         else:
@@ -319,13 +332,15 @@ class TaskRunner:
 
     async def _report(self, event: TaskReadyV2, status: str, output: TaskOutput, runtime: float,
                       error: str | None, *, store: bool = False) -> None:
+        new_files = await self._store_outputs(event, output) if store else []
         done = TaskDoneV1(workspace_id=event.workspace_id, job_id=event.job_id, stage_id=event.stage_id,
                           task_id=event.task_id, attempt=event.attempt, status=status,
                           files_processed=output.processed, files_failed=len(output.failed), runtime_seconds=runtime,
                           machine_type=self.settings.machine_type, error=error, correlation_id=event.job_id,
                           failed_file_reasons=[FailedFile(file_name=n, reason=r) for n, r in output.failed[:100]],
-                          inference=output.inference(), worker_id=self.worker_id)
-        new_files = await self._store_outputs(event, output) if store else []
+                          inference=output.inference(), worker_id=self.worker_id,
+                          output_bytes=sum(f.size_bytes for f in new_files), media_seconds=output.media_seconds,
+                          media_seconds_run=output.media_seconds_run)
         async with self.pool.acquire() as conn, conn.transaction():
             if new_files:
                 staging = StagingRepository(conn)

@@ -20,6 +20,8 @@ class TaskOutput:
     in_flight: int = 0  # images in the workflow at once (the job's workersPerMachine, or the worker's default)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
     inference: Callable[[], list[ModelExecution]] = list  # how the workflow's models ran
+    media_seconds: float = 0.0  # videos: the seconds their files hold
+    media_seconds_run: float = 0.0  # videos: the seconds of them run (an estimate's sample runs the start only)
 
 
 def record_of(result: dict[str, Any], source: str, persist: set[str], output: TaskOutput) -> dict[str, Any]:

@@ -6,7 +6,7 @@ Skipped frames are only grabbed (not decoded into pixels), which is much cheaper
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 import cv2
@@ -20,6 +20,7 @@ class Frame:
     pixels: np.ndarray  # BGR
     fps: float  # the video's
     processed_fps: float  # the rate frames are kept at (the video's, or the job's max_fps below it)
+    duration: float  # seconds the whole video lasts, from its container; 0: the container does not say
 
 
 class _Sampler:
@@ -29,6 +30,8 @@ class _Sampler:
         self.fps = fps if fps and fps > 0 else 25.0
         self.step = self.fps / max_fps if max_fps and max_fps < self.fps else 1.0
         self.processed_fps = self.fps / self.step
+        count = self.capture.get(cv2.CAP_PROP_FRAME_COUNT)
+        self.duration = round(count / self.fps, 4) if count and count > 0 else 0.0
         self.index = -1
         self.next_take = 0.0
 
@@ -41,13 +44,14 @@ class _Sampler:
                 self.next_take += self.step
                 ok, frame = self.capture.retrieve()
                 if ok and frame is not None:
-                    return Frame(self.index, round(self.index / self.fps, 4), frame, self.fps, self.processed_fps)
+                    return Frame(self.index, round(self.index / self.fps, 4), frame, self.fps, self.processed_fps,
+                                 self.duration)
 
     def close(self) -> None:
         self.capture.release()
 
 
-async def sampled_frames(path: str, max_fps: float | None) -> AsyncIterator[Frame]:
+async def sampled_frames(path: str, max_fps: float | None) -> AsyncGenerator[Frame, None]:
     """The frames kept by the sampling, in order."""
     sampler = await asyncio.to_thread(_Sampler, path, max_fps)
     try:

@@ -101,6 +101,8 @@ class TaskReadyV2(EventBase):
     models: list[ModelRef] = Field(default_factory=list)
     # the executor the job chose (its inferenceBackend); None: the worker's own default
     workflow_backend: Literal["builtin", "inference"] | None = None
+    # an estimate's sample: only this many seconds from the start of each video run; None: every frame
+    video_seconds: float | None = Field(None, gt=0)
 
     def key(self) -> str:
         return f"{self.workspace_id}/{self.job_id}/{self.task_id}"
@@ -131,6 +133,11 @@ class TaskDoneV1(EventBase):
     # the worker process that ran it: tasks.progress and tasks.done are topics apart, so a short task's
     # task.started may reach the scheduler after its task.done, and only this one names the worker then
     worker_id: str | None = None
+    # what an estimate extrapolates from: the bytes of results the task wrote; for videos, the seconds of video
+    # its files hold and the seconds of them it ran (fewer when task.ready's video_seconds cut them short)
+    output_bytes: int = 0
+    media_seconds: float = 0.0
+    media_seconds_run: float = 0.0
 
     def key(self) -> str:
         return f"{self.workspace_id}/{self.job_id}"
