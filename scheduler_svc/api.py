@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Request, UploadFile
 
 from scheduler_svc.errors import JobNotFound, ModelNotFound
+from scheduler_svc.estimates import run_estimate
 from scheduler_svc.model_aliases import ModelAliases
 from scheduler_svc.registry import (
     check_workflow_definition,
@@ -35,7 +36,7 @@ from scheduler_svc.schemas import (
     TrtCompilationJob,
     WorkflowSave,
 )
-from scheduler_svc.service import PLANNED_STAGES, JobService
+from scheduler_svc.service import PLANNED_STAGES, PROCESSING, JobService
 from shared.auth import Workspace, workspace_from_path
 from shared.db import transaction
 from shared.errors import Conflict, InvalidInput, NotFound, NotSupported, TooLarge
@@ -58,7 +59,8 @@ async def job_metadata(repo: SchedulerRepository, job: Job) -> JobMetadata:
     current = next((s["stage_id"] for s in reversed(stages) if s["state"] != "pending"), None)
     return JobMetadata(
         job_id=job.job_id, name=job.name, job_definition=job.definition, current_stage=current,
-        planned_stages=PLANNED_STAGES, error=job.state == "failed", is_terminal=job.state in TERMINAL,
+        planned_stages=[PROCESSING] if job.purpose == "estimate" else PLANNED_STAGES,
+        error=job.state == "failed", is_terminal=job.state in TERMINAL,
         last_notification=job.last_notification, created_at=job.created_at, last_update=job.updated_at,
         restart_parameters_override=job.restart_overrides, state=job.state, reason=job.reason,
         progress=round(await repo.progress(job), 4), runtime_seconds=round(job.runtime_s, 3),
@@ -98,6 +100,16 @@ async def list_jobs(request: Request, ws: Workspace = Depends(workspace_from_pat
     token = encode_token("jobs", {"c": found[limit - 1].created_at.isoformat(), "j": found[limit - 1].job_id}) \
         if len(found) > limit else None
     return ListJobsResponse(jobs=items, next_page_token=token)
+
+
+@jobs.post("/jobs/estimate")  # before /jobs/{job_id}: a job cannot be named "estimate"
+async def estimate_job(request: Request, body: JobRequest,
+                       ws: Workspace = Depends(workspace_from_path)) -> dict[str, Any]:
+    """What the job of this body would take (time, machine-hours, cost, failures, output size), from a sample of
+    its batch run as a small real job on the same workers (a Conveyor extension)."""
+    if isinstance(body, TrtCompilationJob):
+        raise NotSupported("trt-compilation-v1 jobs are not supported by Conveyor, nor estimated")
+    return await run_estimate(request.app.state.pool, service(request), ws, body)
 
 
 @jobs.post("/jobs/{job_id}")
@@ -146,6 +158,8 @@ def _task(t: Task) -> TaskStatus:
                                     "filesProcessed": t.files_processed, "filesFailed": t.files_failed}
     if t.error:
         notification["error"] = t.error
+    if t.output_bytes is not None:
+        notification["outputBytes"] = t.output_bytes
     # a task that has not started reports no progress: inference-cli counts tasks with progress as started
     progress = 1.0 if t.state == "succeeded" else None if t.state in ("pending", "queued") else t.progress
     return TaskStatus(task_id=t.task_id, notification=notification, status_type=_STATUS_TYPE[t.state],

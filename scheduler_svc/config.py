@@ -43,3 +43,10 @@ class SchedulerSettings(ServiceSettings):
     worker_liveness_s: float = 30.0
     # how long a job's queued tasks may wait while no worker of its machine type is live
     queue_wait_s: float = 300.0
+    # estimates (POST .../jobs/estimate): the tasks of the sample run, how long the request waits for them (the
+    # sample's cumulative runtime is held to the same), and the price of a machine-hour per machine type, in
+    # cost_unit (no price: the estimate gives machine-hours and no cost)
+    estimate_sample_tasks: int = Field(6, ge=1, le=64)
+    estimate_wait_s: float = Field(120.0, gt=0)
+    machine_hour_prices: dict[Literal["cpu", "gpu"], float] = Field(default_factory=dict)
+    cost_unit: str = "credits"

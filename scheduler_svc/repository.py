@@ -39,6 +39,7 @@ class Job:
     last_notification: dict[str, Any] | None
     created_at: datetime
     updated_at: datetime
+    purpose: str = "run"  # "estimate": a sample run for an estimate (scheduler_svc/estimates.py), never exported
 
     @property
     def terminal(self) -> bool:
@@ -60,13 +61,14 @@ class Task:
     runtime_s: float
     error: str | None
     updated_at: datetime
+    output_bytes: int | None = None  # of the results (and images) it wrote; None before it succeeds
 
 
 _JOB_COLS = ("workspace_id, job_id, name, kind, definition, workflow, input_batch_id, input_part_name, state, reason,"
              " machine_type, workers_per_machine, timeout_s, max_parallel_tasks, max_failure_rate, notifications_url,"
-             " runtime_s, restart_overrides, last_notification, created_at, updated_at")
+             " runtime_s, restart_overrides, last_notification, created_at, updated_at, purpose")
 _TASK_COLS = ("stage_id, task_id, seq_from, seq_to, files_count, state, attempt, progress, files_processed,"
-              " files_failed, runtime_s, error, updated_at")
+              " files_failed, runtime_s, error, updated_at, output_bytes")
 
 
 def _job(row: asyncpg.Record) -> Job:
@@ -258,11 +260,14 @@ class SchedulerRepository:
             " attempt, progress, files_processed) VALUES ($1, $2, 'export', $3, 0, 0, $4, 'succeeded', 1, 1.0, $4)"
             " ON CONFLICT DO NOTHING", _uuid(job.workspace_id), job.job_id, task_id, files_count)
 
-    async def task_ranges(self, job: Job, stage_id: str, task_ids: list[str]) -> dict[str, tuple[int, int]]:
+    async def task_ranges(self, job: Job, stage_id: str, task_ids: list[str]
+                          ) -> dict[str, tuple[int, int, float | None]]:
+        """Each task's files (``seq`` from..to) and, for an estimate's sampled video, the seconds it runs."""
         rows = await self.conn.fetch(
-            "SELECT task_id, seq_from, seq_to FROM tasks WHERE workspace_id = $1 AND job_id = $2 AND stage_id = $3"
-            " AND task_id = ANY($4::text[])", _uuid(job.workspace_id), job.job_id, stage_id, task_ids)
-        return {r["task_id"]: (r["seq_from"], r["seq_to"]) for r in rows}
+            "SELECT task_id, seq_from, seq_to, sample_seconds FROM tasks WHERE workspace_id = $1 AND job_id = $2"
+            " AND stage_id = $3 AND task_id = ANY($4::text[])", _uuid(job.workspace_id), job.job_id, stage_id,
+            task_ids)
+        return {r["task_id"]: (r["seq_from"], r["seq_to"], r["sample_seconds"]) for r in rows}
 
     async def task_alive(self, ws: str, job_id: str, stage_id: str, task_id: str, attempt: int, progress: float,
                          machine_type: str, worker_id: str) -> None:
@@ -348,14 +353,16 @@ class SchedulerRepository:
 
     async def finish_task(self, job: Job, stage_id: str, task_id: str, state: str, *, processed: int, failed: int,
                           runtime_s: float, machine_type: str | None, error: str | None,
-                          worker_id: str | None = None) -> None:
+                          worker_id: str | None = None, output_bytes: int | None = None,
+                          media_seconds: float | None = None, media_seconds_run: float | None = None) -> None:
         await self.conn.execute(
             "UPDATE tasks SET state = $5, files_processed = $6, files_failed = $7, runtime_s = runtime_s + $8,"
             " machine_type = $9, error = $10, progress = CASE WHEN $5 = 'succeeded' THEN 1.0 ELSE progress END,"
-            " worker_id = coalesce($11, worker_id), updated_at = now()"
+            " worker_id = coalesce($11, worker_id), output_bytes = $12, media_seconds = $13,"
+            " media_seconds_run = $14, updated_at = now()"
             " WHERE workspace_id = $1 AND job_id = $2 AND stage_id = $3 AND task_id = $4",
             _uuid(job.workspace_id), job.job_id, stage_id, task_id, state, processed, failed, runtime_s,
-            machine_type, error, worker_id)
+            machine_type, error, worker_id, output_bytes, media_seconds, media_seconds_run)
 
     async def list_tasks(self, job: Job, stage_id: str, limit: int, after: str | None) -> list[Task]:
         rows = await self.conn.fetch(

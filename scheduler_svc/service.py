@@ -24,6 +24,7 @@ from scheduler_svc.errors import (
     JobNotRestartable,
     MachineTypeUnserved,
 )
+from scheduler_svc.estimates import SamplePlan
 from scheduler_svc.job_workflow import checked_workflow, workflow_backend
 from scheduler_svc.model_aliases import resolve_model
 from scheduler_svc.partitions import partition_of
@@ -80,7 +81,9 @@ class JobService:
 
     # ------------------------------------------------------------------ creation
     async def create_job(self, conn: Connection, ws: Workspace, job_id: str, body: JobCreate,
-                         name: str | None) -> Job:
+                         name: str | None, sample: SamplePlan | None = None) -> Job:
+        """A job of the whole input batch; with ``sample``, an estimate's sample run of a part of it: the same
+        checks and workers, its own tasks, no export, no notifications (scheduler_svc/estimates.py)."""
         validate_job_id(job_id)
         repo = SchedulerRepository(conn)
         spec = body.processing_specification
@@ -109,9 +112,11 @@ class JobService:
             workflow=workflow["specification"], input_batch_id=batch.batch_id,
             input_part_name=body.job_input.part_name, state="processing", machine_type=machine_type,
             workers_per_machine=compute.workers_per_machine or self.settings.default_workers_per_machine,
-            timeout_s=body.processing_timeout_seconds or self.settings.default_timeout_s,
+            timeout_s=sample.timeout_s if sample else (body.processing_timeout_seconds
+                                                       or self.settings.default_timeout_s),
             max_parallel_tasks=body.max_parallel_tasks or self.settings.default_max_parallel_tasks,
-            max_failure_rate=body.max_image_failure_rate, notifications_url=body.notifications_url)
+            max_failure_rate=None if sample else body.max_image_failure_rate,
+            notifications_url=None if sample else body.notifications_url, purpose="estimate" if sample else "run")
         if not inserted:
             raise JobExists(job_id)
         job = await repo.get_job(ws.id, job_id, lock=True)
@@ -119,7 +124,7 @@ class JobService:
         staging = StagingRepository(conn)
         # every stage output batch lives for the staging period from its own creation, not the input's
         expires = datetime.now(UTC) + self.settings.s3.staging_expiry
-        for position, stage_id in enumerate(PLANNED_STAGES):
+        for position, stage_id in enumerate([PROCESSING] if sample else PLANNED_STAGES):
             batch_id = output_batch(job_id, stage_id)
             if not await staging.insert_batch(ws.id, batch_id, f"{job.name} ({stage_id})", "multipart-batch",
                                               "metadata" if stage_id == PROCESSING else "archives", expires,
@@ -131,7 +136,8 @@ class JobService:
         # a video is a task whatever the batch's size: its frames are the work
         per_task, max_tasks = (1, MAX_TASKS) if kind == "videos" else (self.settings.images_per_task,
                                                                         self.settings.max_tasks_per_stage)
-        planned = await repo.plan_tasks(job, PROCESSING, per_task, max_tasks)
+        planned = await (sample.insert_tasks(conn, job) if sample else
+                         repo.plan_tasks(job, PROCESSING, per_task, max_tasks))
         if planned == 0:
             raise InvalidInput(f"input batch {batch.batch_id!r} has no files"
                                + (f" in part {job.input_part_name!r}" if job.input_part_name else ""))
@@ -200,7 +206,8 @@ class JobService:
         topic = Topic.TASKS_GPU if job.machine_type == "gpu" else Topic.TASKS_CPU
         events = [TaskReadyV2(workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING, task_id=task_id,
                               attempt=attempt, seq_from=ranges[task_id][0], seq_to=ranges[task_id][1],
-                              correlation_id=job.job_id, **spec) for task_id, attempt in tasks]
+                              video_seconds=ranges[task_id][2], correlation_id=job.job_id, **spec)
+                  for task_id, attempt in tasks]
         # the partition each goes to, from the key it is published with
         await repo.mark_queued(job, PROCESSING, {e.task_id: partition_of(e.key(), topic) for e in events})
         await enqueue_many(conn, self.prefix, events, topic=topic, source=SOURCE)
@@ -285,7 +292,9 @@ class JobService:
         if event.status == "succeeded":
             await repo.finish_task(job, event.stage_id, event.task_id, "succeeded", processed=event.files_processed,
                                    failed=event.files_failed, runtime_s=event.runtime_seconds,
-                                   machine_type=event.machine_type, error=None, worker_id=event.worker_id)
+                                   machine_type=event.machine_type, error=None, worker_id=event.worker_id,
+                                   output_bytes=event.output_bytes, media_seconds=event.media_seconds,
+                                   media_seconds_run=event.media_seconds_run)
         elif event.status == "failed" and task.attempt < self.settings.max_task_attempts:
             await repo.finish_task(job, event.stage_id, event.task_id, "pending", processed=0, failed=0,
                                    runtime_s=event.runtime_seconds, machine_type=event.machine_type, error=event.error,
@@ -312,6 +321,15 @@ class JobService:
                                f"{job.max_failure_rate}")
             return
         counts = await repo.count_tasks(job, PROCESSING)
+        if job.purpose == "estimate":  # a sample: its figures are the answer, whatever failed
+            if counts.get("succeeded", 0) == sum(counts.values()):
+                await repo.set_stage_state(job, PROCESSING, "succeeded", {"type": "stage-status",
+                                                                          "message": "sample done"})
+                await StagingRepository(conn).expire_batch(job.workspace_id, output_batch(job.job_id, PROCESSING))
+                await self._finish(conn, repo, job, "succeeded", None)
+            else:
+                await self._dispatch(conn, repo, job)
+            return
         if event.stage_id == PROCESSING:
             ended = sum(counts.get(s, 0) for s in ("succeeded", "failed", "aborted"))
             await enqueue(conn, self.prefix, JobProgressV1(

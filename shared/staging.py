@@ -68,6 +68,11 @@ class StagingRepository:
             uuid.UUID(ws), batch_id, display_name, batch_type, content_type, expires_at, produced_by_job)
         return result.endswith(" 1")
 
+    async def expire_batch(self, ws: str, batch_id: str) -> None:
+        """The batch is gone from listings now, and ingest's expiry sweep deletes its files."""
+        await self.conn.execute("UPDATE batches SET expires_at = now() WHERE workspace_id = $1 AND batch_id = $2",
+                                uuid.UUID(ws), batch_id)
+
     async def set_batch_type(self, ws: str, batch_id: str, batch_type: str) -> None:
         await self.conn.execute("UPDATE batches SET batch_type = $3 WHERE workspace_id = $1 AND batch_id = $2",
                                 uuid.UUID(ws), batch_id, batch_type)
