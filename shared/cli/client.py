@@ -186,6 +186,10 @@ class ConveyorClient:
     def create_job(self, job_id: str, body: dict[str, Any], name: str | None = None) -> None:
         self._call("POST", self.jobs(f"/jobs/{job_id}"), json=body, params={"name": name} if name else {})
 
+    def estimate_job(self, body: dict[str, Any]) -> dict[str, Any]:
+        """What the job of ``body`` would take; the server runs a sample first (up to its estimate wait)."""
+        return self._call("POST", self.jobs("/jobs/estimate"), json=body, timeout=900)
+
     def job(self, job_id: str) -> dict[str, Any]:
         return self._call("GET", self.jobs(f"/jobs/{job_id}"))["job"]
 

@@ -145,6 +145,59 @@ def process_videos(
             aggregation=aggregation_format, notifications_url=notifications_url, max_video_fps=max_video_fps)
 
 
+@jobs_app.command("estimate")
+def estimate(
+    batch_id: str = _COMMON["batch_id"], workflow_id: str = _COMMON["workflow_id"],
+    videos: bool = typer.Option(False, "--videos", help="a video job (the batch holds videos)"),
+    workflow_params: Path | None = _COMMON["workflow_params"],
+    image_input_name: str | None = _COMMON["image_input_name"],
+    save_image_outputs: bool = _COMMON["save_image_outputs"],
+    image_outputs_to_save: list[str] = _COMMON["image_outputs_to_save"],
+    machine_type: str | None = _COMMON["machine_type"],
+    workers_per_machine: int | None = _COMMON["workers_per_machine"],
+    max_parallel_tasks: int | None = _COMMON["max_parallel_tasks"],
+    max_video_fps: float | None = typer.Option(None, "--max-video-fps"),
+    aggregation_format: str | None = _COMMON["aggregation_format"],
+    api_key: str | None = ApiKey, api_url: str | None = ApiUrl, as_json: bool = JsonOut,
+) -> None:
+    """Predict a job's runtime, machine-hours, cost, failures and output size by running a sample of its batch
+    (a small real job, billed, its results not kept)."""
+    body = _body("simple-video-processing-v1" if videos else "simple-image-processing-v1", "", batch_id,
+                 workflow_id, params_file=workflow_params, image_input_name=image_input_name,
+                 save_image_outputs=save_image_outputs, image_outputs=image_outputs_to_save,
+                 machine_type=machine_type, workers=workers_per_machine, max_runtime=None,
+                 max_parallel=max_parallel_tasks, failure_rate=None, aggregation=aggregation_format,
+                 notifications_url=None, max_video_fps=max_video_fps)
+    with api(api_key, api_url) as client:
+        body["processingSpecification"]["workspace"] = client.workspace
+        with console.status(f"running a sample of {batch_id}"):
+            answer = client.estimate_job(body)
+    emit(answer, as_json, _render_estimate)
+
+
+def _render_estimate(e: dict[str, Any]) -> None:
+    def span(fig: dict[str, Any], fmt: str) -> str:
+        if fig["low"] is None:
+            return format(fig["value"], fmt)
+        return f"{format(fig['value'], fmt)}  ({format(fig['low'], fmt)} to {format(fig['high'], fmt)})"
+
+    sample = e["sample"]
+    what = f"{e['files']} files" + (f", {e['videoSeconds']:.0f} s of video" if e.get("videoSeconds") else "")
+    console.print(f"{what} in {e['tasks']} tasks, {e['parallelTasks']} at once on {e['machineType']}; "
+                  f"from a sample of {sample['files']} files in {sample['tasks']} tasks (job {e['estimateJobId']})")
+    table = Table("figure", "estimate (95 % interval)")
+    table.add_row("runtime, all workers (s)", span(e["runtimeSeconds"], ".1f"))
+    table.add_row("machine-hours", span(e["machineHours"], ".4f"))
+    if e["cost"]:
+        table.add_row(f"cost ({e['cost']['unit']})", span(e["cost"], ".4f"))
+    table.add_row("processing wall time (s)", span(e["processingWallSeconds"], ".1f"))
+    table.add_row("failure rate", span(e["failureRate"], ".1%"))
+    table.add_row("output (MB)", span({k: v / 1e6 if v is not None else None for k, v in e["outputBytes"].items()},
+                                      ".2f"))
+    table.add_row("recommended --max-runtime-seconds", str(e["recommendedProcessingTimeoutSeconds"]))
+    console.print(table)
+
+
 @jobs_app.command("show-job-details")
 def show_job_details(job_id: str = typer.Option(..., "--job-id", "-j"), api_key: str | None = ApiKey,
                      api_url: str | None = ApiUrl, as_json: bool = JsonOut,
