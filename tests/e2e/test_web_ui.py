@@ -265,6 +265,29 @@ def _the_results_are_drawn(page: Page, expected: dict[str, list[tuple[str, float
 
 
 @pytest.mark.timeout(600)
+def test_the_new_job_form_estimates_the_job_before_it_starts(deployment: Deployment, browser: Browser) -> None:
+    ws, key, base = deployment.workspace, deployment.api_key, deployment.base_url
+    for i in range(3):
+        assert httpx.post(f"{base}/data-staging/v1/external/{ws}/batches/ui-estimate/upload/image",
+                          params={"api_key": key, "fileName": f"e{i}.jpg"},
+                          files={f"e{i}.jpg": (f"e{i}.jpg", jpeg(40 + i))}).status_code == 200
+    assert httpx.put(f"{base}/{ws}/workflows/ui-estimate", params={"api_key": key},
+                     json={"specification": detect_workflow()}).status_code == 200
+    page = signed_in(browser, deployment)
+    form = page.locator("#newjob")
+    form.locator("[name=batch]").select_option("ui-estimate")
+    form.locator("[name=workflow]").select_option("ui-estimate")
+    page.click("#estimate")  # no job id needed: nothing is started but the sample
+    expect(page.locator("#estimate-summary")).to_contain_text("3 files in 1 tasks on cpu", timeout=120_000)
+    expect(page.locator("#estimated table")).to_contain_text("Machine-hours")
+    expect(page.locator("#estimated table")).to_contain_text("Recommended max runtime")
+    timeout = int(form.locator("[name=timeout]").input_value())
+    assert timeout >= 60 and timeout % 60 == 0  # the form takes the recommended timeout
+    page.locator("#estimate-summary a").click()  # the sample is a job of its own
+    expect(page.locator("#live .badge")).to_have_text("succeeded")
+    page.close()
+
+
 def test_a_thousand_image_job_is_paged_not_frozen(deployment: Deployment, browser: Browser) -> None:
     """1,000 images on one side of the page boundary (48 thumbnails a page): 21 pages, the last one of 40; every
     page drawn promptly; the charts count all 1,000 rows, not the page's."""

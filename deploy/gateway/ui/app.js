@@ -79,7 +79,8 @@ async function jobsView() {
     <label>Video FPS <input name="fps" type="number" min="0.1" step="0.1" placeholder="all frames"></label>
     <label>Results <select name="format"><option>jsonl</option><option>csv</option></select></label>
     <label>Visualisations <select name="persist"><option value="">not kept</option><option value="1">kept</option></select></label>
-    <button type="submit">Start job</button></form></div>
+    <button type="submit">Start job</button><button type="button" id="estimate" class="secondary">Estimate</button></form>
+    <div id="estimated"></div></div>
   <h2>All jobs</h2>
   <form id="jobsearch" class="row"><input name="search" size="30" placeholder="id, name, workflow or state" value="${esc(search)}">
     <button type="submit">Search</button></form>
@@ -91,23 +92,48 @@ async function jobsView() {
     state.jobSearch = new FormData(e.target).get("search").trim();
     jobsView();
   };
-  document.getElementById("newjob").onsubmit = async (e) => {
-    e.preventDefault();
-    const f = Object.fromEntries(new FormData(e.target));
+  const form = document.getElementById("newjob");
+  const bodyOf = (f) => {
     const batch = batches.find((b) => b.batchId === f.batch);
     const videos = batch && batch.batchContentType === "videos";
     const spec = { type: "workflows-processing-specification-v1", workspace: state.ws, workflowId: f.workflow,
       aggregationFormat: f.format, persistImagesOutputs: !!f.persist };
     if (videos && f.fps) spec.maxVideoFPS = +f.fps;
-    const body = { type: videos ? "simple-video-processing-v1" : "simple-image-processing-v1",
+    return { type: videos ? "simple-video-processing-v1" : "simple-image-processing-v1",
       jobInput: { type: "staging-batch-input-v1", batchId: f.batch },
       computeConfiguration: { type: "compute-configuration-v2", machineType: f.machineType, workersPerMachine: +f.workers },
       processingTimeoutSeconds: +f.timeout, processingSpecification: spec };
+  };
+  form.onsubmit = async (e) => {
+    e.preventDefault();
+    const f = Object.fromEntries(new FormData(e.target));
     try {
-      await api(jobsApi(`/jobs/${f.jobId}`), { method: "POST", body });
+      await api(jobsApi(`/jobs/${f.jobId}`), { method: "POST", body: bodyOf(f) });
       location.hash = `#/jobs/${f.jobId}`;
     } catch (err) { toast(err.message); }
   };
+  document.getElementById("estimate").onclick = async () => {
+    const out = document.getElementById("estimated");
+    out.innerHTML = `<p class="muted">running a sample of the batch…</p>`;
+    try {
+      const est = await api(jobsApi("/jobs/estimate"), { method: "POST", body: bodyOf(Object.fromEntries(new FormData(form))) });
+      out.innerHTML = estimateCard(est);
+      form.elements.timeout.value = est.recommendedProcessingTimeoutSeconds;  // the timeout it recommends
+    } catch (err) { out.innerHTML = ""; toast(err.message); }
+  };
+}
+
+function estimateCard(e) {  // POST .../jobs/estimate's answer: each figure with its 95 % interval
+  const span = (fig, show) => show(fig.value) + (fig.low == null ? "" : ` <span class="muted">(${show(fig.low)} to ${show(fig.high)})</span>`);
+  const secs = (v) => `${v.toFixed(1)} s`, hours = (v) => v.toFixed(4), pct = (v) => `${(v * 100).toFixed(1)} %`;
+  const mb = (v) => `${(v / 1e6).toFixed(2)} MB`;
+  const rows = [["Runtime, all workers", span(e.runtimeSeconds, secs)], ["Machine-hours", span(e.machineHours, hours)],
+    ...(e.cost ? [[`Cost (${esc(e.cost.unit)})`, span(e.cost, (v) => v.toFixed(4))]] : []),
+    ["Processing wall time", span(e.processingWallSeconds, secs)], ["Failure rate", span(e.failureRate, pct)],
+    ["Output", span(e.outputBytes, mb)], ["Recommended max runtime", `${e.recommendedProcessingTimeoutSeconds} s`]];
+  return `<p id="estimate-summary">${e.files} files in ${e.tasks} tasks on ${esc(e.machineType)}, from a sample of
+    ${e.sample.files} files (<a href="#/jobs/${esc(e.estimateJobId)}">${esc(e.estimateJobId)}</a>)</p>` +
+    table(["Estimate", "95 % interval"], rows);
 }
 
 async function jobView(jobId) {
