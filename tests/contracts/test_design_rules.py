@@ -60,6 +60,12 @@ def test_mypy_passes_on_the_whole_tree() -> None:
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
 
 
+def test_ruff_passes_on_the_whole_tree() -> None:
+    result = subprocess.run([str(Path(sys.executable).with_name("ruff")), "check", "."], cwd=REPO_ROOT,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-2000:]
+
+
 def _lines(*packages: str) -> int:
     return sum(len(p.read_text().splitlines()) for p in _python_files(*packages))
 
