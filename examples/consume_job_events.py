@@ -4,11 +4,12 @@
     python examples/consume_job_events.py --bootstrap localhost:9092 [--prefix conveyor] [--job JOB_ID]
 
 Reads the public topics ``<prefix>.jobs.states.v1`` (every state a job enters: processing, exporting,
-succeeded, failed, aborted) and ``<prefix>.jobs.stages.v1`` (each stage's end, with its output batch) in a
+succeeded, failed, aborted) and ``<prefix>.jobs.stages.v1`` (``job.processing-completed@v1`` with the results
+batch and the export batch it goes to, then ``job.export-completed@v1`` with the archives made) in a
 consumer group of its own, and prints one JSON line per event with its CloudEvents attributes, which travel in
 the message headers (``ce_id``, ``ce_type``, ``ce_source``, ``ce_time``). With ``--job`` it prints only that
 job's events and stops once the job has ended (and, if it
-succeeded, its export stage's event has come). Events of one job share a key, so they arrive in order; a
+succeeded, its export's event has come). Events of one job share a key, so they arrive in order; a
 consumer that restarts may see an event again (at-least-once): ``ce_id`` tells it that it already has it.
 The payloads' JSON Schemas: shared/events/schema/events/; the whole contract: GET /asyncapi on the gateway.
 """
@@ -41,13 +42,13 @@ async def follow(bootstrap: str, prefix: str, job_id: str | None, group: str) ->
             seen.add(headers["ce_id"])
             print(json.dumps({"type": headers["ce_type"], "id": headers["ce_id"], "source": headers["ce_source"],
                               "time": headers["ce_time"], "job_id": event.get("job_id"),
-                              "state": event.get("state"), "stage": event.get("stage_id"),
-                              "output_batch": event.get("output_batch_id")}), flush=True)
+                              "state": event.get("state"), "results_batch": event.get("results_batch_id"),
+                              "export_batch": event.get("export_batch_id")}), flush=True)
             if event.get("state") in TERMINAL:
                 ended = event["state"]
-            elif event.get("stage_id") == "export":
+            elif headers["ce_type"] == "job.export-completed@v1":
                 exported = True
-            # the two topics are read side by side: a succeeded job's export stage may come before or after it
+            # the two topics are read side by side: a succeeded job's export may come before or after its end
             if job_id and ended and (ended != "succeeded" or exported):
                 return
     finally:

@@ -59,7 +59,7 @@ def follow(bootstrap: str, prefix: str, schemas: Path, workspace_id: str, job_id
     ended, exported, all_tasks = None, False, False
     deadline = time.monotonic() + timeout_s
     try:
-        # the topics are read side by side: a succeeded job's export stage and last progress may come after its end
+        # the topics are read side by side: a succeeded job's export and last progress may come after its end
         while time.monotonic() < deadline and not (ended and (ended != "succeeded" or (exported and all_tasks))):
             message = consumer.poll(0.5)
             if message is None or message.error():
@@ -78,10 +78,10 @@ def follow(bootstrap: str, prefix: str, schemas: Path, workspace_id: str, job_id
             seen.add(headers["ce_id"])
             print(json.dumps({"type": payload["type"], "key": key, "correlation_id": headers["correlation_id"],
                               "id": headers["ce_id"], "source": headers["ce_source"], "time": headers["ce_time"],
-                              "state": payload.get("state"), "stage": payload.get("stage_id")}), flush=True)
+                              "state": payload.get("state")}), flush=True)
             if payload["type"].startswith("job.state-changed") and payload["state"] in TERMINAL:
                 ended = payload["state"]
-            if payload["type"].startswith("stage.complete") and payload.get("stage_id") == "export":
+            if payload["type"].startswith("job.export-completed"):
                 exported = True
             if payload["type"].startswith("job.progress") and payload["tasks_done"] == payload["tasks_total"]:
                 all_tasks = True

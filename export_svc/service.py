@@ -26,10 +26,10 @@ from typing import IO
 
 from export_svc.config import ExportSettings
 from shared.db import Pool, Record
-from shared.events import ArchiveTask, StageCompleteV1
+from shared.events import ArchiveTask, ExportCompletedV1, ProcessingCompletedV1, StageCompleteV1
 from shared.events.base import source_of
 from shared.metrics import ARCHIVES
-from shared.outbox import enqueue
+from shared.outbox import enqueue_many
 from shared.staging import NewFile, StagingRepository
 from shared.storage import ObjectStore, file_key
 from shared.tracing import tracer
@@ -37,9 +37,6 @@ from shared.tracing import tracer
 log = logging.getLogger(__name__)
 TRACER = tracer(__name__)
 SOURCE = source_of("export")  # the CloudEvents source of the events this service writes
-
-EXPORT = "export"
-
 
 READ_AHEAD = 16  # objects an export reads at once
 
@@ -57,16 +54,14 @@ class Exporter:
         self.pool = pool
         self.store = store
 
-    async def on_stage_complete(self, event: StageCompleteV1) -> None:
-        if event.stage_id != "processing":
-            return
+    async def on_processing_completed(self, event: ProcessingCompletedV1) -> None:
         with TRACER.start_as_current_span(f"export {event.job_id}", attributes={"conveyor.job_id": event.job_id}):
             await self._export(event)
 
-    async def _export(self, event: StageCompleteV1) -> None:
+    async def _export(self, event: ProcessingCompletedV1) -> None:
         fmt = event.aggregation_format
         archives = await self._plan(event)
-        out_batch = f"{event.job_id}-{EXPORT}"
+        out_batch = event.export_batch_id
         new_files = []
         for number, archive in enumerate(archives):
             name = f"results-{number:04d}.tar.gz"
@@ -80,22 +75,24 @@ class Exporter:
             await staging.upsert_part(event.workspace_id, out_batch, "archives", "file-part", "archives", "metadata",
                                       "results and image outputs, as tar.gz archives")
             await staging.insert_files(event.workspace_id, out_batch, new_files)
-            await enqueue(conn, self.settings.kafka.topic_prefix, StageCompleteV1(
-                workspace_id=event.workspace_id, job_id=event.job_id, stage_id=EXPORT, output_batch_id=out_batch,
+            completed = ExportCompletedV1(
+                workspace_id=event.workspace_id, job_id=event.job_id, export_batch_id=out_batch,
                 archives=[ArchiveTask(task_id=f"archive-{number:04d}",
                                       files_count=len(archive.results) + len(archive.images))
                           for number, archive in enumerate(archives)],
-                correlation_id=event.job_id), source=SOURCE)
+                correlation_id=event.job_id)
+            await enqueue_many(conn, self.settings.kafka.topic_prefix, [completed, StageCompleteV1.twin_of(completed)],
+                               source=SOURCE)
         ARCHIVES.inc(len(archives))
         log.info("exported job %s into %d archives", event.job_id, len(archives))
 
-    async def _plan(self, event: StageCompleteV1) -> list[Archive]:
+    async def _plan(self, event: ProcessingCompletedV1) -> list[Archive]:
         async def all_files(part: str) -> list[Record]:
             rows: list[Record] = []
             after = 0
             async with self.pool.acquire() as conn:
                 repo = StagingRepository(conn)
-                while page := await repo.list_files(event.workspace_id, event.output_batch_id, part, 5000, after):
+                while page := await repo.list_files(event.workspace_id, event.results_batch_id, part, 5000, after):
                     rows += page
                     after = page[-1]["seq"]
             return rows

@@ -22,6 +22,7 @@ from scheduler_svc.schemas import JobCreate
 from shared.auth import Workspace
 from shared.db import Connection, Pool, transaction
 from shared.errors import InvalidInput, ServiceError
+from shared.events import StageId
 
 if TYPE_CHECKING:
     from scheduler_svc.service import JobService
@@ -43,14 +44,15 @@ class SamplePlan:
         result = await conn.execute(
             "INSERT INTO tasks (workspace_id, job_id, stage_id, task_id, seq_from, seq_to, files_count,"
             " sample_seconds)"
-            " SELECT $1, $2, 'processing', 'task-' || lpad(t.i::text, 6, '0'), min(f.seq), max(f.seq), count(*),"
+            " SELECT $1, $2, $8, 'task-' || lpad(t.i::text, 6, '0'), min(f.seq), max(f.seq), count(*),"
             "  min(t.seconds) FROM unnest($5::bigint[], $6::bigint[], $7::float8[]) WITH ORDINALITY"
             "  AS t(pos, n, seconds, i)"
             " JOIN (SELECT seq, row_number() OVER (ORDER BY seq) - 1 AS r FROM files WHERE workspace_id = $1"
             "       AND batch_id = $3 AND ($4::text IS NULL OR part_name = $4)) f"
             "  ON f.r >= t.pos AND f.r < t.pos + t.n GROUP BY t.i",
             uuid.UUID(job.workspace_id), job.job_id, job.input_batch_id, job.input_part_name,
-            [t.position for t in self.tasks], [t.files for t in self.tasks], [t.seconds for t in self.tasks])
+            [t.position for t in self.tasks], [t.files for t in self.tasks], [t.seconds for t in self.tasks],
+            StageId.PROCESSING)
         return int(result.split()[-1])
 
 
@@ -75,9 +77,9 @@ async def sample_results(conn: Connection, job: Job) -> list[SampleResult]:
         " (SELECT coalesce(sum(f.size_bytes), 0) FROM files f WHERE f.workspace_id = t.workspace_id"
         "   AND f.batch_id = $3 AND ($4::text IS NULL OR f.part_name = $4)"
         "   AND f.seq BETWEEN t.seq_from AND t.seq_to) AS input_bytes"
-        " FROM tasks t WHERE t.workspace_id = $1 AND t.job_id = $2 AND t.stage_id = 'processing'"
+        " FROM tasks t WHERE t.workspace_id = $1 AND t.job_id = $2 AND t.stage_id = $5"
         " AND t.state = 'succeeded' ORDER BY t.task_id",
-        uuid.UUID(job.workspace_id), job.job_id, job.input_batch_id, job.input_part_name)
+        uuid.UUID(job.workspace_id), job.job_id, job.input_batch_id, job.input_part_name, StageId.PROCESSING)
     videos = job.kind == "videos"
     return [SampleResult(units=r["media_seconds_run"] if videos else r["files_processed"] + r["files_failed"],
                          runtime_s=r["runtime_s"], processed=r["files_processed"], failed=r["files_failed"],

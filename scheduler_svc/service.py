@@ -34,10 +34,13 @@ from shared.auth import Workspace
 from shared.db import Connection
 from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.events import (
+    ExportCompletedV1,
     JobProgressV1,
     JobStateChangedV1,
     NotificationRequestedV1,
+    ProcessingCompletedV1,
     StageCompleteV1,
+    StageId,
     TaskDoneV1,
     TaskProgressV1,
     TaskReadyV2,
@@ -56,15 +59,11 @@ from shared.workflows.plans import plan_workflow
 log = logging.getLogger(__name__)
 SOURCE = source_of("scheduler")  # the CloudEvents source of the events this service writes
 
-PROCESSING, EXPORT = "processing", "export"
-PLANNED_STAGES = [PROCESSING, EXPORT]
+PROCESSING, EXPORT = StageId.PROCESSING, StageId.EXPORT
+PLANNED_STAGES = list(StageId)
 
 
 MAX_CACHED_SPECS = 512  # jobs whose task spec a scheduler process keeps (a few kilobytes each)
-
-
-def output_batch(job_id: str, stage_id: str) -> str:
-    return f"{job_id}-{stage_id}"
 
 
 def aggregation_format(job: Job) -> str:
@@ -125,7 +124,7 @@ class JobService:
         # every stage output batch lives for the staging period from its own creation, not the input's
         expires = datetime.now(UTC) + self.settings.s3.staging_expiry
         for position, stage_id in enumerate([PROCESSING] if sample else PLANNED_STAGES):
-            batch_id = output_batch(job_id, stage_id)
+            batch_id = stage_id.batch_of(job_id)
             if not await staging.insert_batch(ws.id, batch_id, f"{job.name} ({stage_id})", "multipart-batch",
                                               "metadata" if stage_id == PROCESSING else "archives", expires,
                                               produced_by_job=job_id):
@@ -246,7 +245,7 @@ class JobService:
             "input_batch_id": job.input_batch_id, "input_part_name": job.input_part_name,
             "metadata_part": job_input.get("imagesMetadataPart"),
             "metadata_mapping": spec.get("imagesMetadataInputsMapping") or {},
-            "in_flight": job.workers_per_machine, "output_batch_id": output_batch(job.job_id, PROCESSING),
+            "in_flight": job.workers_per_machine, "output_batch_id": PROCESSING.batch_of(job.job_id),
             "models": models, "workflow_backend": backend,
         }
 
@@ -325,7 +324,7 @@ class JobService:
             if counts.get("succeeded", 0) == sum(counts.values()):
                 await repo.set_stage_state(job, PROCESSING, "succeeded", {"type": "stage-status",
                                                                           "message": "sample done"})
-                await StagingRepository(conn).expire_batch(job.workspace_id, output_batch(job.job_id, PROCESSING))
+                await StagingRepository(conn).expire_batch(job.workspace_id, PROCESSING.batch_of(job.job_id))
                 await self._finish(conn, repo, job, "succeeded", None)
             else:
                 await self._dispatch(conn, repo, job)
@@ -356,16 +355,14 @@ class JobService:
         await repo.set_job_state(job, "exporting")
         await repo.log(job, "info", "stage-complete", {"stage": PROCESSING}, stage_id=PROCESSING)
         fmt = aggregation_format(job)
-        await enqueue(conn, self.prefix, StageCompleteV1(
-            workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING,
-            output_batch_id=output_batch(job.job_id, PROCESSING), aggregation_format=fmt, correlation_id=job.job_id),
-            source=SOURCE)
+        completed = ProcessingCompletedV1(
+            workspace_id=job.workspace_id, job_id=job.job_id, results_batch_id=PROCESSING.batch_of(job.job_id),
+            export_batch_id=EXPORT.batch_of(job.job_id), aggregation_format=fmt, correlation_id=job.job_id)
+        await enqueue_many(conn, self.prefix, [completed, StageCompleteV1.twin_of(completed)], source=SOURCE)
         await enqueue(conn, self.prefix, JobStateChangedV1(workspace_id=job.workspace_id, job_id=job.job_id,
                                                          state="exporting"), source=SOURCE)
 
-    async def on_stage_complete(self, conn: Connection, event: StageCompleteV1) -> None:
-        if event.stage_id != EXPORT:
-            return
+    async def on_export_completed(self, conn: Connection, event: ExportCompletedV1) -> None:
         repo = SchedulerRepository(conn)
         job = await repo.get_job(event.workspace_id, event.job_id, lock=True)
         if job is None or job.state != "exporting":

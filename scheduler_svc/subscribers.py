@@ -5,7 +5,16 @@ from __future__ import annotations
 from scheduler_svc.service import JobService
 from shared.broker import Subscriptions
 from shared.db import transaction
-from shared.events import StageCompleteV1, TaskDoneV1, TaskProgressV1, TaskStartedV1, Topic, WorkerAliveV1
+from shared.events import (
+    ExportCompletedV1,
+    ProcessingCompletedV1,
+    StageCompleteV1,
+    TaskDoneV1,
+    TaskProgressV1,
+    TaskStartedV1,
+    Topic,
+    WorkerAliveV1,
+)
 from shared.runtime import Resources
 
 # one consumer group per subscription: consumers sharing a group rebalance (and stall) each other on restart
@@ -20,9 +29,14 @@ def build(res: Resources, jobs: JobService) -> Subscriptions:
         async with transaction(res.pool) as conn:
             await jobs.on_task_done(conn, event)
 
-    async def stage_complete(event: StageCompleteV1) -> None:
-        async with transaction(res.pool) as conn:
-            await jobs.on_stage_complete(conn, event)
+    async def stage_complete(event: ProcessingCompletedV1 | ExportCompletedV1 | StageCompleteV1) -> None:
+        if isinstance(event, StageCompleteV1):
+            if event.superseded_by:  # the deprecated twin of an event handled on its own
+                return
+            event = event.upgraded()  # written before an upgrade
+        if isinstance(event, ExportCompletedV1):  # the processing stage's end is this service's own, for export
+            async with transaction(res.pool) as conn:
+                await jobs.on_export_completed(conn, event)
 
     async def task_alive(event: TaskStartedV1 | TaskProgressV1) -> None:
         async with transaction(res.pool) as conn:

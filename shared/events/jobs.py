@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.events.base import EventBase
+
+
+class StageId(StrEnum):
+    """A job's stages, in order: each writes its own output batch, ``<job id>-<stage id>``."""
+
+    PROCESSING = "processing"
+    EXPORT = "export"
+
+    def batch_of(self, job_id: str) -> str:
+        """The stage's output batch: the one place its name is made."""
+        return f"{job_id}-{self.value}"
 
 
 class _Part(BaseModel):
@@ -143,10 +155,45 @@ class TaskDoneV1(EventBase):
         return f"{self.workspace_id}/{self.job_id}"
 
 
-class StageCompleteV1(EventBase):
-    """Emitted when every task of a job stage has finished.
+class ProcessingCompletedV1(EventBase):
+    """Emitted by scheduler_svc when every task of a job's processing stage has succeeded; consumed by export_svc,
+    which packs the results into the export batch this event names.
 
-    ``processing`` completion is consumed by export_svc; ``export`` completion by scheduler_svc.
+    A public event, for consumers outside Conveyor as well."""
+
+    type: Literal["job.processing-completed@v1"] = "job.processing-completed@v1"
+    workspace_id: str
+    job_id: str
+    results_batch_id: str  # the processing stage's output batch: a results file per task, and kept images
+    export_batch_id: str  # where the archives go
+    aggregation_format: Literal["jsonl", "csv"] = "jsonl"  # the format the results were written in
+
+    def key(self) -> str:
+        return f"{self.workspace_id}/{self.job_id}"
+
+
+class ExportCompletedV1(EventBase):
+    """Emitted by export_svc once a job's archives are written (or its export failed); consumed by
+    scheduler_svc, which ends the job.
+
+    A public event, for consumers outside Conveyor as well."""
+
+    type: Literal["job.export-completed@v1"] = "job.export-completed@v1"
+    workspace_id: str
+    job_id: str
+    export_batch_id: str
+    succeeded: bool = True
+    archives: list[ArchiveTask] = Field(default_factory=list)  # the export stage's tasks
+
+    def key(self) -> str:
+        return f"{self.workspace_id}/{self.job_id}"
+
+
+class StageCompleteV1(EventBase):
+    """Deprecated: job.processing-completed@v1 and job.export-completed@v1 each carry one of its two meanings,
+    which a stage id told apart. Still emitted beside each of them for consumers outside Conveyor, naming it in
+    ``superseded_by``; Conveyor's services skip such a twin, and handle one without it (written before an
+    upgrade) as the event that replaced it.
     """
 
     type: Literal["stage.complete@v1"] = "stage.complete@v1"
@@ -159,9 +206,32 @@ class StageCompleteV1(EventBase):
     aggregation_format: Literal["jsonl", "csv"] = "jsonl"
     # export -> scheduler: the archives made, the export stage's tasks
     archives: list[ArchiveTask] = Field(default_factory=list)
+    # the event_id of the job.processing-completed@v1 or job.export-completed@v1 this twin stands beside
+    superseded_by: str | None = None
 
     def key(self) -> str:
         return f"{self.workspace_id}/{self.job_id}"
+
+    @classmethod
+    def twin_of(cls, event: ProcessingCompletedV1 | ExportCompletedV1) -> StageCompleteV1:
+        """The deprecated event that says what ``event`` says, for consumers that still read it."""
+        common = {"correlation_id": event.correlation_id, "workspace_id": event.workspace_id,
+                  "job_id": event.job_id, "superseded_by": event.event_id}
+        if isinstance(event, ProcessingCompletedV1):
+            return cls(**common, stage_id=StageId.PROCESSING, output_batch_id=event.results_batch_id,
+                       aggregation_format=event.aggregation_format)
+        return cls(**common, stage_id=StageId.EXPORT, output_batch_id=event.export_batch_id,
+                   succeeded=event.succeeded, archives=event.archives)
+
+    def upgraded(self) -> ProcessingCompletedV1 | ExportCompletedV1:
+        common = {"event_id": self.event_id, "occurred_at": self.occurred_at, "correlation_id": self.correlation_id,
+                  "workspace_id": self.workspace_id, "job_id": self.job_id}
+        if self.stage_id == StageId.PROCESSING:
+            return ProcessingCompletedV1(**common, results_batch_id=self.output_batch_id,
+                                         export_batch_id=StageId.EXPORT.batch_of(self.job_id),
+                                         aggregation_format=self.aggregation_format)
+        return ExportCompletedV1(**common, export_batch_id=self.output_batch_id, succeeded=self.succeeded,
+                                 archives=self.archives)
 
 
 class JobStateChangedV1(EventBase):

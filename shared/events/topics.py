@@ -20,7 +20,16 @@ from pydantic import Discriminator, TypeAdapter
 
 from shared.events.base import EventBase
 from shared.events.ingest import IngestCompletedV1, ShardReadyV1
-from shared.events.jobs import JobProgressV1, JobStateChangedV1, StageCompleteV1, TaskDoneV1, TaskReadyV1, TaskReadyV2
+from shared.events.jobs import (
+    ExportCompletedV1,
+    JobProgressV1,
+    JobStateChangedV1,
+    ProcessingCompletedV1,
+    StageCompleteV1,
+    TaskDoneV1,
+    TaskReadyV1,
+    TaskReadyV2,
+)
 from shared.events.notifications import NotificationRequestedV1
 from shared.events.workers import TaskProgressV1, TaskStartedV1, WorkerAliveV1
 
@@ -76,7 +85,8 @@ REGISTRY: dict[Topic, TopicSpec] = {
                   (TaskStartedV1, TaskProgressV1), partitions=6),
         TopicSpec(Topic.WORKERS, 1, "worker", ("worker_svc",), ("scheduler_svc",), (WorkerAliveV1,)),
         TopicSpec(Topic.STAGES, 1, "workspace/job", ("scheduler_svc", "export_svc"),
-                  ("export_svc", "scheduler_svc"), (StageCompleteV1,), public=True),
+                  ("export_svc", "scheduler_svc"), (ProcessingCompletedV1, ExportCompletedV1, StageCompleteV1),
+                  public=True),
         TopicSpec(Topic.JOB_STATES, 1, "workspace/job", ("scheduler_svc",), ("worker_svc",),
                   (JobStateChangedV1,), public=True),
         TopicSpec(Topic.JOB_PROGRESS, 1, "workspace/job", ("scheduler_svc",), (), (JobProgressV1,), public=True),

@@ -6,9 +6,13 @@ from pydantic import ValidationError
 
 from shared.events import (
     REGISTRY,
+    ArchiveTask,
+    EventBase,
+    ExportCompletedV1,
     JobStateChangedV1,
     ModelRef,
     NotificationRequestedV1,
+    ProcessingCompletedV1,
     ShardReadyV1,
     StageCompleteV1,
     TaskDoneV1,
@@ -39,6 +43,10 @@ SAMPLES = [
     WorkerAliveV1(worker_id="host-1", machine_type="cpu"),
     TaskDoneV1(workspace_id="w", job_id="j", stage_id="processing", task_id="t1", attempt=1, status="succeeded"),
     StageCompleteV1(workspace_id="w", job_id="j", stage_id="processing", output_batch_id="out"),
+    ProcessingCompletedV1(workspace_id="w", job_id="j", results_batch_id="j-processing", export_batch_id="j-export",
+                          aggregation_format="csv"),
+    ExportCompletedV1(workspace_id="w", job_id="j", export_batch_id="j-export",
+                      archives=[ArchiveTask(task_id="archive-0000", files_count=3)]),
     JobStateChangedV1(workspace_id="w", job_id="j", state="succeeded"),
     NotificationRequestedV1(workspace_id="w", url="https://h.example/x", category="job", subject_kind="job",
                             subject_id="j", payload={"type": "roboflow-batch-job-notification-v1"}),
@@ -57,6 +65,22 @@ def test_events_round_trip_through_their_topic(event) -> None:
     decoded = decode(topic, event.model_dump_json().encode())
     assert decoded == event
     assert decoded.key()
+
+
+@pytest.mark.parametrize(("stage_id", "output", "upgraded"), [
+    ("processing", "j-processing", ProcessingCompletedV1(workspace_id="w", job_id="j", results_batch_id="j-processing",
+                                                         export_batch_id="j-export", aggregation_format="csv")),
+    ("export", "j-export", ExportCompletedV1(workspace_id="w", job_id="j", export_batch_id="j-export", succeeded=False,
+                                             archives=[ArchiveTask(task_id="archive-0000", files_count=3)]))])
+def test_a_stage_complete_of_before_an_upgrade_is_handled_as_what_it_meant(stage_id: str, output: str,
+                                                                          upgraded: EventBase) -> None:
+    old = StageCompleteV1(workspace_id="w", job_id="j", stage_id=stage_id, output_batch_id=output,
+                          aggregation_format="csv", succeeded=stage_id == "processing",
+                          archives=[ArchiveTask(task_id="archive-0000", files_count=3)], correlation_id="j")
+    new = old.upgraded()
+    volatile = {"event_id", "occurred_at", "correlation_id"}
+    assert new.model_dump(exclude=volatile) == upgraded.model_dump(exclude=volatile)
+    assert (new.event_id, new.occurred_at, new.correlation_id) == (old.event_id, old.occurred_at, "j")
 
 
 def test_events_are_frozen() -> None:

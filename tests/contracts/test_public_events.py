@@ -36,7 +36,8 @@ def test_the_document_names_every_topic_its_producers_and_its_real_consumers() -
         publish = channels[f"{topic.value}:publish"]
         assert publish["address"] == f"conveyor.{topic.value}.v{spec.schema_version}"
         assert publish["description"].startswith("PUBLIC" if spec.public else "internal"), topic
-    assert {"JobStateChangedV1", "ShardReadyV1", "StageCompleteV1"} <= set(document["components"]["schemas"])
+    assert {"JobStateChangedV1", "ShardReadyV1", "ProcessingCompletedV1", "ExportCompletedV1",
+            "StageCompleteV1"} <= set(document["components"]["schemas"])
 
 
 def _first_published(path: str) -> str | None:

@@ -42,16 +42,20 @@ async def test_the_example_consumer_follows_a_job_through_its_public_events(pipe
     valid = [json.loads(line) for line in checked.decode().splitlines()]
     # every event of the job, in the other library: each valid against its schema, keyed <workspaceId>/<job>,
     # correlated by the job's id
-    assert {e["type"] for e in valid} == {"job.state-changed@v1", "stage.complete@v1", "job.progress@v1"}
-    assert len(valid) == 3 + 2 + 2 and {e["correlation_id"] for e in valid} == {"followed-job"}
+    assert {e["type"] for e in valid} == {"job.state-changed@v1", "job.processing-completed@v1",
+                                          "job.export-completed@v1", "stage.complete@v1", "job.progress@v1"}
+    # three states, two stage ends (each with its deprecated stage.complete twin), two tasks' progress
+    assert len(valid) == 3 + 2 * 2 + 2 and {e["correlation_id"] for e in valid} == {"followed-job"}
     assert {e["key"] for e in valid} == {f"{p.staging.workspace.id}/followed-job"}
     events = [json.loads(line) for line in out.decode().splitlines()]
     job = await p.wait_job("followed-job")
     assert job["state"] == "succeeded"
     states = [e["state"] for e in events if e["type"] == "job.state-changed@v1"]
     assert states == ["processing", "exporting", "succeeded"], events
-    stages = [(e["stage"], e["output_batch"]) for e in events if e["type"] == "stage.complete@v1"]
-    assert stages == [("processing", "followed-job-processing"), ("export", "followed-job-export")], events
+    stages = [(e["type"], e["results_batch"], e["export_batch"]) for e in events if e["type"].startswith("job.")
+              and e["type"] != "job.state-changed@v1"]
+    assert stages == [("job.processing-completed@v1", "followed-job-processing", "followed-job-export"),
+                      ("job.export-completed@v1", None, "followed-job-export")], events
     assert all(e["job_id"] == "followed-job" and e["source"].startswith("/conveyor/") and e["time"] for e in events)
     assert {e["source"] for e in events} == {"/conveyor/scheduler", "/conveyor/export"}  # the producers
     assert len({e["id"] for e in events}) == len(events)
