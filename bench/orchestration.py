@@ -15,7 +15,7 @@ import statistics
 import time
 
 from bench.common import TAR_LIMIT, report, running_conveyor, tiny_images, wait_job
-from shared.cli.client import ConveyorClient
+from conveyor_client.client import ConveyorClient
 
 NOOP = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}], "steps": [],
         "outputs": [{"type": "JsonField", "name": "image", "selector": "$inputs.image"}]}

@@ -24,8 +24,8 @@ from pathlib import Path
 import asyncpg
 
 from bench.common import report, running_conveyor
+from conveyor_client.client import ConveyorClient
 from deploy.local.home import home
-from shared.cli.client import ConveyorClient
 
 WORKFLOW = {"version": "1.0", "inputs": [{"type": "WorkflowImage", "name": "image"}], "steps": [],
             "outputs": [{"type": "JsonField", "name": "image", "selector": "$inputs.image"}]}

@@ -29,7 +29,7 @@ from bench.origin import origin
 from bench.probes import MemorySampler, conveyor_processes, probe
 from bench.scale_phases import expire_and_sweep, list_to_end, run_job
 from bench.scale_report import rows_of
-from shared.cli.client import ConveyorClient
+from conveyor_client.client import ConveyorClient
 from shared.config import REPO_ROOT
 
 HOME = REPO_ROOT / "bench" / ".home-scale"

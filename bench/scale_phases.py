@@ -11,7 +11,7 @@ import asyncpg
 
 from bench.common import TAR_LIMIT, wait_job
 from bench.orchestration import job_body, staged
-from shared.cli.client import ConveyorClient
+from conveyor_client.client import ConveyorClient
 
 
 def run_job(client: ConveyorClient, batch: str, body: dict[str, Any], poll_s: float = 1.0) -> dict[str, float]:

@@ -49,9 +49,9 @@ import numpy as np
 
 from bench.common import DATA, TAR_LIMIT, JobHooks, decode, real_images, report, running_conveyor, tar_of, wait_notified
 from bench.peers import inference_cli
+from conveyor_client.client import ConveyorClient
 from deploy.local.demo import detector_workflow
 from scheduler_svc.default_model import ensure_default_model
-from shared.cli.client import ConveyorClient
 from shared.config import REPO_ROOT, ServiceSettings
 from worker_svc.decoding import decode_image
 from worker_svc.inference.detector import OnnxDetector

@@ -9,13 +9,13 @@ import os
 
 import typer
 
+from deploy.admin import operator_commands
 from deploy.local.demo import demo_cmd
 from deploy.local.home import home, load_stack_env
 from deploy.local.processes import down_cmd, public_url, serve_cmd, up_cmd
 from deploy.local.stack_cmds import stack_app
-from shared.cli import api_commands
 
-app = api_commands()
+app = operator_commands()
 app.add_typer(stack_app, name="stack")
 app.command("serve")(serve_cmd)
 app.command("up")(up_cmd)

@@ -18,11 +18,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from conveyor_client.client import ConveyorClient
 from deploy.local.home import local_stack
 from deploy.local.processes import bring_up, public_url, stop_services
 from deploy.local.samples import ensure_samples
 from scheduler_svc.default_model import DEFAULT_MODEL_ID
-from shared.cli.client import ConveyorClient
 from shared.config import ServiceSettings
 
 console = Console()

@@ -9,9 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from conveyor_client.common import command_group
 from deploy.local.home import STACK_VARS, home, local_stack, stack_from_environment
 from deploy.local.stack import StackError, port_open
-from shared.cli.common import command_group
 
 stack_app = command_group(help="The local stack: Tansu (Kafka API), SeaweedFS (S3), PostgreSQL.")
 console = Console(stderr=True)

@@ -2,7 +2,7 @@
 
 They are the body of each delivery (``notifier_svc`` adds ``delivery_attempt``, 1 for the first) and keep the
 shapes Roboflow's services send, so receivers written for Roboflow work unchanged. Their JSON Schemas are
-published beside the events' (``shared/events/schema/webhooks/``); ``shared.cli.client.verify_webhook`` checks a
+published beside the events' (``shared/events/schema/webhooks/``); ``conveyor_client.client.verify_webhook`` checks a
 delivery's Standard Webhooks signature and returns it as one of these models.
 """
 

@@ -12,11 +12,12 @@ from pathlib import Path
 
 from shared.config import REPO_ROOT
 
-PRODUCTION = ("shared", "ingest_svc", "scheduler_svc", "worker_svc", "export_svc", "notifier_svc", "deploy")
+PRODUCTION = ("shared", "conveyor_client", "ingest_svc", "scheduler_svc", "worker_svc", "export_svc", "notifier_svc",
+              "deploy")
 # where the process environment may be read: settings classes, deployment code, the CLI (a client configured
 # by its environment), and the engine protocol, which hands the environment to the engine's own interpreter
 # shared/images.py writes OpenCV's pixel limit, which OpenCV reads from the environment alone
-ENVIRONMENT_READERS = ("shared/config.py", "*/config.py", "deploy/*", "shared/cli/*",
+ENVIRONMENT_READERS = ("shared/config.py", "*/config.py", "deploy/*", "conveyor_client/*",
                        "shared/workflows/roboflow_engine.py", "shared/images.py")
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.cli.client import ConveyorClient, Staged
+from conveyor_client.client import ConveyorClient, Staged
 from tests.fixtures.cli import conveyor
 from tests.fixtures.deployment import Deployment
 from tests.fixtures.media import jpeg, photo

@@ -151,7 +151,7 @@ def test_the_file_set_leaves_out_the_local_tooling(built: Built) -> None:
 
 def test_every_image_serves_and_one_image_job_runs_through_them(images: Built, stack_env: dict[str, str]) -> None:
     python = Path(images.base.env["PATH"].split(":")[0]) / "python"
-    made = subprocess.run([str(python), "-m", "shared.cli", "workspace", "create", "images"], cwd=images.base.workdir,
+    made = subprocess.run([str(python), "-m", "deploy.admin", "workspace", "create", "images"], cwd=images.base.workdir,
                           env={"PATH": images.base.env["PATH"], **stack_env}, capture_output=True, text=True,
                           timeout=120)
     assert made.returncode == 0, made.stderr

@@ -21,7 +21,7 @@ import httpx
 import numpy as np
 import pytest
 
-from shared.cli.client import ConveyorClient, Staged
+from conveyor_client.client import ConveyorClient, Staged
 from tests.fixtures.cli import conveyor
 from tests.fixtures.deployment import CLI_VENV, Deployment
 from tests.fixtures.hooks import HOOK_PORT, Hooks

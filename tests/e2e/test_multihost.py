@@ -100,7 +100,7 @@ def _run(network: Network, stack: LocalStack, tmp_path: Path) -> None:
         url = f"http://{host.address}:{PORTS[service]}/healthz"
         until(f"{service} on {host.name}", functools.partial(_answers, url))
 
-    made = subprocess.run(["ip", "netns", "exec", b.name, sys.executable, "-m", "shared.cli", "workspace", "create",
+    made = subprocess.run(["ip", "netns", "exec", b.name, sys.executable, "-m", "deploy.admin", "workspace", "create",
                            "mh"], cwd=REPO_ROOT, env=base, capture_output=True, text=True, timeout=120)
     key = re.search(r"cvr_\S+", made.stdout)
     assert key, made.stdout + made.stderr

@@ -3,7 +3,7 @@ import json
 import asyncpg
 import pytest
 
-from shared.cli.client import InvalidSignature, StagingNotificationV1, verify_webhook
+from conveyor_client.client import InvalidSignature, StagingNotificationV1, verify_webhook
 from shared.events.webhooks import FilesStatusV1
 from tests.fixtures.media import jpeg, tar_of
 from tests.fixtures.pipeline import Pipeline

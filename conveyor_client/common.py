@@ -12,7 +12,7 @@ import httpx
 import typer
 from rich.console import Console
 
-from shared.cli.client import ApiError, ConveyorClient
+from conveyor_client.client import ApiError, ConveyorClient
 
 console = Console()
 err = Console(stderr=True)

@@ -11,8 +11,8 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from shared.cli.client import ConveyorClient
-from shared.cli.common import ApiKey, ApiUrl, JsonOut, api, command_group, console, emit, err
+from conveyor_client.client import ConveyorClient
+from conveyor_client.common import ApiKey, ApiUrl, JsonOut, api, command_group, console, emit, err
 from shared.ids import random_suffix
 
 jobs_app = command_group(help="Run workflows over staged batches and follow the jobs.")

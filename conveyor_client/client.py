@@ -1,6 +1,6 @@
 """Conveyor's Python client: the synchronous client of its public API that the CLI and the demo use.
 
-    from shared.cli.client import ConveyorClient
+    from conveyor_client.client import ConveyorClient
 
     with ConveyorClient("http://127.0.0.1:8000", api_key) as conveyor:
         conveyor.stage_folder("street", Path("photos/"))                 # tar archives through signed URLs

@@ -15,8 +15,8 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from shared.cli.client import ApiError
-from shared.cli.common import ApiKey, ApiUrl, JsonOut, api, command_group, console, emit, err
+from conveyor_client.client import ApiError
+from conveyor_client.common import ApiKey, ApiUrl, JsonOut, api, command_group, console, emit, err
 
 staging_app = command_group(help="Stage images and videos into batches, inspect and export them.")
 

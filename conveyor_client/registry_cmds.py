@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from shared.cli.common import ApiKey, ApiUrl, JsonOut, api, command_group, console, emit, err
+from conveyor_client.common import ApiKey, ApiUrl, JsonOut, api, command_group, console, emit, err
 
 workflows_app = command_group(help="Workflow definitions (Roboflow Workflows JSON).")
 models_app = command_group(help="ONNX models the workflows can use.")
