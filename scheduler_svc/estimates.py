@@ -81,10 +81,11 @@ async def sample_results(conn: Connection, job: Job) -> list[SampleResult]:
         " AND t.state = 'succeeded' ORDER BY t.task_id",
         uuid.UUID(job.workspace_id), job.job_id, job.input_batch_id, job.input_part_name, StageId.PROCESSING)
     videos = job.kind == "videos"
-    return [SampleResult(units=r["media_seconds_run"] if videos else r["files_processed"] + r["files_failed"],
-                         runtime_s=r["runtime_s"], processed=r["files_processed"], failed=r["files_failed"],
-                         output_bytes=r["output_bytes"], input_bytes=r["input_bytes"],
-                         media_seconds=r["media_seconds"]) for r in rows]
+    # sums of bigint columns come back as numeric (Decimal): the arithmetic is in floats
+    return [SampleResult(units=float(r["media_seconds_run"]) if videos else r["files_processed"] + r["files_failed"],
+                         runtime_s=float(r["runtime_s"]), processed=r["files_processed"], failed=r["files_failed"],
+                         output_bytes=int(r["output_bytes"]), input_bytes=int(r["input_bytes"]),
+                         media_seconds=float(r["media_seconds"])) for r in rows]
 
 
 def planned_tasks(kind: str, files: int, per_task: int, max_tasks: int) -> int:

@@ -34,12 +34,12 @@ async def test_an_estimate_runs_a_spread_sample_and_predicts_the_whole_job(pipel
     p = pipeline
     await _staged(p, "many", 41)
     assert (await p.put_workflow("detect", detect_workflow())).status_code == 200
-    est = await _estimate(p, "many")
+    est = await _estimate(p, "many", notificationsURL=f"{p.hook.url}/jobs")
     # the whole job: 41 files in tasks of 2 (the test scheduler's images_per_task)
     assert (est["files"], est["tasks"], est["machineType"]) == (41, 21, "cpu")
     assert est["sample"]["tasks"] == 6 and est["sample"]["files"] == 30
     runtime, hours = est["runtimeSeconds"], est["machineHours"]
-    assert 0 < runtime["low"] <= runtime["value"] <= runtime["high"]
+    assert 0 <= runtime["low"] <= runtime["value"] <= runtime["high"] and runtime["value"] > 0  # low: 0 at worst
     assert hours["value"] == pytest.approx(runtime["value"] / 3600, rel=1e-3)
     assert est["cost"]["value"] == pytest.approx(hours["value"] * 2.5, rel=1e-3)
     assert est["cost"]["unit"] == "EUR" and est["cost"]["pricePerMachineHour"] == 2.5
@@ -49,6 +49,7 @@ async def test_an_estimate_runs_a_spread_sample_and_predicts_the_whole_job(pipel
 
     # the sample is a real job of the workspace, billed, with its files spread over the batch in two task sizes
     sample_id = est["estimateJobId"]
+    assert sample_id in [j["jobId"] for j in (await p.jobs_get("/jobs", search="estimate")).json()["jobs"]]
     job = (await p.jobs_get(f"/jobs/{sample_id}")).json()["job"]
     assert job["state"] == "succeeded" and job["plannedStages"] == ["processing"]
     assert job["billedMachineHours"] == est["sample"]["billedMachineHours"] and job["billedMachineHours"]["cpu"] > 0
@@ -60,11 +61,11 @@ async def test_an_estimate_runs_a_spread_sample_and_predicts_the_whole_job(pipel
     batches = (await p.staging.get("/batches")).json()["batches"]
     assert {b["batchId"] for b in batches} == {"many"}
     assert (await p.staging.get(f"/batches/{sample_id}-export/count")).status_code == 404
-    assert p.hook.requests == []
-    # and the job estimated runs as ever
-    assert (await p.jobs_post("/jobs/real", json=job_body(p.staging.workspace.slug, "many", "detect"))
-            ).status_code == 200
+    # and the job estimated runs as ever, its webhook the first the receiver gets
+    assert (await p.jobs_post("/jobs/real", json=job_body(p.staging.workspace.slug, "many", "detect",
+                                                          notificationsURL=f"{p.hook.url}/jobs"))).status_code == 200
     assert (await p.wait_job("real"))["state"] == "succeeded"
+    assert [h["job_id"] for h in await p.wait_hooks(1)] == ["real"]
 
 
 async def test_a_batch_no_larger_than_the_sample_runs_whole_and_a_larger_one_in_part(pipeline: Pipeline) -> None:
@@ -109,6 +110,18 @@ async def test_a_video_estimate_runs_the_first_seconds_of_each_video(pipeline: P
     tasks = (await p.jobs_get(f"/jobs/{est['estimateJobId']}/stages/processing/tasks")).json()["tasks"]
     assert len(tasks) == 3 and all(t["notification"]["state"] == "succeeded" for t in tasks)
     assert est["runtimeSeconds"]["value"] > 0 and est["outputBytes"]["value"] > 0
+
+
+@pytest.mark.parametrize("pipeline", [{"scheduler": {"estimate_sample_tasks": 2}}], indirect=True)
+async def test_the_seconds_of_videos_left_out_of_the_sample_come_from_their_bytes(pipeline: Pipeline) -> None:
+    p = pipeline
+    for i in range(3):
+        await p.stage_video("clips", f"v{i}.mp4", bus_video(frames=80, fps=10))  # 8 s each, the same bytes
+    assert (await p.put_workflow("detect", detect_workflow())).status_code == 200
+    est = await _estimate(p, "clips", videos=True, maxVideoFPS=5)
+    # two videos sampled (2 s and 6 s of them run); the third's 8 s from its bytes at their seconds per byte
+    assert (est["sample"]["tasks"], est["tasks"]) == (2, 3)
+    assert est["sample"]["videoSecondsRun"] == pytest.approx(8.0) and est["videoSeconds"] == pytest.approx(24.0)
 
 
 @pytest.mark.parametrize("pipeline", [{"scheduler": {"estimate_wait_s": 0.01}}], indirect=True)
