@@ -77,7 +77,7 @@ class Job:
     files: int
     input_bytes: int
     tasks: int
-    parallel: int  # tasks at once: its maxParallelTasks, the live workers of its machine type, its tasks
+    parallel: int  # tasks at once: the fewest of its maxParallelTasks, the workers that ran the sample, its tasks
 
 
 @dataclass(frozen=True)

@@ -64,10 +64,12 @@ async def batch_totals(conn: Connection, ws: str, batch_id: str, part: str | Non
     return int(row["n"]), int(row["bytes"])
 
 
-async def live_workers(conn: Connection, machine_type: str, liveness_s: float) -> int:
+async def sample_workers(conn: Connection, job: Job) -> int:
+    """Worker processes that ran the sample's tasks: those the job's tasks would be spread over. Measured, not
+    taken from heartbeats, which count a worker for a while after it stopped."""
     return int(await conn.fetchval(
-        "SELECT count(*) FROM worker_heartbeats WHERE machine_type = $1"
-        " AND beat_at > now() - make_interval(secs => $2)", machine_type, liveness_s))
+        "SELECT count(DISTINCT worker_id) FROM tasks WHERE workspace_id = $1 AND job_id = $2 AND stage_id = $3",
+        uuid.UUID(job.workspace_id), job.job_id, StageId.PROCESSING))
 
 
 async def sample_results(conn: Connection, job: Job) -> list[SampleResult]:
@@ -110,7 +112,7 @@ async def run_estimate(pool: Pool, service: JobService, ws: Workspace, body: Job
     async with pool.acquire() as conn:
         sample = await sample_results(conn, job)
         tasks = planned_tasks(kind, files, settings.images_per_task, settings.max_tasks_per_stage)
-        workers = max(await live_workers(conn, job.machine_type, settings.worker_liveness_s), 1)
+        workers = max(await sample_workers(conn, job), 1)
         billed = await SchedulerRepository(conn).billed_hours(job)
     whole = estimate.Job(kind=kind, files=files, input_bytes=input_bytes, tasks=tasks,
                          parallel=min(job.max_parallel_tasks, workers, tasks))

@@ -36,7 +36,7 @@ async def test_an_estimate_runs_a_spread_sample_and_predicts_the_whole_job(pipel
     assert (await p.put_workflow("detect", detect_workflow())).status_code == 200
     est = await _estimate(p, "many", notificationsURL=f"{p.hook.url}/jobs")
     # the whole job: 41 files in tasks of 2 (the test scheduler's images_per_task)
-    assert (est["files"], est["tasks"], est["machineType"]) == (41, 21, "cpu")
+    assert (est["files"], est["tasks"], est["machineType"], est["parallelTasks"]) == (41, 21, "cpu", 1)  # 1 worker
     assert est["sample"]["tasks"] == 6 and est["sample"]["files"] == 30
     runtime, hours = est["runtimeSeconds"], est["machineHours"]
     assert 0 <= runtime["low"] <= runtime["value"] <= runtime["high"] and runtime["value"] > 0  # low: 0 at worst
@@ -136,3 +136,5 @@ async def test_an_estimate_that_cannot_end_in_time_or_has_no_batch_is_refused(pi
     assert (await p.jobs_get(f"/jobs/{sample_id}")).json()["job"]["state"] == "aborted"
     missing = await p.jobs_post("/jobs/estimate", json=job_body(ws, "nothing-here", "detect"))
     assert missing.status_code == 400 and "does not exist" in missing.json()["message"]
+    # the path is the estimate's: a job body sent to it never makes a job named "estimate"
+    assert (await p.jobs_get("/jobs/estimate")).status_code == 404
