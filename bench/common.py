@@ -194,8 +194,21 @@ def wait_notified(client: Any, hooks: JobHooks, job_id: str, timeout: float = 36
     raise TimeoutError(f"job {job_id} not finished after {timeout}s")
 
 
+CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8")
+
+
 def machine() -> dict[str, Any]:
-    return {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()}
+    """The machine a figure came from: its CPU model and the instruction sets the runtimes choose kernels by."""
+    model, flags = "", set[str]()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and not model:
+                model = value.strip()
+            elif key.strip() == "flags" and not flags:
+                flags = set(value.split())
+    return {"cpus": os.cpu_count(), "cpu": model, "cpu_flags": [f for f in CPU_FLAGS if f in flags],
+            "python": platform.python_version(), "platform": platform.platform()}
 
 
 def report(name: str, rows: list[tuple[str, str]], data: dict[str, Any]) -> Path:
