@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
 from shared.errors import Conflict, InvalidInput, NotFound
+from shared.staging import StillStaging
 
 
 class JobNotFound(NotFound):
@@ -46,12 +45,12 @@ class JobNotRestartable(Conflict):
 class BatchStillStaging(Conflict):
     """A job over a batch that is still being staged would process only part of it."""
 
-    _WHAT: ClassVar[dict[str, str]] = {"awaiting-upload": "awaiting an upload whose signed link is still valid",
-                                       "uploaded": "uploaded, not yet indexed", "indexing": "being indexed"}
-
-    def __init__(self, batch_id: str, open_shards: dict[str, int]) -> None:
-        pending = ", ".join(f"{n} {self._WHAT.get(s, s)}" for s, n in sorted(open_shards.items()))
-        super().__init__(f"input batch {batch_id!r} is still being staged ({pending} shard(s)); a job now would "
+    def __init__(self, batch_id: str, staging: StillStaging) -> None:
+        pending = [f"{staging.shards_open} shard(s) uploaded or being indexed"] if staging.shards_open else []
+        if staging.links_valid_until:
+            pending.append(f"an upload link valid until {staging.links_valid_until.isoformat(timespec='seconds')} "
+                           "not used yet")
+        super().__init__(f"input batch {batch_id!r} is still being staged ({'; '.join(pending)}); a job now would "
                          "process only part of it. Start the job once every shard is indexed (see list-ingest-details "
                          "or the ingest-status webhook); an unused upload link stops counting when it expires")
 

@@ -95,9 +95,9 @@ class JobService:
         if batch.content_type != kind:
             raise InvalidInput(f"input batch {batch.batch_id!r} holds {batch.content_type}; a {body.type} job "
                                f"needs {kind}")
-        still_open = await StagingRepository(conn).open_shards(ws.id, batch.batch_id)
-        if still_open:
-            raise BatchStillStaging(batch.batch_id, still_open)
+        still = await StagingRepository(conn).still_staging(ws.id, batch.batch_id)
+        if still:
+            raise BatchStillStaging(batch.batch_id, still)
         workflow = await checked_workflow(conn, ws, body, kind, self.settings)
         if body.notifications_url:
             try:

@@ -1,8 +1,8 @@
 """The shared batch store (owned by ingest_svc): batches, their parts, files and per-file metadata, all its
 SQL. Written by ingest_svc for input batches and by scheduler_svc, worker_svc and export_svc for job output
 batches; read by all of them. Transactions are opened by the caller. Ingest's own bookkeeping (shards, their
-leases, failed files, ingests) is in ``ingest_svc.repository``; ``open_shards`` is the one question about it
-others may ask (is a batch still being staged?)."""
+leases, failed files, ingests) is in ``ingest_svc.repository``, read by nobody else: whether a batch is still
+being staged is kept on the batch (``still_staging``)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,12 @@ class Batch:
     content_type: str
     created_at: datetime
     expires_at: datetime
+
+
+@dataclass(frozen=True)
+class StillStaging:
+    shards_open: int  # uploaded or being indexed
+    links_valid_until: datetime | None  # the last unused upload link's expiry, while one is valid
 
 
 @dataclass(frozen=True)
@@ -188,12 +194,14 @@ class StagingRepository:
             "SELECT object_key, byte_offset, content_type, size_bytes FROM files WHERE workspace_id = $1"
             " AND batch_id = $2 AND part_name = $3 AND file_name = $4", uuid.UUID(ws), batch_id, part_name, file_name)
 
-    # ------------------------------------------------------------------ ingest's shards, as others see them
-    async def open_shards(self, ws: str, batch_id: str) -> dict[str, int]:
-        """Shards that may still bring files into the batch, by status: uploaded or being indexed, or
-        awaiting an upload whose signed link is still valid."""
-        rows = await self.conn.fetch(
-            "SELECT status, count(*) AS n FROM shards WHERE workspace_id = $1 AND batch_id = $2"
-            " AND (status IN ('uploaded', 'indexing') OR (status = 'awaiting-upload' AND link_expires_at > now()))"
-            " GROUP BY status", uuid.UUID(ws), batch_id)
-        return {r["status"]: r["n"] for r in rows}
+    # ------------------------------------------------------------------ staging, as ingest keeps it on the batch
+    async def still_staging(self, ws: str, batch_id: str) -> StillStaging | None:
+        """What may still bring files into the batch (None: nothing, the batch is sealed): its shards uploaded or
+        being indexed, and until when an unused upload link of it is valid. Ingest keeps both on the batch
+        (migration 0029), so no other service reads its shards."""
+        row = await self.conn.fetchrow(
+            "SELECT shards_open, CASE WHEN links_open_until > now() THEN links_open_until END AS links_until"
+            " FROM batches WHERE workspace_id = $1 AND batch_id = $2", uuid.UUID(ws), batch_id)
+        if row is None or (not row["shards_open"] and row["links_until"] is None):
+            return None
+        return StillStaging(row["shards_open"], row["links_until"])

@@ -1,5 +1,7 @@
 """Each table has one owning service, named at the top of the migration that creates it, and only the owner's
-code writes it (the shared batch store is the owner's, written through ``shared/staging.py``)."""
+code writes it (the shared batch store is the owner's, written through ``shared/staging.py``); a table that is
+neither the batch store nor the platform's is read by its owner alone: others learn through events, or through
+what the owner keeps on the batch store (a batch still being staged)."""
 
 from __future__ import annotations
 
@@ -20,6 +22,9 @@ WRITERS = {
 BATCH_STORE = ("batches", "batch_parts", "files", "file_metadata")  # written through shared/staging.py too
 _OWNED = re.compile(r"^-- Owned by (\S+): (.+?)\.?$", re.MULTILINE)
 _WRITE = re.compile(r"\b(?:INSERT INTO|UPDATE|DELETE FROM)\s+([a-z_]+)\b")
+_READ = re.compile(r"\b(?:FROM|JOIN)\s+([a-z_]+)\b")
+PACKAGES = ("shared", "conveyor_client", "ingest_svc", "scheduler_svc", "worker_svc", "export_svc", "notifier_svc",
+            "deploy")
 
 
 def owners() -> dict[str, str]:
@@ -34,13 +39,17 @@ def owners() -> dict[str, str]:
     return found
 
 
-def _writes() -> dict[str, set[str]]:
+def _uses(pattern: re.Pattern[str]) -> dict[str, set[str]]:
     by_table: dict[str, set[str]] = {}
-    for package in ("shared", "ingest_svc", "scheduler_svc", "worker_svc", "export_svc", "notifier_svc", "deploy"):
+    for package in PACKAGES:
         for path in (REPO_ROOT / package).rglob("*.py"):
-            for table in _WRITE.findall(path.read_text()):
+            for table in pattern.findall(path.read_text()):
                 by_table.setdefault(table, set()).add(str(path.relative_to(REPO_ROOT)))
     return by_table
+
+
+def _writes() -> dict[str, set[str]]:
+    return _uses(_WRITE)
 
 
 def test_every_table_names_one_known_owner() -> None:
@@ -57,6 +66,16 @@ def test_only_the_owner_writes_a_table() -> None:
         allowed = WRITERS[found[table]] + (("shared/staging.py",) if table in BATCH_STORE else ())
         strangers = {f for f in files if not any(fnmatch.fnmatch(f, pattern) for pattern in allowed)}
         assert strangers == set(), f"{table} (owned by {found[table]}) is written by {sorted(strangers)}"
+
+
+def test_only_the_owner_reads_a_private_table() -> None:
+    found = owners()
+    for table, files in _uses(_READ).items():
+        if table not in found or table in BATCH_STORE or found[table] == "platform":
+            continue  # not a table (FROM in prose), or one every service may read
+        strangers = {f for f in files if not any(fnmatch.fnmatch(f, p) for p in WRITERS[found[table]])}
+        assert strangers == set(), f"{table} (owned by {found[table]}) is read by {sorted(strangers)}"
+    assert "ingest_svc/repository.py" in _uses(_READ)["shards"]  # the scan sees reads
 
 
 def test_the_scan_finds_the_writes_it_must() -> None:
