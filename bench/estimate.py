@@ -41,40 +41,45 @@ FIGURES = (("runtime s", "runtimeSeconds"), ("machine-hours", "machineHours"),
            ("output bytes", "outputBytes"))
 
 
+def _written_once(folder: str, pattern: str, count: int, write: Callable[[Path], None]) -> list[Path]:
+    """The ``count`` files of ``bench/.data/<folder>``, written by ``write`` the first time."""
+    target = DATA / folder
+    if len(files := sorted(target.glob(pattern))) != count:
+        target.mkdir(parents=True, exist_ok=True)
+        write(target)
+        files = sorted(target.glob(pattern))
+    return files
+
+
 def sahi_images(count: int) -> list[Path]:
-    """2560 x 1440 frames made of the sample photos, each shifted differently (written once)."""
-    target = DATA / f"sahi-{count}"
-    files = sorted(target.glob("*.jpg"))
-    if len(files) == count:
-        return files
-    target.mkdir(parents=True, exist_ok=True)
-    base = cv2.resize(frame_4k(), (2560, 1440))
-    for i in range(count):
-        cv2.imwrite(str(target / f"sahi-{i:04d}.jpg"), np.roll(base, i * 97, axis=1), [cv2.IMWRITE_JPEG_QUALITY, 90])
-    return sorted(target.glob("*.jpg"))
+    """2560 x 1440 frames made of the sample photos, each shifted differently."""
+    def write(target: Path) -> None:
+        base = cv2.resize(frame_4k(), (2560, 1440))
+        for i in range(count):
+            cv2.imwrite(str(target / f"sahi-{i:04d}.jpg"), np.roll(base, i * 97, axis=1),
+                        [cv2.IMWRITE_JPEG_QUALITY, 90])
+
+    return _written_once(f"sahi-{count}", "*.jpg", count, write)
 
 
 def street_videos(count: int) -> list[Path]:
-    """``count`` videos of 20 to 90 s, the sample street footage looped at 640 x 272, 25 FPS (written once)."""
-    target = DATA / f"videos-{count}"
-    files = sorted(target.glob("*.mp4"))
-    if len(files) == count:
-        return files
-    target.mkdir(parents=True, exist_ok=True)
-    frames: list[np.ndarray] = []
-    for video in ensure_samples(ServiceSettings().cache_dir).videos:
-        capture = cv2.VideoCapture(str(video))
-        while (read := capture.read())[0]:
-            frames.append(cv2.resize(read[1], (640, 272)))
-        capture.release()
-    for i in range(count):
-        seconds = 20 + (i * 70) // max(count - 1, 1)
-        writer = cv2.VideoWriter(str(target / f"street-{i:02d}.mp4"), cv2.VideoWriter.fourcc(*"mp4v"), 25,
-                                 (640, 272))
-        for n in range(seconds * 25):
-            writer.write(frames[(n + i * 40) % len(frames)])
-        writer.release()
-    return sorted(target.glob("*.mp4"))
+    """``count`` videos of 20 to 90 s, the sample street footage looped at 640 x 272, 25 FPS."""
+    def write(target: Path) -> None:
+        frames: list[np.ndarray] = []
+        for video in ensure_samples(ServiceSettings().cache_dir).videos:
+            capture = cv2.VideoCapture(str(video))
+            while (read := capture.read())[0]:
+                frames.append(cv2.resize(read[1], (640, 272)))
+            capture.release()
+        for i in range(count):
+            seconds = 20 + (i * 70) // max(count - 1, 1)
+            writer = cv2.VideoWriter(str(target / f"street-{i:02d}.mp4"), cv2.VideoWriter.fourcc(*"mp4v"), 25,
+                                     (640, 272))
+            for n in range(seconds * 25):
+                writer.write(frames[(n + i * 40) % len(frames)])
+            writer.release()
+
+    return _written_once(f"videos-{count}", "*.mp4", count, write)
 
 
 def stage_images(client: ConveyorClient, batch: str, files: list[Path]) -> None:
