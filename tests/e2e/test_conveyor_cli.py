@@ -59,7 +59,7 @@ def test_stage_process_follow_and_export_from_the_terminal(cli_env: dict[str, st
     assert json.loads(run(cli_env, tmp_path, "batch-processing", "list-jobs", "--search", "no-such", "--json")) == []
     estimate = json.loads(run(cli_env, tmp_path, "batch-processing", "estimate", "-b", "term-many", "-w", "detect",
                               "--json"))
-    assert (estimate["files"], estimate["tasks"], estimate["sample"]["files"]) == (40, 1, 30)
+    assert (estimate["files"], estimate["tasks"], estimate["sample"]["files"]) == (40, 10, 30)  # 4 a task
     assert estimate["machineHours"]["value"] > 0 and estimate["failureRate"]["value"] == 0
     table = run(cli_env, tmp_path, "batch-processing", "estimate", "-b", "term-few", "-w", "detect")
     assert "2 files in 1 tasks" in table and "machine-hours" in table and "recommended" in table
