@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scheduler_svc import estimate
+from scheduler_svc.config import SchedulerSettings
 from scheduler_svc.estimate import SampleResult, SampleTask
 from scheduler_svc.repository import MAX_TASKS, TERMINAL, Job, SchedulerRepository
 from scheduler_svc.schemas import JobCreate
@@ -136,9 +137,9 @@ async def _wait(pool: Pool, ws: Workspace, job_id: str, wait_s: float, service: 
 
 
 def _answer(job: Job, whole: estimate.Job, sample: list[SampleResult], p: estimate.Prediction,
-            billed: dict[str, float], settings: Any) -> dict[str, Any]:
+            billed: dict[str, float], settings: SchedulerSettings) -> dict[str, Any]:
     hours = p.runtime_s.scaled(1 / 3600)
-    price = settings.machine_hour_prices.get(job.machine_type)
+    price = next((v for k, v in settings.machine_hour_prices.items() if k == job.machine_type), None)
     return {
         "estimateJobId": job.job_id, "machineType": job.machine_type, "files": whole.files,
         "inputBytes": whole.input_bytes, "videoSeconds": round(p.units, 3) if whole.kind == "videos" else None,
