@@ -20,6 +20,7 @@ import io
 import json
 import tarfile
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,6 +66,17 @@ def verify_webhook(secret: str, headers: Mapping[str, str], body: bytes) -> JobN
     return PAYLOADS.validate_json(body)
 
 
+CREATE_RETRIES, RETRY_PAUSE_S = 3, 0.5
+
+
+def _answer_lost(resp: httpx.Response) -> bool:
+    """The service did not answer the request itself (a gateway that lost it, a service that says when to come
+    back, the first sending still being answered): send it again under its key. An answer of the service's own,
+    a 503 saying why an estimate could not end for one, is kept."""
+    return (resp.status_code in (502, 504) or (resp.status_code == 503 and "retry-after" in resp.headers)
+            or (resp.status_code == 409 and "still being answered" in resp.text))
+
+
 class ConveyorClient:
     def __init__(self, base_url: str, api_key: str, *, timeout: float = 120) -> None:
         self.base_url = base_url.rstrip("/")
@@ -82,8 +94,28 @@ class ConveyorClient:
         self.close()
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One API call. A create (a POST or PUT of JSON) carries an ``Idempotency-Key`` and is sent again under
+        it when its answer is lost (a broken connection, a 502/503/504, the first still being answered): the
+        service answers a repeat with the first answer, so a retry never makes a second job or estimate."""
         params = {"api_key": self.api_key, **kwargs.pop("params", {})}
-        resp = self.http.request(method, path, params=params, **kwargs)
+        if method not in ("POST", "PUT") or "json" not in kwargs:
+            return self._answer(self.http.request(method, path, params=params, **kwargs))
+        headers = {"Idempotency-Key": uuid.uuid4().hex, **kwargs.pop("headers", {})}
+        for attempt in range(CREATE_RETRIES + 1):
+            last = attempt == CREATE_RETRIES
+            try:
+                resp = self.http.request(method, path, params=params, headers=headers, **kwargs)
+            except httpx.TransportError:
+                if last:
+                    raise
+            else:
+                if last or not _answer_lost(resp):
+                    return self._answer(resp)
+            time.sleep(RETRY_PAUSE_S * 2 ** attempt)
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _answer(resp: httpx.Response) -> Any:
         if resp.status_code >= 400:
             try:
                 message = resp.json().get("message") or resp.text
