@@ -277,8 +277,10 @@ def test_the_new_job_form_estimates_the_job_before_it_starts(deployment: Deploym
     form = page.locator("#newjob")
     form.locator("[name=batch]").select_option("ui-estimate")
     form.locator("[name=workflow]").select_option("ui-estimate")
-    page.click("#estimate")  # no job id needed: nothing is started but the sample
+    with page.expect_request(lambda r: r.url.split("?")[0].endswith("/jobs/estimate")) as sent:
+        page.click("#estimate")  # no job id needed: nothing is started but the sample
     expect(page.locator("#estimate-summary")).to_contain_text("3 files in 1 tasks on cpu", timeout=120_000)
+    assert len(sent.value.headers["idempotency-key"]) == 32  # a retry of a lost answer starts no second sample
     expect(page.locator("#estimated table")).to_contain_text("Machine-hours")
     expect(page.locator("#estimated table")).to_contain_text("Recommended max runtime")
     timeout = int(form.locator("[name=timeout]").input_value())

@@ -22,11 +22,25 @@ function toast(msg) {
   clearTimeout(toast.timer); toast.timer = setTimeout(() => { t.hidden = true; }, 5000);
 }
 
+// a create (a request with a JSON body) carries an Idempotency-Key and is sent again under it when its answer is
+// lost (a network error, a gateway's 502/504, a 503 that says when to retry): a retry never makes a second job
+const idempotencyKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("");
+const answerLost = (resp) => resp.status === 502 || resp.status === 504 || (resp.status === 503 && resp.headers.has("Retry-After"));
+
 async function api(path, { method = "GET", body, params = {} } = {}) {
   const url = new URL(path, location.origin);
   Object.entries({ ...params, api_key: state.key }).forEach(([k, v]) => v != null && url.searchParams.set(k, v));
-  const resp = await fetch(url, { method, headers: body ? { "Content-Type": "application/json" } : {},
-                                  body: body ? JSON.stringify(body) : undefined });
+  const headers = body ? { "Content-Type": "application/json", "Idempotency-Key": idempotencyKey() } : {};
+  let resp;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      resp = await fetch(url, { method, headers, body: body ? JSON.stringify(body) : undefined });
+      if (!body || attempt >= 3 || !answerLost(resp)) break;
+    } catch (err) {
+      if (!body || attempt >= 3) throw err;
+    }
+    await new Promise((done) => setTimeout(done, 500 * 2 ** attempt));
+  }
   const data = await resp.json().catch(() => ({}));
   if (!resp.ok) throw new Error(data.message || data.detail || `HTTP ${resp.status}`);
   return data;
