@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from scheduler_svc.repository import MAX_TASKS
 from shared.config import DEFAULT_PORTS, ServiceSettings
 
 
@@ -50,3 +51,8 @@ class SchedulerSettings(ServiceSettings):
     estimate_wait_s: float = Field(120.0, gt=0)
     machine_hour_prices: dict[Literal["cpu", "gpu"], float] = Field(default_factory=dict)
     cost_unit: str = "credits"
+
+    def task_size(self, kind: str) -> tuple[int, int]:
+        """Files a task takes, and the most tasks a stage is split into (then they grow instead): a video is a
+        task whatever the batch's size, its frames are the work."""
+        return (1, MAX_TASKS) if kind == "videos" else (self.images_per_task, self.max_tasks_per_stage)

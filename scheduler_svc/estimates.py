@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from scheduler_svc import estimate
 from scheduler_svc.config import SchedulerSettings
 from scheduler_svc.estimate import SampleResult, SampleTask
-from scheduler_svc.repository import MAX_TASKS, TERMINAL, Job, SchedulerRepository
+from scheduler_svc.repository import TERMINAL, Job, SchedulerRepository
 from scheduler_svc.schemas import JobCreate
 from shared.auth import Workspace
 from shared.db import Connection, Pool, transaction
@@ -91,10 +91,8 @@ async def sample_results(conn: Connection, job: Job) -> list[SampleResult]:
                          media_seconds=float(r["media_seconds"])) for r in rows]
 
 
-def planned_tasks(kind: str, files: int, per_task: int, max_tasks: int) -> int:
-    """The tasks the whole job would be split into (repository.plan_tasks's rule)."""
-    if kind == "videos":
-        return min(files, MAX_TASKS)
+def planned_tasks(files: int, per_task: int, max_tasks: int) -> int:
+    """The tasks the whole job would be split into (repository.plan_tasks's rule, sized by task_size)."""
     return math.ceil(files / per_task) if files <= per_task * max_tasks else max_tasks
 
 
@@ -112,7 +110,7 @@ async def run_estimate(pool: Pool, service: JobService, ws: Workspace, body: Job
         raise InvalidInput(f"the estimate's sample job {job_id} {job.state}: {job.reason}")
     async with pool.acquire() as conn:
         sample = await sample_results(conn, job)
-        tasks = planned_tasks(kind, files, settings.images_per_task, settings.max_tasks_per_stage)
+        tasks = planned_tasks(files, *settings.task_size(kind))
         workers = max(await sample_workers(conn, job), 1)
         billed = await SchedulerRepository(conn).billed_hours(job)
     whole = estimate.Job(kind=kind, files=files, input_bytes=input_bytes, tasks=tasks,

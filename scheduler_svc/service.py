@@ -28,7 +28,7 @@ from scheduler_svc.estimates import SamplePlan
 from scheduler_svc.job_workflow import checked_workflow, workflow_backend
 from scheduler_svc.model_aliases import resolve_model
 from scheduler_svc.partitions import partition_of
-from scheduler_svc.repository import MAX_TASKS, Job, SchedulerRepository, model_ref
+from scheduler_svc.repository import Job, SchedulerRepository, model_ref
 from scheduler_svc.schemas import JobCreate, RestartOverride
 from shared.auth import Workspace
 from shared.db import Connection
@@ -132,11 +132,8 @@ class JobService:
                                f"into it; choose another job id")
             await repo.insert_stage(job, stage_id, stage_id, position, batch_id,
                                     "running" if stage_id == PROCESSING else "pending")
-        # a video is a task whatever the batch's size: its frames are the work
-        per_task, max_tasks = (1, MAX_TASKS) if kind == "videos" else (self.settings.images_per_task,
-                                                                        self.settings.max_tasks_per_stage)
         planned = await (sample.insert_tasks(conn, job) if sample else
-                         repo.plan_tasks(job, PROCESSING, per_task, max_tasks))
+                         repo.plan_tasks(job, PROCESSING, *self.settings.task_size(kind)))
         if planned == 0:
             raise InvalidInput(f"input batch {batch.batch_id!r} has no files"
                                + (f" in part {job.input_part_name!r}" if job.input_part_name else ""))

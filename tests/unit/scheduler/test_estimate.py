@@ -4,6 +4,7 @@ import itertools
 
 import pytest
 
+from scheduler_svc.config import SchedulerSettings
 from scheduler_svc.estimate import Job, SampleResult, SampleTask, predict, sample_plan
 from scheduler_svc.estimates import planned_tasks
 
@@ -94,4 +95,5 @@ def test_video_seconds_of_unsampled_videos_come_from_their_bytes() -> None:
 @pytest.mark.parametrize(("kind", "files", "tasks"), [("images", 64, 1), ("images", 65, 2), ("images", 64_000, 1000),
                                                       ("images", 64_001, 1000), ("videos", 7, 7)])
 def test_the_whole_job_is_planned_as_the_scheduler_plans_it(kind: str, files: int, tasks: int) -> None:
-    assert planned_tasks(kind, files, 64, 1000) == tasks
+    settings = SchedulerSettings(images_per_task=64, max_tasks_per_stage=1000)
+    assert planned_tasks(files, *settings.task_size(kind)) == tasks
