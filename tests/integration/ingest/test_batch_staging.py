@@ -19,6 +19,12 @@ async def _staging(pool: asyncpg.Pool, ws: str, batch: str) -> StillStaging | No
         return await StagingRepository(conn).still_staging(ws, batch)
 
 
+async def _batch(pool: asyncpg.Pool, ws: str, batch: str) -> None:
+    async with pool.acquire() as conn:
+        assert await IngestStore(conn).insert_batch(ws, batch, batch, "sharded-batch", "images",
+                                                    datetime.now(UTC) + timedelta(days=1))
+
+
 async def _shard(pool: asyncpg.Pool, ws: str, batch: str, shard: str, status: str, link: datetime | None) -> None:
     async with pool.acquire() as conn, conn.transaction():
         assert await IngestStore(conn).insert_shard(ws, batch, shard, kind="tar", status=status,
@@ -33,9 +39,7 @@ async def _set(pool: asyncpg.Pool, ws: str, batch: str, shard: str, status: str)
 async def test_a_batch_is_staging_while_a_link_is_valid_or_a_shard_is_open(pool: asyncpg.Pool,
                                                                          make_workspace: WorkspaceFactory) -> None:
     ws = (await make_workspace())[0].id
-    async with pool.acquire() as conn:
-        await IngestStore(conn).insert_batch(ws, "b", "b", "sharded-batch", "images",
-                                             datetime.now(UTC) + timedelta(days=1))
+    await _batch(pool, ws, "b")
     assert await _staging(pool, ws, "b") is None  # a batch with no shard is sealed
     soon = datetime.now(UTC) + timedelta(minutes=5)
     await _shard(pool, ws, "b", "s1", "awaiting-upload", soon)
@@ -59,9 +63,7 @@ async def test_a_batch_is_staging_while_a_link_is_valid_or_a_shard_is_open(pool:
 async def test_shards_of_one_batch_ending_at_once_count_each_other(pool: asyncpg.Pool,
                                                                    make_workspace: WorkspaceFactory) -> None:
     ws = (await make_workspace())[0].id
-    async with pool.acquire() as conn:
-        await IngestStore(conn).insert_batch(ws, "many", "many", "sharded-batch", "images",
-                                             datetime.now(UTC) + timedelta(days=1))
+    await _batch(pool, ws, "many")
     shards = [f"s{i}" for i in range(8)]
     for shard in shards:
         await _shard(pool, ws, "many", shard, "indexing", None)
