@@ -146,7 +146,9 @@ def create_service_app(spec: ServiceSpec[D]) -> FastAPI:
             app.state.pool = res.pool
             yield
 
-    app = FastAPI(title=f"Conveyor {spec.name}", lifespan=lifespan)
+    # no Swagger UI or ReDoc: their pages load their scripts from a CDN, blank offline; the REST reference is
+    # the docs site's (the gateway's /docs), made from these apps' OpenAPI documents (still at /openapi.json)
+    app = FastAPI(title=f"Conveyor {spec.name}", lifespan=lifespan, docs_url=None, redoc_url=None)
     if configure_tracing(spec.name, spec.settings.otel_endpoint, spec.settings.otel_service_name):
         instrument_app(app)
     install_error_handlers(app)
