@@ -11,6 +11,7 @@ if __name__ == "__main__":
     settings = GatewaySettings()
     configure_logging("gateway", settings.logs)
     traced = configure_tracing("gateway", settings.otel_endpoint, settings.otel_service_name)
-    app = create_gateway(Upstreams.of(settings), metrics_token=settings.metrics_token, traced=traced)
+    app = create_gateway(Upstreams.of(settings), metrics_token=settings.metrics_token, traced=traced,
+                         docs_dir=settings.docs_dir)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.logs.level, access_log=False,
                 log_config=None)

@@ -10,6 +10,7 @@
     /{workspace}/api-keys/..  -> scheduler  (the workspace's API keys)
     /notifications/...        -> notifier   (webhook delivery log)
     /asyncapi, /asyncapi.json -> the gateway itself: the Kafka event contract (AsyncAPI 3)
+    /docs/...                 -> the gateway itself: the documentation site, as built (python -m deploy.docs.build)
 
 Repeated slashes are collapsed, so ``API_BASE_URL`` with a trailing slash works too. Paths are routed as
 decoded but forwarded as sent; one with a ``.``/``..`` segment (however encoded) or a control character
@@ -104,9 +105,10 @@ def route(path: str, up: Upstreams) -> str | None:
 
 
 def create_gateway(upstreams: Upstreams, *, timeout_s: float = 300.0, metrics_token: str | None = None,
-                   traced: bool = False) -> FastAPI:
+                   traced: bool = False, docs_dir: Path | None = None) -> FastAPI:
     """``traced``: tracing is on (``shared.tracing.configure_tracing``): each request gets a server span, and the
-    service it is forwarded to continues that trace (httpx's instrumentation sends its ``traceparent``)."""
+    service it is forwarded to continues that trace (httpx's instrumentation sends its ``traceparent``).
+    ``docs_dir``: the built documentation site, served at ``/docs``."""
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
@@ -139,6 +141,15 @@ def create_gateway(upstreams: Upstreams, *, timeout_s: float = 300.0, metrics_to
         instrument_app(app)
     app.include_router(asyncapi.router)  # the Kafka event contract, for consumers outside Conveyor
     app.mount("/ui", StaticFiles(directory=UI_DIR, html=True), name="ui")
+    if docs_dir is not None and (docs_dir / "index.html").exists():
+        app.mount("/docs", StaticFiles(directory=docs_dir, html=True), name="docs")
+    else:
+        @app.get("/docs")
+        @app.get("/docs/{rest:path}")
+        async def docs_missing(rest: str = "") -> JSONResponse:
+            return JSONResponse({"error": "NotFound", "message": "the documentation site is not built here: run "
+                                 "`python -m deploy.docs.build` (bootstrap does) or read docs/ in the repository"},
+                                status_code=404)
 
     @app.middleware("http")
     async def guard(request: Request, call_next: Any) -> Any:

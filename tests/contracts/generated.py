@@ -1,5 +1,5 @@
-"""Blocks of the README that code makes (tables, a diagram), so they cannot drift: each lies between two markers
-that name the test module checking it, and that module prints the block to paste when run as a script."""
+"""Blocks of the documentation that code makes (tables, a diagram), so they cannot drift: each lies between two
+markers that name the test module checking it, and that module prints the block to paste when run as a script."""
 
 from __future__ import annotations
 
@@ -7,14 +7,17 @@ from dataclasses import dataclass
 
 from shared.config import REPO_ROOT
 
-README = REPO_ROOT / "README.md"
-
 
 @dataclass(frozen=True)
 class Block:
     name: str  # "compat table": the markers are <!-- compat table: ... --> and <!-- /compat table -->
     module: str  # the test module that checks it, as a path
+    page: str  # the page that shows it, from the repository's root: "docs/workflows.md"
     source: str | None = None  # what it is made from, where that is a file
+
+    def text(self) -> str:
+        """The whole page."""
+        return (REPO_ROOT / self.page).read_text()
 
     @property
     def begin(self) -> str:
@@ -26,11 +29,11 @@ class Block:
         return f"<!-- /{self.name} -->"
 
     def check(self, made: str) -> None:
-        text = README.read_text()
-        assert self.begin in text and self.end in text, f"the README lost its {self.name}"
+        text = self.text()
+        assert self.begin in text and self.end in text, f"{self.page} lost its {self.name}"
         shown = text[text.index(self.begin) + len(self.begin):text.index(self.end)].strip()
         command = self.module.removesuffix(".py").replace("/", ".")
-        assert shown == made, f"stale: paste `python -m {command}` into the README"
+        assert shown == made, f"stale: paste `python -m {command}` into {self.page}"
 
     def show(self, made: str) -> None:
         print(f"{self.begin}\n{made}\n{self.end}")

@@ -1,5 +1,5 @@
-"""The README's architecture diagram is generated from the code (the topic registry and the tables' owners), so
-it cannot drift: ``python -m tests.contracts.test_readme_architecture`` prints the block to paste."""
+"""The docs' architecture diagram is generated from the code (the topic registry and the tables' owners), so
+it cannot drift: ``python -m tests.contracts.test_docs_architecture`` prints the block to paste."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from shared.events import REGISTRY
 from tests.contracts.generated import Block
 from tests.contracts.test_table_ownership import owners
 
-BLOCK = Block("architecture", "tests/contracts/test_readme_architecture.py")
+BLOCK = Block("architecture", "tests/contracts/test_docs_architecture.py", "docs/architecture.md")
 NODES = {"ingest_svc": "ingest", "scheduler_svc": "scheduler", "worker_svc": "worker", "export_svc": "export",
          "notifier_svc": "notifier"}
 

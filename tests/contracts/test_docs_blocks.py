@@ -1,6 +1,6 @@
-"""The README's block matrix: every roboflow_core block of the current Roboflow release (``roboflow_blocks.txt``),
+"""The docs' block matrix: every roboflow_core block of the current Roboflow release (``roboflow_blocks.txt``),
 with the versions the built-in executor and the engine backend run, and why a block is not run. Generated from
-the built-in catalogue, so it cannot drift: ``python -m tests.contracts.test_readme_blocks`` prints it."""
+the built-in catalogue, so it cannot drift: ``python -m tests.contracts.test_docs_blocks`` prints it."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from shared.workflows.outline import BLOCKED
 from tests.contracts.generated import Block
 
 BLOCKS = Path(__file__).with_name("roboflow_blocks.txt")
-BLOCK = Block("blocks", "tests/contracts/test_readme_blocks.py")
+BLOCK = Block("blocks", "tests/contracts/test_docs_blocks.py", "docs/workflows.md")
 _VIDEO = re.compile(r"(track|line_counter|time_in_zone|velocity|path_deviation|smoothing|stabilize|frame_delay|"
                     r"delta_filter|rate_limiter|identify_changes|identify_outliers|motion_detection|"
                     r"background_subtraction|trace_visualization|buffer|detection_event_log|data_aggregator|"

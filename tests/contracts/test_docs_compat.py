@@ -1,6 +1,6 @@
-"""The README's table of how far Roboflow's own workflow definitions get, and the counts it gives of where they stop,
+"""The docs' table of how far Roboflow's own workflow definitions get, and the counts it gives of where they stop,
 are ``bench/results/compat.json`` (``python -m bench.compat``), so they cannot drift:
-``python -m tests.contracts.test_readme_compat`` prints the table."""
+``python -m tests.contracts.test_docs_compat`` prints the table."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import json
 from typing import Any
 
 from bench.compat import RESULTS, markdown
-from tests.contracts.generated import README, Block
+from tests.contracts.generated import Block
 
-BLOCK = Block("compat table", "tests/contracts/test_readme_compat.py", "bench/results/compat.json")
+BLOCK = Block("compat table", "tests/contracts/test_docs_compat.py", "docs/workflows.md", "bench/results/compat.json")
 
 
 def _results() -> dict[str, Any]:
@@ -36,7 +36,7 @@ def test_the_readme_counts_where_definitions_stop() -> None:
                      for r in records)
     not_run = sum(r["engine"].get("reason", "").startswith("not run here") for r in records)
     unchecked = sum(r["builtin"]["stage"] == "processed" and r["builtin_equal"] is None for r in records)
-    text = " ".join(README.read_text().split())
+    text = " ".join(BLOCK.text().split())
     assert f"the built-in executor lacks the block in {lacks} " in text
     assert f"The built-in executor refuses {on_purpose} that Roboflow's compiler refuses too" in text
     foundation = sum("registry cannot serve" in r["engine"].get("reason", "") for r in records)

@@ -1,5 +1,5 @@
-"""The README's table of how close estimates come is ``bench/results/estimate.json`` (``python -m bench.estimate``),
-so it cannot drift: ``python -m tests.contracts.test_readme_estimate`` prints it."""
+"""The docs' table of how close estimates come is ``bench/results/estimate.json`` (``python -m bench.estimate``),
+so it cannot drift: ``python -m tests.contracts.test_docs_estimate`` prints it."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import json
 from bench.estimate import RESULT, markdown
 from tests.contracts.generated import Block
 
-BLOCK = Block("estimate table", "tests/contracts/test_readme_estimate.py", "bench/results/estimate.json")
+BLOCK = Block("estimate table", "tests/contracts/test_docs_estimate.py", "docs/estimates.md",
+              "bench/results/estimate.json")
 
 
 def table() -> str:

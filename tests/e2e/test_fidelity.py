@@ -413,7 +413,7 @@ def test_the_cases_here_are_named_differences() -> None:
 
 
 def test_the_subset_uses_the_blocks_the_readme_says() -> None:
-    """The README's count of built-in blocks this subset runs through both executors."""
+    """The workflows page's count of built-in blocks this subset runs through both executors."""
     from shared.config import REPO_ROOT
     from shared.workflows.catalogue import BY_TYPE
 
@@ -421,7 +421,8 @@ def test_the_subset_uses_the_blocks_the_readme_says() -> None:
     used = {BY_TYPE[s["type"]].name for d in definitions for s in d["steps"] if s["type"] in BY_TYPE}
     total = len({spec.name for spec in BY_TYPE.values()})
     which = f"all {total}" if len(used) == total else str(len(used))
-    assert f"which uses {which} of the built-in executor's {total} blocks" in (REPO_ROOT / "README.md").read_text()
+    page = (REPO_ROOT / "docs" / "workflows.md").read_text()
+    assert f"which uses {which} of the built-in executor's {total} blocks" in page
 
 
 def test_roboflow_crashes_on_a_rollup_of_crop_masks_that_the_built_in_rolls_up(

@@ -415,3 +415,24 @@ def test_a_video_job_shows_its_frames_and_detections_over_time(deployment: Deplo
     assert sum(per_class) == detections
     shot(page, "results-video")
     page.close()
+
+
+def test_the_docs_site_works_offline_from_the_gateway(deployment: Deployment, browser: Browser) -> None:
+    """The gateway's /docs in Chromium: the diagram drawn, search answering, the REST reference there, and not
+    one request to another address (the theme fetches Mermaid from a CDN unless the site brings its own)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    page.goto(f"{deployment.base_url}/docs/architecture/")
+    # the theme draws the diagram into a closed shadow root: what shows is that its box took the drawing's size
+    page.wait_for_function("() => { const d = document.querySelector('div.mermaid');"
+                           " return d !== null && d.getBoundingClientRect().height > 200; }", timeout=20_000)
+    shot(page, "docs-architecture")
+    page.keyboard.press("/")  # the theme's search shortcut; it searches as keys are typed
+    page.keyboard.type("signature")
+    expect(page.locator(".md-search-result__item").first).to_be_visible(timeout=10_000)
+    page.goto(f"{deployment.base_url}/docs/reference/rest-api/")
+    expect(page.locator("h3", has_text="/batch-processing/v1/external/{workspace}/jobs").first).to_be_visible()
+    elsewhere = [url for url in asked if not url.startswith((deployment.base_url, "data:", "blob:"))]
+    assert elsewhere == []
+    page.close()

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from deploy.gateway.app import Upstreams, clean_path, route
@@ -53,3 +55,18 @@ async def test_the_gateway_serves_the_event_contract_and_a_page_that_shows_it() 
     assert '<h2 id="conveyor.jobs.states.v1">' in body and "job.state-changed@v1" in body
     assert "http" not in body  # offline: the page fetches nothing from elsewhere
     assert body.count('class="public"') == 4 and body.count('class="internal"') == 6
+
+
+async def test_the_gateway_serves_the_built_docs_site_or_says_how_to_build_it(tmp_path: Path) -> None:
+    from deploy.gateway.app import create_gateway
+    from tests.fixtures.apps import serve
+
+    (tmp_path / "webhooks").mkdir(parents=True)
+    (tmp_path / "index.html").write_text("<h1>Conveyor</h1>")
+    (tmp_path / "webhooks" / "index.html").write_text("<h1>Webhooks</h1>")
+    async with serve(create_gateway(UP, docs_dir=tmp_path), "http://gateway.test") as client:
+        home, page = await client.get("/docs/"), await client.get("/docs/webhooks/")
+    assert home.text == "<h1>Conveyor</h1>" and page.text == "<h1>Webhooks</h1>"
+    async with serve(create_gateway(UP, docs_dir=tmp_path / "unbuilt"), "http://gateway.test") as client:
+        missing = await client.get("/docs/webhooks/")
+    assert missing.status_code == 404 and "python -m deploy.docs.build" in missing.json()["message"]
