@@ -140,28 +140,3 @@ def test_the_python_client_stages_a_folder_runs_a_job_follows_it_and_reads_every
     assert sorted(r["image"] for r in rows) == ["bus.jpg", "n0.jpg", "n1.jpg", "n2.jpg", "zidane.jpg"]
     bus = next(r for r in rows if r["image"] == "bus.jpg")
     assert "bus" in {d["class"] for d in bus["predictions"]["predictions"]}
-
-
-def test_the_readme_python_snippet_runs_as_written(deployment: Deployment, tmp_path: Path) -> None:
-    """The README's Python client example, copied from the README and run in a folder with ``photos/``, with the
-    deployment's key where ``conveyor up`` keeps it (``$CONVEYOR_HOME/api_key``) and its address."""
-    import re
-    import subprocess
-    import sys
-
-    from shared.config import REPO_ROOT
-
-    readme = (REPO_ROOT / "README.md").read_text()
-    section = readme[readme.index("### The Python client"):]
-    (snippet,) = re.findall(r"```python\n(.*?)```", section, re.S)[:1]
-    (tmp_path / "photos").mkdir()
-    for name in ("bus.jpg", "zidane.jpg"):
-        (tmp_path / "photos" / name).write_bytes(photo(name))
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "api_key").write_text(deployment.api_key + "\n")
-    done = subprocess.run([sys.executable, "-c", snippet], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=300, env={**deployment.env, "CONVEYOR_HOME": str(home),
-                                            "API_BASE_URL": deployment.base_url, "PYTHONPATH": str(REPO_ROOT)})
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert done.stdout.splitlines() == ["2 staged, 0 refused", "succeeded 2 rows"], done.stdout
