@@ -86,18 +86,23 @@ async def start_broker(broker: KafkaBroker) -> None:
     broker.running = True
 
 
+def missing_topics(kafka: KafkaSettings, existing: set[str]) -> list[NewTopic]:
+    """Every registered topic and its dead-letter topic that ``existing`` lacks, as the settings make them."""
+    wanted = []
+    for spec in REGISTRY.values():
+        name = topic_name(kafka.topic_prefix, spec.topic)
+        for topic, parts in ((name, spec.partitions), (f"{name}.dlq", 1)):
+            if topic not in existing:
+                wanted.append(NewTopic(topic, num_partitions=parts, replication_factor=kafka.replication_factor))
+    return wanted
+
+
 async def ensure_topics(kafka: KafkaSettings) -> None:
     """Create every registered topic (and its dead-letter topic) if missing."""
     admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
     await admin.start()
     try:
-        existing = set(await admin.list_topics())
-        wanted = []
-        for spec in REGISTRY.values():
-            name = topic_name(kafka.topic_prefix, spec.topic)
-            for topic, parts in ((name, spec.partitions), (f"{name}.dlq", 1)):
-                if topic not in existing:
-                    wanted.append(NewTopic(topic, num_partitions=parts, replication_factor=1))
+        wanted = missing_topics(kafka, set(await admin.list_topics()))
         for new in wanted:  # one by one: an "already exists" from a racing service is fine
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics([new])

@@ -33,6 +33,8 @@ class KafkaSettings(BaseSettings):
     bootstrap_servers: str = Field("127.0.0.1:29092", validation_alias="KAFKA_BOOTSTRAP_SERVERS")
     # Every topic name is "<topic_prefix>.<suffix>", so tests and tenants of one cluster stay apart.
     topic_prefix: str = Field("conveyor", validation_alias="KAFKA_TOPIC_PREFIX")
+    # of the topics a service creates when they are missing: 1 for a single broker, 3 on a production cluster
+    replication_factor: int = Field(1, ge=1, validation_alias="KAFKA_REPLICATION_FACTOR")
     session_timeout_ms: int = Field(10_000, validation_alias="KAFKA_SESSION_TIMEOUT_MS")
     heartbeat_interval_ms: int = Field(3_000, validation_alias="KAFKA_HEARTBEAT_INTERVAL_MS")
     max_poll_interval_ms: int = Field(600_000, validation_alias="KAFKA_MAX_POLL_INTERVAL_MS")
