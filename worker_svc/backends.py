@@ -43,11 +43,6 @@ class PreparedWorkflow:
     reduce_to: int | None = None
 
 
-# blocks that only feed the image to a model, which resizes it to its input size
-_MODEL_BLOCKS = frozenset({"object_detection", "keypoint_detection", "classification",
-                           "multi_label_classification"})
-
-
 def only_models_see_the_image(compiled: CompiledWorkflow) -> bool:
     """Whether the workflow's input image goes to detection and classification models and nowhere else:
     then it may be decoded at any size at least their input's (``worker_svc.decoding``)."""
@@ -63,7 +58,7 @@ def only_models_see_the_image(compiled: CompiledWorkflow) -> bool:
         return False
 
     uses = [(step, key) for step in compiled.steps for key, value in step.raw.items() if mentions(value)]
-    return bool(uses) and all(step.block.name in _MODEL_BLOCKS and key == "images" for step, key in uses) and not any(
+    return bool(uses) and all(step.block.resizes_its_image and key == "images" for step, key in uses) and not any(
         mentions(sel) for _, sel in compiled.outputs)
 
 

@@ -9,9 +9,11 @@ from typing import Any
 PER_ELEMENT_KINDS = frozenset({"image", "predictions", "data", "selectors", "predictions_list"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class BlockSpec:
-    name: str  # the key of its run function
+    # the block's module name, in shared/workflows/blocks/ and worker_svc/workflows/runs/: set by the catalogue
+    # when it finds the module, never written by hand
+    name: str = ""
     types: tuple[str, ...]
     params: dict[str, str]  # name -> kind (see above)
     required: tuple[str, ...]
@@ -28,6 +30,8 @@ class BlockSpec:
     takes_skipped: bool = False
     # a parameter whose literal list of names are outputs too (json_parser's expected_fields)
     outputs_from: str | None = None
+    # gives its image only to a model, which resizes it to its input size: the worker may decode the image smaller
+    resizes_its_image: bool = False
 
     def keeps_state(self, params: dict[str, Any]) -> bool:
         """Whether a step of this block with these parameters keeps state from frame to frame (a selector for

@@ -48,7 +48,7 @@ def bounding_rect(_: Any, p: dict[str, Any]) -> dict[str, Any]:
     size = (detections.width, detections.height)
     items = []
     for d in detections.items:
-        mask = sv.polygon_to_mask(np.round(outline(d, "bounding_rect")).astype(np.int32), size).astype(bool)
+        mask = sv.polygon_to_mask(np.round(outline(d)).astype(np.int32), size).astype(bool)
         longest = max(sv.mask_to_polygons(mask), key=len)
         (w, h), angle, corners = min_area_rect(longest)
         corners = np.array(corners, dtype=int)

@@ -180,11 +180,11 @@ def box_around(items: list[dict[str, Any]]) -> tuple[float, float, float, float]
     return float(x1), float(y1), float(x2), float(y2)
 
 
-def outline(d: dict[str, Any], block: str) -> np.ndarray:
-    """A segmented detection's polygon as (x, y) rows; ``block`` needs one (a mask of an instance segmentation
-    model)."""
+def outline(d: dict[str, Any]) -> np.ndarray:
+    """A segmented detection's polygon as (x, y) rows, for a block that needs one (a mask of an instance
+    segmentation model); the runner's error names the step and its block."""
     if not d.get("points") or len(d["points"]) < 3:
-        raise ValueError(f"{block} needs masks: the output of an instance segmentation model")
+        raise ValueError("needs masks: the output of an instance segmentation model")
     return np.array([[q["x"], q["y"]] for q in d["points"]], dtype=np.float64)
 
 
@@ -195,10 +195,11 @@ def box_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def tracked(detections: Detections, block: str) -> Detections:
-    """The detections, which must come from a tracker (every one has a ``tracker_id``)."""
+def tracked(detections: Detections) -> Detections:
+    """The detections, which must come from a tracker (every one has a ``tracker_id``); the runner's error names
+    the step and its block."""
     if detections.items and not all("tracker_id" in d for d in detections.items):
-        raise ValueError(f"{block} needs tracked detections (a tracker's output, with tracker_id)")
+        raise ValueError("needs tracked detections (a tracker's output, with tracker_id)")
     return detections
 
 

@@ -1,5 +1,6 @@
-"""Roboflow's stateful video blocks (``shared.workflows.video_blocks``) on supervision's ByteTrack, LineZone and
-PolygonZone, as Roboflow's engine runs them. Each keeps its tracker or zone in the state of its step for the
+"""Roboflow's stateful video blocks (trackers, line counter, time in zone, stabiliser; their run modules in
+``worker_svc/workflows/runs/`` name these) on supervision's ByteTrack, LineZone and PolygonZone, as Roboflow's
+engine runs them. Each keeps its tracker or zone in the state of its step for the
 video being processed (``VideoFrame.of_step``)."""
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def _point(value: Any, what: str) -> tuple[float, float]:
 
 
 def line_counter(p: dict[str, Any], frame: VideoFrame, state: dict[str, Any]) -> dict[str, Any]:
-    detections = tracked(p["detections"], "line_counter")
+    detections = tracked(p["detections"])
     if "zone" not in state:
         segment = p["line_segment"]
         if not isinstance(segment, list | tuple) or len(segment) != 2:
@@ -103,7 +104,7 @@ def _polygons(zone: Any, *, several: bool) -> list[np.ndarray]:
 
 def time_in_zone(several: bool) -> StatefulRun:
     def run(p: dict[str, Any], frame: VideoFrame, state: dict[str, Any]) -> dict[str, Any]:
-        detections = tracked(p["detections"], "time_in_zone")
+        detections = tracked(p["detections"])
         key = repr(p["zone"])  # v3 may be given another zone per frame (a selector); each keeps its own
         zones = state.setdefault("zones", {})
         if key not in zones:
@@ -174,7 +175,7 @@ def stabilize_detections(p: dict[str, Any], frame: VideoFrame, state: dict[str, 
     """Roboflow's detections stabiliser: each tracked box smoothed towards its last position by
     ``bbox_smoothing_coefficient``, and a track missing from this frame kept where its smoothed velocity takes
     it, until the velocity filter drops it (``smoothing_window_size`` frames)."""
-    detections = tracked(p["detections"], "stabilize_detections")
+    detections = tracked(p["detections"])
     alpha, window = float(p["bbox_smoothing_coefficient"]), int(p["smoothing_window_size"])
     if not 0 <= alpha <= 1 or window < 1:
         raise ValueError("bbox_smoothing_coefficient must be 0..1 and smoothing_window_size at least 1")
@@ -201,9 +202,3 @@ def stabilize_detections(p: dict[str, Any], frame: VideoFrame, state: dict[str, 
         if track not in motion.tracks and track not in out:
             del last[track]
     return {"tracked_detections": detections.with_items(list(out.values()))}
-
-
-STATEFUL: dict[str, StatefulRun] = {
-    "byte_tracker": byte_tracker, "line_counter": line_counter, "time_in_zone": time_in_zone(False),
-    "time_in_zone_v3": time_in_zone(True), "stabilize_detections": stabilize_detections,
-}

@@ -107,7 +107,7 @@ def _vote(t: dict[str, Any], name: str, class_id: Any, confidence: float, p: dic
 
 def track_class_lock(p: dict[str, Any], _: VideoFrame, state: dict[str, Any]) -> dict[str, Any]:
     """Each tracked detection with its track's locked class (and the mean confidence of the votes for it)."""
-    detections: Detections = tracked(p["detections"], "track_class_lock")
+    detections: Detections = tracked(p["detections"])
     _checked(p)
     state["frame"] = frame = state.get("frame", 0) + 1
     tracks: dict[int, dict[str, Any]] = state.setdefault("tracks", {})

@@ -1,6 +1,6 @@
-"""Roboflow's visualisation blocks (``shared.workflows.visual_blocks``), drawn with supervision's annotators and
-Roboflow's palettes, as Roboflow's engine draws them. Detections without a mask are drawn by their box where a
-drawing needs a mask (mask, halo, polygon)."""
+"""What Roboflow's visualisation blocks share (their runs are ``worker_svc/workflows/runs/*_visualization.py``):
+supervision's annotators with Roboflow's palettes, drawn as Roboflow's engine draws them. Detections without a
+mask are drawn by their box where a drawing needs a mask (mask, halo, polygon)."""
 
 from __future__ import annotations
 
@@ -59,20 +59,20 @@ def palette(p: dict[str, Any]) -> _WrappingPalette:
         raise ValueError(f"unknown color_palette {name!r}") from exc
 
 
-def _lookup(p: dict[str, Any]) -> sv.ColorLookup:
+def lookup(p: dict[str, Any]) -> sv.ColorLookup:
     if p["color_axis"] not in _AXES:
         raise ValueError(f"color_axis must be one of {sorted(_AXES)}, not {p['color_axis']!r}")
     return getattr(sv.ColorLookup, p["color_axis"])
 
 
-def _position(p: dict[str, Any], key: str = "position") -> sv.Position:
+def position(p: dict[str, Any], key: str = "position") -> sv.Position:
     if p[key] not in sv.Position.list():
         raise ValueError(f"{key} must be one of {sv.Position.list()}, not {p[key]!r}")
     return sv.Position(p[key])
 
 
-def _coloured(p: dict[str, Any]) -> dict[str, Any]:
-    return {"color": palette(p), "color_lookup": _lookup(p)}
+def coloured(p: dict[str, Any]) -> dict[str, Any]:
+    return {"color": palette(p), "color_lookup": lookup(p)}
 
 
 _LABELS: dict[str, Callable[[dict[str, Any], int], str]] = {
@@ -103,59 +103,27 @@ def _text_scale(p: dict[str, Any]) -> float:
                _SCALES[1])
 
 
-def _label_annotator(p: dict[str, Any]) -> sv.LabelAnnotator:
+def label_annotator(p: dict[str, Any]) -> sv.LabelAnnotator:
     if p["text"] not in _LABELS:
         raise ValueError(f"text must be one of {sorted(_LABELS)}, not {p['text']!r}")
-    return sv.LabelAnnotator(**_coloured(p), text_position=_position(p, "text_position"),
+    return sv.LabelAnnotator(**coloured(p), text_position=position(p, "text_position"),
                              text_color=colour(p["text_color"]), text_scale=_text_scale(p),
                              text_thickness=int(p["text_thickness"]), text_padding=int(p["text_padding"]),
                              border_radius=int(p["border_radius"]))
 
 
-def _box_annotator(p: dict[str, Any]) -> Any:
+def box_annotator(p: dict[str, Any]) -> Any:
     if float(p["roundness"]) == 0:
-        return sv.BoxAnnotator(**_coloured(p), thickness=int(p["thickness"]))
+        return sv.BoxAnnotator(**coloured(p), thickness=int(p["thickness"]))
     if not 0 < float(p["roundness"]) <= 1:
         raise ValueError("roundness must be between 0 and 1")
-    return sv.RoundBoxAnnotator(**_coloured(p), thickness=int(p["thickness"]), roundness=float(p["roundness"]))
+    return sv.RoundBoxAnnotator(**coloured(p), thickness=int(p["thickness"]), roundness=float(p["roundness"]))
 
 
-def _positive(p: dict[str, Any], key: str) -> int:
+def positive(p: dict[str, Any], key: str) -> int:
     if int(p[key]) <= 0:
         raise ValueError(f"{key} must be greater than 0")
     return int(p[key])
-
-
-# block -> (annotator from parameters, whether its drawing needs masks: True, or "polygons" where the detections
-# have them, else their boxes)
-_ANNOTATORS: dict[str, tuple[Callable[[dict[str, Any]], Any], bool | str]] = {
-    "bounding_box_visualization": (_box_annotator, False),
-    "label_visualization": (_label_annotator, False),
-    "label_visualization_v2": (_label_annotator, False),
-    "blur_visualization": (lambda p: sv.BlurAnnotator(kernel_size=_positive(p, "kernel_size")), False),
-    "pixelate_visualization": (lambda p: sv.PixelateAnnotator(pixel_size=_positive(p, "pixel_size")), False),
-    "background_color_visualization": (lambda p: sv.BackgroundOverlayAnnotator(
-        color=colour(p["color"]), opacity=float(p["opacity"])), "polygons"),
-    "mask_visualization": (lambda p: sv.MaskAnnotator(**_coloured(p), opacity=float(p["opacity"])), True),
-    "polygon_visualization": (lambda p: sv.PolygonAnnotator(**_coloured(p), thickness=int(p["thickness"])), True),
-    "halo_visualization": (lambda p: sv.HaloAnnotator(**_coloured(p), opacity=float(p["opacity"]),
-                                                      kernel_size=_positive(p, "kernel_size")), True),
-    "color_visualization": (lambda p: sv.ColorAnnotator(**_coloured(p), opacity=float(p["opacity"])), False),
-    "dot_visualization": (lambda p: sv.DotAnnotator(**_coloured(p), position=_position(p), radius=int(p["radius"]),
-                                                    outline_thickness=int(p["outline_thickness"])), False),
-    "circle_visualization": (lambda p: sv.CircleAnnotator(**_coloured(p), thickness=int(p["thickness"])), False),
-    "triangle_visualization": (lambda p: sv.TriangleAnnotator(
-        **_coloured(p), position=_position(p), base=int(p["base"]), height=int(p["height"]),
-        outline_thickness=int(p["outline_thickness"])), False),
-    "corner_visualization": (lambda p: sv.BoxCornerAnnotator(**_coloured(p), thickness=int(p["thickness"]),
-                                                             corner_length=int(p["corner_length"])), False),
-    "ellipse_visualization": (lambda p: sv.EllipseAnnotator(**_coloured(p), thickness=int(p["thickness"]),
-                                                            start_angle=int(p["start_angle"]),
-                                                            end_angle=int(p["end_angle"])), False),
-    "crop_visualization": (lambda p: sv.CropAnnotator(
-        position=_position(p), scale_factor=float(p["scale_factor"]), border_color=palette(p),
-        border_color_lookup=_lookup(p), border_thickness=int(p["border_thickness"])), False),
-}
 
 
 def _keypoint_annotator(p: dict[str, Any]) -> Any:
@@ -243,7 +211,7 @@ def classification_label_visualization(_models: Any, p: dict[str, Any]) -> dict[
                                   class_id=np.array([int(c["class_id"]) for c in shown]),
                                   confidence=np.array([float(c["confidence"]) for c in shown]),
                                   tracker_id=np.zeros(len(shown), dtype=int))
-        scene = _label_annotator({**p, "text": "Class"}).annotate(scene=scene, detections=stand_ins, labels=labels)
+        scene = label_annotator({**p, "text": "Class"}).annotate(scene=scene, detections=stand_ins, labels=labels)
     return {"image": image.redrawn(scene)}
 
 
@@ -303,29 +271,26 @@ def reference_path_visualization(_models: Any, p: dict[str, Any]) -> dict[str, A
     path = np.array(p["reference_path"], dtype=np.float64)
     if path.ndim != 2 or path.shape[1] < 2 or len(path) < 2:
         raise ValueError("reference_path must be a list of at least two [x, y] points")
-    thickness = _positive(p, "thickness")
+    thickness = positive(p, "thickness")
     scene = _canvas(p)
     cv2.polylines(scene, [path[:, :2].astype(np.int32)], False, colour(p["color"]).as_bgr(), thickness)
     return {"image": image.redrawn(scene)}
 
 
-def visualization(block: str) -> Callable[[Any, dict[str, Any]], dict[str, Any]]:
-    make, masks = _ANNOTATORS[block]
+Drawn = Callable[[Any, dict[str, Any]], dict[str, Any]]
+
+
+def drawing(make: Callable[[dict[str, Any]], Any], masks: bool | str) -> Drawn:
+    """A visualization block's run: the annotator ``make`` builds from the step's parameters, drawn on its image;
+    ``masks``: its drawing needs masks (True), or uses polygons where the detections have them ("polygons")."""
     return lambda _models, p: _draw(make(p), p, masks)
 
 
 def trace_visualization(p: dict[str, Any], _frame: VideoFrame, state: dict[str, Any]) -> dict[str, Any]:
     """Each track's path over the frames before (the annotator keeps the positions: one per video)."""
-    tracked(p["predictions"], "trace_visualization")
+    tracked(p["predictions"])
     if "annotator" not in state:
-        state["annotator"] = sv.TraceAnnotator(**_coloured(p), position=_position(p),
-                                               trace_length=_positive(p, "trace_length"),
+        state["annotator"] = sv.TraceAnnotator(**coloured(p), position=position(p),
+                                               trace_length=positive(p, "trace_length"),
                                                thickness=int(p["thickness"]))
     return _draw(state["annotator"], p, False)
-
-
-VISUALIZATIONS = {**{name: visualization(name) for name in _ANNOTATORS},
-                  "keypoint_visualization": keypoint_visualization,
-                  "classification_label_visualization": classification_label_visualization,
-                  "model_comparison_visualization": model_comparison_visualization,
-                  "reference_path_visualization": reference_path_visualization}

@@ -86,7 +86,7 @@ def dynamic_zone(_: Any, p: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("required_number_of_vertices must be positive and midpoint_fraction in (0, 1]")
     zones, items, converged = [], [], True
     for d in detections.items:
-        traced = outline(d, "dynamic_zone")
+        traced = outline(d)
         polygon = _simplified(traced, vertices)
         if p["apply_least_squares"]:
             polygon = _least_squares(traced, polygon, middle)

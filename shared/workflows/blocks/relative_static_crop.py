@@ -1,0 +1,13 @@
+"""Roboflow's ``roboflow_core/relative_statoic_crop@v1``."""
+
+from shared.workflows.blockspec import BlockSpec, types_of
+
+SPECS = (
+    BlockSpec(
+        types=types_of("relative_statoic_crop", (1,), "RelativeStaticCrop"),
+        params={"images": "image", "x_center": "value", "y_center": "value", "width": "value", "height": "value"},
+        required=("images", "x_center", "y_center", "width", "height"),
+        outputs=("crops",),
+        aliases={"image": "images"},
+    ),
+)

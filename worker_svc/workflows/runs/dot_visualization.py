@@ -1,0 +1,12 @@
+"""What the block does: draws its predictions on its image (supervision's annotator)."""
+
+import supervision as sv
+
+from worker_svc.workflows.visualizations import coloured, drawing, position
+
+run = drawing(
+    lambda p: sv.DotAnnotator(
+        **coloured(p), position=position(p), radius=int(p["radius"]), outline_thickness=int(p["outline_thickness"])
+    ),
+    masks=False,
+)

@@ -1,0 +1,5 @@
+"""What the block does: v2's slices (``worker_svc.workflows.sahi``)."""
+
+from worker_svc.workflows.sahi import image_slicer
+
+run = image_slicer(2)
