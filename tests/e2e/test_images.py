@@ -59,8 +59,11 @@ def build(dockerfile: Path, root: Path, image: Image, args: dict[str, str]) -> I
             text = text.replace(f"${{{name}}}", value).replace(f"${name}", value)
         return re.sub(r"(?<![\w.])/(opt|var|app)\b", lambda m: f"{root}/{m.group(1)}", text)
 
+    final = image  # a multi-stage build's last stage; an earlier, named one is built aside for its files
     for instruction, argument in instructions(dockerfile):
-        if instruction == "ARG":
+        if instruction == "FROM":
+            image = Image(workdir=image.workdir) if " AS " in argument.upper() else final
+        elif instruction == "ARG":
             name, _, default = argument.partition("=")
             args.setdefault(name, default)
         elif instruction == "ENV":
@@ -71,9 +74,11 @@ def build(dockerfile: Path, root: Path, image: Image, args: dict[str, str]) -> I
             Path(image.workdir).mkdir(parents=True, exist_ok=True)
         elif instruction == "COPY":
             *sources, target = shlex.split(argument)
+            staged = bool(sources) and sources[0].startswith("--from=")  # a file of an earlier stage
+            sources = sources[1:] if staged else sources
             destination = Path(image.workdir) / target if not target.startswith("/") else Path(mapped(target))
             for source in sources:
-                path = REPO_ROOT / source
+                path = Path(mapped(source)) if staged else REPO_ROOT / source
                 if path.is_dir():
                     # as Docker does: a directory's contents go into the target, never the directory itself
                     shutil.copytree(path, destination, dirs_exist_ok=True,
@@ -90,7 +95,7 @@ def build(dockerfile: Path, root: Path, image: Image, args: dict[str, str]) -> I
             assert done.returncode == 0, f"{dockerfile}: RUN {argument[:200]}\n{done.stderr[-3000:]}"
         elif instruction == "CMD":
             image.cmd = json.loads(argument)
-    return image
+    return final
 
 
 @dataclass(frozen=True)
@@ -125,8 +130,10 @@ def _start(built: Built, name: str, stack_env: dict[str, str], logs: Path) -> su
 @pytest.fixture(scope="module")
 def images(built: Built, stack_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     logs = tmp_path_factory.mktemp("image-logs")
-    procs = {name: _start(built, name, stack_env, logs) for name in IMAGES}
+    procs: dict[str, subprocess.Popen[bytes]] = {}
     try:
+        for name in IMAGES:  # one by one, so an image that fails to build leaves none of the others running
+            procs[name] = _start(built, name, stack_env, logs)
         for name, proc in procs.items():
             try:
                 wait_healthy(f"http://127.0.0.1:{HOST_PORTS[name]}", proc, name, timeout=120)
@@ -159,6 +166,10 @@ def test_every_image_serves_and_one_image_job_runs_through_them(images: Built, s
     assert key, made.stdout + made.stderr
     api = httpx.Client(base_url=f"http://127.0.0.1:{HOST_PORTS['gateway']}", params={"api_key": key.group(0)},
                        timeout=30)
+    # the gateway image built the documentation site into itself, Mermaid included
+    docs = api.get("/docs/reference/rest-api/")
+    assert docs.status_code == 200 and "/batch-processing/v1/external/{workspace}/jobs" in docs.text
+    assert api.get("/docs/assets/vendor/mermaid.min.js").status_code == 200
     staging, jobs = "/data-staging/v1/external/images", "/batch-processing/v1/external/images"
     names = [f"img-{i}.jpg" for i in range(6)]
     for i, name in enumerate(names):
