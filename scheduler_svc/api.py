@@ -19,7 +19,7 @@ from scheduler_svc.registry import (
     workflow_body,
     workflow_document,
 )
-from scheduler_svc.repository import TERMINAL, Job, SchedulerRepository, Task
+from scheduler_svc.repository import Job, SchedulerRepository, Task
 from scheduler_svc.schemas import (
     JobLog,
     JobMetadata,
@@ -40,6 +40,7 @@ from scheduler_svc.service import PLANNED_STAGES, PROCESSING, JobService
 from shared.auth import Workspace, workspace_from_path
 from shared.db import transaction
 from shared.errors import Conflict, InvalidInput, NotFound, NotSupported, TooLarge
+from shared.events import JobState
 from shared.ids import JOB_ID_MAX, looks_like_id
 from shared.pagination import decode_token, encode_token, integer, page_size, text, timestamp
 from shared.runtime import Resources
@@ -60,7 +61,7 @@ async def job_metadata(repo: SchedulerRepository, job: Job) -> JobMetadata:
     return JobMetadata(
         job_id=job.job_id, name=job.name, job_definition=job.definition, current_stage=current,
         planned_stages=[PROCESSING] if job.purpose == "estimate" else PLANNED_STAGES,
-        error=job.state == "failed", is_terminal=job.state in TERMINAL,
+        error=job.state == JobState.FAILED, is_terminal=job.state.terminal,
         last_notification=job.last_notification, created_at=job.created_at, last_update=job.updated_at,
         restart_parameters_override=job.restart_overrides, state=job.state, reason=job.reason,
         progress=round(await repo.progress(job), 4), runtime_seconds=round(job.runtime_s, 3),

@@ -15,6 +15,7 @@ from scheduler_svc.registry import register_default_model
 from scheduler_svc.repository import SchedulerRepository
 from scheduler_svc.service import JobService
 from shared.db import transaction
+from shared.events import JobState
 from shared.metrics import JOBS, QUEUE_AGE, QUEUE_DEPTH
 from shared.runtime import Resources, ServiceSpec, create_service_app
 
@@ -51,7 +52,7 @@ def create_app(settings: SchedulerSettings | None = None) -> FastAPI:
                 depth, age = next(((d, a) for m, d, a in queues if m == machine), (0, 0.0))
                 QUEUE_DEPTH.labels(machine).set(depth)
                 QUEUE_AGE.labels(machine).set(age)
-            for state in ("processing", "exporting", "succeeded", "failed", "aborted"):
+            for state in (s for s in JobState if s != JobState.PENDING):
                 JOBS.labels(state).set(jobs.get(state, 0))
             await asyncio.sleep(settings.metrics_interval_s)
 

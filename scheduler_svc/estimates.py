@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 from scheduler_svc import estimate
 from scheduler_svc.config import SchedulerSettings
 from scheduler_svc.estimate import SampleResult, SampleTask
-from scheduler_svc.repository import TERMINAL, Job, SchedulerRepository
+from scheduler_svc.repository import Job, SchedulerRepository
 from scheduler_svc.schemas import JobCreate
 from shared.auth import Workspace
 from shared.db import Connection, Pool, transaction
 from shared.errors import InvalidInput, ServiceError
-from shared.events import StageId
+from shared.events import JobState, StageId
 
 if TYPE_CHECKING:
     from scheduler_svc.service import JobService
@@ -106,7 +106,7 @@ async def run_estimate(pool: Pool, service: JobService, ws: Workspace, body: Job
                           timeout_s=math.ceil(settings.estimate_wait_s))
         job = await service.create_job(conn, ws, job_id, body, f"estimate of {body.job_input.batch_id}", plan)
     job = await _wait(pool, ws, job_id, settings.estimate_wait_s, service)
-    if job.state != "succeeded":
+    if job.state != JobState.SUCCEEDED:
         raise InvalidInput(f"the estimate's sample job {job_id} {job.state}: {job.reason}")
     async with pool.acquire() as conn:
         sample = await sample_results(conn, job)
@@ -124,7 +124,7 @@ async def _wait(pool: Pool, ws: Workspace, job_id: str, wait_s: float, service: 
         async with pool.acquire() as conn:
             job = await SchedulerRepository(conn).get_job(ws.id, job_id)
         assert job is not None
-        if job.state in TERMINAL:
+        if job.state.terminal:
             return job
         if time.monotonic() > deadline:
             async with transaction(pool) as conn:

@@ -9,9 +9,9 @@ from typing import Any
 
 import asyncpg
 
-from shared.events import ModelRef
+from shared.events import JobState, ModelRef
 
-TERMINAL = ("succeeded", "failed", "aborted")
+TERMINAL = tuple(state for state in JobState if state.terminal)
 # task ids are 'task-' and six digits
 MAX_TASKS = 999_999
 
@@ -26,7 +26,7 @@ class Job:
     workflow: dict[str, Any]
     input_batch_id: str
     input_part_name: str | None
-    state: str
+    state: JobState
     reason: str | None
     machine_type: str
     workers_per_machine: int
@@ -43,7 +43,7 @@ class Job:
 
     @property
     def terminal(self) -> bool:
-        return self.state in TERMINAL
+        return self.state.terminal
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ _TASK_COLS = ("stage_id, task_id, seq_from, seq_to, files_count, state, attempt,
 
 
 def _job(row: asyncpg.Record) -> Job:
-    return Job(**{**dict(row), "workspace_id": str(row["workspace_id"])})
+    return Job(**{**dict(row), "workspace_id": str(row["workspace_id"]), "state": JobState(row["state"])})
 
 
 def model_ref(row: asyncpg.Record) -> ModelRef:
@@ -186,7 +186,7 @@ class SchedulerRepository:
         rows = await self.conn.fetch("SELECT state, count(*) AS n FROM jobs GROUP BY state")
         return {r["state"]: r["n"] for r in rows}
 
-    async def set_job_state(self, job: Job, state: str, reason: str | None = None) -> None:
+    async def set_job_state(self, job: Job, state: JobState, reason: str | None = None) -> None:
         await self.conn.execute(
             "UPDATE jobs SET state = $3, reason = $4, updated_at = now() WHERE workspace_id = $1 AND job_id = $2",
             _uuid(job.workspace_id), job.job_id, state, reason)

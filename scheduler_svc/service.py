@@ -36,6 +36,7 @@ from shared.errors import Conflict, Forbidden, InvalidInput
 from shared.events import (
     ExportCompletedV1,
     JobProgressV1,
+    JobState,
     JobStateChangedV1,
     NotificationRequestedV1,
     ProcessingCompletedV1,
@@ -45,6 +46,7 @@ from shared.events import (
     TaskProgressV1,
     TaskReadyV2,
     TaskStartedV1,
+    TaskStatus,
     Topic,
     WorkerAliveV1,
 )
@@ -109,7 +111,7 @@ class JobService:
         inserted = await repo.insert_job(
             ws.id, job_id, name=name or job_id, kind=kind, definition=body.model_dump(by_alias=True, mode="json"),
             workflow=workflow["specification"], input_batch_id=batch.batch_id,
-            input_part_name=body.job_input.part_name, state="processing", machine_type=machine_type,
+            input_part_name=body.job_input.part_name, state=JobState.PROCESSING, machine_type=machine_type,
             workers_per_machine=compute.workers_per_machine or self.settings.default_workers_per_machine,
             timeout_s=sample.timeout_s if sample else (body.processing_timeout_seconds
                                                        or self.settings.default_timeout_s),
@@ -142,8 +144,8 @@ class JobService:
         if fallback:
             await repo.log(job, "warning", "machine-type-fallback", {"requested": compute.machine_type,
                                                                       "running": machine_type, "reason": fallback})
-        await enqueue(conn, self.prefix, JobStateChangedV1(workspace_id=ws.id, job_id=job_id, state="processing"),
-                      source=SOURCE)
+        await enqueue(conn, self.prefix,
+                      JobStateChangedV1(workspace_id=ws.id, job_id=job_id, state=JobState.PROCESSING), source=SOURCE)
         await self._dispatch(conn, repo, job)
         return job
 
@@ -161,7 +163,7 @@ class JobService:
         moved to cpu workers (a gpu job, policy ``cpu``) or failed with the reason: nothing waits forever."""
         repo = SchedulerRepository(conn)
         job = await repo.get_job(ws_id, job_id, lock=True)
-        if job is None or job.state != "processing":
+        if job is None or job.state != JobState.PROCESSING:
             return False
         if await repo.queued_wait_s(job) < self.settings.queue_wait_s:
             return False
@@ -176,7 +178,7 @@ class JobService:
                 "requested": "gpu", "running": "cpu", "reason": f"no gpu worker was live for "
                 f"{self.settings.queue_wait_s:.0f}s; queued tasks moved to cpu workers"}, stage_id=PROCESSING)
             return True
-        await self._finish(conn, repo, job, "failed",
+        await self._finish(conn, repo, job, JobState.FAILED,
                            f"no {job.machine_type} worker was live while tasks waited "
                            f"{self.settings.queue_wait_s:.0f}s (start a {job.machine_type} worker, then restart "
                            f"the job)")
@@ -285,34 +287,34 @@ class JobService:
         if event.inference:
             await repo.record_inference(job, event.stage_id, event.task_id,
                                         [e.model_dump(mode="json") for e in event.inference])
-        if event.status == "succeeded":
+        if event.status == TaskStatus.SUCCEEDED:
             await repo.finish_task(job, event.stage_id, event.task_id, "succeeded", processed=event.files_processed,
                                    failed=event.files_failed, runtime_s=event.runtime_seconds,
                                    machine_type=event.machine_type, error=None, worker_id=event.worker_id,
                                    output_bytes=event.output_bytes, media_seconds=event.media_seconds,
                                    media_seconds_run=event.media_seconds_run)
-        elif event.status == "failed" and task.attempt < self.settings.max_task_attempts:
+        elif event.status == TaskStatus.FAILED and task.attempt < self.settings.max_task_attempts:
             await repo.finish_task(job, event.stage_id, event.task_id, "pending", processed=0, failed=0,
                                    runtime_s=event.runtime_seconds, machine_type=event.machine_type, error=event.error,
                                    worker_id=event.worker_id)
             await repo.log(job, "warning", "task-retried", {"attempt": task.attempt, "error": event.error},
                            stage_id=event.stage_id, task_id=event.task_id)
         else:
-            await repo.finish_task(job, event.stage_id, event.task_id, "failed" if event.status == "failed"
+            await repo.finish_task(job, event.stage_id, event.task_id, "failed" if event.status == TaskStatus.FAILED
                                    else "aborted", processed=event.files_processed, failed=event.files_failed,
                                    runtime_s=event.runtime_seconds, machine_type=event.machine_type, error=event.error,
                                    worker_id=event.worker_id)
-            if event.status == "failed":
-                await self._finish(conn, repo, job, "failed",
+            if event.status == TaskStatus.FAILED:
+                await self._finish(conn, repo, job, JobState.FAILED,
                                    f"task {event.task_id} failed {task.attempt} times: {event.error}")
                 return
         if runtime > job.timeout_s:
-            await self._finish(conn, repo, job, "failed", self._timeout_reason(job))
+            await self._finish(conn, repo, job, JobState.FAILED, self._timeout_reason(job))
             return
         total, processed, failed = await repo.file_totals(job, PROCESSING)
         # failed / total only grows: once above the limit, the job can no longer succeed
         if job.max_failure_rate is not None and total and failed / total > job.max_failure_rate:
-            await self._finish(conn, repo, job, "failed",
+            await self._finish(conn, repo, job, JobState.FAILED,
                                f"{failed} of {processed + failed} files failed, above maxImageFailureRate "
                                f"{job.max_failure_rate}")
             return
@@ -322,7 +324,7 @@ class JobService:
                 await repo.set_stage_state(job, PROCESSING, "succeeded", {"type": "stage-status",
                                                                           "message": "sample done"})
                 await StagingRepository(conn).expire_batch(job.workspace_id, PROCESSING.batch_of(job.job_id))
-                await self._finish(conn, repo, job, "succeeded", None)
+                await self._finish(conn, repo, job, JobState.SUCCEEDED, None)
             else:
                 await self._dispatch(conn, repo, job)
             return
@@ -335,8 +337,9 @@ class JobService:
                 correlation_id=job.job_id), source=SOURCE)
         if counts.get("succeeded", 0) == sum(counts.values()):
             if processed == 0 and failed > 0:  # whatever maxImageFailureRate says, nothing came out
-                await self._finish(conn, repo, job, "failed", f"every file failed ({failed} of {failed}); see the "
-                                   "job's files-failed logs for each file's reason")
+                await self._finish(conn, repo, job, JobState.FAILED,
+                                   f"every file failed ({failed} of {failed}); see the job's files-failed logs for "
+                                   "each file's reason")
                 return
             await self._start_export(conn, repo, job)
         else:
@@ -349,7 +352,7 @@ class JobService:
     async def _start_export(self, conn: Connection, repo: SchedulerRepository, job: Job) -> None:
         await repo.set_stage_state(job, PROCESSING, "succeeded", {"type": "stage-status", "message": "all tasks done"})
         await repo.set_stage_state(job, EXPORT, "running", {"type": "stage-status", "message": "packing results"})
-        await repo.set_job_state(job, "exporting")
+        await repo.set_job_state(job, JobState.EXPORTING)
         await repo.log(job, "info", "stage-complete", {"stage": PROCESSING}, stage_id=PROCESSING)
         fmt = aggregation_format(job)
         completed = ProcessingCompletedV1(
@@ -357,39 +360,40 @@ class JobService:
             export_batch_id=EXPORT.batch_of(job.job_id), aggregation_format=fmt, correlation_id=job.job_id)
         await enqueue_many(conn, self.prefix, [completed, StageCompleteV1.twin_of(completed)], source=SOURCE)
         await enqueue(conn, self.prefix, JobStateChangedV1(workspace_id=job.workspace_id, job_id=job.job_id,
-                                                         state="exporting"), source=SOURCE)
+                                                         state=JobState.EXPORTING), source=SOURCE)
 
     async def on_export_completed(self, conn: Connection, event: ExportCompletedV1) -> None:
         repo = SchedulerRepository(conn)
         job = await repo.get_job(event.workspace_id, event.job_id, lock=True)
-        if job is None or job.state != "exporting":
+        if job is None or job.state != JobState.EXPORTING:
             return  # redelivered, or the job was aborted meanwhile
         if not event.succeeded:
-            await self._finish(conn, repo, job, "failed", "export failed")
+            await self._finish(conn, repo, job, JobState.FAILED, "export failed")
             return
         for archive in event.archives:
             await repo.record_archive_task(job, archive.task_id, archive.files_count)
         await repo.set_stage_state(job, EXPORT, "succeeded", {"type": "stage-status", "message": "archives ready"})
-        await self._finish(conn, repo, job, "succeeded", None)
+        await self._finish(conn, repo, job, JobState.SUCCEEDED, None)
 
     # ------------------------------------------------------------------ terminal states
-    async def _finish(self, conn: Connection, repo: SchedulerRepository, job: Job, state: str,
+    async def _finish(self, conn: Connection, repo: SchedulerRepository, job: Job, state: JobState,
                       reason: str | None) -> None:
         await repo.set_job_state(job, state, reason)
-        if state != "succeeded":
+        if state != JobState.SUCCEEDED:
             await repo.stop_open_tasks(job, "aborted")
             for stage_row in await repo.stages(job):
                 # a stage never started stays pending: the job's currentStage is the one it stopped in
                 if stage_row["state"] == "running":
-                    await repo.set_stage_state(job, stage_row["stage_id"], "aborted" if state == "aborted" else
+                    await repo.set_stage_state(job, stage_row["stage_id"], "aborted" if state == JobState.ABORTED else
                                                "failed", {"type": "stage-status", "message": reason or state})
-        await repo.log(job, "error" if state == "failed" else "info", f"job-{state}", {"reason": reason})
+        await repo.log(job, "error" if state == JobState.FAILED else "info", f"job-{state}", {"reason": reason})
         notification = {"type": "job-state-notification", "state": state, "reason": reason}
         await repo.set_last_notification(job, notification)
         await enqueue(conn, self.prefix, JobStateChangedV1(workspace_id=job.workspace_id, job_id=job.job_id,
                                                          state=state, reason=reason), source=SOURCE)
         if job.notifications_url:
-            payload = JobNotificationV1(job_id=job.job_id, job_state="success" if state == "succeeded" else "fail")
+            payload = JobNotificationV1(job_id=job.job_id,
+                                        job_state="success" if state == JobState.SUCCEEDED else "fail")
             await enqueue(conn, self.prefix, NotificationRequestedV1(
                 workspace_id=job.workspace_id, url=job.notifications_url, category="job-status", subject_kind="job",
                 subject_id=job.job_id, payload=payload.model_dump(mode="json"), correlation_id=job.job_id),
@@ -401,14 +405,14 @@ class JobService:
         job = await self._job(repo, ws, job_id)
         if job.terminal:
             return {"status": "ok", "message": f"job already {job.state}", "jobId": job_id}
-        await self._finish(conn, repo, job, "aborted", "aborted by request")
+        await self._finish(conn, repo, job, JobState.ABORTED, "aborted by request")
         return {"status": "ok", "message": "job aborted", "jobId": job_id}
 
     async def restart(self, conn: Connection, ws: Workspace, job_id: str,
                       override: RestartOverride | None) -> dict[str, Any]:
         repo = SchedulerRepository(conn)
         job = await self._job(repo, ws, job_id, lock=True)
-        if job.state not in ("failed", "aborted"):
+        if job.state not in (JobState.FAILED, JobState.ABORTED):
             raise JobNotRestartable(job_id, job.state)
         fields: dict[str, Any] = {}
         if override:
@@ -432,11 +436,11 @@ class JobService:
             await repo.set_stage_state(job, PROCESSING, "running", {"type": "stage-status", "message": "restarted"})
             await self._start_export(conn, repo, job)
         else:
-            await repo.set_job_state(job, "processing")
+            await repo.set_job_state(job, JobState.PROCESSING)
             await repo.set_stage_state(job, PROCESSING, "running", {"type": "stage-status", "message": "restarted"})
             await repo.set_stage_state(job, EXPORT, "pending", {})
             await enqueue(conn, self.prefix, JobStateChangedV1(workspace_id=job.workspace_id, job_id=job_id,
-                                                             state="processing"), source=SOURCE)
+                                                             state=JobState.PROCESSING), source=SOURCE)
             await self._dispatch(conn, repo, job)
         return {"status": "ok", "message": f"job restarted; {reopened} unfinished tasks will run", "jobId": job_id}
 
@@ -446,7 +450,7 @@ class JobService:
         new attempt: the old attempt's late events are ignored, its results overwritten."""
         repo = SchedulerRepository(conn)
         job = await repo.get_job(ws_id, job_id, lock=True)
-        if job is None or job.state != "processing":
+        if job is None or job.state != JobState.PROCESSING:
             return 0
         stall = self.settings.task_stall_s
         stalled = await repo.requeue_stalled(job, PROCESSING, stall)
@@ -474,10 +478,10 @@ class JobService:
         """Fail a processing job whose finished plus running work exceeds its timeout."""
         repo = SchedulerRepository(conn)
         job = await repo.get_job(ws_id, job_id, lock=True)
-        if job is None or job.state != "processing":
+        if job is None or job.state != JobState.PROCESSING:
             return False
         if job.runtime_s + await repo.running_elapsed_s(job) > job.timeout_s:
-            await self._finish(conn, repo, job, "failed", self._timeout_reason(job))
+            await self._finish(conn, repo, job, JobState.FAILED, self._timeout_reason(job))
             return True
         return False
 

@@ -37,6 +37,7 @@ from shared.events import (
     TaskReadyV1,
     TaskReadyV2,
     TaskStartedV1,
+    TaskStatus,
 )
 from shared.events.base import source_of
 from shared.logs import bound
@@ -131,7 +132,7 @@ class TaskRunner:
     async def _handle(self, event: TaskReadyV2) -> None:
         stopped = self.stops.stopped(event.workspace_id, event.job_id, event.occurred_at)
         if stopped:
-            await self._report(event, "aborted", TaskOutput(), 0.0, f"job is {stopped}")
+            await self._report(event, TaskStatus.ABORTED, TaskOutput(), 0.0, f"job is {stopped}")
             return
         with contextlib.suppress(Exception):  # the first task.progress marks it running as well
             await self.publish(TaskStartedV1(
@@ -145,19 +146,19 @@ class TaskRunner:
         try:
             output = await self._run(event, progress, aborted)
         except TaskAborted:
-            await self._report(event, "aborted", TaskOutput(), time.monotonic() - started, "job stopped")
+            await self._report(event, TaskStatus.ABORTED, TaskOutput(), time.monotonic() - started, "job stopped")
             return
         except asyncio.CancelledError:
             raise
         except Exception as exc:
             log.exception("task %s/%s failed", event.job_id, event.task_id)
-            await self._report(event, "failed", TaskOutput(), time.monotonic() - started, f"{exc!r}"[:1000])
+            await self._report(event, TaskStatus.FAILED, TaskOutput(), time.monotonic() - started, f"{exc!r}"[:1000])
             return
         finally:
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-        await self._report(event, "succeeded", output, time.monotonic() - started, None, store=True)
+        await self._report(event, TaskStatus.SUCCEEDED, output, time.monotonic() - started, None, store=True)
 
     async def _watch(self, event: TaskReadyV2, progress: _Progress, aborted: asyncio.Event) -> None:
         """Abort within a second of hearing that the job stopped; send the progress at least every heartbeat
@@ -330,7 +331,7 @@ class TaskRunner:
         else:
             output.processed += 1
 
-    async def _report(self, event: TaskReadyV2, status: str, output: TaskOutput, runtime: float,
+    async def _report(self, event: TaskReadyV2, status: TaskStatus, output: TaskOutput, runtime: float,
                       error: str | None, *, store: bool = False) -> None:
         new_files = await self._store_outputs(event, output) if store else []
         done = TaskDoneV1(workspace_id=event.workspace_id, job_id=event.job_id, stage_id=event.stage_id,

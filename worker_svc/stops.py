@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from datetime import datetime
 
-from shared.events import JobStateChangedV1
+from shared.events import JobState, JobStateChangedV1
 
-RUNNING = "processing"
 # a bound on memory: the most recent this many jobs' states are kept (a job older than that has no task left)
 MAX_JOBS = 100_000
 
@@ -36,6 +35,6 @@ class StoppedJobs:
     def stopped(self, workspace_id: str, job_id: str, dispatched_at: datetime) -> str | None:
         """The job's state when it stopped processing after a task dispatched at ``dispatched_at``, else None."""
         known = self._states.get((workspace_id, job_id))
-        if known is None or known[0] in (RUNNING, "pending") or known[1] <= dispatched_at:
+        if known is None or known[0] in (JobState.PROCESSING, JobState.PENDING) or known[1] <= dispatched_at:
             return None
         return known[0]

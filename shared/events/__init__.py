@@ -7,6 +7,7 @@ from shared.events.jobs import (
     ExportCompletedV1,
     FailedFile,
     JobProgressV1,
+    JobState,
     JobStateChangedV1,
     ModelExecution,
     ModelRef,
@@ -16,6 +17,7 @@ from shared.events.jobs import (
     TaskDoneV1,
     TaskReadyV1,
     TaskReadyV2,
+    TaskStatus,
 )
 from shared.events.notifications import NotificationRequestedV1
 from shared.events.topics import REGISTRY, Topic, TopicSpec, decode, topic_for, topic_name
@@ -29,6 +31,7 @@ __all__ = [
     "FailedFile",
     "IngestCompletedV1",
     "JobProgressV1",
+    "JobState",
     "JobStateChangedV1",
     "ModelExecution",
     "ModelRef",
@@ -42,6 +45,7 @@ __all__ = [
     "TaskReadyV1",
     "TaskReadyV2",
     "TaskStartedV1",
+    "TaskStatus",
     "Topic",
     "TopicSpec",
     "WorkerAliveV1",

@@ -10,6 +10,30 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.events.base import EventBase
 
 
+class JobState(StrEnum):
+    """The states of a job, as ``job.state-changed@v1`` carries them: ``processing`` -> ``exporting`` ->
+    ``succeeded``, or ``failed`` / ``aborted`` from either; a failed or aborted job restarts into ``processing``."""
+
+    PENDING = "pending"
+    PROCESSING = "processing"
+    EXPORTING = "exporting"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ABORTED = "aborted"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (JobState.SUCCEEDED, JobState.FAILED, JobState.ABORTED)
+
+
+class TaskStatus(StrEnum):
+    """How a task's attempt ended, as ``task.done@v1`` carries it."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    ABORTED = "aborted"
+
+
 class StageId(StrEnum):
     """A job's stages, in order: each writes its own output batch, ``<job id>-<stage id>``."""
 
