@@ -17,6 +17,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from scheduler_svc.config import SchedulerSettings
+from scheduler_svc.decisions import (
+    ENDED,
+    Progress,
+    after_task,
+    free_slots,
+    limit_passed,
+    restartable,
+    task_row_after,
+    timed_out,
+    timeout_reason,
+    unserved,
+)
 from scheduler_svc.errors import (
     BatchStillStaging,
     JobExists,
@@ -165,12 +177,15 @@ class JobService:
         job = await repo.get_job(ws_id, job_id, lock=True)
         if job is None or job.state != JobState.PROCESSING:
             return False
-        if await repo.queued_wait_s(job) < self.settings.queue_wait_s:
+        waited = await repo.queued_wait_s(job)
+        if waited < self.settings.queue_wait_s:  # before asking which workers are live: most rounds stop here
             return False
-        live = await repo.live_machine_types(self.settings.worker_liveness_s)
-        if job.machine_type in live:
+        live = set(await repo.live_machine_types(self.settings.worker_liveness_s))
+        action = unserved(job.machine_type, live, waited, self.settings.queue_wait_s,
+                          self.settings.unserved_machine_type)
+        if action == "wait":
             return False
-        if job.machine_type == "gpu" and self.settings.unserved_machine_type == "cpu":
+        if action == "move-to-cpu":
             moved = await repo.move_queued(job, "cpu")
             job = replace(job, machine_type="cpu")
             await self._stage_ready(conn, job, moved)
@@ -185,9 +200,8 @@ class JobService:
         return True
 
     async def _dispatch(self, conn: Connection, repo: SchedulerRepository, job: Job) -> int:
-        counts = await repo.count_tasks(job, PROCESSING)
-        free = job.max_parallel_tasks - counts.get("queued", 0) - counts.get("running", 0)
-        if free <= 0:
+        free = free_slots(job.max_parallel_tasks, await repo.count_tasks(job, PROCESSING))
+        if free == 0:
             return 0
         claimed = await repo.claim_for_dispatch(job, PROCESSING, free)
         await self._stage_ready(conn, job, claimed)
@@ -287,67 +301,47 @@ class JobService:
         if event.inference:
             await repo.record_inference(job, event.stage_id, event.task_id,
                                         [e.model_dump(mode="json") for e in event.inference])
-        if event.status == TaskStatus.SUCCEEDED:
-            await repo.finish_task(job, event.stage_id, event.task_id, "succeeded", processed=event.files_processed,
-                                   failed=event.files_failed, runtime_s=event.runtime_seconds,
-                                   machine_type=event.machine_type, error=None, worker_id=event.worker_id,
-                                   output_bytes=event.output_bytes, media_seconds=event.media_seconds,
-                                   media_seconds_run=event.media_seconds_run)
-        elif event.status == TaskStatus.FAILED and task.attempt < self.settings.max_task_attempts:
-            await repo.finish_task(job, event.stage_id, event.task_id, "pending", processed=0, failed=0,
-                                   runtime_s=event.runtime_seconds, machine_type=event.machine_type, error=event.error,
-                                   worker_id=event.worker_id)
+        row = task_row_after(TaskStatus(event.status), task.attempt, self.settings.max_task_attempts)
+        retried, done = row == "pending", row == "succeeded"
+        await repo.finish_task(job, event.stage_id, event.task_id, row,
+                               processed=0 if retried else event.files_processed,
+                               failed=0 if retried else event.files_failed, runtime_s=event.runtime_seconds,
+                               machine_type=event.machine_type, error=None if done else event.error,
+                               worker_id=event.worker_id, output_bytes=event.output_bytes if done else None,
+                               media_seconds=event.media_seconds if done else None,
+                               media_seconds_run=event.media_seconds_run if done else None)
+        if retried:
             await repo.log(job, "warning", "task-retried", {"attempt": task.attempt, "error": event.error},
                            stage_id=event.stage_id, task_id=event.task_id)
-        else:
-            await repo.finish_task(job, event.stage_id, event.task_id, "failed" if event.status == TaskStatus.FAILED
-                                   else "aborted", processed=event.files_processed, failed=event.files_failed,
-                                   runtime_s=event.runtime_seconds, machine_type=event.machine_type, error=event.error,
-                                   worker_id=event.worker_id)
-            if event.status == TaskStatus.FAILED:
-                await self._finish(conn, repo, job, JobState.FAILED,
-                                   f"task {event.task_id} failed {task.attempt} times: {event.error}")
-                return
-        if runtime > job.timeout_s:
-            await self._finish(conn, repo, job, JobState.FAILED, self._timeout_reason(job))
+        if row == "failed":
+            await self._finish(conn, repo, job, JobState.FAILED,
+                               f"task {event.task_id} failed {task.attempt} times: {event.error}")
             return
         total, processed, failed = await repo.file_totals(job, PROCESSING)
-        # failed / total only grows: once above the limit, the job can no longer succeed
-        if job.max_failure_rate is not None and total and failed / total > job.max_failure_rate:
-            await self._finish(conn, repo, job, JobState.FAILED,
-                               f"{failed} of {processed + failed} files failed, above maxImageFailureRate "
-                               f"{job.max_failure_rate}")
-            return
         counts = await repo.count_tasks(job, PROCESSING)
-        if job.purpose == "estimate":  # a sample: its figures are the answer, whatever failed
-            if counts.get("succeeded", 0) == sum(counts.values()):
-                await repo.set_stage_state(job, PROCESSING, "succeeded", {"type": "stage-status",
-                                                                          "message": "sample done"})
-                await StagingRepository(conn).expire_batch(job.workspace_id, PROCESSING.batch_of(job.job_id))
-                await self._finish(conn, repo, job, JobState.SUCCEEDED, None)
-            else:
-                await self._dispatch(conn, repo, job)
+        progress = Progress(runtime, job.timeout_s, total, processed, failed, job.max_failure_rate, counts,
+                            sample=job.purpose == "estimate")
+        reason = limit_passed(progress)
+        if reason is not None:
+            await self._finish(conn, repo, job, JobState.FAILED, reason)
             return
-        if event.stage_id == PROCESSING:
-            ended = sum(counts.get(s, 0) for s in ("succeeded", "failed", "aborted"))
+        if event.stage_id == PROCESSING and job.purpose != "estimate":
             await enqueue(conn, self.prefix, JobProgressV1(
                 workspace_id=job.workspace_id, job_id=job.job_id, stage_id=PROCESSING,
                 progress=round((processed + failed) / total, 4) if total else 1.0, files_total=total,
-                files_processed=processed, files_failed=failed, tasks_total=sum(counts.values()), tasks_done=ended,
-                correlation_id=job.job_id), source=SOURCE)
-        if counts.get("succeeded", 0) == sum(counts.values()):
-            if processed == 0 and failed > 0:  # whatever maxImageFailureRate says, nothing came out
-                await self._finish(conn, repo, job, JobState.FAILED,
-                                   f"every file failed ({failed} of {failed}); see the job's files-failed logs for "
-                                   "each file's reason")
-                return
+                files_processed=processed, files_failed=failed, tasks_total=sum(counts.values()),
+                tasks_done=sum(counts.get(s, 0) for s in ENDED), correlation_id=job.job_id), source=SOURCE)
+        decided = after_task(progress)
+        if decided.action == "fail":
+            await self._finish(conn, repo, job, JobState.FAILED, decided.reason)
+        elif decided.action == "succeed":  # a sample's: its figures are the answer
+            await repo.set_stage_state(job, PROCESSING, "succeeded", {"type": "stage-status", "message": "sample done"})
+            await StagingRepository(conn).expire_batch(job.workspace_id, PROCESSING.batch_of(job.job_id))
+            await self._finish(conn, repo, job, JobState.SUCCEEDED, None)
+        elif decided.action == "export":
             await self._start_export(conn, repo, job)
         else:
             await self._dispatch(conn, repo, job)
-
-    def _timeout_reason(self, job: Job) -> str:
-        return (f"processing timeout exceeded: the cumulative runtime of all workers passed "
-                f"processingTimeoutSeconds={job.timeout_s}")
 
     async def _start_export(self, conn: Connection, repo: SchedulerRepository, job: Job) -> None:
         await repo.set_stage_state(job, PROCESSING, "succeeded", {"type": "stage-status", "message": "all tasks done"})
@@ -412,7 +406,7 @@ class JobService:
                       override: RestartOverride | None) -> dict[str, Any]:
         repo = SchedulerRepository(conn)
         job = await self._job(repo, ws, job_id, lock=True)
-        if job.state not in (JobState.FAILED, JobState.ABORTED):
+        if not restartable(job.state):
             raise JobNotRestartable(job_id, job.state)
         fields: dict[str, Any] = {}
         if override:
@@ -480,8 +474,8 @@ class JobService:
         job = await repo.get_job(ws_id, job_id, lock=True)
         if job is None or job.state != JobState.PROCESSING:
             return False
-        if job.runtime_s + await repo.running_elapsed_s(job) > job.timeout_s:
-            await self._finish(conn, repo, job, JobState.FAILED, self._timeout_reason(job))
+        if timed_out(job.runtime_s, await repo.running_elapsed_s(job), job.timeout_s):
+            await self._finish(conn, repo, job, JobState.FAILED, timeout_reason(job.timeout_s))
             return True
         return False
 
