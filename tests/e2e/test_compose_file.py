@@ -19,6 +19,7 @@ from ingest_svc.config import IngestSettings
 from notifier_svc.config import NotifierSettings
 from scheduler_svc.config import SchedulerSettings
 from shared.config import DEFAULT_PORTS, REPO_ROOT
+from tests import prepare
 from tests.contracts.test_settings_documented import variables
 from worker_svc.config import WorkerSettings
 
@@ -36,9 +37,7 @@ MODULES = {"gateway": "deploy.gateway", "worker-gpu": "worker_svc"}
 @pytest.fixture(scope="module")
 def docker_compose() -> str:
     """docker-compose from Debian (validates against its Compose schema without a Docker engine)."""
-    if shutil.which("docker-compose") is None:
-        subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "docker-compose"],
-                       check=True, capture_output=True, timeout=600)
+    prepare.debian("docker-compose")
     return shutil.which("docker-compose") or pytest.fail("docker-compose could not be installed")
 
 

@@ -23,11 +23,12 @@ import pytest
 
 from conveyor_client.client import ConveyorClient, Staged
 from tests.fixtures.cli import conveyor
-from tests.fixtures.deployment import CLI_VENV, Deployment
+from tests.fixtures.deployment import Deployment
 from tests.fixtures.hooks import HOOK_PORT, Hooks
 from tests.fixtures.media import jpeg, mp4, photo
 from tests.fixtures.rfcli import api_get, rf, wait_count
 from tests.fixtures.workflows import detect_workflow
+from tests.prepare import CLI_VENV
 
 # archives of about two tasks' results and pictures: a 40-image job exports into several of them
 pytestmark = pytest.mark.parametrize("deployment", [{

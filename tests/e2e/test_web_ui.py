@@ -7,10 +7,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 import shutil
-import subprocess
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -23,6 +21,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from shared.config import REPO_ROOT
+from tests import prepare
 from tests.fixtures.cli import conveyor
 from tests.fixtures.deployment import Deployment, workers_paused
 from tests.fixtures.media import bus_video, jpeg, photo, tar_of
@@ -40,11 +39,8 @@ pytestmark = pytest.mark.parametrize("deployment", [{
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    chromium = shutil.which("chromium")
-    if chromium is None:  # Debian's package; Playwright's own browser download is not reachable here
-        subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends", "chromium"], check=True,
-                       capture_output=True, timeout=900, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-        chromium = shutil.which("chromium") or pytest.fail("Debian's chromium could not be installed")
+    prepare.debian("chromium")  # Debian's: Playwright's own browser download is not reachable here
+    chromium = shutil.which("chromium") or pytest.fail("Debian's chromium could not be installed")
     with sync_playwright() as pw:
         b = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-dev-shm-usage"])
         yield b
