@@ -1,32 +1,10 @@
 """Roboflow's ``roboflow_core/bounding_box_visualization@v1``."""
 
-from shared.workflows.blockspec import BlockSpec, types_of
+from shared.workflows.block_params import visual
+from shared.workflows.blockspec import types_of
 
 SPECS = (
-    BlockSpec(
-        types=types_of("bounding_box_visualization", (1,), "BoundingBoxVisualization"),
-        params={
-            "image": "image",
-            "predictions": "predictions",
-            "copy_image": "value",
-            "color_palette": "value",
-            "palette_size": "value",
-            "custom_colors": "value",
-            "color_axis": "value",
-            "thickness": "value",
-            "roundness": "value",
-        },
-        required=("image", "predictions"),
-        outputs=("image",),
-        defaults={
-            "copy_image": True,
-            "color_palette": "DEFAULT",
-            "palette_size": 10,
-            "custom_colors": [],
-            "color_axis": "CLASS",
-            "thickness": 2,
-            "roundness": 0.0,
-        },
-        aliases={"images": "image"},
+    visual(
+        types_of("bounding_box_visualization", (1,), "BoundingBoxVisualization"), {"thickness": 2, "roundness": 0.0}
     ),
 )

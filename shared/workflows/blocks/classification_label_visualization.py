@@ -1,5 +1,6 @@
 """Roboflow's ``roboflow_core/classification_label_visualization@v1``."""
 
+from shared.workflows.block_params import COLOUR_DEFAULTS, LABEL_DEFAULTS
 from shared.workflows.blockspec import BlockSpec, types_of
 
 SPECS = (
@@ -23,20 +24,7 @@ SPECS = (
         },
         required=("image", "predictions"),
         outputs=("image",),
-        defaults={
-            "copy_image": True,
-            "color_palette": "DEFAULT",
-            "palette_size": 10,
-            "custom_colors": [],
-            "color_axis": "CLASS",
-            "text": "Class",
-            "text_position": "TOP_LEFT",
-            "text_color": "WHITE",
-            "text_scale": 1.0,
-            "text_thickness": 1,
-            "text_padding": 10,
-            "border_radius": 0,
-        },
+        defaults={**COLOUR_DEFAULTS, **LABEL_DEFAULTS},
         aliases={"images": "image"},
     ),
 )

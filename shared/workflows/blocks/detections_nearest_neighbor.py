@@ -32,8 +32,18 @@ SPECS = (
 )
 
 
-ANCHORS = ("CENTER", "CENTER_LEFT", "CENTER_RIGHT", "TOP_CENTER", "TOP_LEFT", "TOP_RIGHT", "BOTTOM_LEFT",
-           "BOTTOM_CENTER", "BOTTOM_RIGHT", "KEYPOINT")
+ANCHORS = (
+    "CENTER",
+    "CENTER_LEFT",
+    "CENTER_RIGHT",
+    "TOP_CENTER",
+    "TOP_LEFT",
+    "TOP_RIGHT",
+    "BOTTOM_LEFT",
+    "BOTTOM_CENTER",
+    "BOTTOM_RIGHT",
+    "KEYPOINT",
+)
 
 
 def check(step: dict[str, Any], block: BlockSpec, where: str) -> None:

@@ -45,8 +45,9 @@ def _check_result(result: Any, data: dict[str, Any], where: str) -> None:
             raise WorkflowInvalid(f"{where}: a StaticCaseResult needs a 'value'")
     elif kind == "DynamicCaseResult":
         if result.get("parameter_name") not in data:
-            raise WorkflowInvalid(f"{where}: a DynamicCaseResult names {result.get('parameter_name')!r}, which is "
-                                  "not in data")
+            raise WorkflowInvalid(
+                f"{where}: a DynamicCaseResult names {result.get('parameter_name')!r}, which is not in data"
+            )
         uql.check_operations(result.get("operations", []), where)
     else:
         raise WorkflowInvalid(f"{where}: a case result must be a StaticCaseResult or a DynamicCaseResult")

@@ -1,20 +1,15 @@
 """Roboflow's ``roboflow_core/image_slicer@v2``."""
 
+from shared.workflows.block_params import SLICER, SLICER_DEFAULTS
 from shared.workflows.blockspec import BlockSpec, types_of
 
 SPECS = (
     BlockSpec(
         types=types_of("image_slicer", (2,)),
-        params={
-            "image": "image",
-            "slice_width": "value",
-            "slice_height": "value",
-            "overlap_ratio_width": "value",
-            "overlap_ratio_height": "value",
-        },
+        params=SLICER,
         required=("image",),
         outputs=("slices",),
-        defaults={"slice_width": 640, "slice_height": 640, "overlap_ratio_width": 0.2, "overlap_ratio_height": 0.2},
+        defaults=SLICER_DEFAULTS,
         aliases={"images": "image"},
         dimension=1,
     ),

@@ -1,28 +1,12 @@
 """Roboflow's ``roboflow_core/keypoint_visualization@v1``."""
 
-from shared.workflows.blockspec import BlockSpec, types_of
+from shared.workflows.block_params import visual
+from shared.workflows.blockspec import types_of
 
 SPECS = (
-    BlockSpec(
-        types=types_of("keypoint_visualization", (1,), "KeypointVisualization"),
-        params={
-            "image": "image",
-            "predictions": "predictions",
-            "copy_image": "value",
-            "annotator_type": "value",
-            "color": "value",
-            "text_color": "value",
-            "text_scale": "value",
-            "text_thickness": "value",
-            "text_padding": "value",
-            "thickness": "value",
-            "radius": "value",
-            "edges": "value",
-        },
-        required=("image", "predictions"),
-        outputs=("image",),
-        defaults={
-            "copy_image": True,
+    visual(
+        types_of("keypoint_visualization", (1,), "KeypointVisualization"),
+        {
             "annotator_type": "edge",
             "color": "#A351FB",
             "text_color": "black",
@@ -33,6 +17,6 @@ SPECS = (
             "radius": 10,
             "edges": None,
         },
-        aliases={"images": "image"},
+        colours=False,
     ),
 )

@@ -1,45 +1,7 @@
 """Roboflow's ``roboflow_core/label_visualization@v2``. v2 can size the text to the image
 (text_size_mode "Automatic")."""
 
-from shared.workflows.blockspec import BlockSpec, types_of
+from shared.workflows.block_params import LABEL_DEFAULTS, visual
+from shared.workflows.blockspec import types_of
 
-SPECS = (
-    BlockSpec(
-        types=types_of("label_visualization", (2,)),
-        params={
-            "image": "image",
-            "predictions": "predictions",
-            "copy_image": "value",
-            "color_palette": "value",
-            "palette_size": "value",
-            "custom_colors": "value",
-            "color_axis": "value",
-            "text": "value",
-            "text_position": "value",
-            "text_color": "value",
-            "text_scale": "value",
-            "text_thickness": "value",
-            "text_padding": "value",
-            "border_radius": "value",
-            "text_size_mode": "value",
-        },
-        required=("image", "predictions"),
-        outputs=("image",),
-        defaults={
-            "copy_image": True,
-            "color_palette": "DEFAULT",
-            "palette_size": 10,
-            "custom_colors": [],
-            "color_axis": "CLASS",
-            "text": "Class",
-            "text_position": "TOP_LEFT",
-            "text_color": "WHITE",
-            "text_scale": 1.0,
-            "text_thickness": 1,
-            "text_padding": 10,
-            "border_radius": 0,
-            "text_size_mode": "Manual",
-        },
-        aliases={"images": "image"},
-    ),
-)
+SPECS = (visual(types_of("label_visualization", (2,)), {**LABEL_DEFAULTS, "text_size_mode": "Manual"}),)

@@ -1,15 +1,14 @@
 """Roboflow's ``roboflow_core/motion_detection@v1``. A background model learnt over a video's frames: state per video
 (a still image is its own video)."""
 
+from shared.workflows.block_params import MOTION
 from shared.workflows.blockspec import BlockSpec, types_of
 
 SPECS = (
     BlockSpec(
         types=types_of("motion_detection", (1,)),
         params={
-            "image": "image",
-            "threshold": "value",
-            "history": "value",
+            **MOTION,
             "minimum_contour_area": "value",
             "morphological_kernel_size": "value",
             "detection_zone": "value",

@@ -1,6 +1,7 @@
 """Roboflow's ``roboflow_core/ocr_model@v1``, ``roboflow_core/pp_ocr@v1``. Roboflow's runs DocTR (ocr_model) or
 PaddleOCR (pp_ocr); Conveyor reads with PP-OCRv4 for both."""
 
+from shared.workflows.block_params import IMAGE_ALIAS
 from shared.workflows.blockspec import BlockSpec, types_of
 
 SPECS = (
@@ -9,7 +10,7 @@ SPECS = (
         params={"images": "image"},
         required=("images",),
         outputs=("result", "predictions", "parent_id", "root_parent_id", "prediction_type"),
-        aliases={"image": "images"},
+        aliases=IMAGE_ALIAS,
     ),
     BlockSpec(
         types=types_of("pp_ocr", (1,)),
@@ -17,6 +18,6 @@ SPECS = (
         required=("images",),
         outputs=("result", "predictions", "parent_id", "root_parent_id", "prediction_type"),
         defaults={"text_detection": "small", "text_recognition": "small"},
-        aliases={"image": "images"},
+        aliases=IMAGE_ALIAS,
     ),
 )

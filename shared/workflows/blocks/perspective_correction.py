@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.workflows.block_params import IMAGE_ALIAS
 from shared.workflows.blockspec import BlockSpec, literal, types_of
 from shared.workflows.errors import BuiltinLacks
 
@@ -32,12 +33,14 @@ SPECS = (
             "extend_perspective_polygon_by_detections_anchor": "",
             "warp_image": False,
         },
-        aliases={"image": "images"},
+        aliases=IMAGE_ALIAS,
     ),
 )
 
 
 def check(step: dict[str, Any], block: BlockSpec, where: str) -> None:
     if literal(step, "extend_perspective_polygon_by_detections_anchor", ""):
-        raise BuiltinLacks(f"{where}: extend_perspective_polygon_by_detections_anchor is not built in (the polygon "
-                           "is corrected as given; the engine backend extends it)")
+        raise BuiltinLacks(
+            f"{where}: extend_perspective_polygon_by_detections_anchor is not built in (the polygon "
+            "is corrected as given; the engine backend extends it)"
+        )

@@ -1,5 +1,6 @@
 """Roboflow's ``roboflow_core/relative_statoic_crop@v1``."""
 
+from shared.workflows.block_params import IMAGE_ALIAS
 from shared.workflows.blockspec import BlockSpec, types_of
 
 SPECS = (
@@ -8,6 +9,6 @@ SPECS = (
         params={"images": "image", "x_center": "value", "y_center": "value", "width": "value", "height": "value"},
         required=("images", "x_center", "y_center", "width", "height"),
         outputs=("crops",),
-        aliases={"image": "images"},
+        aliases=IMAGE_ALIAS,
     ),
 )

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.workflows.block_params import STITCH_OCR
 from shared.workflows.blockspec import BlockSpec, literal, types_of
 from shared.workflows.errors import WorkflowInvalid
 
 SPECS = (
     BlockSpec(
         types=types_of("stitch_ocr_detections", (1,)),
-        params={"predictions": "predictions", "reading_direction": "value", "tolerance": "value", "delimiter": "value"},
+        params=STITCH_OCR,
         required=("predictions", "reading_direction"),
         outputs=("ocr_text",),
         defaults={"tolerance": 10, "delimiter": ""},
@@ -18,10 +19,7 @@ SPECS = (
     BlockSpec(
         types=types_of("stitch_ocr_detections", (2,)),
         params={
-            "predictions": "predictions",
-            "reading_direction": "value",
-            "tolerance": "value",
-            "delimiter": "value",
+            **STITCH_OCR,
             "stitching_algorithm": "value",
             "otsu_threshold_multiplier": "value",
             "collimate_tolerance": "value",
