@@ -21,10 +21,10 @@ import logging
 import tarfile
 import tempfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import IO
 
 from export_svc.config import ExportSettings
+from export_svc.packing import Archive, pack
 from shared.db import Pool, Record
 from shared.events import ArchiveTask, ExportCompletedV1, ProcessingCompletedV1, StageCompleteV1
 from shared.events.base import source_of
@@ -39,13 +39,6 @@ TRACER = tracer(__name__)
 SOURCE = source_of("export")  # the CloudEvents source of the events this service writes
 
 READ_AHEAD = 16  # objects an export reads at once
-
-
-@dataclass
-class Archive:
-    results: list[Record] = field(default_factory=list)
-    images: list[Record] = field(default_factory=list)
-    size: int = 0
 
 
 class Exporter:
@@ -97,20 +90,7 @@ class Exporter:
                     after = page[-1]["seq"]
             return rows
 
-        results = sorted(await all_files("results"), key=lambda r: r["file_name"])
-        images_by_task: dict[str | None, list[Record]] = {}
-        for image in await all_files("images"):
-            images_by_task.setdefault(image["shard_id"], []).append(image)
-        archives = [Archive()]
-        for result in results:
-            images = images_by_task.get(result["shard_id"], [])
-            size = result["size_bytes"] + sum(i["size_bytes"] for i in images)
-            if archives[-1].results and archives[-1].size + size > self.settings.max_archive_bytes:
-                archives.append(Archive())
-            archives[-1].results.append(result)
-            archives[-1].images += images
-            archives[-1].size += size
-        return archives
+        return pack(await all_files("results"), await all_files("images"), self.settings.max_archive_bytes)
 
     async def _write_archive(self, archive: Archive, fmt: str, key: str, number: int) -> int:
         with tempfile.TemporaryFile() as spool:

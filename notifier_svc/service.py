@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 import time
 from collections import defaultdict
 
@@ -27,6 +26,7 @@ import httpx
 
 from notifier_svc.config import NotifierSettings
 from notifier_svc.repository import Delivery, NotifierRepository
+from notifier_svc.schedule import Outcome, backoff_s, outcome_of, status_after
 from shared import webhooks
 from shared.db import Connection, Pool
 from shared.events import NotificationRequestedV1
@@ -35,19 +35,6 @@ from shared.netsafe import UnsafeURL, check_url, host_port
 from shared.tracing import continued, tracer
 
 log = logging.getLogger(__name__)
-
-RETRYABLE = {408, 425, 429}
-
-
-def backoff_s(attempt: int, settings: NotifierSettings, retry_after: str | None = None) -> float:
-    """Delay before the next attempt: the receiver's Retry-After (seconds, at most the schedule's longest
-    delay), else the schedule's delay after ``attempt`` with +-10 % jitter, so that deliveries failed together
-    do not all come back in the same instant."""
-    if retry_after:
-        with contextlib.suppress(ValueError):
-            return min(max(settings.retry_schedule_s), max(0.0, float(retry_after)))
-    return settings.retry_delay_s(attempt) * random.uniform(0.9, 1.1)
-
 
 async def accept_request(conn: Connection, event: NotificationRequestedV1, max_attempts: int) -> bool:
     event_id = str(event.payload.get("event_id") or event.event_id)
@@ -152,27 +139,22 @@ class Dispatcher:
                                       None)
         except httpx.HTTPError as exc:
             return await self._settle(d, attempt, "retry", None, f"{type(exc).__name__}: {exc}"[:500], started, None)
-        if 200 <= code < 300:
-            return await self._settle(d, attempt, "delivered", code, None, started, None)
-        outcome = "retry" if code in RETRYABLE or code >= 500 else "failed"
+        outcome = outcome_of(code)
+        if outcome == "delivered":
+            return await self._settle(d, attempt, outcome, code, None, started, None)
         reason = f"receiver answered HTTP {code}" + (": redirects are not followed" if 300 <= code < 400 else "")
         return await self._settle(d, attempt, outcome, code, reason, started, retry_after)
 
-    async def _settle(self, d: Delivery, attempt: int, outcome: str, code: int | None, error: str | None,
+    async def _settle(self, d: Delivery, attempt: int, outcome: Outcome, code: int | None, error: str | None,
                       started: float, retry_after: str | None) -> str:
         WEBHOOK_ATTEMPTS.labels(outcome).inc()
         if started:
             WEBHOOK_LATENCY.observe(time.monotonic() - started)
         duration_ms = int((time.monotonic() - started) * 1000) if started else 0
-        retry_in: float | None = None
-        status = outcome
-        if outcome == "retry":
-            if attempt >= d.max_attempts:
-                status = "dead"
-                error = f"gave up after {attempt} attempts; last error: {error}"
-            else:
-                status = "pending"
-                retry_in = backoff_s(attempt, self.settings, retry_after)
+        status = status_after(outcome, attempt, d.max_attempts)
+        retry_in = backoff_s(attempt, self.settings, retry_after) if status == "pending" else None
+        if status == "dead":
+            error = f"gave up after {attempt} attempts; last error: {error}"
         async with self.pool.acquire() as conn, conn.transaction():
             repo = NotifierRepository(conn)
             await repo.record_attempt(d, attempt, code, error, duration_ms)
