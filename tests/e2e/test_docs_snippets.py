@@ -1,14 +1,20 @@
 """Every snippet of the README and of ``docs/`` (``tests/fixtures/doc_snippets.py`` says which blocks are
 snippets) run as written against a real deployment, page by page in page order, in a folder laid out as the
-page says the reader's is: ``photos/``, ``clips/``, ``workflow.json``, the model files it names, and ``.venv``."""
+page says the reader's is: ``photos/``, ``clips/``, ``workflow.json``, the model files it names, and ``.venv``.
+Each page runs in a workspace of its own, its key where ``conveyor up`` keeps one (``$CONVEYOR_HOME/api_key``):
+the snippets' batch and job names are a reader's (``photos``, ``job1``), which other tests' deployments, sharing
+the database, may use too."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import re
 import subprocess
 import sys
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +23,7 @@ import pytest
 from conveyor_client.client import ConveyorClient
 from shared.config import REPO_ROOT
 from tests.fixtures import onnx_models
+from tests.fixtures.cli import conveyor
 from tests.fixtures.deployment import Deployment
 from tests.fixtures.doc_snippets import Snippet, pages, snippets
 from tests.fixtures.media import bus_video, photo
@@ -45,14 +52,31 @@ def readers_folder(root: Path) -> Path:
     return folder
 
 
-async def a_delivery(deployment: Deployment, folder: Path) -> Received:
+@dataclass(frozen=True)
+class Reader:
+    folder: Path
+    home: Path  # CONVEYOR_HOME: the key of the page's own workspace
+    key: str
+
+
+def a_reader(deployment: Deployment, root: Path) -> Reader:
+    made = conveyor("workspace", "create", f"docs-{uuid.uuid4().hex[:10]}", home=deployment.home, env=deployment.env)
+    key = re.search(r"cvr_\S+", made.stdout)
+    assert made.returncode == 0 and key, made.stdout + made.stderr
+    home = root / "home"
+    home.mkdir()
+    (home / "api_key").write_text(key.group(0) + "\n")
+    return Reader(readers_folder(root), home, key.group(0))
+
+
+async def a_delivery(deployment: Deployment, reader: Reader) -> Received:
     """A real job's webhook, as a receiver got it."""
     hook = Receiver(HOOK_PORT)
     await hook.start()
     try:
         def start() -> None:
-            with ConveyorClient(deployment.base_url, deployment.api_key) as client:
-                client.stage_folder("docs-hooks", folder / "photos")
+            with ConveyorClient(deployment.base_url, reader.key) as client:
+                client.stage_folder("docs-hooks", reader.folder / "photos")
                 client.put_workflow("docs-hooks", detect_workflow())
                 client.start_job("docs-hooks-1", "docs-hooks", "docs-hooks",
                                  notifications_url=f"http://127.0.0.1:{hook.port}/hook")
@@ -67,15 +91,15 @@ async def a_delivery(deployment: Deployment, folder: Path) -> Received:
     raise AssertionError("no job webhook within 5 minutes")
 
 
-def given_names(snippet: Snippet, deployment: Deployment, folder: Path, kept: list[Received]) -> str:
+def given_names(snippet: Snippet, deployment: Deployment, reader: Reader, kept: list[Received]) -> str:
     """Python that defines what the snippet's page says the reader holds, from a real delivery (one per page,
     kept in ``kept``)."""
     if not snippet.given:
         return ""
     if not kept:
-        kept.append(asyncio.run(a_delivery(deployment, folder)))
+        kept.append(asyncio.run(a_delivery(deployment, reader)))
     delivery = kept[0]
-    with ConveyorClient(deployment.base_url, deployment.api_key) as client:
+    with ConveyorClient(deployment.base_url, reader.key) as client:
         secret = client.webhook_secret()["secret"]
     values: dict[str, Any] = {"secret": secret, "headers": delivery.headers, "body": delivery.body}
     unknown = set(snippet.given) - {*values, "request"}
@@ -86,17 +110,17 @@ def given_names(snippet: Snippet, deployment: Deployment, folder: Path, kept: li
 
 @pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(REPO_ROOT)) for p in PAGES])
 def test_every_snippet_of_the_page_runs_as_written(deployment: Deployment, tmp_path: Path, page: Path) -> None:
-    folder = readers_folder(tmp_path)
-    env = {**os.environ, **deployment.env, "CONVEYOR_HOME": str(deployment.home), "API_BASE_URL": deployment.base_url,
-           "PATH": f"{folder / '.venv' / 'bin'}:{os.environ['PATH']}"}
+    reader = a_reader(deployment, tmp_path)
+    env = {**os.environ, **deployment.env, "CONVEYOR_HOME": str(reader.home), "API_BASE_URL": deployment.base_url,
+           "PATH": f"{reader.folder / '.venv' / 'bin'}:{os.environ['PATH']}"}
     kept: list[Received] = []
     for snippet in snippets(page):
         code = snippet.block.code
         if snippet.block.language in ("python", "py"):
-            command = [sys.executable, "-c", given_names(snippet, deployment, folder, kept) + code]
+            command = [sys.executable, "-c", given_names(snippet, deployment, reader, kept) + code]
         else:
             command = ["bash", "-e", "-o", "pipefail", "-c", code]
-        done = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=480)
+        done = subprocess.run(command, cwd=reader.folder, env=env, capture_output=True, text=True, timeout=480)
         assert done.returncode == 0, f"{snippet.block.where} ({snippet.name}) failed:\n{done.stderr[-3000:]}"
         if snippet.output is not None:
             assert done.stdout.splitlines() == snippet.output.splitlines(), f"{snippet.name} printed {done.stdout!r}"
