@@ -5,16 +5,14 @@ video being processed (``VideoFrame.of_step``)."""
 
 from __future__ import annotations
 
-import warnings
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import supervision as sv
 
-from worker_svc.workflows.sv_bridge import from_sv, subset, to_sv
-from worker_svc.workflows.values import Detections, tracked, with_xyxy, xyxy
+from worker_svc.workflows.sv_bridge import subset, to_sv
+from worker_svc.workflows.values import tracked
 from worker_svc.workflows.video_state import VideoFrame
 
 StatefulRun = Callable[[dict[str, Any], VideoFrame, dict[str, Any]], dict[str, Any]]
@@ -26,42 +24,6 @@ def _anchor(value: Any) -> sv.Position:
     if value not in _ANCHORS:
         raise ValueError(f"triggering_anchor must be one of {sorted(_ANCHORS)}, not {value!r}")
     return sv.Position(value)
-
-
-def byte_tracker(p: dict[str, Any], frame: VideoFrame, state: dict[str, Any]) -> dict[str, Any]:
-    if "tracker" not in state:
-        with warnings.catch_warnings():  # supervision deprecates its ByteTrack for the trackers package
-            warnings.simplefilter("ignore", FutureWarning)
-            state["tracker"] = sv.ByteTrack(
-                track_activation_threshold=float(p["track_activation_threshold"]),
-                lost_track_buffer=int(p["lost_track_buffer"]),
-                minimum_matching_threshold=float(p["minimum_matching_threshold"]),
-                minimum_consecutive_frames=int(p["minimum_consecutive_frames"]),
-                # lost_track_buffer counts frames at 30 fps: scaled by the rate frames really arrive at
-                frame_rate=round(frame.metadata.processed_fps or frame.metadata.fps or 30))
-            state["seen"] = _InstanceCache(int(p.get("instances_cache_size", 16384)))
-    detections: Detections = p["detections"]
-    tracked = from_sv(detections, state["tracker"].update_with_detections(to_sv(detections)))
-    seen = [state["seen"].record(d["tracker_id"]) for d in tracked.items]
-    return {"tracked_detections": tracked, "new_instances": subset(tracked, [not s for s in seen]),
-            "already_seen_instances": subset(tracked, seen)}
-
-
-class _InstanceCache:
-    """The last ``size`` tracker ids seen (Roboflow's byte tracker v3 ``new_instances``)."""
-
-    def __init__(self, size: int) -> None:
-        self._order: deque[int] = deque(maxlen=max(1, size))
-        self._ids: set[int] = set()
-
-    def record(self, tracker_id: int) -> bool:
-        if tracker_id in self._ids:
-            return True
-        if len(self._order) == self._order.maxlen:
-            self._ids.discard(self._order[0])
-        self._order.append(tracker_id)
-        self._ids.add(tracker_id)
-        return False
 
 
 def _point(value: Any, what: str) -> tuple[float, float]:
@@ -129,76 +91,3 @@ def time_in_zone(several: bool) -> StatefulRun:
                 kept.append({**d, "time_in_zone": now - entered.setdefault(tracker_id, now)})
         return {"timed_detections": detections.with_items(kept)}
     return run
-
-
-
-
-
-class _VelocityFilter:
-    """Roboflow's velocity Kalman filter of the detections stabiliser: per track, a velocity smoothed over the
-    last ``window`` measurements; a track unmeasured for ``window`` frames is dropped."""
-
-    def __init__(self, window: int) -> None:
-        self.window = window
-        self.tracks: dict[int, dict[str, Any]] = {}
-
-    def update(self, measured: dict[int, tuple[float, float]]) -> dict[int, np.ndarray]:
-        noise = np.eye(2) * 0.01
-        for track, velocity in measured.items():
-            v = np.array(velocity, dtype=float).reshape(2, 1)
-            if track not in self.tracks:
-                self.tracks[track] = {"velocity": v, "covariance": np.eye(2), "history": deque([v], maxlen=self.window)}
-                continue
-            t = self.tracks[track]
-            t["history"].appendleft(v)
-            gain = t["covariance"] @ np.linalg.inv(t["covariance"] + noise)
-            t["velocity"] = t["velocity"] + gain @ (np.mean(t["history"], axis=0) - t["velocity"])
-            t["covariance"] = t["covariance"] - gain @ t["covariance"]
-        predicted = {}
-        for track, t in self.tracks.items():  # a constant-velocity prediction, with process noise
-            t["covariance"] = t["covariance"] + np.eye(2) * 0.001
-            predicted[track] = t["velocity"]
-        for track in set(self.tracks) - set(measured):
-            history = self.tracks[track]["history"]
-            if history:
-                history.popleft()
-            if not history:
-                del self.tracks[track]
-        return predicted
-
-
-def _smooth(previous: tuple[float, ...], current: tuple[float, ...], alpha: float) -> tuple[float, ...]:
-    return tuple(alpha * c + (1 - alpha) * p for p, c in zip(previous, current, strict=True))
-
-
-def stabilize_detections(p: dict[str, Any], frame: VideoFrame, state: dict[str, Any]) -> dict[str, Any]:
-    """Roboflow's detections stabiliser: each tracked box smoothed towards its last position by
-    ``bbox_smoothing_coefficient``, and a track missing from this frame kept where its smoothed velocity takes
-    it, until the velocity filter drops it (``smoothing_window_size`` frames)."""
-    detections = tracked(p["detections"])
-    alpha, window = float(p["bbox_smoothing_coefficient"]), int(p["smoothing_window_size"])
-    if not 0 <= alpha <= 1 or window < 1:
-        raise ValueError("bbox_smoothing_coefficient must be 0..1 and smoothing_window_size at least 1")
-    last: dict[int, dict[str, Any]] = state.setdefault("last", {})
-    motion: _VelocityFilter = state.setdefault("filter", _VelocityFilter(window))
-    # Roboflow measures the motion of each box's far corner (x2, y2): for a box of constant size, its centre's
-    measured = {d["tracker_id"]: (xyxy(d)[2] - xyxy(last[d["tracker_id"]])[2],
-                                  xyxy(d)[3] - xyxy(last[d["tracker_id"]])[3])
-                for d in detections.items if d["tracker_id"] in last}
-    velocities = motion.update(measured)
-    out: dict[int, dict[str, Any]] = {}
-    for d in detections.items:
-        track = d["tracker_id"]
-        out[track] = with_xyxy(d, *_smooth(xyxy(last[track]), xyxy(d), alpha)) if track in last else d
-        last[track] = d
-    for track, velocity in velocities.items():
-        if track in out or track not in last:
-            continue
-        vx, vy = float(velocity[0, 0]), float(velocity[1, 0])
-        before = xyxy(last[track])
-        moved = (before[0] + vx, before[1] + vy, before[2] + vx, before[3] + vy)
-        last[track] = out[track] = with_xyxy(last[track], *_smooth(before, moved, alpha))
-    for track in list(last):
-        if track not in motion.tracks and track not in out:
-            del last[track]
-    return {"tracked_detections": detections.with_items(list(out.values()))}

@@ -13,8 +13,8 @@ import pytest
 from shared.workflows.compiler import compile_workflow
 from shared.workflows.errors import BuiltinLacks, WorkflowInvalid, WorkflowRunFailed
 from worker_svc.models import LoadedModels
-from worker_svc.workflows import classical
 from worker_svc.workflows.runner import WorkflowRunner
+from worker_svc.workflows.runs import overlap, stitch_ocr_detections
 from worker_svc.workflows.values import Detections, Image, serialize
 
 
@@ -111,7 +111,7 @@ def characters(row: str, x: float, y: float, gaps: list[float], drift: float = 0
 
 def stitch(items: list[dict[str, Any]], algorithm: str, direction: str = "left_to_right") -> str:
     shuffled = items[1::2] + items[::2]  # the order detections come in does not matter
-    return str(classical.stitch_ocr_detections(None, {
+    return str(stitch_ocr_detections.run(None, {
         "predictions": Detections(300, 100, shuffled), "reading_direction": direction, "tolerance": 10,
         "delimiter": "", "stitching_algorithm": algorithm, "otsu_threshold_multiplier": 1.0,
         "collimate_tolerance": 10})["ocr_text"])
@@ -241,12 +241,12 @@ def test_overlap_keeps_what_overlaps_the_reference_class_and_drops_the_class(kin
     detections = Detections(200, 200, [
         _box("far", 150, 150, 190, 190), _box("inside", 40, 40, 60, 60), _box("bicycle", 0, 0, 100, 100),
         _box("straddling", 90, 40, 130, 60), _box("touching", 100, 0, 120, 10)])
-    out = classical.overlap(None, {"predictions": detections, "overlap_type": kind, "overlap_class_name": "bicycle"})
+    out = overlap.run(None, {"predictions": detections, "overlap_type": kind, "overlap_class_name": "bicycle"})
     assert [d["class"] for d in out["overlaps"].items] == kept
-    none = classical.overlap(None, {"predictions": detections, "overlap_type": kind, "overlap_class_name": "car"})
+    none = overlap.run(None, {"predictions": detections, "overlap_type": kind, "overlap_class_name": "car"})
     assert none["overlaps"].items == []
     with pytest.raises(ValueError, match="overlap_type"):
-        classical.overlap(None, {"predictions": detections, "overlap_type": "Some", "overlap_class_name": "bicycle"})
+        overlap.run(None, {"predictions": detections, "overlap_type": "Some", "overlap_class_name": "bicycle"})
 
 
 def test_overlap_compiles_as_roboflow_writes_it() -> None:

@@ -12,8 +12,15 @@ import pytest
 from shared.workflows.compiler import compile_workflow
 from shared.workflows.errors import WorkflowInvalid
 from worker_svc.models import LoadedModels
-from worker_svc.workflows import bounding_rect, fusion, rollup, zones
 from worker_svc.workflows.runner import WorkflowRunner
+from worker_svc.workflows.runs import (
+    bounding_rect,
+    detections_list_rollup,
+    detections_nearest_neighbor,
+    dynamic_zone,
+    overlap_analysis,
+    template_matching,
+)
 from worker_svc.workflows.values import Detections, Image, serialize, xyxy
 from worker_svc.workflows.video_state import VideoState
 from worker_svc.workflows.visualizations import reference_path_visualization
@@ -105,7 +112,7 @@ def test_masks_of_crops_roll_up_into_their_union() -> None:
                            offset=(10, 10)),
                 Detections(80, 80, [box("part", 0, 20, 20, 60, 0.9, points=square(0, 20, 20, 60))],
                            offset=(80, 10))]
-    out = rollup.detections_list_rollup(None, {"parent_detection": parent, "child_detections": children,
+    out = detections_list_rollup.run(None, {"parent_detection": parent, "child_detections": children,
                                                "confidence_strategy": "min", "overlap_threshold": 0.0,
                                                "keypoint_merge_threshold": 10.0})
     (merged,) = out["rolled_up_detections"].items
@@ -126,7 +133,7 @@ def test_keypoint_detections_close_together_are_averaged_and_far_ones_kept() -> 
     # on the second crop (at x 100) a pose 4 px right of the first crop's, and one 60 px away
     children = [Detections(100, 100, [pose(96, 0.5)]),
                 Detections(100, 100, [pose(0, 0.7), pose(60, 0.9)], offset=(100, 0))]
-    out = rollup.detections_list_rollup(None, {"parent_detection": parent, "child_detections": children,
+    out = detections_list_rollup.run(None, {"parent_detection": parent, "child_detections": children,
                                                "confidence_strategy": "mean", "overlap_threshold": 0.0,
                                                "keypoint_merge_threshold": 10.0})
     averaged, far = out["rolled_up_detections"].items
@@ -137,7 +144,7 @@ def test_keypoint_detections_close_together_are_averaged_and_far_ones_kept() -> 
 
 def test_a_rollup_needs_one_list_of_children_per_parent_detection() -> None:
     with pytest.raises(ValueError, match="2 detections but 1 lists"):
-        rollup.detections_list_rollup(None, {"parent_detection": Detections(10, 10, CARS),
+        detections_list_rollup.run(None, {"parent_detection": Detections(10, 10, CARS),
                                              "child_detections": [Detections(5, 5)], "confidence_strategy": "max",
                                              "overlap_threshold": 0.0, "keypoint_merge_threshold": 10.0})
 
@@ -147,12 +154,12 @@ def test_overlap_analysis_measures_the_share_of_each_reference_a_candidate_cover
     candidates = Detections(100, 100, [box("cup", 5, 0, 15, 10, 0.8), box("cup", 50, 50, 60, 60),
                                        box("plate", 0, 0, 10, 10, 0.7, points=square(0, 0, 2, 10))])
     p = {"reference_predictions": references, "candidate_predictions": candidates, "min_overlap": 0.1}
-    found = fusion.overlap_analysis(None, p)["overlaps"]
+    found = overlap_analysis.run(None, p)["overlaps"]
     assert [(o["candidate_class"], o["overlap_ratio"]) for o in found] == [("cup", 0.5), ("plate", pytest.approx(0.2))]
     assert found[0] == {"reference_class": "table", "reference_confidence": 0.9, "candidate_class": "cup",
                         "candidate_confidence": 0.8, "overlap_ratio": 0.5, "reference_detection_id": "table-0-0",
                         "candidate_detection_id": "cup-5-0"}
-    assert fusion.overlap_analysis(None, {**p, "min_overlap": 0.6})["overlaps"] == []
+    assert overlap_analysis.run(None, {**p, "min_overlap": 0.6})["overlaps"] == []
 
 
 def test_nearest_neighbours_within_a_distance_with_ties() -> None:
@@ -160,10 +167,10 @@ def test_nearest_neighbours_within_a_distance_with_ties() -> None:
     targets = Detections(200, 100, [box("t", 4, 0, 6, 2), box("u", 26, 0, 28, 2), box("v", 14, 0, 16, 2)])
     p = {"query_predictions": queries, "target_predictions": targets, "query_point": "CENTER",
          "target_point": "CENTER", "query_keypoint_name": None, "target_keypoint_name": None, "max_distance": 5}
-    out = fusion.detections_nearest_neighbor(None, p)
+    out = detections_nearest_neighbor.run(None, p)
     assert [d["nearest_target_distance"] for d in out["query_predictions"].items] == [4.0, None]
     assert [d["class"] for d in out["matched_target_detections"].items] == ["t"]
-    out = fusion.detections_nearest_neighbor(None, {**p, "max_distance": None})
+    out = detections_nearest_neighbor.run(None, {**p, "max_distance": None})
     # b is 6 px from u and from v: both matched
     assert [d["nearest_target_distance"] for d in out["query_predictions"].items] == [4.0, 6.0]
     assert [(q["class"], t["class"]) for q, t in zip(out["matched_query_detections"].items,
@@ -176,7 +183,7 @@ def test_nearest_neighbours_within_a_distance_with_ties() -> None:
 def test_the_bounding_rectangle_of_a_diamond_is_the_diamond() -> None:
     diamond = [{"x": 50.0, "y": 10.0}, {"x": 90.0, "y": 50.0}, {"x": 50.0, "y": 90.0}, {"x": 10.0, "y": 50.0}]
     found = Detections(100, 100, [box("gem", 10, 10, 90, 90, points=diamond)])
-    out = bounding_rect.bounding_rect(None, {"predictions": found})
+    out = bounding_rect.run(None, {"predictions": found})
     (d,) = out["detections_with_rect"].items
     # the mask's outline is the diamond's pixels: within a pixel of its corners
     assert np.abs(np.array(sorted(map(tuple, d["rect"]))) - [(10, 50), (50, 10), (50, 90), (90, 50)]).max() <= 1
@@ -186,7 +193,7 @@ def test_the_bounding_rectangle_of_a_diamond_is_the_diamond() -> None:
     (written,) = out["detections_with_rect"].serialize()["predictions"]
     assert written["width"] == d["rect_width"] and "rect_width" not in written
     with pytest.raises(ValueError, match="masks"):
-        bounding_rect.bounding_rect(None, {"predictions": Detections(100, 100, [box("gem", 1, 1, 5, 5)])})
+        bounding_rect.run(None, {"predictions": Detections(100, 100, [box("gem", 1, 1, 5, 5)])})
 
 
 def test_the_rectangle_is_in_opencv_4s_convention_whatever_opencv_runs() -> None:
@@ -205,12 +212,12 @@ def test_template_matching_finds_the_template_once_after_nms() -> None:
     template = Image(pixels[10:22, 20:35].copy(), "template")
     p = {"image": Image(pixels, "photo"), "template": template, "matching_threshold": 0.8, "apply_nms": True,
          "nms_threshold": 0.5}
-    out = fusion.template_matching(None, p)
+    out = template_matching.run(None, p)
     assert out["number_of_matches"] == 1
     assert [(d["class"], corners(d)) for d in out["predictions"].items] == [("template_match", (20, 10, 35, 22))]
     too_large = {**p, "template": Image(np.zeros((70, 10, 3), np.uint8), "t")}
     with pytest.raises(ValueError, match="larger than the image"):
-        fusion.template_matching(None, too_large)
+        template_matching.run(None, too_large)
 
 
 def test_template_matching_suppresses_overlaps_as_supervision_does_in_memory_linear_in_the_places() -> None:
@@ -226,14 +233,14 @@ def test_template_matching_suppresses_overlaps_as_supervision_does_in_memory_lin
     boxes = np.concatenate([corners_, corners_ + rng.uniform(10, 60, (600, 2))], axis=1).astype(np.float32)
     scores = rng.uniform(0, 1, 600).astype(np.float32)
     expected = np.nonzero(sv.box_non_max_suppression(np.c_[boxes, scores], 0.5))[0]
-    assert sorted(fusion._suppressed_around_best(boxes, scores, 0.5).tolist()) == expected.tolist()
+    assert sorted(template_matching._suppressed_around_best(boxes, scores, 0.5).tolist()) == expected.tolist()
 
     pixels = rng.integers(0, 256, (100, 100, 3), dtype=np.uint8)
     p = {"image": Image(pixels, "photo"), "template": Image(pixels[40:50, 40:50].copy(), "t"),
          "matching_threshold": -1.0, "apply_nms": True, "nms_threshold": 0.5}
     tracemalloc.start()
     try:
-        out = fusion.template_matching(None, p)
+        out = template_matching.run(None, p)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -311,17 +318,17 @@ def test_a_dynamic_zone_simplifies_a_mask_to_its_corners() -> None:
     d = box("table", 10, 10, 90, 90, points=[{"x": float(x), "y": float(y)} for x, y in outline])
     p = {"predictions": Detections(100, 100, [d]), "required_number_of_vertices": 4, "scale_ratio": 1.0,
          "apply_least_squares": False, "midpoint_fraction": 1.0}
-    out = zones.dynamic_zone(None, p)
+    out = dynamic_zone.run(None, p)
     (zone,) = out["zones"]
     assert sorted(map(tuple, zone)) == [(10, 10), (12, 88), (86, 90), (90, 14)] and out["simplification_converged"]
     (found,) = out["predictions"].items
     assert found["polygon"] == zone and [(q["x"], q["y"]) for q in found["points"]] == [tuple(v) for v in zone]
     # twice the size about its centroid
-    (bigger,) = zones.dynamic_zone(None, {**p, "scale_ratio": 2.0})["zones"]
+    (bigger,) = dynamic_zone.run(None, {**p, "scale_ratio": 2.0})["zones"]
     assert np.ptp(np.array(bigger)[:, 0]) == pytest.approx(2 * np.ptp(np.array(zone)[:, 0]), abs=2)
     # a triangle cannot give 4 corners: padded with its last, and said so
     triangle = box("t", 0, 0, 40, 40, points=[{"x": 0.0, "y": 0.0}, {"x": 40.0, "y": 0.0}, {"x": 0.0, "y": 40.0}])
-    out = zones.dynamic_zone(None, {**p, "predictions": Detections(100, 100, [triangle])})
+    out = dynamic_zone.run(None, {**p, "predictions": Detections(100, 100, [triangle])})
     assert len(out["zones"][0]) == 4 and out["zones"][0][3] == out["zones"][0][2]
     assert not out["simplification_converged"]
 
@@ -337,7 +344,7 @@ def test_a_dynamic_zone_refits_its_sides_by_least_squares() -> None:
     # vertical sides have no y = a x + b: the square is turned a little so every side has a slope
     turned = cv2.transform(np.array([outline]), cv2.getRotationMatrix2D((50, 50), 10, 1.0))[0]
     d["points"] = [{"x": float(x), "y": float(y)} for x, y in turned]
-    (zone,) = zones.dynamic_zone(None, p)["zones"]
+    (zone,) = dynamic_zone.run(None, p)["zones"]
     corners_turned = cv2.transform(np.array([[(10.0, 10.0), (90.0, 10.0), (90.0, 90.0), (10.0, 90.0)]]),
                                    cv2.getRotationMatrix2D((50, 50), 10, 1.0))[0]
     for corner in corners_turned:

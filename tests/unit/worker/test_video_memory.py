@@ -10,27 +10,27 @@ import pytest
 from shared.workflows.compiler import compile_workflow
 from shared.workflows.errors import WorkflowInvalid
 from worker_svc.models import LoadedModels
-from worker_svc.workflows import video_memory
 from worker_svc.workflows.runner import WorkflowRunner
+from worker_svc.workflows.runs import frame_delay, track_class_lock
 from worker_svc.workflows.values import Detections, serialize
 from worker_svc.workflows.video_state import VideoState
 
 
 def test_frame_delay_hands_back_the_value_of_two_frames_before() -> None:
     video, state = VideoState("clip.mp4", 10.0), dict[str, Any]()
-    out = [video_memory.frame_delay({"data": f"d{i}", "offset": -2, "default_value": "none", "image": None},
+    out = [frame_delay.stateful({"data": f"d{i}", "offset": -2, "default_value": "none", "image": None},
                                     video.frame(i, i / 10), state) for i in range(5)]
     assert [o["output"] for o in out] == ["none", "none", "d0", "d1", "d2"]
     assert [o["is_available"] for o in out] == [False, False, True, True, True]
     assert [o["reference_frame_number"] for o in out] == [0, 1, 2, 3, 4]
     assert sorted(state["frames"]) == [2, 3, 4]  # nothing older than the offset is kept
     with pytest.raises(ValueError, match="frames before this one"):
-        video_memory.frame_delay({"data": 1, "offset": 1, "default_value": None}, video.frame(5, 0.5), state)
+        frame_delay.stateful({"data": 1, "offset": 1, "default_value": None}, video.frame(5, 0.5), state)
     # at most 256 frames back: the limit itself is taken, one past it refused
-    assert video_memory.frame_delay({"data": 1, "offset": -256, "default_value": None}, video.frame(6, 0.6),
+    assert frame_delay.stateful({"data": 1, "offset": -256, "default_value": None}, video.frame(6, 0.6),
                                     state)["is_available"] is False
     with pytest.raises(ValueError, match="between -256 and 0"):
-        video_memory.frame_delay({"data": 1, "offset": -257, "default_value": None}, video.frame(7, 0.7), state)
+        frame_delay.stateful({"data": 1, "offset": -257, "default_value": None}, video.frame(7, 0.7), state)
 
 
 def test_the_rate_limiter_lets_its_steps_run_once_per_cooldown_of_video_time() -> None:
@@ -62,7 +62,7 @@ def test_a_track_class_is_locked_by_votes_and_switches_only_after_a_run() -> Non
               [seen("dog")], [seen("dog")], [seen("bird", 0.5)], [], [], [seen("dog", track=2, x=21.0)]]
     out = []
     for i, items in enumerate(frames):
-        result = video_memory.track_class_lock({**LOCK, "image": None, "detections": Detections(100, 100, items)},
+        result = track_class_lock.stateful({**LOCK, "image": None, "detections": Detections(100, 100, items)},
                                                video.frame(i, i / 10), state)
         out.append([(d["class"], d["class_id"], round(d["confidence"], 3)) for d in result["tracked_detections"].items])
     # votes: cat (0.9), dog, cat at 0.7 does not count, cat (0.8): 2 to 1; the 5th frame's cat locks it, 3 to 1

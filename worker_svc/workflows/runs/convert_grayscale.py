@@ -1,5 +1,16 @@
-"""What the block does: ``worker_svc.workflows.imaging.convert_grayscale``."""
+"""What Roboflow's ``roboflow_core/convert_grayscale@v1`` does, as the built-in executor runs it."""
 
-from worker_svc.workflows.imaging import convert_grayscale as run
+from __future__ import annotations
 
-__all__ = ["run"]
+from typing import Any
+
+import cv2
+
+from worker_svc.workflows.values import Image
+
+
+def run(_: Any, p: dict[str, Any]) -> dict[str, Any]:
+    """Grey levels (cv2's BGR -> gray weights), kept as three equal channels so that every block downstream
+    (models, visualisations) takes it as it takes any image; it encodes as a grey JPEG."""
+    image: Image = p["image"]
+    return {"image": image.redrawn(cv2.cvtColor(image.array, cv2.COLOR_BGR2GRAY))}
