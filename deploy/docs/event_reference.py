@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deploy.docs.rest_reference import type_of
+from deploy.docs.rest_reference import cell, type_of
 from deploy.gateway.asyncapi import document
 
 
@@ -49,15 +49,15 @@ def _topic(address: str, channels: list[tuple[str, dict[str, Any]]], doc: dict[s
     events.update(kinds)
     key = message.get("bindings", {}).get("kafka", {}).get("key", {}).get("description", "")
     consumers = [c.get("description", "") for n, c in channels if not n.endswith(":publish")]
-    lines = [f"### `{address}`", "", _one_line(publish.get("description", "")), "",
-             f"- **Key**: {_one_line(key)}" if key else "- **Key**: none",
+    lines = [f"### `{address}`", "", cell(publish.get("description", "")), "",
+             f"- **Key**: {cell(key)}" if key else "- **Key**: none",
              "- **Events**: " + ", ".join(f"[{k}](#{k.lower()})" for k in kinds)]
-    lines += [f"- **Consumer**: {_one_line(c)}" for c in consumers] or ["- **Consumer**: none in Conveyor"]
+    lines += [f"- **Consumer**: {cell(c)}" for c in consumers] or ["- **Consumer**: none in Conveyor"]
     headers = message.get("headers", {})
     if headers.get("properties"):
         required = set(headers.get("required", []))
         lines += ["", "| header | always | meaning |", "|---|---|---|"]
-        lines += [f"| `{h}` | {'yes' if h in required else ''} | {_one_line(spec.get('description', ''))} |"
+        lines += [f"| `{h}` | {'yes' if h in required else ''} | {cell(spec.get('description', ''))} |"
                   for h, spec in headers["properties"].items()]
     return [*lines, ""]
 
@@ -65,11 +65,11 @@ def _topic(address: str, channels: list[tuple[str, dict[str, Any]]], doc: dict[s
 def _fields(name: str, schema: dict[str, Any]) -> list[str]:
     lines = [f"### {name}", ""]
     if schema.get("description"):
-        lines += [_one_line(schema["description"]), ""]
+        lines += [cell(schema["description"]), ""]
     required = set(schema.get("required", []))
     lines += ["| field | type | required | description |", "|---|---|---|---|"]
     lines += [f"| `{field}` | {type_of(spec)} | {'yes' if field in required else ''} "
-              f"| {_one_line(spec.get('description', ''))} |" for field, spec in schema.get("properties", {}).items()]
+              f"| {cell(spec.get('description', ''))} |" for field, spec in schema.get("properties", {}).items()]
     return [*lines, ""]
 
 
@@ -92,7 +92,3 @@ def _refs(node: Any) -> list[str]:
     if isinstance(node, list):
         return [r for value in node for r in _refs(value)]
     return []
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split()).replace("|", "\\|")

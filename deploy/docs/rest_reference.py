@@ -62,7 +62,7 @@ def _operation(method: str, path: str, op: dict[str, Any]) -> list[str]:
         lines += ["| parameter | in | type | required | description |", "|---|---|---|---|---|"]
         lines += [f"| `{p['name']}` | {p['in']} | {type_of(p.get('schema', {}))} "
                   f"| {'yes' if p.get('required') else ''} "
-                  f"| {_cell(p.get('description') or p.get('schema', {}).get('description', ''))} |" for p in params]
+                  f"| {cell(p.get('description') or p.get('schema', {}).get('description', ''))} |" for p in params]
         lines.append("")
     body = op.get("requestBody")
     if body:
@@ -74,7 +74,7 @@ def _operation(method: str, path: str, op: dict[str, Any]) -> list[str]:
         for status, answer in answers.items():
             content = answer.get("content", {}).get("application/json", {}).get("schema")
             shape = f" — {type_of(content)}" if content else ""
-            lines.append(f"| {status} | {_cell(answer.get('description', ''))}{shape} |")
+            lines.append(f"| {status} | {cell(answer.get('description', ''))}{shape} |")
         lines.append("")
     return lines
 
@@ -82,7 +82,7 @@ def _operation(method: str, path: str, op: dict[str, Any]) -> list[str]:
 def _schema(name: str, schema: dict[str, Any]) -> list[str]:
     lines = [f"### {name}", ""]
     if schema.get("description"):
-        lines += [_cell(schema["description"]), ""]
+        lines += [cell(schema["description"]), ""]
     if "enum" in schema:
         return [*lines, "One of " + ", ".join(f"`{v}`" for v in schema["enum"]) + ".", ""]
     props = schema.get("properties", {})
@@ -90,7 +90,7 @@ def _schema(name: str, schema: dict[str, Any]) -> list[str]:
         required = set(schema.get("required", []))
         lines += ["| field | type | required | description |", "|---|---|---|---|"]
         lines += [f"| `{field}` | {type_of(spec)} | {'yes' if field in required else ''} "
-                  f"| {_cell(spec.get('description', ''))} |" for field, spec in props.items()]
+                  f"| {cell(spec.get('description', ''))} |" for field, spec in props.items()]
         lines.append("")
     return lines
 
@@ -113,5 +113,6 @@ def type_of(schema: dict[str, Any]) -> str:
     return str(kind) if kind else "any"
 
 
-def _cell(text: str) -> str:
+def cell(text: str) -> str:
+    """Text as one Markdown table cell (or line): whitespace folded, pipes escaped."""
     return " ".join(str(text).split()).replace("|", "\\|")
