@@ -3,7 +3,10 @@ see ``shared.workflows.catalogue``), aliases and outputs."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 PER_ELEMENT_KINDS = frozenset({"image", "predictions", "data", "selectors", "predictions_list"})
@@ -56,3 +59,10 @@ def literal(step: dict[str, Any], key: str, default: Any = None) -> Any:
 
 def types_of(block: str, versions: tuple[int, ...], *legacy: str) -> tuple[str, ...]:
     return (*(f"roboflow_core/{block}@v{v}" for v in versions), *legacy)
+
+
+def block_modules(package: ModuleType) -> list[tuple[str, ModuleType]]:
+    """Each module of a block folder (``shared/workflows/blocks``, ``worker_svc/workflows/runs``) with the block
+    name it gives, in name order: the folders are read, never listed."""
+    found = sorted(info.name for info in pkgutil.iter_modules(package.__path__))
+    return [(name, importlib.import_module(f"{package.__name__}.{name}")) for name in found]

@@ -25,13 +25,11 @@ parameter runs once per element; ``dimension`` says how the block changes the di
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import pkgutil
 from collections.abc import Callable
 from typing import Any
 
 from shared.workflows import blocks, uql
-from shared.workflows.blockspec import BlockSpec
+from shared.workflows.blockspec import BlockSpec, block_modules
 from shared.workflows.errors import WorkflowInvalid
 
 Check = Callable[[dict[str, Any], BlockSpec, str], None]
@@ -41,11 +39,10 @@ def _discover() -> tuple[list[BlockSpec], dict[str, Check]]:
     """Every block module's specs, named after their module, and the checks of those that have one."""
     specs: list[BlockSpec] = []
     checks: dict[str, Check] = {}
-    for found in sorted(pkgutil.iter_modules(blocks.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{blocks.__name__}.{found.name}")
-        specs += [dataclasses.replace(spec, name=found.name) for spec in module.SPECS]
+    for name, module in block_modules(blocks):
+        specs += [dataclasses.replace(spec, name=name) for spec in module.SPECS]
         if hasattr(module, "check"):
-            checks[found.name] = module.check
+            checks[name] = module.check
     return specs, checks
 
 

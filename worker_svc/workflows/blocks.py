@@ -10,12 +10,10 @@ stopped by ``continue_if``) gives ``None``. Output shapes follow Roboflow's seri
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from shared.workflows.blockspec import PER_ELEMENT_KINDS, BlockSpec
+from shared.workflows.blockspec import PER_ELEMENT_KINDS, BlockSpec, block_modules
 from worker_svc.workflows.values import CONTINUE, Batch, Detections, Image
 from worker_svc.workflows.video_blocks import StatefulRun
 from worker_svc.workflows.video_state import VideoFrame
@@ -41,11 +39,10 @@ def _discover() -> tuple[dict[str, Run], dict[str, StatefulRun], dict[str, Batch
     single: dict[str, Run] = {}
     stateful: dict[str, StatefulRun] = {}
     batched: dict[str, Batched] = {}
-    for found in pkgutil.iter_modules(runs.__path__):
-        module = importlib.import_module(f"{runs.__name__}.{found.name}")
+    for name, module in block_modules(runs):
         for table, attribute in ((single, "run"), (stateful, "stateful"), (batched, "batched")):
             if hasattr(module, attribute):
-                table[found.name] = getattr(module, attribute)
+                table[name] = getattr(module, attribute)
     return single, stateful, batched
 
 
