@@ -47,7 +47,7 @@ class Next:
 
 def limit_passed(p: Progress) -> str | None:
     """Why the job fails now, having passed its timeout or its failure rate, or None."""
-    if p.runtime_s > p.timeout_s:
+    if timed_out(p.runtime_s, 0.0, p.timeout_s):  # the attempt that just ended is in runtime_s already
         return timeout_reason(p.timeout_s)
     # failed / total only grows: once above the limit, the job can no longer succeed
     if p.max_failure_rate is not None and p.files_total and p.files_failed / p.files_total > p.max_failure_rate:
